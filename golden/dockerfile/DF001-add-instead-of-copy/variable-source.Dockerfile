@@ -1,0 +1,3 @@
+ARG SRC=app
+FROM alpine:3.20
+ADD $SRC /app/

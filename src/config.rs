@@ -1,0 +1,205 @@
+//! `.dockharden.toml`: found upward from each file (nearest wins); `--config` and `--isolated` override.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context as _, Result};
+use dockharden_transforms::settings::Settings;
+use serde::Deserialize;
+
+pub const CONFIG_NAME: &str = ".dockharden.toml";
+
+/// The file format. Unknown keys are an error naming the key and the file.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// Rules to run (codes or prefixes). Empty = all.
+    pub select: Vec<String>,
+    /// Rules not to run (codes or prefixes).
+    pub ignore: Vec<String>,
+    /// Apply Unsafe fixes by default.
+    pub unsafe_fixes: Option<bool>,
+    /// Glob patterns (relative to the config file's folder) of paths to skip.
+    pub exclude: Vec<String>,
+    /// Per-path overrides: `[[overrides]] paths = ["legacy/**"]  ignore = ["DF004"]`.
+    pub overrides: Vec<Override>,
+    /// Transform options.
+    pub options: Settings,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Override {
+    pub paths: Vec<String>,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+/// A loaded configuration: the file's folder (for relative globs) and its content.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub root: PathBuf,
+    pub file: ConfigFile,
+    exclude: Option<globset::GlobSet>,
+    overrides: Vec<(globset::GlobSet, Override)>,
+}
+
+fn build_globs(patterns: &[String], source: &Path) -> Result<globset::GlobSet> {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let g = globset::GlobBuilder::new(p)
+            .literal_separator(false)
+            .build()
+            .with_context(|| format!("{}: invalid glob `{p}`", source.display()))?;
+        b.add(g);
+        // A pattern naming a folder also excludes what is inside it.
+        if !p.ends_with("/**") {
+            if let Ok(g) = globset::Glob::new(&format!("{}/**", p.trim_end_matches('/'))) {
+                b.add(g);
+            }
+        }
+    }
+    Ok(b.build()?)
+}
+
+impl Config {
+    /// Load a config file.
+    ///
+    /// # Errors
+    /// Unreadable file, TOML syntax error, unknown key (all naming the file).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read configuration", path.display()))?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let loc = e
+                .span()
+                .map(|s| {
+                    let lc = dockharden_transforms::text::line_col(&text, s.start);
+                    format!(":{}:{}", lc.line, lc.column)
+                })
+                .unwrap_or_default();
+            anyhow::anyhow!("{}{loc}: {}", path.display(), e.message())
+        })?;
+        let root = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("."));
+        let exclude = if file.exclude.is_empty() {
+            None
+        } else {
+            Some(build_globs(&file.exclude, path)?)
+        };
+        let overrides = file
+            .overrides
+            .iter()
+            .map(|o| Ok((build_globs(&o.paths, path)?, o.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            root,
+            file,
+            exclude,
+            overrides,
+        })
+    }
+
+    fn relative(&self, path: &Path) -> PathBuf {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        abs.strip_prefix(&self.root)
+            .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+    }
+
+    #[must_use]
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        self.exclude
+            .as_ref()
+            .is_some_and(|g| g.is_match(self.relative(path)))
+    }
+
+    /// The select / ignore lists that apply to `path` (overrides appended).
+    #[must_use]
+    pub fn rule_lists(&self, path: &Path) -> (Vec<String>, Vec<String>) {
+        let mut select = self.file.select.clone();
+        let mut ignore = self.file.ignore.clone();
+        let rel = self.relative(path);
+        for (g, o) in &self.overrides {
+            if g.is_match(&rel) {
+                if !o.select.is_empty() {
+                    select.clone_from(&o.select);
+                }
+                ignore.extend(o.ignore.iter().cloned());
+            }
+        }
+        (select, ignore)
+    }
+}
+
+/// Finds the nearest config for each file, caching per folder.
+pub struct ConfigResolver {
+    fixed: Option<Arc<Config>>,
+    isolated: bool,
+    cache: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+    default: Arc<Config>,
+}
+
+impl ConfigResolver {
+    /// # Errors
+    /// `--config FILE` that cannot be loaded.
+    pub fn new(config: Option<&Path>, isolated: bool) -> Result<Self> {
+        let fixed = match config {
+            Some(p) => Some(Arc::new(Config::load(p)?)),
+            None => None,
+        };
+        Ok(Self {
+            fixed,
+            isolated,
+            cache: Mutex::new(HashMap::new()),
+            default: Arc::new(Config::default()),
+        })
+    }
+
+    /// The config for a file at `path`.
+    ///
+    /// # Errors
+    /// A config file on the way up that is invalid.
+    pub fn for_path(&self, path: &Path) -> Result<Arc<Config>> {
+        if let Some(c) = &self.fixed {
+            return Ok(c.clone());
+        }
+        if self.isolated {
+            return Ok(self.default.clone());
+        }
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(self.for_dir(&dir)?.unwrap_or_else(|| self.default.clone()))
+    }
+
+    fn for_dir(&self, dir: &Path) -> Result<Option<Arc<Config>>> {
+        if let Some(c) = self.cache.lock().expect("config cache").get(dir) {
+            return Ok(c.clone());
+        }
+        let candidate = dir.join(CONFIG_NAME);
+        let found = if candidate.is_file() {
+            Some(Arc::new(Config::load(&candidate)?))
+        } else if let Some(parent) = dir.parent() {
+            self.for_dir(parent)?
+        } else {
+            None
+        };
+        self.cache
+            .lock()
+            .expect("config cache")
+            .insert(dir.to_path_buf(), found.clone());
+        Ok(found)
+    }
+}
+
+/// Whether `code` is matched by any of `patterns` (codes or prefixes, case-insensitive; `ALL`).
+#[must_use]
+pub fn matches_any(code: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| {
+        let p = p.trim();
+        p.eq_ignore_ascii_case("ALL")
+            || (code.len() >= p.len() && code[..p.len()].eq_ignore_ascii_case(p))
+    })
+}

@@ -1,0 +1,132 @@
+//! Finding the files to process: explicit paths and a gitignore-aware parallel walk of directories.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use dockharden_transforms::source::{is_yaml_name, kind_from_name, FileKind};
+
+/// A file to process. `kind` is None for YAML files whose kind is decided by their content.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    pub path: PathBuf,
+    pub kind: Option<FileKind>,
+    /// Given on the command line (an undetectable kind is then an error, not a skip).
+    pub explicit: bool,
+}
+
+/// Something found on the way that is reported but not processed.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Whether a walked file is worth reading.
+fn walk_candidate(path: &Path) -> Option<Candidate> {
+    let name = path.file_name()?.to_str()?;
+    if let Some(kind) = kind_from_name(name) {
+        return Some(Candidate {
+            path: path.to_path_buf(),
+            kind: Some(kind),
+            explicit: false,
+        });
+    }
+    if is_yaml_name(name) {
+        return Some(Candidate {
+            path: path.to_path_buf(),
+            kind: None,
+            explicit: false,
+        });
+    }
+    None
+}
+
+/// Expand `paths` into candidates (sorted, de-duplicated) and the entries skipped with a reason.
+pub fn discover(
+    paths: &[PathBuf],
+    forced: Option<FileKind>,
+    exclude: &(dyn Fn(&Path) -> bool + Sync),
+) -> (Vec<Candidate>, Vec<Skipped>) {
+    let found = Mutex::new(Vec::new());
+    let skipped = Mutex::new(Vec::new());
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                skipped.lock().expect("lock").push(Skipped {
+                    path: root.clone(),
+                    reason: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            let name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let kind = forced.or_else(|| kind_from_name(name));
+            found.lock().expect("lock").push(Candidate {
+                path: root.clone(),
+                kind,
+                explicit: true,
+            });
+            continue;
+        }
+        let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .follow_links(false)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build_parallel();
+        walker.run(|| {
+            let found = &found;
+            let skipped = &skipped;
+            let canonical_root = &canonical_root;
+            Box::new(move |entry| {
+                let Ok(entry) = entry else {
+                    return ignore::WalkState::Continue;
+                };
+                let Some(ft) = entry.file_type() else {
+                    return ignore::WalkState::Continue;
+                };
+                let path = entry.path();
+                if ft.is_dir() {
+                    if exclude(path) {
+                        return ignore::WalkState::Skip;
+                    }
+                    return ignore::WalkState::Continue;
+                }
+                let Some(mut c) = walk_candidate(path) else {
+                    return ignore::WalkState::Continue;
+                };
+                if exclude(path) {
+                    return ignore::WalkState::Continue;
+                }
+                if ft.is_symlink() {
+                    // Follow a link only when its target stays inside the root.
+                    match std::fs::canonicalize(path) {
+                        Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
+                        Ok(_) | Err(_) => {
+                            skipped.lock().expect("lock").push(Skipped {
+                                path: path.to_path_buf(),
+                                reason: "symbolic link out of the root (or dangling), not followed"
+                                    .into(),
+                            });
+                            return ignore::WalkState::Continue;
+                        }
+                    }
+                }
+                if let Some(k) = forced {
+                    c.kind = Some(k);
+                }
+                found.lock().expect("lock").push(c);
+                ignore::WalkState::Continue
+            })
+        });
+    }
+    let mut found = found.into_inner().expect("lock");
+    found.sort();
+    found.dedup_by(|a, b| a.path == b.path);
+    let mut skipped = skipped.into_inner().expect("lock");
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (found, skipped)
+}

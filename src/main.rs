@@ -1,0 +1,366 @@
+//! dockharden: rewrites container configuration into hardened configuration.
+
+mod cli;
+mod config;
+mod discover;
+mod files;
+mod report;
+mod run;
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use dockharden_transforms::registry;
+use dockharden_transforms::source::FileKind;
+use dockharden_transforms::suppression;
+use rayon::prelude::*;
+
+use crate::cli::{Cli, Command, CommonArgs, Format};
+use crate::config::ConfigResolver;
+use crate::run::{FileResult, Job, Mode};
+
+/// Write to stdout; a closed pipe (`dockharden check | head`) ends the program with success.
+fn emit(text: &str) {
+    emit_bytes(text.as_bytes());
+}
+
+fn emit_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("dockharden: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Rules(args) => rules(args.format),
+        Command::Explain(args) => explain(&args.rule),
+        Command::Check(args) => {
+            let code = process(&args.common, Mode::Check);
+            match code {
+                Ok(c) if args.exit_zero && c == 1 => ExitCode::SUCCESS,
+                Ok(c) => ExitCode::from(c),
+                Err(e) => {
+                    eprintln!("dockharden: error: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Fix(args) => {
+            let unsafe_fixes = if args.unsafe_fixes {
+                Some(true)
+            } else if args.no_unsafe_fixes {
+                Some(false)
+            } else {
+                None
+            };
+            let mode = Mode::Fix {
+                write: !(args.diff || args.check),
+                diff: args.diff || args.check,
+                unsafe_fixes,
+            };
+            match process(&args.common, mode) {
+                Ok(c) => {
+                    // fix --diff exits 0 when it could compute the diff; --check is the CI gate.
+                    let c = if args.check || c == 2 { c } else { 0 };
+                    ExitCode::from(c)
+                }
+                Err(e) => {
+                    eprintln!("dockharden: error: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+fn rules(format: Format) -> ExitCode {
+    let all = registry::all();
+    match format {
+        Format::Json => {
+            let mut v: Vec<serde_json::Value> = all
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "code": t.code(), "name": t.name(), "kind": t.kind().as_str(),
+                        "fix": t.fix_availability().as_str(), "summary": t.why(),
+                    })
+                })
+                .collect();
+            v.push(serde_json::json!({"code": suppression::UNUSED_CODE, "name": suppression::UNUSED_NAME, "kind": "any", "fix": "always", "summary": ""}));
+            emit(&(serde_json::to_string_pretty(&v).expect("json") + "\n"));
+        }
+        Format::Text => {
+            let mut s = format!("{:<8} {:<36} {:<11} {}\n", "CODE", "NAME", "KIND", "FIX");
+            for t in &all {
+                s.push_str(&format!(
+                    "{:<8} {:<36} {:<11} {}\n",
+                    t.code(),
+                    t.name(),
+                    t.kind().as_str(),
+                    t.fix_availability().as_str()
+                ));
+            }
+            s.push_str(&format!(
+                "{:<8} {:<36} {:<11} {}\n",
+                suppression::UNUSED_CODE,
+                suppression::UNUSED_NAME,
+                "any",
+                "always"
+            ));
+            emit(&s);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn explain(rule: &str) -> ExitCode {
+    if rule.eq_ignore_ascii_case(suppression::UNUSED_CODE) || rule == suppression::UNUSED_NAME {
+        emit(&format!(
+            "# {} ({})\n\n{}",
+            suppression::UNUSED_NAME,
+            suppression::UNUSED_CODE,
+            suppression::UNUSED_DOCS
+        ));
+        return ExitCode::SUCCESS;
+    }
+    match registry::find(rule) {
+        Some(t) => {
+            emit(&format!(
+                "# {} ({})\n\nFile kind: {}. Fix: {}.\n\n{}",
+                t.name(),
+                t.code(),
+                t.kind(),
+                t.fix_availability().as_str(),
+                t.docs()
+            ));
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("dockharden: error: unknown rule `{rule}` (see `dockharden rules`)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy().into_owned();
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// Run check or fix over the inputs; returns the exit code.
+fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
+    let forced = match &args.kind {
+        Some(k) => {
+            Some(FileKind::from_name(k).ok_or_else(|| anyhow::anyhow!("unknown kind `{k}`"))?)
+        }
+        None => None,
+    };
+    let resolver = ConfigResolver::new(args.config.as_deref(), args.isolated)?;
+    let fix_mode = matches!(mode, Mode::Fix { .. });
+    let dry_run = matches!(mode, Mode::Fix { write: false, .. });
+    let results: Vec<FileResult> = if let Some(name) = &args.stdin_filename {
+        if !args.paths.is_empty() {
+            anyhow::bail!("--stdin-filename reads standard input; do not give paths too");
+        }
+        vec![process_stdin(args, name, forced, mode, &resolver)?]
+    } else {
+        let paths = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        let exclude = |p: &Path| {
+            resolver
+                .for_path(p)
+                .map(|c| c.is_excluded(p))
+                .unwrap_or(false)
+        };
+        let (candidates, skipped) = discover::discover(&paths, forced, &exclude);
+        let mut results: Vec<FileResult> = candidates
+            .par_iter()
+            .map(|c| {
+                let display = display_path(&c.path);
+                let config = match resolver.for_path(&c.path) {
+                    Ok(cfg) => cfg,
+                    Err(e) => {
+                        return FileResult {
+                            path: display,
+                            error: Some(run::ErrorOut {
+                                message: format!("{e:#}"),
+                                line: None,
+                                column: None,
+                            }),
+                            ..FileResult::default()
+                        }
+                    }
+                };
+                let text = match files::read_text(&c.path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        return FileResult {
+                            path: display,
+                            kind: c.kind,
+                            not_ours: !c.explicit && c.kind.is_none(),
+                            error: Some(run::ErrorOut {
+                                message: e.message,
+                                line: e.line,
+                                column: e.column,
+                            }),
+                            ..FileResult::default()
+                        }
+                    }
+                };
+                let job = Job {
+                    mode,
+                    config: &config,
+                    select: &args.select,
+                    ignore: &args.ignore,
+                    keep_output: false,
+                };
+                run::process_text(
+                    &job,
+                    &display,
+                    &c.path,
+                    c.kind,
+                    c.explicit,
+                    &text,
+                    Some(&c.path),
+                )
+            })
+            .filter(|r| !r.not_ours)
+            .collect();
+        for s in skipped {
+            results.push(FileResult {
+                path: display_path(&s.path),
+                error: Some(run::ErrorOut {
+                    message: s.reason,
+                    line: None,
+                    column: None,
+                }),
+                ..FileResult::default()
+            });
+        }
+        results.sort_by(|a, b| a.path.cmp(&b.path));
+        results
+    };
+
+    let stdin_fix = args.stdin_filename.is_some() && matches!(mode, Mode::Fix { diff: false, .. });
+    let color_out = report::color_enabled(args.color, report::stdout_is_terminal());
+    let mut out = Vec::new();
+    match args.format {
+        Format::Json => {
+            let doc = report::json(&results, fix_mode);
+            out.extend(serde_json::to_string_pretty(&doc)?.as_bytes());
+            out.push(b'\n');
+        }
+        Format::Text if stdin_fix => {
+            // The fixed (or, on error, unchanged) text goes to stdout; findings to stderr.
+            let mut err = Vec::new();
+            report::text_findings(&mut err, &results, false, true)?;
+            let _ = std::io::stderr().write_all(&err);
+        }
+        Format::Text => {
+            if let Mode::Fix { diff: true, .. } = mode {
+                for r in &results {
+                    if let Some(d) = &r.diff {
+                        out.extend(d.as_bytes());
+                    }
+                }
+                let mut err = Vec::new();
+                report::text_findings(&mut err, &results, false, true)?;
+                let _ = std::io::stderr().write_all(&err);
+                eprintln!("{}", report::text_summary(&results, true, dry_run));
+            } else {
+                report::text_findings(&mut out, &results, color_out, fix_mode)?;
+                out.extend(report::text_summary(&results, fix_mode, dry_run).as_bytes());
+                out.push(b'\n');
+            }
+        }
+    }
+    if stdin_fix {
+        if let Some(r) = results.first() {
+            if args.format == Format::Json {
+                eprint!("{}", String::from_utf8_lossy(&out));
+            }
+            match (&r.raw_output, &r.output) {
+                (Some(raw), _) => emit_bytes(raw),
+                (None, Some(text)) => emit_bytes(text.as_bytes()),
+                (None, None) => {}
+            }
+        }
+    } else {
+        emit(&String::from_utf8_lossy(&out));
+    }
+
+    let errored = results.iter().any(|r| r.error.is_some());
+    if errored {
+        return Ok(2);
+    }
+    let code = match mode {
+        Mode::Check => u8::from(results.iter().any(|r| !r.findings.is_empty())),
+        Mode::Fix { .. } => u8::from(results.iter().any(|r| r.changed)),
+    };
+    Ok(code)
+}
+
+fn process_stdin(
+    args: &CommonArgs,
+    name: &Path,
+    forced: Option<FileKind>,
+    mode: Mode,
+    resolver: &ConfigResolver,
+) -> anyhow::Result<FileResult> {
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes)?;
+    let display = display_path(name);
+    let config = resolver.for_path(name)?;
+    let kind = forced.or_else(|| {
+        name.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(dockharden_transforms::source::kind_from_name)
+    });
+    let text = match files::decode(bytes.clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(FileResult {
+                path: display,
+                kind,
+                error: Some(run::ErrorOut {
+                    message: e.message,
+                    line: e.line,
+                    column: e.column,
+                }),
+                raw_output: Some(bytes),
+                ..FileResult::default()
+            })
+        }
+    };
+    let job = Job {
+        mode,
+        config: &config,
+        select: &args.select,
+        ignore: &args.ignore,
+        keep_output: true,
+    };
+    let mut r = run::process_text(&job, &display, name, kind, true, &text, None);
+    if r.error.is_some() || r.output.is_none() {
+        // Never lose the input: an unprocessable file is echoed unchanged.
+        r.output = Some(text);
+    }
+    Ok(r)
+}

@@ -1,0 +1,212 @@
+//! Reports: text (for people) and JSON (for machines).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anstream::stream::IsTerminal as _;
+
+use crate::run::FileResult;
+
+/// Totals over a run.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Summary {
+    pub files_scanned: usize,
+    pub files_changed: usize,
+    pub files_unchanged: usize,
+    pub files_errored: usize,
+    pub findings: usize,
+    pub fixes_applied: usize,
+    pub skipped_unsafe: usize,
+    pub findings_per_rule: BTreeMap<&'static str, usize>,
+    pub fixes_per_rule: BTreeMap<&'static str, usize>,
+}
+
+#[must_use]
+pub fn summarize(results: &[FileResult]) -> Summary {
+    let mut s = Summary::default();
+    for r in results {
+        s.files_scanned += 1;
+        if r.error.is_some() {
+            s.files_errored += 1;
+        } else if r.changed {
+            s.files_changed += 1;
+        } else {
+            s.files_unchanged += 1;
+        }
+        s.findings += r.findings.len();
+        s.fixes_applied += r.applied.len();
+        s.skipped_unsafe += r.skipped_unsafe;
+        for f in &r.findings {
+            *s.findings_per_rule.entry(f.code).or_default() += 1;
+        }
+        for a in &r.applied {
+            *s.fixes_per_rule.entry(a.code).or_default() += 1;
+        }
+    }
+    s
+}
+
+/// The JSON document (version 1): every file scanned, clean ones included.
+#[must_use]
+pub fn json(results: &[FileResult], fix_mode: bool) -> serde_json::Value {
+    let files: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::json!({
+                "path": r.path,
+                "kind": r.kind.map(|k| k.as_str()),
+                "findings": r.findings,
+                "error": r.error,
+            });
+            if fix_mode {
+                v["changed"] = serde_json::json!(r.changed);
+                v["fixes_applied"] = serde_json::json!(r.applied);
+                v["remaining"] = serde_json::json!(r.remaining);
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({ "version": 1, "files": files })
+}
+
+fn style(enabled: bool, code: &str, s: &str) -> String {
+    if enabled {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Whether colour is on for a stream.
+#[must_use]
+pub fn color_enabled(choice: crate::cli::ColorChoice, terminal: bool) -> bool {
+    match choice {
+        crate::cli::ColorChoice::Always => true,
+        crate::cli::ColorChoice::Never => false,
+        crate::cli::ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+#[must_use]
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// Text findings, ruff-style: `path:line:col: CODE [*] message`.
+///
+/// # Errors
+/// Write errors (a broken pipe is handled by the caller).
+pub fn text_findings(
+    out: &mut dyn Write,
+    results: &[FileResult],
+    color: bool,
+    fix_mode: bool,
+) -> std::io::Result<()> {
+    for r in results {
+        if let Some(e) = &r.error {
+            let loc = match (e.line, e.column) {
+                (Some(l), Some(c)) => format!(":{l}:{c}"),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "{}{loc}: {} {}",
+                style(color, "1", &r.path),
+                style(color, "1;31", "error:"),
+                e.message
+            )?;
+            continue;
+        }
+        let list = if fix_mode { &r.remaining } else { &r.findings };
+        for f in list {
+            let marker = match f.fix.as_ref().map(|x| x.applicability) {
+                Some("safe") => " [*]",
+                Some("unsafe") => " [+]",
+                _ => "",
+            };
+            writeln!(
+                out,
+                "{}:{}:{}: {}{marker} {}",
+                style(color, "1", &r.path),
+                f.range.start.line,
+                f.range.start.column,
+                style(color, "1;31", f.code),
+                f.message
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The closing summary lines of a text report.
+#[must_use]
+pub fn text_summary(results: &[FileResult], fix_mode: bool, dry_run: bool) -> String {
+    let s = summarize(results);
+    let mut lines = Vec::new();
+    if fix_mode {
+        let remaining: usize = results.iter().map(|r| r.remaining.len()).sum();
+        let verb = if dry_run { "Would fix" } else { "Fixed" };
+        lines.push(format!(
+            "{verb} {} finding{} in {} file{} ({remaining} remaining; {} file{} scanned, {} unchanged, {} with errors).",
+            s.fixes_applied,
+            plural(s.fixes_applied),
+            s.files_changed,
+            plural(s.files_changed),
+            s.files_scanned,
+            plural(s.files_scanned),
+            s.files_unchanged,
+            s.files_errored
+        ));
+        if s.skipped_unsafe > 0 {
+            lines.push(format!(
+                "{} more fix{} available with `--unsafe-fixes` (they change runtime behaviour: review them, e.g. with `fix --diff --unsafe-fixes`).",
+                s.skipped_unsafe,
+                if s.skipped_unsafe == 1 { " is" } else { "es are" }
+            ));
+        }
+    } else {
+        let safe = results
+            .iter()
+            .flat_map(|r| &r.findings)
+            .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == "safe"))
+            .count();
+        let unsafe_ = results
+            .iter()
+            .flat_map(|r| &r.findings)
+            .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == "unsafe"))
+            .count();
+        if s.findings == 0 && s.files_errored == 0 {
+            lines.push(format!(
+                "All checks passed ({} file{} scanned).",
+                s.files_scanned,
+                plural(s.files_scanned)
+            ));
+        } else {
+            lines.push(format!(
+                "Found {} finding{} in {} file{} scanned ({} with errors).",
+                s.findings,
+                plural(s.findings),
+                s.files_scanned,
+                plural(s.files_scanned),
+                s.files_errored
+            ));
+            if safe > 0 {
+                lines.push(format!("[*] {safe} fixable with `dockharden fix`."));
+            }
+            if unsafe_ > 0 {
+                lines.push(format!(
+                    "[+] {unsafe_} more fixable with `dockharden fix --unsafe-fixes`."
+                ));
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+const fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

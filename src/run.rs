@@ -1,0 +1,291 @@
+//! Processing one file: read, detect, parse, check or fix, and the result for the reports.
+
+use std::path::Path;
+
+use dockharden_transforms::engine::{AppliedFix, Engine, EngineError, FixPolicy};
+use dockharden_transforms::finding::Finding;
+use dockharden_transforms::fix::Applicability;
+use dockharden_transforms::registry::{self, Transform};
+use dockharden_transforms::settings::NoResolver;
+use dockharden_transforms::source::{detect_yaml_kind, FileKind};
+use dockharden_transforms::text::{LineCol, LineIndex};
+
+use crate::config::{matches_any, Config};
+
+/// What to do with each file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Check,
+    Fix {
+        /// Write the result in place (false for --diff / --check / stdin).
+        write: bool,
+        /// Compute a unified diff.
+        diff: bool,
+        /// `--unsafe-fixes` / `--no-unsafe-fixes` from the command line (None = config decides).
+        unsafe_fixes: Option<bool>,
+    },
+}
+
+/// A finding as reported.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FindingOut {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub message: String,
+    pub range: RangeOut,
+    pub fix: Option<FixOut>,
+}
+
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct RangeOut {
+    pub start: LineCol,
+    pub end: LineCol,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FixOut {
+    pub applicability: &'static str,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ErrorOut {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AppliedOut {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub title: String,
+    pub applicability: &'static str,
+    pub line: usize,
+}
+
+impl From<&AppliedFix> for AppliedOut {
+    fn from(a: &AppliedFix) -> Self {
+        Self {
+            code: a.code,
+            name: a.name,
+            title: a.title.clone(),
+            applicability: a.applicability.as_str(),
+            line: a.line,
+        }
+    }
+}
+
+/// The result of one file.
+#[derive(Clone, Debug, Default)]
+pub struct FileResult {
+    pub path: String,
+    pub kind: Option<FileKind>,
+    /// Findings of the original text.
+    pub findings: Vec<FindingOut>,
+    pub error: Option<ErrorOut>,
+    /// Fix mode: the new text differs.
+    pub changed: bool,
+    pub applied: Vec<AppliedOut>,
+    /// Fix mode: findings left in the fixed text.
+    pub remaining: Vec<FindingOut>,
+    /// Fix mode: remaining findings with an Unsafe fix that was not applied.
+    pub skipped_unsafe: usize,
+    pub diff: Option<String>,
+    /// Fix mode, stdin: the text to print.
+    pub output: Option<String>,
+    /// Stdin input that is not text, echoed unchanged.
+    pub raw_output: Option<Vec<u8>>,
+    /// An engine bug (nothing written).
+    pub bug: bool,
+    /// Not a file of ours after all (walked YAML that is neither compose nor Kubernetes).
+    pub not_ours: bool,
+}
+
+pub fn finding_out(text: &str, index: &LineIndex, f: &Finding) -> FindingOut {
+    FindingOut {
+        code: f.code,
+        name: f.name,
+        message: f.message.clone(),
+        range: RangeOut {
+            start: index.line_col(text, f.range.start),
+            end: index.line_col(text, f.range.end),
+        },
+        fix: f.fix.as_ref().map(|x| FixOut {
+            applicability: x.applicability.as_str(),
+            title: x.title.clone(),
+        }),
+    }
+}
+
+/// The transforms selected for `path` by the command line and the config.
+pub fn selected_transforms(
+    config: &Config,
+    path: &Path,
+    cli_select: &[String],
+    cli_ignore: &[String],
+) -> Vec<&'static dyn Transform> {
+    let (mut select, mut ignore) = config.rule_lists(path);
+    if !cli_select.is_empty() {
+        select = cli_select.to_vec();
+    }
+    ignore.extend(cli_ignore.iter().cloned());
+    registry::all()
+        .into_iter()
+        .filter(|t| select.is_empty() || matches_any(t.code(), &select))
+        .filter(|t| !matches_any(t.code(), &ignore))
+        .collect()
+}
+
+pub struct Job<'a> {
+    pub mode: Mode,
+    pub config: &'a Config,
+    pub select: &'a [String],
+    pub ignore: &'a [String],
+    /// Keep the fixed text in the result (stdin mode).
+    pub keep_output: bool,
+}
+
+/// Decide the kind of a text (for YAML by content when the name did not tell).
+pub fn resolve_kind(kind: Option<FileKind>, text: &str) -> Option<FileKind> {
+    kind.or_else(|| detect_yaml_kind(text))
+}
+
+/// Process one file's text. `display` is the path as shown; `write_to` the file to write (None: don't).
+pub fn process_text(
+    job: &Job<'_>,
+    display: &str,
+    path: &Path,
+    kind: Option<FileKind>,
+    explicit: bool,
+    text: &str,
+    write_to: Option<&Path>,
+) -> FileResult {
+    let mut result = FileResult {
+        path: display.to_owned(),
+        ..FileResult::default()
+    };
+    let Some(kind) = resolve_kind(kind, text) else {
+        if explicit {
+            result.error = Some(ErrorOut {
+                message: "cannot tell whether this is a Dockerfile, a compose file or a Kubernetes manifest; use --kind".into(),
+                line: None,
+                column: None,
+            });
+        } else {
+            result.not_ours = true;
+        }
+        return result;
+    };
+    result.kind = Some(kind);
+    let settings = &job.config.file.options;
+    let engine = Engine {
+        transforms: selected_transforms(job.config, path, job.select, job.ignore),
+        settings,
+        resolver: &NoResolver,
+        path: Some(display),
+    };
+    let index = LineIndex::new(text);
+    let findings = match engine.check(kind, text) {
+        Ok(f) => f,
+        Err(e) => {
+            let lc = index.line_col(text, e.range.start);
+            result.error = Some(ErrorOut {
+                message: e.message,
+                line: Some(lc.line),
+                column: Some(lc.column),
+            });
+            return result;
+        }
+    };
+    result.findings = findings
+        .iter()
+        .map(|f| finding_out(text, &index, f))
+        .collect();
+    let Mode::Fix {
+        write,
+        diff,
+        unsafe_fixes,
+    } = job.mode
+    else {
+        return result;
+    };
+    let unsafe_ok = unsafe_fixes.unwrap_or(job.config.file.unsafe_fixes.unwrap_or(false));
+    let policy = FixPolicy {
+        min_applicability: if unsafe_ok {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+    };
+    let outcome = match engine.fix(kind, text, policy) {
+        Ok(o) => o,
+        Err(EngineError::Syntax(e)) => {
+            let lc = index.line_col(text, e.range.start);
+            result.error = Some(ErrorOut {
+                message: e.message,
+                line: Some(lc.line),
+                column: Some(lc.column),
+            });
+            return result;
+        }
+        Err(e @ EngineError::Bug { .. }) => {
+            result.bug = true;
+            result.error = Some(ErrorOut {
+                message: e.to_string(),
+                line: None,
+                column: None,
+            });
+            return result;
+        }
+    };
+    let new_index = LineIndex::new(&outcome.text);
+    result.remaining = outcome
+        .remaining
+        .iter()
+        .map(|f| finding_out(&outcome.text, &new_index, f))
+        .collect();
+    result.skipped_unsafe = outcome
+        .remaining
+        .iter()
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|x| x.applicability == Applicability::Unsafe && !x.edits.is_empty())
+        })
+        .count();
+    result.applied = outcome.applied.iter().map(AppliedOut::from).collect();
+    result.changed = outcome.text != text;
+    if result.changed {
+        if diff {
+            result.diff = Some(unified_diff(display, text, &outcome.text));
+        }
+        if write {
+            if let Some(target) = write_to {
+                if let Err(e) = crate::files::write_atomic(target, text, &outcome.text) {
+                    result.error = Some(ErrorOut {
+                        message: format!("cannot write: {e}"),
+                        line: None,
+                        column: None,
+                    });
+                }
+            }
+        }
+    }
+    if job.keep_output {
+        result.output = Some(outcome.text);
+    }
+    result
+}
+
+/// A unified diff with `a/` and `b/` prefixes, applicable with `git apply` / `patch -p1`.
+pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
+    let name = display.strip_prefix("./").unwrap_or(display);
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        out.push_str(&hunk.to_string());
+    }
+    out
+}

@@ -1,0 +1,417 @@
+//! The CLI contract: exit codes, output formats, `--check` writes nothing, `--diff` + `git apply`
+//! equals the written result, stdin mode, atomic writes keep the mode, errors are located and do not
+//! stop other files.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dockharden");
+
+const ADD_DOCKERFILE: &str =
+    "FROM alpine:3.20\n# copy the app\nADD app /app\nUSER 10001:10001\nCMD [\"/app/run\"]\n";
+const CLEAN_DOCKERFILE: &str =
+    "FROM alpine:3.20\nCOPY app /app\nUSER 10001:10001\nCMD [\"/app/run\"]\n";
+const FIXED_DOCKERFILE: &str =
+    "FROM alpine:3.20\n# copy the app\nCOPY app /app\nUSER 10001:10001\nCMD [\"/app/run\"]\n";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--isolated")
+        .current_dir(dir)
+        .output()
+        .expect("run dockharden")
+}
+
+fn run_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--isolated")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn check_exit_codes() {
+    let dir = tree(&[("Dockerfile", ADD_DOCKERFILE)]);
+    let o = run(dir.path(), &["check", "--select", "DF001"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Dockerfile:3:1: DF001"),
+        "{}",
+        stdout(&o)
+    );
+    let clean = tree(&[("Dockerfile", CLEAN_DOCKERFILE)]);
+    let o = run(clean.path(), &["check", "--select", "DF001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(dir.path(), &["check", "--select", "DF001", "--exit-zero"]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn json_lists_clean_files_too() {
+    let dir = tree(&[
+        ("a/Dockerfile", ADD_DOCKERFILE),
+        ("b/Dockerfile", CLEAN_DOCKERFILE),
+    ]);
+    let o = run(
+        dir.path(),
+        &["check", "--format", "json", "--select", "DF001"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{v}");
+    assert_eq!(files[0]["path"], "a/Dockerfile");
+    assert_eq!(files[0]["kind"], "dockerfile");
+    let f = &files[0]["findings"][0];
+    assert_eq!(f["code"], "DF001");
+    assert_eq!(f["range"]["start"]["line"], 3);
+    assert_eq!(f["range"]["start"]["column"], 1);
+    assert_eq!(f["fix"]["applicability"], "safe");
+    assert!(files[0]["error"].is_null());
+    assert_eq!(files[1]["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn fix_check_writes_nothing_and_exits_1() {
+    let dir = tree(&[("Dockerfile", ADD_DOCKERFILE)]);
+    let o = run(dir.path(), &["fix", "--check", "--select", "DF001"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("-ADD app /app\n+COPY app /app\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        ADD_DOCKERFILE
+    );
+    let clean = tree(&[("Dockerfile", CLEAN_DOCKERFILE)]);
+    let o = run(clean.path(), &["fix", "--check", "--select", "DF001"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn diff_applies_with_git_and_equals_the_written_result() {
+    let compose = "services:\r\n  web:\r\n    image: nginx:1.27\r\n    volumes:\r\n      - ./html:/usr/share/nginx/html\r\n      - /var/run/docker.sock:/var/run/docker.sock # needed?\r\n";
+    let files = [
+        ("Dockerfile", ADD_DOCKERFILE),
+        ("sub/compose.yaml", compose),
+        ("noeol/Dockerfile", "FROM alpine:3.20\nADD a /a"),
+    ];
+    let a = tree(&files);
+    let b = tree(&files);
+    let o = run(
+        a.path(),
+        &["fix", "--diff", "--unsafe-fixes", "--select", "DF001,DC001"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let diff = stdout(&o);
+    assert!(diff.contains("--- a/sub/compose.yaml"), "{diff}");
+    // Nothing written by --diff.
+    assert_eq!(
+        std::fs::read_to_string(a.path().join("sub/compose.yaml")).unwrap(),
+        compose
+    );
+    std::fs::write(a.path().join("patch.diff"), &diff).unwrap();
+    let g = Command::new("git")
+        .args(["apply", "--unsafe-paths", "patch.diff"])
+        .current_dir(a.path())
+        .output()
+        .unwrap();
+    assert!(
+        g.status.success(),
+        "git apply failed: {}\n{diff}",
+        String::from_utf8_lossy(&g.stderr)
+    );
+    let o = run(
+        b.path(),
+        &["fix", "--unsafe-fixes", "--select", "DF001,DC001"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    for (name, _) in files {
+        let pa = std::fs::read(a.path().join(name)).unwrap();
+        let pb = std::fs::read(b.path().join(name)).unwrap();
+        assert_eq!(pa, pb, "{name}: git apply of --diff differs from fix");
+    }
+    let fixed = std::fs::read_to_string(b.path().join("sub/compose.yaml")).unwrap();
+    assert!(!fixed.contains("docker.sock"), "{fixed}");
+    assert!(fixed.contains("\r\n"));
+}
+
+#[test]
+fn unsafe_fixes_are_skipped_by_default_with_a_hint() {
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
+    let dir = tree(&[("compose.yaml", compose)]);
+    let o = run(dir.path(), &["fix", "--select", "DC001"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        compose
+    );
+    assert!(stdout(&o).contains("--unsafe-fixes"), "{}", stdout(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn atomic_write_keeps_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tree(&[("Dockerfile", ADD_DOCKERFILE)]);
+    let p = dir.path().join("Dockerfile");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let o = run(dir.path(), &["fix", "--select", "DF001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), FIXED_DOCKERFILE);
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    // No temporary file left behind.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
+
+#[test]
+fn stdin_fix_writes_result_to_stdout() {
+    let dir = tree(&[]);
+    let o = run_stdin(
+        dir.path(),
+        &["fix", "--stdin-filename", "Dockerfile", "--select", "DF001"],
+        ADD_DOCKERFILE.as_bytes(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(stdout(&o), FIXED_DOCKERFILE);
+    let o = run_stdin(
+        dir.path(),
+        &[
+            "check",
+            "--stdin-filename",
+            "Dockerfile",
+            "--select",
+            "DF001",
+        ],
+        ADD_DOCKERFILE.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("Dockerfile:3:1: DF001"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn stdin_unprocessable_input_is_echoed_unchanged_with_exit_2() {
+    let dir = tree(&[]);
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Values.name }}\n";
+    let o = run_stdin(
+        dir.path(),
+        &[
+            "fix",
+            "--stdin-filename",
+            "deploy.yaml",
+            "--kind",
+            "kubernetes",
+        ],
+        template.as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), template);
+    let bad: &[u8] = b"FROM alpine\n\xff\xfe\n";
+    let o = run_stdin(dir.path(), &["fix", "--stdin-filename", "Dockerfile"], bad);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.stdout, bad);
+}
+
+#[test]
+fn errors_are_located_and_other_files_still_processed() {
+    let dir = tree(&[
+        ("a/compose.yaml", "services:\n  web: [unclosed\n"),
+        ("b/Dockerfile", ADD_DOCKERFILE),
+    ]);
+    std::fs::write(
+        dir.path().join("c.Dockerfile"),
+        b"FROM alpine\nRUN echo \xff\n",
+    )
+    .unwrap();
+    let o = run(dir.path(), &["fix", "--select", "DF001"]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    assert!(out.contains("a/compose.yaml:"), "{out}");
+    assert!(
+        out.contains("c.Dockerfile:2:10: error: not valid UTF-8"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("b/Dockerfile")).unwrap(),
+        FIXED_DOCKERFILE
+    );
+}
+
+#[test]
+fn explicit_file_of_unknown_kind_is_an_error_and_kind_overrides() {
+    let dir = tree(&[("build.txt", ADD_DOCKERFILE)]);
+    let o = run(dir.path(), &["check", "build.txt"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("--kind"), "{}", stdout(&o));
+    let o = run(
+        dir.path(),
+        &[
+            "check",
+            "build.txt",
+            "--kind",
+            "dockerfile",
+            "--select",
+            "DF001",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn walk_respects_gitignore_and_detects_kinds_by_content() {
+    let dir = tree(&[
+        (".gitignore", "ignored/\n"),
+        ("ignored/Dockerfile", ADD_DOCKERFILE),
+        ("k8s/deploy.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n    - name: a\n      image: nginx:1.27\n"),
+        ("stack.yml", "services:\n  web:\n    image: nginx:1.27\n"),
+        ("values.yaml", "replicas: 3\n"),
+    ]);
+    let o = run(
+        dir.path(),
+        &["check", "--format", "json", "--select", "DF001"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let paths: Vec<(String, String)> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["kind"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ("k8s/deploy.yaml".into(), "kubernetes".into()),
+            ("stack.yml".into(), "compose".into())
+        ],
+        "{v}"
+    );
+}
+
+#[test]
+fn rules_and_explain() {
+    let dir = tree(&[]);
+    let o = Command::new(BIN)
+        .args(["rules"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.contains("DF001") && out.contains("DC001"), "{out}");
+    let o = Command::new(BIN)
+        .args(["explain", "DF001"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("## Why is this bad?"));
+    let o = Command::new(BIN)
+        .args(["explain", "NOPE1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn bad_arguments_and_bad_config_exit_2() {
+    let dir = tree(&[
+        ("Dockerfile", CLEAN_DOCKERFILE),
+        (".dockharden.toml", "selekt = [\"DF\"]\n"),
+    ]);
+    let o = Command::new(BIN)
+        .args(["check", "--no-such-flag"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = Command::new(BIN)
+        .args(["check"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let all = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        all.contains("selekt") && all.contains(".dockharden.toml"),
+        "{all}"
+    );
+}
+
+#[test]
+fn broken_pipe_exits_0() {
+    let mut files = Vec::new();
+    let names: Vec<String> = (0..400).map(|i| format!("d{i}/Dockerfile")).collect();
+    for n in &names {
+        files.push((n.as_str(), ADD_DOCKERFILE));
+    }
+    let dir = tree(&files);
+    let o = Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "set -o pipefail; '{BIN}' check --isolated --format json | head -c 10 >/dev/null"
+            ),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -1,0 +1,6 @@
+//! The one integration-test binary: golden harness, CLI contract, corpus sweep, parser conformance.
+
+mod buildkit;
+mod cli;
+mod corpus;
+mod golden;

@@ -1,0 +1,158 @@
+//! Applying fixes to a text: sorted, identical edits merged, overlapping fixes deferred, all-or-nothing
+//! per fix (the model of ruff's `apply_fixes` and rustfix's replacement engine).
+
+use crate::edit::Edit;
+use crate::fix::Fix;
+
+/// The result of applying a set of fixes once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub text: String,
+    /// Indexes (into the input slice) of the fixes that were applied, in input order.
+    pub applied: Vec<usize>,
+    /// Indexes of fixes that conflicted with an earlier one and are deferred to the next round.
+    pub deferred: Vec<usize>,
+    /// Indexes of fixes that were malformed (edits overlapping each other or out of bounds).
+    pub invalid: Vec<usize>,
+}
+
+fn edits_well_formed(text: &str, fix: &Fix) -> bool {
+    let mut prev: Option<&Edit> = None;
+    for e in &fix.edits {
+        if e.range.end > text.len()
+            || !text.is_char_boundary(e.range.start)
+            || !text.is_char_boundary(e.range.end)
+        {
+            return false;
+        }
+        if let Some(p) = prev {
+            if p.range.overlaps(e.range) {
+                return false;
+            }
+        }
+        prev = Some(e);
+    }
+    true
+}
+
+/// Apply `fixes` to `text`. A fix whose edits conflict with an already accepted fix is deferred as a
+/// whole; an edit identical to an accepted one is merged (applied once). Fixes are considered in order
+/// of their first edit, then in input order, so the result does not depend on how they were produced.
+#[must_use]
+pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
+    let mut order: Vec<usize> = (0..fixes.len()).collect();
+    order.sort_by_key(|&i| (fixes[i].range().map(|r| (r.start, r.end)), i));
+
+    let mut accepted: Vec<&Edit> = Vec::new();
+    let mut applied = Vec::new();
+    let mut deferred = Vec::new();
+    let mut invalid = Vec::new();
+    for i in order {
+        let fix = fixes[i];
+        if fix.edits.is_empty() {
+            continue;
+        }
+        if !edits_well_formed(text, fix) {
+            invalid.push(i);
+            continue;
+        }
+        let conflict = fix.edits.iter().any(|e| {
+            accepted
+                .iter()
+                .any(|a| *a != e && a.range.overlaps(e.range))
+        });
+        if conflict {
+            deferred.push(i);
+            continue;
+        }
+        for e in &fix.edits {
+            if !accepted.contains(&e) {
+                accepted.push(e);
+            }
+        }
+        applied.push(i);
+    }
+    applied.sort_unstable();
+    deferred.sort_unstable();
+    invalid.sort_unstable();
+
+    accepted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut last = 0;
+    for e in accepted {
+        out.push_str(&text[last..e.range.start]);
+        out.push_str(&e.replacement);
+        last = e.range.end;
+    }
+    out.push_str(&text[last..]);
+    Applied {
+        text: out,
+        applied,
+        deferred,
+        invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::TextRange;
+
+    fn fix(edits: Vec<Edit>) -> Fix {
+        Fix::safe("t", edits)
+    }
+
+    #[test]
+    fn applies_sorted_and_merges_identical() {
+        let text = "abcdef";
+        let a = fix(vec![Edit::replace(TextRange::new(4, 5), "E")]);
+        let b = fix(vec![
+            Edit::replace(TextRange::new(0, 1), "A"),
+            Edit::replace(TextRange::new(4, 5), "E"),
+        ]);
+        let r = apply_fixes(text, &[&a, &b]);
+        assert_eq!(r.text, "AbcdEf");
+        assert_eq!(r.applied, vec![0, 1]);
+    }
+
+    #[test]
+    fn overlapping_fix_is_deferred_whole() {
+        let text = "abcdef";
+        let a = fix(vec![Edit::replace(TextRange::new(1, 3), "X")]);
+        let b = fix(vec![
+            Edit::replace(TextRange::new(2, 4), "Y"),
+            Edit::insert(6, "!"),
+        ]);
+        let r = apply_fixes(text, &[&b, &a]);
+        assert_eq!(r.text, "aXdef");
+        assert_eq!(r.applied, vec![1]);
+        assert_eq!(r.deferred, vec![0]);
+    }
+
+    #[test]
+    fn adjacent_edits_do_not_conflict() {
+        let text = "abc";
+        let a = fix(vec![Edit::replace(TextRange::new(0, 1), "X")]);
+        let b = fix(vec![Edit::insert(1, "-")]);
+        let r = apply_fixes(text, &[&a, &b]);
+        assert_eq!(r.text, "X-bc");
+    }
+
+    #[test]
+    fn two_different_insertions_at_same_point_conflict() {
+        let text = "abc";
+        let a = fix(vec![Edit::insert(1, "1")]);
+        let b = fix(vec![Edit::insert(1, "2")]);
+        let r = apply_fixes(text, &[&a, &b]);
+        assert_eq!(r.text, "a1bc");
+        assert_eq!(r.deferred, vec![1]);
+    }
+
+    #[test]
+    fn out_of_bounds_is_invalid() {
+        let a = fix(vec![Edit::insert(10, "x")]);
+        let r = apply_fixes("abc", &[&a]);
+        assert_eq!(r.text, "abc");
+        assert_eq!(r.invalid, vec![0]);
+    }
+}

@@ -1,0 +1,13 @@
+//! docker-compose transforms.
+
+pub mod model;
+
+pub mod docker_socket_mount;
+
+use crate::registry::Transform;
+
+/// The compose transforms.
+#[must_use]
+pub fn transforms() -> Vec<&'static dyn Transform> {
+    vec![&docker_socket_mount::DockerSocketMount]
+}

@@ -1,0 +1,297 @@
+//! The fix loop: check, apply non-overlapping fixes, re-parse, verify, repeat to a fixed point.
+
+use std::collections::BTreeSet;
+
+use crate::apply::apply_fixes;
+use crate::finding::Finding;
+use crate::fix::{Applicability, Fix};
+use crate::registry::{Context, Transform};
+use crate::settings::{ImageResolver, NoResolver, Settings};
+use crate::source::{parse, FileKind, Parsed, SyntaxError};
+use crate::suppression;
+
+/// Maximum number of fix rounds before the loop is declared non-converging (a bug).
+pub const MAX_ROUNDS: usize = 10;
+
+/// A fix that was applied, for reports and summaries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedFix {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub title: String,
+    pub applicability: Applicability,
+    /// Where the finding was, in the text of the round that applied it.
+    pub line: usize,
+}
+
+/// What `fix` produced.
+#[derive(Clone, Debug)]
+pub struct FixOutcome {
+    pub text: String,
+    pub applied: Vec<AppliedFix>,
+    /// Findings left in the final text (no fix, a display-only fix, or a fix not accepted).
+    pub remaining: Vec<Finding>,
+    pub rounds: usize,
+}
+
+impl FixOutcome {
+    #[must_use]
+    pub fn changed(&self, original: &str) -> bool {
+        self.text != original
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum EngineError {
+    /// The input does not parse.
+    Syntax(SyntaxError),
+    /// A transform produced output that does not parse, does not verify, or does not converge.
+    /// Nothing must be written for this file.
+    Bug {
+        codes: Vec<&'static str>,
+        message: String,
+    },
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Syntax(e) => write!(f, "{}", e.message),
+            Self::Bug { codes, message } => write!(
+                f,
+                "internal error in {}: {message}; the file was left untouched. Please report this bug.",
+                codes.join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// Which fixes a run applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixPolicy {
+    /// Apply fixes at least this safe (`Safe`, or `Unsafe` with `--unsafe-fixes`).
+    pub min_applicability: Applicability,
+}
+
+impl Default for FixPolicy {
+    fn default() -> Self {
+        Self {
+            min_applicability: Applicability::Safe,
+        }
+    }
+}
+
+/// The engine for one file: the selected transforms plus their options.
+pub struct Engine<'a> {
+    pub transforms: Vec<&'static dyn Transform>,
+    pub settings: &'a Settings,
+    pub resolver: &'a dyn ImageResolver,
+    pub path: Option<&'a str>,
+}
+
+static DEFAULT_SETTINGS: std::sync::LazyLock<Settings> =
+    std::sync::LazyLock::new(Settings::default);
+
+impl Engine<'static> {
+    /// Every transform, default settings, no resolver.
+    #[must_use]
+    pub fn with_defaults() -> Self {
+        Self {
+            transforms: crate::registry::all(),
+            settings: &DEFAULT_SETTINGS,
+            resolver: &NoResolver,
+            path: None,
+        }
+    }
+}
+
+impl Engine<'_> {
+    /// Run the checks of `kind` on an already parsed text, with suppressions applied.
+    #[must_use]
+    pub fn check_parsed(&self, kind: FileKind, text: &str, parsed: &Parsed) -> Vec<Finding> {
+        let ctx = Context {
+            text,
+            kind,
+            parsed,
+            settings: self.settings,
+            resolver: self.resolver,
+            path: self.path,
+        };
+        let mut findings: Vec<Finding> = self
+            .transforms
+            .iter()
+            .filter(|t| t.kind() == kind)
+            .flat_map(|t| t.check(&ctx))
+            .collect();
+        let codes: Vec<&'static str> = self
+            .transforms
+            .iter()
+            .filter(|t| t.kind() == kind)
+            .map(|t| t.code())
+            .collect();
+        findings = suppression::apply(text, &codes, findings);
+        findings.sort_by(|a, b| {
+            (a.range.start, a.code, a.range.end).cmp(&(b.range.start, b.code, b.range.end))
+        });
+        findings
+    }
+
+    /// Parse and check.
+    ///
+    /// # Errors
+    /// The file does not parse.
+    pub fn check(&self, kind: FileKind, text: &str) -> Result<Vec<Finding>, SyntaxError> {
+        let parsed = parse(kind, text)?;
+        Ok(self.check_parsed(kind, text, &parsed))
+    }
+
+    /// Fix to a fixed point: every round applies the non-overlapping fixes that `accept` takes, then
+    /// re-parses and verifies. `accept` sees each finding that has a fix.
+    ///
+    /// # Errors
+    /// The input does not parse, or a transform misbehaved (then nothing must be written).
+    pub fn fix_with(
+        &self,
+        kind: FileKind,
+        text: &str,
+        accept: &mut dyn FnMut(&Finding) -> bool,
+    ) -> Result<FixOutcome, EngineError> {
+        let mut current = text.to_owned();
+        let mut parsed = parse(kind, &current).map_err(EngineError::Syntax)?;
+        let mut semantic = if kind == FileKind::Dockerfile {
+            None
+        } else {
+            Some(crate::yaml::semantic(&current).map_err(|e| {
+                EngineError::Syntax(SyntaxError {
+                    message: e.message,
+                    range: e.range,
+                    template: false,
+                })
+            })?)
+        };
+        let mut applied_all = Vec::new();
+        for round in 0..=MAX_ROUNDS {
+            let findings = self.check_parsed(kind, &current, &parsed);
+            let chosen: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| {
+                    f.fix.as_ref().is_some_and(|fix| {
+                        fix.applicability > Applicability::DisplayOnly && !fix.edits.is_empty()
+                    })
+                })
+                .filter(|f| accept(f))
+                .collect();
+            if chosen.is_empty() {
+                return Ok(FixOutcome {
+                    text: current,
+                    applied: applied_all,
+                    remaining: findings,
+                    rounds: round,
+                });
+            }
+            if round == MAX_ROUNDS {
+                let codes: BTreeSet<&'static str> = chosen.iter().map(|f| f.code).collect();
+                return Err(EngineError::Bug {
+                    codes: codes.into_iter().collect(),
+                    message: format!("fixes did not converge after {MAX_ROUNDS} rounds"),
+                });
+            }
+            let fixes: Vec<&Fix> = chosen.iter().filter_map(|f| f.fix.as_ref()).collect();
+            let result = apply_fixes(&current, &fixes);
+            if !result.invalid.is_empty() {
+                let codes: BTreeSet<&'static str> =
+                    result.invalid.iter().map(|&i| chosen[i].code).collect();
+                return Err(EngineError::Bug {
+                    codes: codes.into_iter().collect(),
+                    message: "a fix produced malformed edits (overlapping or out of bounds)".into(),
+                });
+            }
+            if result.applied.is_empty() {
+                // Nothing could be applied (cannot happen: the first fix never conflicts).
+                return Ok(FixOutcome {
+                    text: current,
+                    applied: applied_all,
+                    remaining: findings,
+                    rounds: round,
+                });
+            }
+            let applied: Vec<&Finding> = result.applied.iter().map(|&i| chosen[i]).collect();
+            let codes = || -> Vec<&'static str> {
+                let set: BTreeSet<&'static str> = applied.iter().map(|f| f.code).collect();
+                set.into_iter().collect()
+            };
+            let new_parsed = parse(kind, &result.text).map_err(|e| EngineError::Bug {
+                codes: codes(),
+                message: format!("the fixed text does not parse: {}", e.message),
+            })?;
+            if let Some(before) = &semantic {
+                let after = crate::yaml::semantic(&result.text).map_err(|e| EngineError::Bug {
+                    codes: codes(),
+                    message: format!("the fixed YAML does not load: {}", e.message),
+                })?;
+                verify_semantic(before, &after, &applied).map_err(|message| EngineError::Bug {
+                    codes: codes(),
+                    message,
+                })?;
+                semantic = Some(after);
+            }
+            let index = crate::text::LineIndex::new(&current);
+            for f in &applied {
+                let fix = f.fix.as_ref().expect("chosen findings have fixes");
+                applied_all.push(AppliedFix {
+                    code: f.code,
+                    name: f.name,
+                    title: fix.title.clone(),
+                    applicability: fix.applicability,
+                    line: index.line_of(f.range.start) + 1,
+                });
+            }
+            current = result.text;
+            parsed = new_parsed;
+        }
+        unreachable!("the loop returns by MAX_ROUNDS")
+    }
+
+    /// Fix with a policy (the non-interactive modes).
+    ///
+    /// # Errors
+    /// See [`Engine::fix_with`].
+    pub fn fix(
+        &self,
+        kind: FileKind,
+        text: &str,
+        policy: FixPolicy,
+    ) -> Result<FixOutcome, EngineError> {
+        self.fix_with(kind, text, &mut |f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability >= policy.min_applicability)
+        })
+    }
+}
+
+/// Every semantic difference between `before` and `after` must be declared by an applied fix.
+fn verify_semantic(
+    before: &[serde_json::Value],
+    after: &[serde_json::Value],
+    applied: &[&Finding],
+) -> Result<(), String> {
+    let diffs = crate::yaml::semantic_diff(before, after);
+    for (doc, path) in diffs {
+        let covered = applied.iter().any(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.changes.iter().any(|c| c.covers(doc, &path)))
+        });
+        if !covered {
+            return Err(format!(
+                "the fix changed `{}` (document {}), which no applied fix declares",
+                path.join("."),
+                doc + 1
+            ));
+        }
+    }
+    Ok(())
+}

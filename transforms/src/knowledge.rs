@@ -1,0 +1,868 @@
+//! What the rules know about images, credentials and ports, in one place, shared by the Dockerfile,
+//! compose and Kubernetes rules. Every table is documented; extend them here, never in a rule.
+
+use crate::settings::Settings;
+
+/// The family of a base image: decides which tools create a user, which fetchers exist, and whether
+/// POSIX commands may be used at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Alpine and BusyBox: `addgroup -S` / `adduser -S -D -H`, BusyBox `wget`.
+    Alpine,
+    /// Debian, Ubuntu: `groupadd -r` / `useradd -r`; no curl/wget by default in slim images.
+    Debian,
+    /// RHEL, UBI, Fedora, CentOS, Rocky, Alma, Amazon Linux: `groupadd -r` / `useradd -r`.
+    Rhel,
+    /// Google distroless / Chainguard static: no shell, ships `nonroot` (65532).
+    Distroless,
+    /// `FROM scratch`: nothing at all.
+    Scratch,
+    /// Windows nanoserver / servercore: `ContainerUser`, never a POSIX command.
+    Windows,
+    Unknown,
+}
+
+impl Family {
+    #[must_use]
+    pub const fn has_shell(self) -> bool {
+        matches!(self, Self::Alpine | Self::Debian | Self::Rhel)
+    }
+}
+
+/// A parsed image reference (`registry/repository:tag@digest`) as plain strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageName {
+    pub registry: Option<String>,
+    /// Repository path as written, without registry (e.g. `library/nginx`, `bitnami/redis`).
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl ImageName {
+    /// Parse with docker's reference grammar: the first path component is a registry when it contains
+    /// `.` or `:` or is `localhost`; the tag follows the last `:` after the last `/`; the digest `@`.
+    #[must_use]
+    pub fn parse(reference: &str) -> Self {
+        let (rest, digest) = match reference.split_once('@') {
+            Some((r, d)) => (r, Some(d.to_owned())),
+            None => (reference, None),
+        };
+        let (registry, path) = match rest.split_once('/') {
+            Some((first, p))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first.to_owned()), p)
+            }
+            _ => (None, rest),
+        };
+        let last_slash = path.rfind('/').map_or(0, |i| i + 1);
+        let (repository, tag) = match path[last_slash..].rfind(':') {
+            Some(i) => (
+                path[..last_slash + i].to_owned(),
+                Some(path[last_slash + i + 1..].to_owned()),
+            ),
+            None => (path.to_owned(), None),
+        };
+        Self {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// The short name used in the tables: Docker Hub's `library/` and `docker.io` removed, lower case
+    /// (`docker.io/library/nginx` → `nginx`, `ghcr.io/foo/bar` → `ghcr.io/foo/bar`).
+    #[must_use]
+    pub fn short(&self) -> String {
+        let hub = matches!(
+            self.registry.as_deref(),
+            None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io")
+        );
+        let repo = if hub {
+            self.repository
+                .strip_prefix("library/")
+                .unwrap_or(&self.repository)
+        } else {
+            &self.repository
+        };
+        match (&self.registry, hub) {
+            (Some(r), false) => format!("{r}/{repo}").to_ascii_lowercase(),
+            _ => repo.to_ascii_lowercase(),
+        }
+    }
+
+    /// The last path component (`bitnami/redis` → `redis`).
+    #[must_use]
+    pub fn base_name(&self) -> String {
+        self.repository
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.repository)
+            .to_ascii_lowercase()
+    }
+
+    /// Pinned = has a digest, or a tag other than `latest`.
+    #[must_use]
+    pub fn is_pinned(&self) -> bool {
+        self.digest.is_some() || self.tag.as_deref().is_some_and(|t| t != "latest")
+    }
+
+    /// The reference contains variable interpolation (`${X}`, `$X`): it cannot be judged statically.
+    #[must_use]
+    pub fn is_templated(reference: &str) -> bool {
+        reference.contains('$') || reference.contains("{{")
+    }
+}
+
+/// Look the image up in the pin table: keys are compared with the name as written (without tag and
+/// digest) and with its short form. Returns the pin value (`tag`, `tag@sha256:…` or `@sha256:…`).
+#[must_use]
+pub fn pin_for<'s>(settings: &'s Settings, image: &ImageName) -> Option<&'s str> {
+    let written = match &image.registry {
+        Some(r) => format!("{r}/{}", image.repository),
+        None => image.repository.clone(),
+    };
+    settings
+        .pins
+        .get(&written)
+        .or_else(|| settings.pins.get(&image.short()))
+        .map(String::as_str)
+}
+
+/// The text that replaces the `:tag` / `@digest` part of a reference for a pin value: a value starting
+/// with `@` is a bare digest (the written tag, if not `latest`, is kept before it); otherwise it is
+/// `tag` or `tag@digest`.
+#[must_use]
+pub fn pinned_suffix(image: &ImageName, pin: &str) -> String {
+    if let Some(digest) = pin.strip_prefix('@') {
+        match image.tag.as_deref() {
+            Some(t) if t != "latest" => format!(":{t}@{digest}"),
+            _ => format!("@{digest}"),
+        }
+    } else {
+        format!(":{pin}")
+    }
+}
+
+/// What is known about an image. `name` is the short name ([`ImageName::short`]) or its last
+/// component.
+#[derive(Clone, Copy, Debug)]
+pub struct ImageInfo {
+    pub name: &'static str,
+    pub family: Family,
+    /// The image's default user is already non-root.
+    pub non_root: bool,
+    /// A non-root user the image ships: (name, uid, gid).
+    pub user: Option<(&'static str, u32, u32)>,
+    /// The entrypoint starts as root and drops privileges itself (gosu / su-exec / setpriv): a
+    /// `user:` override breaks its first start (it chowns its data directory), and `cap_drop: ALL`
+    /// needs the capabilities in `caps` back.
+    pub drops_privileges: bool,
+    /// Capabilities to add back after `cap_drop: [ALL]` for the image to start.
+    pub caps: &'static [&'static str],
+    /// Paths the image writes at run time besides declared volumes (tmpfs candidates for read_only).
+    pub writes: &'static [&'static str],
+    /// Supports the `<VAR>_FILE` convention for its credential variables.
+    pub file_env: bool,
+    /// A smaller variant to suggest (`python` → `python:<version>-slim`).
+    pub slim: Option<&'static str>,
+    /// A long-running server (needs a healthcheck).
+    pub server: bool,
+}
+
+const PRIV_DROP_CAPS: &[&str] = &["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"];
+
+const fn info(name: &'static str, family: Family) -> ImageInfo {
+    ImageInfo {
+        name,
+        family,
+        non_root: false,
+        user: None,
+        drops_privileges: false,
+        caps: &[],
+        writes: &[],
+        file_env: false,
+        slim: None,
+        server: false,
+    }
+}
+
+/// Images that drop privileges in their entrypoint (docker-library official images).
+const fn dropper(
+    name: &'static str,
+    family: Family,
+    writes: &'static [&'static str],
+    file_env: bool,
+) -> ImageInfo {
+    ImageInfo {
+        name,
+        family,
+        non_root: false,
+        user: None,
+        drops_privileges: true,
+        caps: PRIV_DROP_CAPS,
+        writes,
+        file_env,
+        slim: None,
+        server: true,
+    }
+}
+
+/// The table. Sources: the images' Dockerfiles and entrypoints (docker-library, distroless,
+/// Chainguard, Microsoft), checked by hand; order does not matter.
+pub const IMAGES: &[ImageInfo] = &[
+    // Distributions.
+    ImageInfo {
+        slim: Some("alpine"),
+        ..info("alpine", Family::Alpine)
+    },
+    info("busybox", Family::Alpine),
+    ImageInfo {
+        slim: Some("debian:<release>-slim"),
+        ..info("debian", Family::Debian)
+    },
+    info("ubuntu", Family::Debian),
+    info("redhat/ubi8", Family::Rhel),
+    info("redhat/ubi9", Family::Rhel),
+    info("registry.access.redhat.com/ubi8", Family::Rhel),
+    info("registry.access.redhat.com/ubi9", Family::Rhel),
+    info("registry.access.redhat.com/ubi9/ubi-minimal", Family::Rhel),
+    info("fedora", Family::Rhel),
+    info("centos", Family::Rhel),
+    info("rockylinux", Family::Rhel),
+    info("almalinux", Family::Rhel),
+    info("amazonlinux", Family::Rhel),
+    info("oraclelinux", Family::Rhel),
+    info("scratch", Family::Scratch),
+    // Distroless and Chainguard: non-root variants ship `nonroot` (65532).
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/static", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/static-debian12", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/base", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/base-debian12", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/cc", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/cc-debian12", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/java17-debian12", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/java21-debian12", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/nodejs20-debian12", Family::Distroless)
+    },
+    ImageInfo {
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("gcr.io/distroless/python3-debian12", Family::Distroless)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("nonroot", 65532, 65532)),
+        ..info("cgr.dev/chainguard/static", Family::Distroless)
+    },
+    // Windows: ContainerUser exists in both; the default user is ContainerAdministrator (servercore)
+    // or ContainerUser (nanoserver).
+    ImageInfo {
+        user: Some(("ContainerUser", 0, 0)),
+        ..info("mcr.microsoft.com/windows/servercore", Family::Windows)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("ContainerUser", 0, 0)),
+        ..info("mcr.microsoft.com/windows/nanoserver", Family::Windows)
+    },
+    ImageInfo {
+        user: Some(("ContainerUser", 0, 0)),
+        ..info("mcr.microsoft.com/windows", Family::Windows)
+    },
+    ImageInfo {
+        user: Some(("ContainerUser", 0, 0)),
+        ..info("mcr.microsoft.com/powershell", Family::Windows)
+    },
+    // Language runtimes (Debian-based unless the tag says alpine).
+    ImageInfo {
+        user: Some(("node", 1000, 1000)),
+        slim: Some("node:<version>-slim"),
+        ..info("node", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("python:<version>-slim"),
+        ..info("python", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("ruby:<version>-slim"),
+        ..info("ruby", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("golang:<version>-alpine (build) + gcr.io/distroless/static (run)"),
+        ..info("golang", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("php:<version>-fpm-alpine"),
+        ..info("php", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("a JRE image such as eclipse-temurin:<version>-jre"),
+        ..info("openjdk", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("eclipse-temurin:<version>-jre-alpine"),
+        ..info("eclipse-temurin", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("maven (build) + eclipse-temurin:<version>-jre (run)"),
+        ..info("maven", Family::Debian)
+    },
+    ImageInfo {
+        slim: Some("gradle (build) + eclipse-temurin:<version>-jre (run)"),
+        ..info("gradle", Family::Debian)
+    },
+    info("rust", Family::Debian),
+    info("buildpack-deps", Family::Debian),
+    // Servers that drop privileges themselves.
+    dropper(
+        "postgres",
+        Family::Debian,
+        &["/var/run/postgresql", "/tmp"],
+        true,
+    ),
+    dropper("mysql", Family::Rhel, &["/var/run/mysqld", "/tmp"], true),
+    dropper("mariadb", Family::Debian, &["/run/mysqld", "/tmp"], true),
+    dropper("mongo", Family::Debian, &["/tmp"], true),
+    dropper("redis", Family::Debian, &["/tmp"], false),
+    dropper("rabbitmq", Family::Debian, &["/tmp"], true),
+    dropper("memcached", Family::Debian, &["/tmp"], false),
+    dropper("elasticsearch", Family::Rhel, &["/tmp"], false),
+    dropper(
+        "docker.elastic.co/elasticsearch/elasticsearch",
+        Family::Rhel,
+        &["/tmp"],
+        false,
+    ),
+    dropper("cassandra", Family::Debian, &["/tmp"], false),
+    dropper("couchdb", Family::Debian, &["/tmp"], true),
+    dropper("influxdb", Family::Debian, &["/tmp"], false),
+    dropper("nextcloud", Family::Debian, &["/tmp", "/var/run"], true),
+    dropper(
+        "wordpress",
+        Family::Debian,
+        &["/tmp", "/var/run/apache2"],
+        true,
+    ),
+    dropper(
+        "httpd",
+        Family::Debian,
+        &["/usr/local/apache2/logs", "/tmp"],
+        false,
+    ),
+    dropper("jenkins/jenkins", Family::Debian, &["/tmp"], false),
+    // nginx: master runs as root, workers as `nginx`; binds 80.
+    ImageInfo {
+        drops_privileges: true,
+        caps: &[
+            "CHOWN",
+            "SETUID",
+            "SETGID",
+            "NET_BIND_SERVICE",
+            "DAC_OVERRIDE",
+        ],
+        writes: &["/var/cache/nginx", "/var/run", "/tmp"],
+        slim: Some("nginx:<version>-alpine"),
+        server: true,
+        ..info("nginx", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("nginx", 101, 101)),
+        writes: &["/tmp"],
+        server: true,
+        ..info("nginxinc/nginx-unprivileged", Family::Debian)
+    },
+    ImageInfo {
+        caps: &["NET_BIND_SERVICE"],
+        writes: &["/tmp"],
+        server: true,
+        ..info("traefik", Family::Alpine)
+    },
+    ImageInfo {
+        caps: &["NET_BIND_SERVICE"],
+        writes: &["/tmp", "/config", "/data"],
+        server: true,
+        ..info("caddy", Family::Alpine)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("nobody", 65534, 65534)),
+        server: true,
+        ..info("prom/prometheus", Family::Alpine)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("nobody", 65534, 65534)),
+        server: true,
+        ..info("prom/alertmanager", Family::Alpine)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("nobody", 65534, 65534)),
+        server: true,
+        ..info("prom/node-exporter", Family::Alpine)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("grafana", 472, 0)),
+        writes: &["/tmp", "/var/lib/grafana"],
+        server: true,
+        ..info("grafana/grafana", Family::Alpine)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("grafana", 472, 0)),
+        writes: &["/tmp", "/var/lib/grafana"],
+        server: true,
+        ..info("grafana/grafana-oss", Family::Alpine)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("1001", 1001, 0)),
+        server: true,
+        ..info("bitnami/redis", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("1001", 1001, 0)),
+        server: true,
+        ..info("bitnami/postgresql", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("keycloak", 1000, 0)),
+        server: true,
+        ..info("quay.io/keycloak/keycloak", Family::Rhel)
+    },
+    // linuxserver.io images run s6-overlay as root and drop to PUID/PGID themselves.
+    ImageInfo {
+        drops_privileges: true,
+        caps: PRIV_DROP_CAPS,
+        writes: &["/tmp", "/run"],
+        server: true,
+        ..info("linuxserver", Family::Alpine)
+    },
+    ImageInfo {
+        drops_privileges: true,
+        caps: &[
+            "CHOWN",
+            "SETUID",
+            "SETGID",
+            "DAC_OVERRIDE",
+            "FOWNER",
+            "NET_BIND_SERVICE",
+            "NET_RAW",
+            "NET_ADMIN",
+            "SYS_NICE",
+        ],
+        writes: &["/tmp", "/run", "/var/log"],
+        server: true,
+        ..info("pihole/pihole", Family::Debian)
+    },
+];
+
+/// Look an image up by reference: full short name first, then with a `lscr.io/`/`ghcr.io/`
+/// linuxserver prefix, then by its last path component for official images.
+#[must_use]
+pub fn image_info(image: &ImageName) -> Option<&'static ImageInfo> {
+    let short = image.short();
+    if let Some(i) = IMAGES.iter().find(|i| i.name == short) {
+        return Some(i);
+    }
+    if short.starts_with("linuxserver/")
+        || short.starts_with("lscr.io/linuxserver/")
+        || short.starts_with("ghcr.io/linuxserver/")
+    {
+        return IMAGES.iter().find(|i| i.name == "linuxserver");
+    }
+    // `mcr.microsoft.com/windows/servercore:ltsc2022` and friends.
+    if let Some(i) = IMAGES
+        .iter()
+        .find(|i| i.family == Family::Windows && short.starts_with(i.name))
+    {
+        return Some(i);
+    }
+    if let Some(i) = IMAGES
+        .iter()
+        .find(|i| i.family == Family::Distroless && short.starts_with(i.name))
+    {
+        return Some(i);
+    }
+    None
+}
+
+/// The family of an image reference, using the tag when it names the distribution
+/// (`python:3.12-alpine` is Alpine, `node:20-bookworm-slim` Debian, `*-windowsservercore*` Windows).
+#[must_use]
+pub fn family_of(image: &ImageName) -> Family {
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    let short = image.short();
+    if short == "scratch" {
+        return Family::Scratch;
+    }
+    if tag.contains("nanoserver")
+        || tag.contains("windowsservercore")
+        || tag.contains("ltsc20")
+        || short.contains("windows")
+    {
+        return Family::Windows;
+    }
+    if short.contains("distroless") || short.starts_with("cgr.dev/chainguard/static") {
+        return Family::Distroless;
+    }
+    if tag.contains("alpine") || short.contains("alpine") {
+        return Family::Alpine;
+    }
+    if tag.contains("ubi")
+        || tag.contains("oraclelinux")
+        || tag.contains("centos")
+        || tag.contains("rockylinux")
+        || tag.contains("almalinux")
+        || tag.contains("amazonlinux")
+    {
+        return Family::Rhel;
+    }
+    if [
+        "bookworm", "bullseye", "buster", "trixie", "jammy", "noble", "focal", "slim", "resolute",
+    ]
+    .iter()
+    .any(|d| tag.contains(d))
+    {
+        return Family::Debian;
+    }
+    image_info(image).map_or(Family::Unknown, |i| i.family)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+
+/// Words that make a variable name look like a credential.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "SECRET_KEY",
+    "CLIENT_SECRET",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "AUTH_KEY",
+    "ENCRYPTION_KEY",
+    "SIGNING_KEY",
+    "MASTER_KEY",
+    "DB_PASS",
+    "PWD",
+];
+
+/// Suffixes that make a credential-looking name point at something else (a file, a length, a switch).
+const NON_SECRET_SUFFIXES: &[&str] = &[
+    "_FILE",
+    "_PATH",
+    "_DIR",
+    "_URL",
+    "_URI",
+    "_ENDPOINT",
+    "_HOST",
+    "_PORT",
+    "_NAME",
+    "_USER",
+    "_USERNAME",
+    "_LENGTH",
+    "_TTL",
+    "_EXPIRY",
+    "_EXPIRATION",
+    "_TIMEOUT",
+    "_ENABLED",
+    "_ENABLE",
+    "_METHOD",
+    "_TYPE",
+    "_REF",
+    "_ID",
+    "_SECRET_NAME",
+    "_VERSION",
+    "_HEADER",
+    "_COMMAND",
+    "_CMD",
+];
+
+/// Whether a variable name looks like it holds a credential (`DB_PASSWORD`, `GITHUB_TOKEN`), and not a
+/// path or setting about one (`POSTGRES_PASSWORD_FILE`, `TOKEN_TTL`).
+#[must_use]
+pub fn is_credential_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
+    if NON_SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s)) {
+        return false;
+    }
+    if upper == "PWD" {
+        return false; // the shell's working directory
+    }
+    let words: Vec<&str> = upper.split('_').filter(|w| !w.is_empty()).collect();
+    CREDENTIAL_WORDS.iter().any(|w| {
+        if w.contains('_') {
+            upper.contains(w)
+        } else {
+            words
+                .iter()
+                .any(|x| x == w || (w.len() >= 6 && x.ends_with(w)))
+        }
+    }) || words.last().is_some_and(|w| *w == "PASS" || *w == "PW")
+}
+
+/// Whether a value is interpolated from elsewhere (`${VAR}`, `$VAR`, `{{ … }}`) or empty: not a literal.
+#[must_use]
+pub fn is_interpolated_or_empty(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v.starts_with('$')
+        || v.contains("${")
+        || v.contains("{{")
+        || v.starts_with("$(")
+}
+
+/// Whether a value looks like a credential whatever its name: AWS access key ids, GitHub / GitLab /
+/// Slack / Stripe tokens, PEM private keys.
+#[must_use]
+pub fn is_credential_value(value: &str) -> bool {
+    let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    let aws = (v.starts_with("AKIA") || v.starts_with("ASIA"))
+        && v.len() == 20
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    let prefixed = [
+        "ghp_",
+        "gho_",
+        "ghs_",
+        "ghu_",
+        "ghr_",
+        "github_pat_",
+        "glpat-",
+        "xoxb-",
+        "xoxp-",
+        "sk_live_",
+        "rk_live_",
+        "AIza",
+    ]
+    .iter()
+    .any(|p| {
+        v.starts_with(p)
+            && v.len() >= p.len() + 16
+            && v[p.len()..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    let pem = v.contains("-----BEGIN") && v.contains("PRIVATE KEY");
+    aws || prefixed || pem
+}
+
+/// Shannon entropy in bits per character.
+#[must_use]
+pub fn entropy(value: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    let mut n = 0usize;
+    for b in value.bytes() {
+        counts[b as usize] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let nf = n as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            #[allow(clippy::cast_precision_loss)]
+            let p = c as f64 / nf;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Whether `name = value` is a hard-coded secret: a credential-like name with a literal value, or a
+/// credential-like value under any name.
+#[must_use]
+pub fn is_hardcoded_secret(name: &str, value: &str) -> bool {
+    if is_interpolated_or_empty(value) {
+        return false;
+    }
+    is_credential_name(name) || is_credential_value(value)
+}
+
+pub use crate::finding::mask_secret;
+
+// ---------------------------------------------------------------------------------------------
+// Ports
+
+/// Ports that should not be exposed by an application image or published by a service: remote
+/// administration and the Docker daemon.
+pub const ADMIN_PORTS: &[(u16, &str)] = &[
+    (22, "ssh"),
+    (23, "telnet"),
+    (2375, "the Docker daemon without TLS"),
+    (2376, "the Docker daemon"),
+    (3389, "RDP"),
+    (5900, "VNC"),
+    (5985, "WinRM"),
+    (5986, "WinRM"),
+];
+
+/// Database and cache ports that should not be published on all interfaces.
+pub const DATA_PORTS: &[(u16, &str)] = &[
+    (3306, "MySQL/MariaDB"),
+    (5432, "PostgreSQL"),
+    (6379, "Redis"),
+    (27017, "MongoDB"),
+    (9200, "Elasticsearch"),
+    (9300, "Elasticsearch"),
+    (11211, "memcached"),
+    (5984, "CouchDB"),
+    (8086, "InfluxDB"),
+    (9042, "Cassandra"),
+    (5672, "RabbitMQ"),
+    (15672, "RabbitMQ management"),
+];
+
+/// The Docker daemon sockets and named pipe.
+pub const DOCKER_SOCKETS: &[&str] = &[
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "//./pipe/docker_engine",
+    "\\\\.\\pipe\\docker_engine",
+];
+
+/// Container runtime sockets (Kubernetes hostPath rule).
+pub const RUNTIME_SOCKETS: &[&str] = &[
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/var/run/containerd/containerd.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/crio/crio.sock",
+    "/run/crio/crio.sock",
+    "/var/run/cri-dockerd.sock",
+];
+
+/// Whether a path names a Docker daemon socket (or its folder). Trailing slashes ignored.
+#[must_use]
+pub fn is_docker_socket(path: &str) -> bool {
+    let p = path.trim().trim_end_matches('/');
+    DOCKER_SOCKETS.iter().any(|s| p.eq_ignore_ascii_case(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names() {
+        let i = ImageName::parse("docker.io/library/python:3.12-slim@sha256:abc");
+        assert_eq!(i.registry.as_deref(), Some("docker.io"));
+        assert_eq!(i.short(), "python");
+        assert_eq!(i.tag.as_deref(), Some("3.12-slim"));
+        assert!(i.is_pinned());
+        let i = ImageName::parse("localhost:5000/team/app");
+        assert_eq!(i.registry.as_deref(), Some("localhost:5000"));
+        assert_eq!(i.tag, None);
+        assert!(!i.is_pinned());
+        assert!(!ImageName::parse("nginx:latest").is_pinned());
+        assert_eq!(
+            family_of(&ImageName::parse("python:3.12-alpine")),
+            Family::Alpine
+        );
+        assert_eq!(family_of(&ImageName::parse("node:20")), Family::Debian);
+        assert_eq!(
+            family_of(&ImageName::parse(
+                "mcr.microsoft.com/windows/nanoserver:ltsc2022"
+            )),
+            Family::Windows
+        );
+        assert_eq!(
+            family_of(&ImageName::parse("gcr.io/distroless/static-debian12")),
+            Family::Distroless
+        );
+        assert!(
+            image_info(&ImageName::parse("lscr.io/linuxserver/plex:latest"))
+                .is_some_and(|i| i.drops_privileges)
+        );
+    }
+
+    #[test]
+    fn credentials() {
+        for n in [
+            "DB_PASSWORD",
+            "GITHUB_TOKEN",
+            "api_key",
+            "AWS_SECRET_ACCESS_KEY",
+            "MYSQL_ROOT_PASSWORD",
+            "SMTP_PASS",
+            "JWT_SECRET",
+        ] {
+            assert!(is_credential_name(n), "{n}");
+        }
+        for n in [
+            "POSTGRES_PASSWORD_FILE",
+            "TOKEN_TTL",
+            "PATH",
+            "PWD",
+            "SECRET_NAME",
+            "NODE_ENV",
+            "PASSWORD_LENGTH",
+            "BYPASS",
+        ] {
+            assert!(!is_credential_name(n), "{n}");
+        }
+        assert!(is_credential_value("AKIAIOSFODNN7EXAMPLE"));
+        assert!(is_credential_value(
+            "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+        ));
+        assert!(!is_credential_value("hello"));
+        assert!(is_hardcoded_secret("DB_PASSWORD", "hunter2"));
+        assert!(!is_hardcoded_secret("DB_PASSWORD", "${DB_PASSWORD}"));
+        assert!(!is_hardcoded_secret("DB_PASSWORD", ""));
+    }
+
+    #[test]
+    fn pins() {
+        let mut s = Settings::default();
+        s.pins.insert("python".into(), "3.12-slim".into());
+        s.pins.insert("nginx".into(), "@sha256:abc".into());
+        let p = ImageName::parse("docker.io/library/python:latest");
+        assert_eq!(pin_for(&s, &p), Some("3.12-slim"));
+        assert_eq!(pinned_suffix(&p, "3.12-slim"), ":3.12-slim");
+        let n = ImageName::parse("nginx:1.27");
+        assert_eq!(pinned_suffix(&n, "@sha256:abc"), ":1.27@sha256:abc");
+    }
+}

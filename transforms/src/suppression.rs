@@ -1,0 +1,505 @@
+//! Inline suppressions: our own (`# dockharden: ignore=DC003`, `# dockharden: ignore-file=DF004`) and
+//! the ones people already wrote for other tools (hadolint, checkov, trivy, KICS), mapped to our codes.
+//!
+//! A line suppression applies to findings that start on the comment's own line or on the next line
+//! that is not a comment. A `dockharden` suppression that suppresses nothing is itself a finding
+//! (`X001 unused-suppression`).
+
+use crate::edit::Edit;
+use crate::finding::Finding;
+use crate::fix::Fix;
+use crate::text::{LineIndex, TextRange};
+
+/// Code and name of the meta rule reported for unused suppressions.
+pub const UNUSED_CODE: &str = "X001";
+pub const UNUSED_NAME: &str = "unused-suppression";
+/// Documentation of X001, shown by `dockharden explain X001`.
+pub const UNUSED_DOCS: &str = "## What it does
+Reports a `# dockharden: ignore=CODE` comment that suppresses nothing.
+
+## Why is this bad?
+A stale suppression hides the next real finding at that place and misleads readers.
+
+## Example
+```dockerfile
+# dockharden: ignore=DF001
+COPY . /app
+```
+
+## Fix safety
+Safe: the comment (or the unused codes in it) is removed; nothing else changes.
+
+## Options
+None.
+
+## References
+ruff's RUF100 (unused-noqa).
+";
+
+/// Foreign rule ids → our codes. Only ids whose meaning matches one of our rules are listed.
+const FOREIGN: &[(&str, &[&str])] = &[
+    // hadolint
+    ("DL3002", &["DF002"]),
+    ("DL3006", &["DF003"]),
+    ("DL3007", &["DF003"]),
+    ("DL3020", &["DF001"]),
+    ("DL3015", &["DF010"]),
+    ("DL3009", &["DF010"]),
+    ("DL3019", &["DF011"]),
+    // checkov (Dockerfile)
+    ("CKV_DOCKER_1", &["DF007"]),
+    ("CKV_DOCKER_2", &["DF004"]),
+    ("CKV_DOCKER_3", &["DF002"]),
+    ("CKV_DOCKER_4", &["DF001"]),
+    ("CKV_DOCKER_7", &["DF003"]),
+    ("CKV_DOCKER_8", &["DF002"]),
+    ("CKV_DOCKER_9", &["DF010"]),
+    // checkov (Kubernetes)
+    ("CKV_K8S_10", &["K8S009"]),
+    ("CKV_K8S_11", &["K8S009"]),
+    ("CKV_K8S_12", &["K8S009"]),
+    ("CKV_K8S_13", &["K8S009"]),
+    ("CKV_K8S_14", &["K8S010"]),
+    ("CKV_K8S_16", &["K8S002"]),
+    ("CKV_K8S_17", &["K8S007"]),
+    ("CKV_K8S_18", &["K8S007"]),
+    ("CKV_K8S_19", &["K8S007"]),
+    ("CKV_K8S_20", &["K8S001"]),
+    ("CKV_K8S_22", &["K8S005"]),
+    ("CKV_K8S_23", &["K8S004"]),
+    ("CKV_K8S_27", &["K8S008"]),
+    ("CKV_K8S_28", &["K8S003"]),
+    ("CKV_K8S_31", &["K8S006"]),
+    ("CKV_K8S_35", &["K8S011"]),
+    ("CKV_K8S_37", &["K8S003"]),
+    ("CKV_K8S_38", &["K8S012"]),
+    ("CKV_K8S_40", &["K8S004"]),
+    // trivy (misconfiguration ids)
+    ("AVD-DS-0001", &["DF003"]),
+    ("AVD-DS-0002", &["DF002"]),
+    ("AVD-DS-0004", &["DF007"]),
+    ("AVD-DS-0005", &["DF001"]),
+    ("AVD-DS-0025", &["DF011"]),
+    ("AVD-DS-0026", &["DF004"]),
+    ("AVD-DS-0029", &["DF010"]),
+    ("AVD-DS-0031", &["DF005"]),
+    ("AVD-KSV-0001", &["K8S001"]),
+    ("AVD-KSV-0003", &["K8S003"]),
+    ("AVD-KSV-0006", &["K8S008"]),
+    ("AVD-KSV-0008", &["K8S007"]),
+    ("AVD-KSV-0009", &["K8S007"]),
+    ("AVD-KSV-0010", &["K8S007"]),
+    ("AVD-KSV-0011", &["K8S009"]),
+    ("AVD-KSV-0012", &["K8S004"]),
+    ("AVD-KSV-0013", &["K8S010"]),
+    ("AVD-KSV-0014", &["K8S005"]),
+    ("AVD-KSV-0017", &["K8S002"]),
+    ("AVD-KSV-0018", &["K8S009"]),
+];
+
+fn map_foreign(id: &str) -> Vec<String> {
+    let id = id.trim();
+    let upper = id.to_ascii_uppercase();
+    // trivy also accepts the short forms `DS002` / `KSV012`.
+    let normalized = if let Some(n) = upper
+        .strip_prefix("DS")
+        .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+    {
+        format!("AVD-DS-{:0>4}", n)
+    } else if let Some(n) = upper
+        .strip_prefix("KSV")
+        .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+    {
+        format!("AVD-KSV-{:0>4}", n)
+    } else {
+        upper
+    };
+    FOREIGN
+        .iter()
+        .filter(|(f, _)| *f == normalized)
+        .flat_map(|(_, ours)| ours.iter().map(|s| (*s).to_owned()))
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Line numbers (0-based) the suppression covers.
+    Lines(usize, usize),
+    File,
+}
+
+#[derive(Clone, Debug)]
+struct Suppression {
+    /// Codes (ours) this suppresses; empty = every code.
+    codes: Vec<String>,
+    scope: Scope,
+    /// Only our own suppressions are reported when unused.
+    ours: bool,
+    /// The comment's range (from `#` to end of line, without the line break).
+    comment: TextRange,
+    /// The whole line, when the comment is alone on it.
+    full_line: Option<TextRange>,
+    /// Our codes as written, for the unused report.
+    written: Vec<String>,
+}
+
+fn codes_list(s: &str) -> Vec<String> {
+    s.split([',', ' '])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect()
+}
+
+/// The next line after `line` that is not blank and not a comment.
+fn next_code_line(lines: &[&str], line: usize) -> usize {
+    let mut l = line + 1;
+    while l < lines.len() {
+        let t = lines[l].trim();
+        if !t.is_empty() && !t.starts_with('#') {
+            return l;
+        }
+        l += 1;
+    }
+    l
+}
+
+fn parse_suppressions(text: &str) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut offset = 0;
+    for (n, raw) in lines.iter().enumerate() {
+        let line_start = offset;
+        offset += raw.len() + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let Some(hash) = find_comment(line) else {
+            continue;
+        };
+        let comment_text = &line[hash + 1..];
+        let comment = TextRange::new(line_start + hash, line_start + line.len());
+        let alone = line[..hash].trim().is_empty();
+        let full_line =
+            alone.then(|| TextRange::new(line_start, (line_start + raw.len() + 1).min(text.len())));
+        let body = comment_text.trim();
+        // Applies to the comment's own line (a trailing comment) or the next code line.
+        let target = if alone { next_code_line(&lines, n) } else { n };
+        let line_scope = Scope::Lines(n, target);
+        if let Some(rest) = strip_prefix_ci(body, "dockharden:") {
+            let rest = rest.trim();
+            if let Some(codes) = rest.strip_prefix("ignore-file=") {
+                let codes = codes_list(codes);
+                out.push(Suppression {
+                    codes: codes.clone(),
+                    scope: Scope::File,
+                    ours: true,
+                    comment,
+                    full_line,
+                    written: codes,
+                });
+            } else if let Some(codes) = rest.strip_prefix("ignore=") {
+                let codes = codes_list(codes);
+                out.push(Suppression {
+                    codes: codes.clone(),
+                    scope: line_scope,
+                    ours: true,
+                    comment,
+                    full_line,
+                    written: codes,
+                });
+            } else if rest == "ignore" {
+                out.push(Suppression {
+                    codes: Vec::new(),
+                    scope: line_scope,
+                    ours: true,
+                    comment,
+                    full_line,
+                    written: Vec::new(),
+                });
+            }
+        } else if let Some(rest) = strip_prefix_ci(body, "hadolint") {
+            // `# hadolint ignore=DL3002,DL3006` applies to the next instruction; `global ignore=` to the file.
+            let rest = rest.trim();
+            let (scope, rest) = match rest.strip_prefix("global") {
+                Some(r) => (Scope::File, r.trim()),
+                None => (line_scope, rest),
+            };
+            if let Some(ids) = rest.strip_prefix("ignore=") {
+                let codes: Vec<String> = codes_list(ids)
+                    .iter()
+                    .flat_map(|id| map_foreign(id))
+                    .collect();
+                if !codes.is_empty() {
+                    out.push(Suppression {
+                        codes,
+                        scope,
+                        ours: false,
+                        comment,
+                        full_line,
+                        written: Vec::new(),
+                    });
+                }
+            }
+        } else if let Some(rest) = strip_prefix_ci(body, "checkov:skip=") {
+            // `#checkov:skip=CKV_DOCKER_3:reason`: checkov skips the check for the whole resource,
+            // which for our files is the file.
+            let id = rest.split(':').next().unwrap_or("");
+            let codes = map_foreign(id);
+            if !codes.is_empty() {
+                out.push(Suppression {
+                    codes,
+                    scope: Scope::File,
+                    ours: false,
+                    comment,
+                    full_line,
+                    written: Vec::new(),
+                });
+            }
+        } else if let Some(rest) = strip_prefix_ci(body, "trivy:ignore:") {
+            let id = rest.split_whitespace().next().unwrap_or("");
+            let codes = map_foreign(id);
+            if !codes.is_empty() {
+                out.push(Suppression {
+                    codes,
+                    scope: line_scope,
+                    ours: false,
+                    comment,
+                    full_line,
+                    written: Vec::new(),
+                });
+            }
+        } else if let Some(rest) = strip_prefix_ci(body, "kics-scan") {
+            let rest = rest.trim();
+            if rest == "ignore-line" {
+                out.push(Suppression {
+                    codes: Vec::new(),
+                    scope: line_scope,
+                    ours: false,
+                    comment,
+                    full_line,
+                    written: Vec::new(),
+                });
+            } else if rest == "ignore" && n < 3 {
+                out.push(Suppression {
+                    codes: Vec::new(),
+                    scope: Scope::File,
+                    ours: false,
+                    comment,
+                    full_line,
+                    written: Vec::new(),
+                });
+            } else if rest == "ignore-block" {
+                // The block: from the comment to the next line at the same or lower indentation.
+                let indent = lines
+                    .get(target)
+                    .map_or(0, |l| l.len() - l.trim_start().len());
+                let mut end = target + 1;
+                while end < lines.len() {
+                    let l = lines[end].trim_end_matches('\r');
+                    if !l.trim().is_empty() && l.len() - l.trim_start().len() <= indent {
+                        break;
+                    }
+                    end += 1;
+                }
+                out.push(Suppression {
+                    codes: Vec::new(),
+                    scope: Scope::Lines(n, end.saturating_sub(1)),
+                    ours: false,
+                    comment,
+                    full_line,
+                    written: Vec::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    (s.len() >= prefix.len()
+        && s.is_char_boundary(prefix.len())
+        && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+    .then(|| &s[prefix.len()..])
+}
+
+/// The byte index of a `#` that starts a comment on this line: at the start (after whitespace), or
+/// after whitespace outside quotes (YAML trailing comments).
+fn find_comment(line: &str) -> Option<usize> {
+    let trimmed = line.trim_start();
+    if trimmed.starts_with('#') {
+        return Some(line.len() - trimmed.len());
+    }
+    let bytes = line.as_bytes();
+    let (mut single, mut double) = (false, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'#' if !single
+                && !double
+                && i > 0
+                && (bytes[i - 1] == b' ' || bytes[i - 1] == b'\t') =>
+            {
+                return Some(i);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn covers(s: &Suppression, code: &str, line: usize) -> bool {
+    let code_ok = s.codes.is_empty() || s.codes.iter().any(|c| c == code);
+    code_ok
+        && match s.scope {
+            Scope::File => true,
+            Scope::Lines(a, b) => line == a || line == b || (a < line && line < b),
+        }
+}
+
+/// Drop suppressed findings and report unused `dockharden` suppressions (for the codes in `active`,
+/// the codes that ran on this file).
+#[must_use]
+pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec<Finding> {
+    if !text.contains('#') {
+        return findings;
+    }
+    let sups = parse_suppressions(text);
+    if sups.is_empty() {
+        return findings;
+    }
+    let index = LineIndex::new(text);
+    let mut used = vec![Vec::<String>::new(); sups.len()];
+    let mut kept = Vec::with_capacity(findings.len());
+    for f in findings {
+        let line = index.line_of(f.range.start);
+        let mut suppressed = false;
+        for (i, s) in sups.iter().enumerate() {
+            if covers(s, f.code, line) {
+                suppressed = true;
+                used[i].push(f.code.to_owned());
+            }
+        }
+        if !suppressed {
+            kept.push(f);
+        }
+    }
+    for (s, used) in sups.iter().zip(&used) {
+        if !s.ours {
+            continue;
+        }
+        // Only codes that ran here can be judged unused.
+        let unused: Vec<&String> = if s.written.is_empty() {
+            if used.is_empty() {
+                vec![]
+            } else {
+                continue;
+            }
+        } else {
+            s.written
+                .iter()
+                .filter(|c| active.iter().any(|a| a == c) && !used.contains(c))
+                .collect()
+        };
+        let all_unused = if s.written.is_empty() {
+            used.is_empty()
+        } else {
+            unused.len() == s.written.len()
+        };
+        if !all_unused && unused.is_empty() {
+            continue;
+        }
+        let what = if s.written.is_empty() {
+            "suppresses nothing".to_owned()
+        } else {
+            format!(
+                "unused suppression of {}",
+                unused
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let mut finding = Finding::new(
+            UNUSED_CODE,
+            UNUSED_NAME,
+            s.comment,
+            format!("`dockharden` suppression {what}"),
+        );
+        if all_unused {
+            let range = s.full_line.unwrap_or(s.comment);
+            // A trailing comment: also remove the whitespace before it.
+            let range = if s.full_line.is_none() {
+                let before = &text[..range.start];
+                TextRange::new(before.trim_end_matches([' ', '\t']).len(), range.end)
+            } else {
+                range
+            };
+            finding = finding.with_fix(Fix::safe(
+                "Remove the unused suppression",
+                vec![Edit::delete(range)],
+            ));
+        }
+        kept.push(finding);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(code: &'static str, start: usize) -> Finding {
+        Finding::new(code, "x", TextRange::new(start, start + 1), "m")
+    }
+
+    #[test]
+    fn own_line_and_next_line() {
+        let text =
+            "# dockharden: ignore=DF001\nADD a b\nADD c d # dockharden: ignore=DF001\nADD e f\n";
+        let out = apply(
+            text,
+            &["DF001"],
+            vec![f("DF001", 27), f("DF001", 35), f("DF001", 71)],
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].range.start, 71);
+    }
+
+    #[test]
+    fn unused_is_reported_with_fix() {
+        let text = "# dockharden: ignore=DF001\nCOPY a b\n";
+        let out = apply(text, &["DF001"], vec![]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].code, UNUSED_CODE);
+        assert!(out[0].fix.is_some());
+    }
+
+    #[test]
+    fn foreign_syntaxes() {
+        let text = "# hadolint ignore=DL3020\nADD a b\n#trivy:ignore:AVD-DS-0002\nUSER root\n";
+        let out = apply(
+            text,
+            &["DF001", "DF002"],
+            vec![f("DF001", 25), f("DF002", 59)],
+        );
+        assert!(out.is_empty(), "{out:?}");
+        let text = "#checkov:skip=CKV_DOCKER_3:no user\nFROM x\n";
+        assert!(apply(text, &["DF002"], vec![f("DF002", 36)]).is_empty());
+        let text = "a: 1\n# kics-scan ignore-line\nprivileged: true\n";
+        assert!(apply(text, &["DC004"], vec![f("DC004", 29)]).is_empty());
+    }
+
+    #[test]
+    fn file_level() {
+        let text = "# dockharden: ignore-file=DF004\nFROM a\nEXPOSE 80\n";
+        assert!(apply(text, &["DF004"], vec![f("DF004", 32)]).is_empty());
+    }
+
+    #[test]
+    fn hash_in_quotes_is_not_a_comment() {
+        assert_eq!(find_comment("a: \"x # y\""), None);
+        assert_eq!(find_comment("a: b # c"), Some(5));
+        assert_eq!(find_comment("a: b#c"), None);
+    }
+}

@@ -1,0 +1,184 @@
+//! Byte ranges and line/column lookup.
+
+use std::fmt;
+
+/// A half-open byte range `start..end` into the ORIGINAL text of a file.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TextRange {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl TextRange {
+    #[must_use]
+    pub const fn new(start: usize, end: usize) -> Self {
+        assert!(start <= end, "TextRange start after end");
+        Self { start, end }
+    }
+
+    /// An empty range at `offset` (an insertion point).
+    #[must_use]
+    pub const fn empty(offset: usize) -> Self {
+        Self {
+            start: offset,
+            end: offset,
+        }
+    }
+
+    #[must_use]
+    pub const fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    #[must_use]
+    pub const fn contains_range(self, other: Self) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+
+    /// Two ranges conflict when they share a byte, or when one is an insertion strictly inside the other.
+    /// Two insertions at the same offset conflict too (their order would be ambiguous) unless identical.
+    #[must_use]
+    pub const fn overlaps(self, other: Self) -> bool {
+        if self.is_empty() && other.is_empty() {
+            return self.start == other.start;
+        }
+        if self.is_empty() {
+            return other.start < self.start && self.start < other.end;
+        }
+        if other.is_empty() {
+            return self.start < other.start && other.start < self.end;
+        }
+        self.start < other.end && other.start < self.end
+    }
+
+    /// The smallest range covering both.
+    #[must_use]
+    pub fn cover(self, other: Self) -> Self {
+        Self::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    /// The text this range covers.
+    #[must_use]
+    pub fn slice(self, text: &str) -> &str {
+        &text[self.start..self.end]
+    }
+}
+
+impl fmt::Debug for TextRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// A 1-based line and 1-based column (counted in characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Maps byte offsets to line/column positions.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    #[must_use]
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        Self { line_starts }
+    }
+
+    /// The 0-based line that contains `offset`.
+    #[must_use]
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Byte offset of the start of 0-based `line`.
+    #[must_use]
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts[line.min(self.line_starts.len() - 1)]
+    }
+
+    #[must_use]
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    #[must_use]
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = offset.min(text.len());
+        let line = self.line_of(offset);
+        let start = self.line_starts[line];
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        LineCol {
+            line: line + 1,
+            column,
+        }
+    }
+}
+
+/// Convenience: line/column of `offset` in `text` without keeping an index.
+#[must_use]
+pub fn line_col(text: &str, offset: usize) -> LineCol {
+    LineIndex::new(text).line_col(text, offset)
+}
+
+/// The line ending a file mostly uses: `"\r\n"` when its first line break is CRLF, else `"\n"`.
+#[must_use]
+pub fn line_ending(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars() {
+        let t = "ab\nçd\n";
+        assert_eq!(line_col(t, 0), LineCol { line: 1, column: 1 });
+        assert_eq!(line_col(t, 3), LineCol { line: 2, column: 1 });
+        assert_eq!(line_col(t, 5), LineCol { line: 2, column: 2 });
+        assert_eq!(line_col(t, 7), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn overlaps() {
+        let r = TextRange::new;
+        assert!(r(0, 5).overlaps(r(4, 6)));
+        assert!(!r(0, 5).overlaps(r(5, 6)));
+        assert!(!r(0, 5).overlaps(TextRange::empty(5)));
+        assert!(r(0, 5).overlaps(TextRange::empty(3)));
+        assert!(TextRange::empty(3).overlaps(TextRange::empty(3)));
+        assert!(!TextRange::empty(3).overlaps(TextRange::empty(4)));
+    }
+
+    #[test]
+    fn crlf_detection() {
+        assert_eq!(line_ending("a\r\nb"), "\r\n");
+        assert_eq!(line_ending("a\nb"), "\n");
+        assert_eq!(line_ending("a"), "\n");
+    }
+}

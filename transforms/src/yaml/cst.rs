@@ -1,0 +1,270 @@
+//! The only place that touches `yaml-edit`: parse with it and copy its lossless CST into a compact
+//! arena that the rest of this module navigates with ordinary recursive code.
+//!
+//! `yaml-edit` does not re-export the rowan types (`SyntaxNode`, `NodeOrToken`, the `AstNode` trait),
+//! and this crate may not depend on `rowan` directly, so the rowan tree cannot be named in a function
+//! signature. It can still be walked inside one function body through inherent methods with inferred
+//! types: [`yaml_edit::AsYaml::as_node`] hands out the `DOCUMENT` node, its parent is the `ROOT`, and
+//! `descendants_with_tokens()` is an iterative pre-order walk (no recursion, so no stack risk).
+//!
+//! Offsets are computed here from token lengths (rowan's `text_range()` on the mutable trees that
+//! `yaml-edit` builds walks up to the root for every call), and every token's text is compared with
+//! the input at its offset: the copy is proof that the CST round-trips byte for byte.
+
+use std::collections::HashMap;
+
+use yaml_edit::{AsYaml, SyntaxKind};
+
+use super::YamlError;
+use crate::text::TextRange;
+
+/// Index of an element in [`Cst::elems`].
+pub(crate) type ElemId = usize;
+
+const NONE: u32 = u32::MAX;
+
+/// One node, or one token of a kind we use, of the concrete syntax tree.
+#[derive(Clone, Debug)]
+pub(crate) struct Elem {
+    pub kind: SyntaxKind,
+    pub range: TextRange,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
+}
+
+/// The whole tree. Element 0 is the `ROOT` (or a synthetic empty root for a file without
+/// documents). Trivia and scalar content tokens (whitespace, line breaks, indentation, `STRING`,
+/// `INT`, ...) are not kept: nodes carry the ranges.
+#[derive(Clone, Debug)]
+pub(crate) struct Cst {
+    pub elems: Vec<Elem>,
+    /// Decoded values of the `SCALAR` nodes whose value is not their raw text (quoted with escapes,
+    /// multi-line, block scalars).
+    pub decoded: HashMap<ElemId, String>,
+}
+
+/// Children of an element.
+pub(crate) struct Children<'a> {
+    cst: &'a Cst,
+    next: u32,
+}
+
+impl Iterator for Children<'_> {
+    type Item = ElemId;
+
+    fn next(&mut self) -> Option<ElemId> {
+        if self.next == NONE {
+            return None;
+        }
+        let id = self.next as usize;
+        self.next = self.cst.elems[id].next_sibling;
+        Some(id)
+    }
+}
+
+impl Cst {
+    pub fn root(&self) -> ElemId {
+        0
+    }
+
+    pub fn kind(&self, id: ElemId) -> SyntaxKind {
+        self.elems[id].kind
+    }
+
+    pub fn range(&self, id: ElemId) -> TextRange {
+        self.elems[id].range
+    }
+
+    pub fn children(&self, id: ElemId) -> Children<'_> {
+        Children {
+            cst: self,
+            next: self.elems[id].first_child,
+        }
+    }
+
+    /// The first child of `kind`.
+    pub fn child(&self, id: ElemId, kind: SyntaxKind) -> Option<ElemId> {
+        self.children(id).find(|&c| self.kind(c) == kind)
+    }
+
+    /// Whether the subtree of `id` contains an element of `kind` (iterative).
+    pub fn contains_kind(&self, id: ElemId, kind: SyntaxKind) -> bool {
+        let mut stack = vec![id];
+        while let Some(e) = stack.pop() {
+            if self.kind(e) == kind {
+                return true;
+            }
+            stack.extend(self.children(e));
+        }
+        false
+    }
+}
+
+/// Tokens the model needs; all others are dropped from the copy.
+fn kept_token(kind: SyntaxKind) -> bool {
+    use SyntaxKind as K;
+    matches!(
+        kind,
+        K::COMMENT
+            | K::ANCHOR
+            | K::TAG
+            | K::DASH
+            | K::COLON
+            | K::QUESTION
+            | K::LEFT_BRACE
+            | K::LEFT_BRACKET
+            | K::NULL
+            | K::MERGE_KEY
+            | K::DOC_START
+            | K::BOM
+            | K::ERROR
+    )
+}
+
+fn internal(what: &str, at: usize) -> YamlError {
+    YamlError::new(
+        format!("internal error: the YAML syntax tree does not round-trip this file ({what})"),
+        TextRange::empty(at),
+    )
+}
+
+/// Whether a scalar's raw text is its value (a single-line plain scalar, or a quoted one without
+/// escapes or line breaks), so that `yaml-edit`'s decoder need not run.
+fn raw_is_value(raw: &str) -> Option<&str> {
+    if raw.contains(['\n', '\r']) {
+        return None;
+    }
+    match raw.as_bytes().first() {
+        Some(b'"') => {
+            let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+            (!inner.contains(['\\', '"'])).then_some(inner)
+        }
+        Some(b'\'') => {
+            let inner = raw.strip_prefix('\'')?.strip_suffix('\'')?;
+            (!inner.contains('\'')).then_some(inner)
+        }
+        Some(b'|' | b'>') => None,
+        _ => Some(raw),
+    }
+}
+
+/// Parse `text` with `yaml-edit` and copy the tree. Errors are `yaml-edit`'s parse errors, located,
+/// or a failed lossless round trip (which would be a `yaml-edit` bug).
+pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
+    let parsed = yaml_edit::YamlFile::parse(text);
+    if let Some(e) = parsed.positioned_errors().first() {
+        let start = (e.range.start as usize).min(text.len());
+        let end = (e.range.end as usize).clamp(start, text.len());
+        return Err(YamlError::new(e.message.clone(), TextRange::new(start, end)));
+    }
+    let file = parsed.tree();
+    let Some(first_doc) = file.documents().next() else {
+        // No document at all (empty, comments or directives only): a synthetic root.
+        if file.to_string() != text {
+            return Err(internal("no documents", 0));
+        }
+        return Ok(Cst {
+            elems: vec![Elem {
+                kind: SyntaxKind::ROOT,
+                range: TextRange::new(0, text.len()),
+                first_child: NONE,
+                last_child: NONE,
+                next_sibling: NONE,
+            }],
+            decoded: HashMap::new(),
+        });
+    };
+    let Some(root) = first_doc.as_node().and_then(|n| n.parent()) else {
+        return Err(internal("a document without a root", 0));
+    };
+
+    let mut elems: Vec<Elem> = Vec::with_capacity(text.len() / 8);
+    let mut decoded = HashMap::new();
+    // Open nodes along the current pre-order path: (arena index, end offset, the rowan node).
+    let mut stack: Vec<(usize, usize, _)> = Vec::new();
+    // Offset of the next token: tokens come in text order.
+    let mut offset = 0usize;
+    for el in root.descendants_with_tokens() {
+        let kind = el.kind();
+        let (start, end, node) = if let Some(node) = el.as_node() {
+            let len = usize::from(node.green().text_len());
+            (offset, offset + len, Some(node.clone()))
+        } else if let Some(token) = el.as_token() {
+            let t = token.text();
+            if text.get(offset..offset + t.len()) != Some(t) {
+                return Err(internal("token text differs from the input", offset));
+            }
+            let start = offset;
+            offset += t.len();
+            (start, offset, None)
+        } else {
+            continue;
+        };
+        // Find the parent on the stack: a non-empty element's parent is the innermost open node
+        // that ends after it starts; an empty one's is asked from rowan (empty nodes can nest).
+        if start == end {
+            let parent = el.parent();
+            while let Some((_, _, open)) = stack.last() {
+                if Some(open) == parent.as_ref() {
+                    break;
+                }
+                stack.pop();
+            }
+        } else {
+            while stack.last().is_some_and(|(_, open_end, _)| *open_end <= start) {
+                stack.pop();
+            }
+        }
+        let is_node = node.is_some();
+        if !is_node && !kept_token(kind) {
+            continue;
+        }
+        let id = elems.len();
+        if let Some(&(parent_id, _, _)) = stack.last() {
+            let p: &mut Elem = &mut elems[parent_id];
+            if p.last_child == NONE {
+                p.first_child = id as u32;
+            } else {
+                let last = p.last_child as usize;
+                elems[last].next_sibling = id as u32;
+            }
+            elems[parent_id].last_child = id as u32;
+        } else if id != 0 {
+            return Err(internal("an element outside the root", start));
+        }
+        elems.push(Elem {
+            kind,
+            range: TextRange::new(start, end),
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+        });
+        if let Some(node) = node {
+            if kind == SyntaxKind::SCALAR && raw_is_value(&text[start..end]).is_none() {
+                if let Some(v) = yaml_edit::YamlNode::from_syntax(node.clone())
+                    .and_then(|n| n.as_scalar().map(yaml_edit::Scalar::as_string))
+                {
+                    decoded.insert(id, v);
+                }
+            }
+            stack.push((id, end, node));
+        }
+    }
+    if offset != text.len() {
+        return Err(internal("the tree is shorter than the input", offset));
+    }
+    if elems.len() >= NONE as usize {
+        return Err(YamlError::new("too many YAML nodes", TextRange::empty(0)));
+    }
+    Ok(Cst { elems, decoded })
+}
+
+/// The decoded value of the `SCALAR` element `id`.
+pub(crate) fn scalar_value(cst: &Cst, text: &str, id: ElemId) -> String {
+    if let Some(v) = cst.decoded.get(&id) {
+        return v.clone();
+    }
+    let raw = cst.range(id).slice(text);
+    raw_is_value(raw).unwrap_or(raw).to_owned()
+}

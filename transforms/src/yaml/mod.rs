@@ -1,0 +1,132 @@
+//! YAML syntax shared by compose and Kubernetes.
+//!
+//! Three layers, all on the ORIGINAL text (nothing is ever re-serialized):
+//!
+//! 1. **Navigation** ([`parse`] → [`YamlFile`] → [`Document`] → [`Node`]): mappings, entries,
+//!    sequences, items and scalars with exact byte ranges, anchors, tags, alias resolution
+//!    ([`Alias::target`], [`Node::resolve`]), merge keys ([`Mapping::get_merged`]) and key paths
+//!    ([`Node::path`]). Built from `yaml-edit`'s lossless CST (see `cst.rs`).
+//! 2. **Meaning** ([`semantic`], [`semantic_diff`]): one `serde_json::Value` per document from
+//!    `serde-saphyr` with merge keys applied, aliases expanded under budgets, and non-string keys
+//!    stringified; used to verify that a fix changed only what it declares.
+//! 3. **Edits** (methods on the views, returning [`Edit`](crate::edit::Edit)s): insert an entry,
+//!    append an item, remove an entry or item, replace a scalar or a value — minimal, and in the
+//!    file's own style (indent step, sequence indentation, line endings, quoting).
+//!
+//! Hostile input is an error, never a hang or a crash: [`MAX_INPUT_BYTES`] and
+//! [`MAX_NESTING_DEPTH`] are checked on the raw text before either parser runs, and the semantic
+//! view runs under `serde-saphyr` budgets (nodes, aliases, replayed alias events, depth).
+//!
+//! # Public API
+//!
+//! ```text
+//! pub const MAX_INPUT_BYTES: usize;  pub const MAX_NESTING_DEPTH: usize;
+//! pub struct YamlError { pub message: String, pub range: TextRange }            // Display + Error
+//! pub fn parse(text: &str) -> Result<YamlFile, YamlError>;
+//! pub fn semantic(text: &str) -> Result<Vec<serde_json::Value>, YamlError>;
+//! pub fn semantic_diff(a: &[Value], b: &[Value]) -> Vec<(usize, Vec<String>)>;
+//!
+//! YamlFile: text() documents() document(i) line_index() line_ending() has_bom() comments()
+//!           nodes_at(offset) indent_unit() sequence_indent() preferred_quote()
+//! Document: index() range() root() anchor(name) anchors() resolve_anchor_at(name, offset)
+//! Node = Mapping | Sequence | Scalar | Alias | Null
+//!   range() full_range() anchor() anchor_range() tag() text() document() parent() -> Parent
+//!   as_mapping() as_sequence() as_scalar() as_alias() as_str() is_null() resolve() path(&[&str])
+//! Mapping:  is_flow() entries() len() get(key) get_merged(key) -> Option<(Entry, Origin)>
+//!           merged_entries() merge_sources() indent() indent_unit() sequence_indent()
+//!           insert_entry(key, value_fragment) -> Result<Vec<Edit>, YamlError>
+//! Entry:    key() key_range() key_node() colon_range() is_merge() value() range() line_range()
+//!           mapping() index() remove() replace_value(fragment)
+//! Sequence: is_flow() items() get(i) len() indent() append_item(fragment)
+//! Item:     value() range() dash_range() line_range() sequence() index() remove()
+//!           remove_or_parent_entry()
+//! Scalar:   value() raw() range() style() is_null() in_flow() replace(new_value) -> Edit
+//! Alias:    name() target()            Null: range() (empty: where a value would go)
+//! Origin = Own | Anchor(name) | InlineMerge
+//! scalar helpers: ScalarStyle, QuoteStyle, is_plain_safe, plain_is_string, string_scalar,
+//!                 quoted, single_quoted, double_quoted
+//! ```
+
+mod cst;
+mod edits;
+mod fragment;
+mod limits;
+mod model;
+mod scalar;
+mod semantic;
+mod style;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use crate::text::TextRange;
+
+pub use model::{
+    Alias, Document, Entry, Item, Mapping, Node, Null, Origin, Parent, Scalar, Sequence, YamlFile,
+};
+pub use scalar::{
+    double_quoted, is_plain_safe, plain_is_string, quoted, single_quoted, string_scalar,
+    QuoteStyle, ScalarStyle,
+};
+pub use semantic::{semantic, semantic_diff};
+
+/// Files larger than this are refused (8 MiB).
+pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Block indentation levels plus open flow brackets deeper than this are refused, before any
+/// parser runs. `serde-saphyr`'s depth budget for the semantic view is set to the same value.
+pub const MAX_NESTING_DEPTH: usize = 128;
+
+/// A located YAML error: a message and the byte range of the text it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub range: TextRange,
+}
+
+impl YamlError {
+    #[must_use]
+    pub fn new(message: impl Into<String>, range: TextRange) -> Self {
+        Self {
+            message: message.into(),
+            range,
+        }
+    }
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+/// Parse `text` (all its documents) into the navigation model.
+///
+/// # Errors
+/// The size or nesting limits are exceeded, or the text is not YAML that `yaml-edit` accepts. The
+/// error's range points at the problem.
+pub fn parse(text: &str) -> Result<YamlFile, YamlError> {
+    limits::check(text)?;
+    let cst = cst::parse(text)?;
+    let data = model::build(text, &cst)?;
+    Ok(YamlFile::from_data(data))
+}
+
+#[doc(hidden)]
+pub fn __timing(text: &str) {
+    let t = std::time::Instant::now();
+    limits::check(text).unwrap();
+    let a = t.elapsed();
+    let t = std::time::Instant::now();
+    let c = cst::parse(text).unwrap();
+    let b = t.elapsed();
+    let t = std::time::Instant::now();
+    let d = model::build(text, &c).unwrap();
+    let e = t.elapsed();
+    eprintln!("limits {a:?} cst {b:?} model {e:?} elems {}", c.elems.len());
+    drop(d);
+}
