@@ -56,6 +56,12 @@ pub struct CommonArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Also write the run's summary (files, findings and fixes per rule, time) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Args, Debug)]
@@ -83,13 +89,25 @@ pub struct FixArgs {
     /// Apply only Safe fixes even when the configuration enables Unsafe ones.
     #[arg(long, overrides_with = "unsafe_fixes")]
     pub no_unsafe_fixes: bool,
+    /// Write Unsafe fixes even into files with uncommitted changes in a git work tree.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Review each fix: show it and ask yes / no / all / skip rule / quit (needs a terminal).
+    #[arg(long, short = 'i', conflicts_with_all = ["diff", "check"])]
+    pub interactive: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct RulesArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RulesFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -102,6 +120,10 @@ pub struct ExplainArgs {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

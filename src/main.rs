@@ -4,6 +4,8 @@ mod cli;
 mod config;
 mod discover;
 mod files;
+mod git;
+mod interactive;
 mod report;
 mod run;
 
@@ -68,10 +70,20 @@ fn main() -> ExitCode {
             } else {
                 None
             };
+            if args.interactive {
+                return match interactive::run(&args.common, unsafe_fixes) {
+                    Ok(c) => ExitCode::from(c),
+                    Err(e) => {
+                        eprintln!("dockharden: error: {e:#}");
+                        ExitCode::from(2)
+                    }
+                };
+            }
             let mode = Mode::Fix {
                 write: !(args.diff || args.check),
                 diff: args.diff || args.check,
                 unsafe_fixes,
+                allow_dirty: args.allow_dirty,
             };
             match process(&args.common, mode) {
                 Ok(c) => {
@@ -88,10 +100,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn rules(format: Format) -> ExitCode {
+fn rules(format: cli::RulesFormat) -> ExitCode {
     let all = registry::all();
     match format {
-        Format::Json => {
+        cli::RulesFormat::Json => {
             let mut v: Vec<serde_json::Value> = all
                 .iter()
                 .map(|t| {
@@ -104,7 +116,7 @@ fn rules(format: Format) -> ExitCode {
             v.push(serde_json::json!({"code": suppression::UNUSED_CODE, "name": suppression::UNUSED_NAME, "kind": "any", "fix": "always", "summary": ""}));
             emit(&(serde_json::to_string_pretty(&v).expect("json") + "\n"));
         }
-        Format::Text => {
+        cli::RulesFormat::Text => {
             let mut s = format!("{:<8} {:<36} {:<11} {}\n", "CODE", "NAME", "KIND", "FIX");
             for t in &all {
                 s.push_str(&format!(
@@ -157,13 +169,39 @@ fn explain(rule: &str) -> ExitCode {
     }
 }
 
-fn display_path(p: &Path) -> String {
+/// The files to process: the given paths (default `.`), walked, minus excluded ones.
+pub(crate) fn candidates(
+    args: &CommonArgs,
+    resolver: &ConfigResolver,
+) -> anyhow::Result<(Vec<discover::Candidate>, Vec<discover::Skipped>)> {
+    let forced = match &args.kind {
+        Some(k) => {
+            Some(FileKind::from_name(k).ok_or_else(|| anyhow::anyhow!("unknown kind `{k}`"))?)
+        }
+        None => None,
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let exclude = |p: &Path| {
+        resolver
+            .for_path(p)
+            .map(|c| c.is_excluded(p))
+            .unwrap_or(false)
+    };
+    Ok(discover::discover(&paths, forced, &exclude))
+}
+
+pub(crate) fn display_path(p: &Path) -> String {
     let s = p.to_string_lossy().into_owned();
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 
 /// Run check or fix over the inputs; returns the exit code.
 fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
     let forced = match &args.kind {
         Some(k) => {
             Some(FileKind::from_name(k).ok_or_else(|| anyhow::anyhow!("unknown kind `{k}`"))?)
@@ -179,21 +217,13 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
         }
         vec![process_stdin(args, name, forced, mode, &resolver)?]
     } else {
-        let paths = if args.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths.clone()
-        };
-        let exclude = |p: &Path| {
-            resolver
-                .for_path(p)
-                .map(|c| c.is_excluded(p))
-                .unwrap_or(false)
-        };
-        let (candidates, skipped) = discover::discover(&paths, forced, &exclude);
+        let (candidates, skipped) = candidates(args, &resolver)?;
+        let progress = progress_bar(candidates.len(), args.no_progress);
+        let git = git::GitStatus::default();
         let mut results: Vec<FileResult> = candidates
             .par_iter()
             .map(|c| {
+                let _tick = Tick(&progress);
                 let display = display_path(&c.path);
                 let config = match resolver.for_path(&c.path) {
                     Ok(cfg) => cfg,
@@ -231,6 +261,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
                     select: &args.select,
                     ignore: &args.ignore,
                     keep_output: false,
+                    git: Some(&git),
                 };
                 run::process_text(
                     &job,
@@ -244,6 +275,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             })
             .filter(|r| !r.not_ours)
             .collect();
+        progress.finish_and_clear();
         for s in skipped {
             results.push(FileResult {
                 path: display_path(&s.path),
@@ -259,6 +291,17 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
         results
     };
 
+    if let Some(path) = &args.summary_json {
+        let mut summary = serde_json::to_value(report::summarize(&results))?;
+        summary["elapsed_seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
+        summary["mode"] = serde_json::json!(match mode {
+            Mode::Check => "check",
+            Mode::Fix { write: true, .. } => "fix",
+            Mode::Fix { .. } => "fix-dry-run",
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&summary)? + "\n")
+            .map_err(|e| anyhow::anyhow!("{}: cannot write the summary: {e}", path.display()))?;
+    }
     let stdin_fix = args.stdin_filename.is_some() && matches!(mode, Mode::Fix { diff: false, .. });
     let color_out = report::color_enabled(args.color, report::stdout_is_terminal());
     let mut out = Vec::new();
@@ -268,6 +311,12 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             out.extend(serde_json::to_string_pretty(&doc)?.as_bytes());
             out.push(b'\n');
         }
+        Format::Sarif => {
+            let doc = report::sarif(&results);
+            out.extend(serde_json::to_string_pretty(&doc)?.as_bytes());
+            out.push(b'\n');
+        }
+        Format::Github => report::github(&mut out, &results, fix_mode)?,
         Format::Text if stdin_fix => {
             // The fixed (or, on error, unchanged) text goes to stdout; findings to stderr.
             let mut err = Vec::new();
@@ -294,7 +343,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     }
     if stdin_fix {
         if let Some(r) = results.first() {
-            if args.format == Format::Json {
+            if args.format != Format::Text {
                 eprint!("{}", String::from_utf8_lossy(&out));
             }
             match (&r.raw_output, &r.output) {
@@ -356,6 +405,7 @@ fn process_stdin(
         select: &args.select,
         ignore: &args.ignore,
         keep_output: true,
+        git: None,
     };
     let mut r = run::process_text(&job, &display, name, kind, true, &text, None);
     if r.error.is_some() || r.output.is_none() {
@@ -363,4 +413,31 @@ fn process_stdin(
         r.output = Some(text);
     }
     Ok(r)
+}
+
+/// A progress bar on stderr for long runs on a terminal (hidden otherwise).
+fn progress_bar(files: usize, disabled: bool) -> indicatif::ProgressBar {
+    use anstream::stream::IsTerminal as _;
+    if disabled || files < 200 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(files as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} files [{bar:30}] {per_sec} {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Advances the progress bar when a file is done.
+struct Tick<'a>(&'a indicatif::ProgressBar);
+
+impl Drop for Tick<'_> {
+    fn drop(&mut self) {
+        self.0.inc(1);
+    }
 }

@@ -210,3 +210,173 @@ const fn plural(n: usize) -> &'static str {
         "s"
     }
 }
+
+/// The tool's rules as SARIF `reportingDescriptor`s, in code order, with X001 last.
+fn sarif_rules() -> (Vec<serde_json::Value>, Vec<&'static str>) {
+    let mut rules = Vec::new();
+    let mut ids = Vec::new();
+    for t in dockharden_transforms::registry::all() {
+        let docs = t.docs();
+        rules.push(serde_json::json!({
+            "id": t.code(),
+            "name": t.name(),
+            "shortDescription": {"text": t.why()},
+            "fullDescription": {"text": t.why()},
+            "help": {"text": docs, "markdown": docs},
+            "defaultConfiguration": {"level": "warning"},
+            "properties": {"tags": ["security", t.kind().as_str()], "fix": t.fix_availability().as_str()},
+        }));
+        ids.push(t.code());
+    }
+    let docs = dockharden_transforms::suppression::UNUSED_DOCS;
+    rules.push(serde_json::json!({
+        "id": dockharden_transforms::suppression::UNUSED_CODE,
+        "name": dockharden_transforms::suppression::UNUSED_NAME,
+        "shortDescription": {"text": "A dockharden suppression comment that suppresses nothing."},
+        "help": {"text": docs, "markdown": docs},
+        "defaultConfiguration": {"level": "note"},
+    }));
+    ids.push(dockharden_transforms::suppression::UNUSED_CODE);
+    (rules, ids)
+}
+
+fn sarif_region(r: &crate::run::RangeOut) -> serde_json::Value {
+    serde_json::json!({
+        "startLine": r.start.line,
+        "startColumn": r.start.column,
+        "endLine": r.end.line,
+        "endColumn": r.end.column,
+    })
+}
+
+/// SARIF 2.1.0 (GitHub code scanning): rule metadata, one result per finding, Safe and Unsafe fixes as
+/// SARIF `fixes`, file errors as tool execution notifications.
+#[must_use]
+pub fn sarif(results: &[FileResult]) -> serde_json::Value {
+    let (rules, ids) = sarif_rules();
+    let mut out = Vec::new();
+    let mut notifications = Vec::new();
+    for r in results {
+        let uri = r.path.replace('\\', "/");
+        if let Some(e) = &r.error {
+            let mut n = serde_json::json!({
+                "level": "error",
+                "message": {"text": e.message},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}}],
+            });
+            if let (Some(l), Some(c)) = (e.line, e.column) {
+                n["locations"][0]["physicalLocation"]["region"] =
+                    serde_json::json!({"startLine": l, "startColumn": c});
+            }
+            notifications.push(n);
+            continue;
+        }
+        for f in &r.findings {
+            let location = serde_json::json!({
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                    "region": sarif_region(&f.range),
+                }
+            });
+            let mut result = serde_json::json!({
+                "ruleId": f.code,
+                "ruleIndex": ids.iter().position(|c| *c == f.code).unwrap_or(0),
+                "level": if f.code == dockharden_transforms::suppression::UNUSED_CODE { "note" } else { "warning" },
+                "message": {"text": f.message},
+                "locations": [location],
+            });
+            if let Some(fix) = f
+                .fix
+                .as_ref()
+                .filter(|x| x.applicability != "display-only" && !x.edits.is_empty())
+            {
+                let replacements: Vec<serde_json::Value> = fix
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "deletedRegion": sarif_region(&e.range),
+                            "insertedContent": {"text": e.replacement},
+                        })
+                    })
+                    .collect();
+                result["fixes"] = serde_json::json!([{
+                    "description": {"text": format!("{} ({})", fix.title, fix.applicability)},
+                    "artifactChanges": [{
+                        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                        "replacements": replacements,
+                    }],
+                }]);
+            }
+            out.push(result);
+        }
+    }
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "dockharden",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/dockharden/dockharden",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The directory dockharden was run from."}}},
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": out,
+        }],
+    })
+}
+
+/// Escape a GitHub workflow command's data (`%`, CR, LF) or property value (also `:` and `,`).
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut o = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        o = o.replace(':', "%3A").replace(',', "%2C");
+    }
+    o
+}
+
+/// GitHub Actions workflow annotations (`::warning file=…,line=…::message`), one line per finding;
+/// file errors are `::error`.
+///
+/// # Errors
+/// Write errors.
+pub fn github(out: &mut dyn Write, results: &[FileResult], fix_mode: bool) -> std::io::Result<()> {
+    for r in results {
+        let file = gh_escape(&r.path, true);
+        if let Some(e) = &r.error {
+            let loc = match (e.line, e.column) {
+                (Some(l), Some(c)) => format!(",line={l},col={c}"),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "::error file={file}{loc},title=dockharden::{}",
+                gh_escape(&e.message, false)
+            )?;
+            continue;
+        }
+        let list = if fix_mode { &r.remaining } else { &r.findings };
+        for f in list {
+            let title = gh_escape(&format!("{} {}", f.code, f.name), true);
+            writeln!(
+                out,
+                "::warning file={file},line={},col={},endLine={},endColumn={},title={title}::{}",
+                f.range.start.line,
+                f.range.start.column,
+                f.range.end.line,
+                f.range.end.column,
+                gh_escape(&f.message, false)
+            )?;
+        }
+    }
+    Ok(())
+}

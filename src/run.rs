@@ -23,6 +23,8 @@ pub enum Mode {
         diff: bool,
         /// `--unsafe-fixes` / `--no-unsafe-fixes` from the command line (None = config decides).
         unsafe_fixes: Option<bool>,
+        /// `--allow-dirty`: write Unsafe fixes into files with uncommitted changes.
+        allow_dirty: bool,
     },
 }
 
@@ -46,6 +48,16 @@ pub struct RangeOut {
 pub struct FixOut {
     pub applicability: &'static str,
     pub title: String,
+    /// The edits, located (for SARIF `fixes`; not part of the JSON format).
+    #[serde(skip)]
+    pub edits: Vec<EditOut>,
+}
+
+/// One replacement: the region of the original text and the new text.
+#[derive(Clone, Debug)]
+pub struct EditOut {
+    pub range: RangeOut,
+    pub replacement: String,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -114,6 +126,17 @@ pub fn finding_out(text: &str, index: &LineIndex, f: &Finding) -> FindingOut {
         fix: f.fix.as_ref().map(|x| FixOut {
             applicability: x.applicability.as_str(),
             title: x.title.clone(),
+            edits: x
+                .edits
+                .iter()
+                .map(|e| EditOut {
+                    range: RangeOut {
+                        start: index.line_col(text, e.range.start),
+                        end: index.line_col(text, e.range.end),
+                    },
+                    replacement: e.replacement.clone(),
+                })
+                .collect(),
         }),
     }
 }
@@ -144,6 +167,8 @@ pub struct Job<'a> {
     pub ignore: &'a [String],
     /// Keep the fixed text in the result (stdin mode).
     pub keep_output: bool,
+    /// Git status, to protect uncommitted work from Unsafe fixes.
+    pub git: Option<&'a crate::git::GitStatus>,
 }
 
 /// Decide the kind of a text (for YAML by content when the name did not tell).
@@ -206,6 +231,7 @@ pub fn process_text(
         write,
         diff,
         unsafe_fixes,
+        allow_dirty,
     } = job.mode
     else {
         return result;
@@ -262,6 +288,19 @@ pub fn process_text(
         }
         if write {
             if let Some(target) = write_to {
+                let has_unsafe = outcome
+                    .applied
+                    .iter()
+                    .any(|a| a.applicability == Applicability::Unsafe);
+                if has_unsafe && !allow_dirty && job.git.is_some_and(|g| g.is_dirty(target)) {
+                    result.error = Some(ErrorOut {
+                        message: "not written: the file has uncommitted changes and the fixes include Unsafe ones; commit or stash first so they can be reviewed and reverted, or pass --allow-dirty".into(),
+                        line: None,
+                        column: None,
+                    });
+                    result.changed = false;
+                    return result;
+                }
                 if let Err(e) = crate::files::write_atomic(target, text, &outcome.text) {
                     result.error = Some(ErrorOut {
                         message: format!("cannot write: {e}"),

@@ -415,3 +415,159 @@ fn broken_pipe_exits_0() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn sarif_output_validates_against_the_schema_and_carries_fixes() {
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
+    let dir = tree(&[
+        ("Dockerfile", ADD_DOCKERFILE),
+        ("compose.yaml", compose),
+        ("bad/compose.yaml", "services: [\n"),
+    ]);
+    let o = run(
+        dir.path(),
+        &["check", "--format", "sarif", "--select", "DF001,DC001"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run0 = &v["runs"][0];
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{v}");
+    let df = results.iter().find(|r| r["ruleId"] == "DF001").unwrap();
+    let rule_index = df["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(run0["tool"]["driver"]["rules"][rule_index]["id"], "DF001");
+    let rep = &df["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(rep["insertedContent"]["text"], "COPY");
+    assert_eq!(rep["deletedRegion"]["startLine"], 3);
+    assert_eq!(run0["invocations"][0]["executionSuccessful"], false);
+    let schema =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/_schemas/sarif-2.1.0.json");
+    if !schema.exists() {
+        eprintln!("SARIF schema not found; schema validation skipped");
+        return;
+    }
+    let out = dir.path().join("out.sarif");
+    std::fs::write(&out, &o.stdout).unwrap();
+    let check = Command::new("python3")
+        .args([
+            "-c",
+            "import json,sys,jsonschema; s=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2])); jsonschema.validate(d, s); print('valid')",
+        ])
+        .arg(&schema)
+        .arg(&out)
+        .output();
+    match check {
+        Ok(c) if String::from_utf8_lossy(&c.stderr).contains("No module named 'jsonschema'") => {
+            eprintln!("python jsonschema not installed; SARIF schema validation skipped");
+        }
+        Ok(c) => assert!(
+            c.status.success(),
+            "SARIF invalid: {}",
+            String::from_utf8_lossy(&c.stderr)
+        ),
+        Err(_) => eprintln!("python3 not found; SARIF schema validation skipped"),
+    }
+}
+
+#[test]
+fn github_annotations() {
+    let dir = tree(&[("Dockerfile", ADD_DOCKERFILE)]);
+    let o = run(
+        dir.path(),
+        &["check", "--format", "github", "--select", "DF001"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("::warning file=Dockerfile,line=3,col=1,endLine=3,endColumn=4,title=DF001 add-instead-of-copy::Use COPY"),
+        "{out}"
+    );
+}
+
+#[test]
+fn summary_json_is_written() {
+    let dir = tree(&[
+        ("a/Dockerfile", ADD_DOCKERFILE),
+        ("b/Dockerfile", CLEAN_DOCKERFILE),
+    ]);
+    let summary = dir.path().join("summary.json");
+    let o = run(
+        dir.path(),
+        &[
+            "fix",
+            "--select",
+            "DF001",
+            "--summary-json",
+            summary.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(v["files_scanned"], 2);
+    assert_eq!(v["files_changed"], 1);
+    assert_eq!(v["files_unchanged"], 1);
+    assert_eq!(v["fixes_per_rule"]["DF001"], 1);
+    assert_eq!(v["mode"], "fix");
+    assert!(v["elapsed_seconds"].as_f64().is_some());
+}
+
+#[test]
+fn unsafe_fixes_are_not_written_into_dirty_git_files_without_allow_dirty() {
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
+    let dir = tree(&[("compose.yaml", compose)]);
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&[
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "user.name=t",
+        "add",
+        ".",
+    ]);
+    git(&[
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "user.name=t",
+        "commit",
+        "-qm",
+        "init",
+    ]);
+    let dirty = format!("# edited\n{compose}");
+    std::fs::write(dir.path().join("compose.yaml"), &dirty).unwrap();
+    let o = run(dir.path(), &["fix", "--unsafe-fixes", "--select", "DC001"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stdout(&o).contains("--allow-dirty"), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        dirty
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe-fixes",
+            "--allow-dirty",
+            "--select",
+            "DC001",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(!std::fs::read_to_string(dir.path().join("compose.yaml"))
+        .unwrap()
+        .contains("docker.sock"));
+}

@@ -4,3 +4,4 @@ mod buildkit;
 mod cli;
 mod corpus;
 mod golden;
+mod interactive;

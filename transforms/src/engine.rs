@@ -68,6 +68,16 @@ impl std::fmt::Display for EngineError {
 
 impl std::error::Error for EngineError {}
 
+/// The result of [`Engine::apply_verified`].
+pub struct Verified {
+    pub text: String,
+    pub parsed: Parsed,
+    /// Indexes (into the findings given) of the fixes applied.
+    pub applied: Vec<usize>,
+    /// YAML: the semantic value of `text` (None for Dockerfiles or when nothing was applied).
+    pub semantic: Option<Vec<serde_json::Value>>,
+}
+
 /// Which fixes a run applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FixPolicy {
@@ -198,17 +208,8 @@ impl Engine<'_> {
                     message: format!("fixes did not converge after {MAX_ROUNDS} rounds"),
                 });
             }
-            let fixes: Vec<&Fix> = chosen.iter().filter_map(|f| f.fix.as_ref()).collect();
-            let result = apply_fixes(&current, &fixes);
-            if !result.invalid.is_empty() {
-                let codes: BTreeSet<&'static str> =
-                    result.invalid.iter().map(|&i| chosen[i].code).collect();
-                return Err(EngineError::Bug {
-                    codes: codes.into_iter().collect(),
-                    message: "a fix produced malformed edits (overlapping or out of bounds)".into(),
-                });
-            }
-            if result.applied.is_empty() {
+            let verified = self.apply_verified(kind, &current, semantic.as_deref(), &chosen)?;
+            if verified.applied.is_empty() {
                 // Nothing could be applied (cannot happen: the first fix never conflicts).
                 return Ok(FixOutcome {
                     text: current,
@@ -217,25 +218,9 @@ impl Engine<'_> {
                     rounds: round,
                 });
             }
-            let applied: Vec<&Finding> = result.applied.iter().map(|&i| chosen[i]).collect();
-            let codes = || -> Vec<&'static str> {
-                let set: BTreeSet<&'static str> = applied.iter().map(|f| f.code).collect();
-                set.into_iter().collect()
-            };
-            let new_parsed = parse(kind, &result.text).map_err(|e| EngineError::Bug {
-                codes: codes(),
-                message: format!("the fixed text does not parse: {}", e.message),
-            })?;
-            if let Some(before) = &semantic {
-                let after = crate::yaml::semantic(&result.text).map_err(|e| EngineError::Bug {
-                    codes: codes(),
-                    message: format!("the fixed YAML does not load: {}", e.message),
-                })?;
-                verify_semantic(before, &after, &applied).map_err(|message| EngineError::Bug {
-                    codes: codes(),
-                    message,
-                })?;
-                semantic = Some(after);
+            let applied: Vec<&Finding> = verified.applied.iter().map(|&i| chosen[i]).collect();
+            if verified.semantic.is_some() {
+                semantic = verified.semantic;
             }
             let index = crate::text::LineIndex::new(&current);
             for f in &applied {
@@ -248,10 +233,71 @@ impl Engine<'_> {
                     line: index.line_of(f.range.start) + 1,
                 });
             }
-            current = result.text;
-            parsed = new_parsed;
+            current = verified.text;
+            parsed = verified.parsed;
         }
         unreachable!("the loop returns by MAX_ROUNDS")
+    }
+
+    /// Apply the fixes of `chosen` once (non-overlapping ones; the others are left for a later round),
+    /// then re-parse and, for YAML, verify that the semantic value changed only where the applied
+    /// fixes declare. `before` is the semantic value of `text` (computed when None).
+    ///
+    /// # Errors
+    /// A bug: malformed edits, an unparseable result, or an undeclared semantic change.
+    pub fn apply_verified(
+        &self,
+        kind: FileKind,
+        text: &str,
+        before: Option<&[serde_json::Value]>,
+        chosen: &[&Finding],
+    ) -> Result<Verified, EngineError> {
+        let fixes: Vec<&Fix> = chosen.iter().filter_map(|f| f.fix.as_ref()).collect();
+        let result = apply_fixes(text, &fixes);
+        if !result.invalid.is_empty() {
+            let bad: Vec<&Finding> = result.invalid.iter().map(|&i| chosen[i]).collect();
+            return Err(EngineError::Bug {
+                codes: codes_of(&bad),
+                message: "a fix produced malformed edits (overlapping or out of bounds)".into(),
+            });
+        }
+        let applied: Vec<&Finding> = result.applied.iter().map(|&i| chosen[i]).collect();
+        let new_parsed = parse(kind, &result.text).map_err(|e| EngineError::Bug {
+            codes: codes_of(&applied),
+            message: format!("the fixed text does not parse: {}", e.message),
+        })?;
+        let mut semantic = None;
+        if kind != FileKind::Dockerfile && !applied.is_empty() {
+            let computed;
+            let before = match before {
+                Some(b) => b,
+                None => {
+                    computed = crate::yaml::semantic(text).map_err(|e| {
+                        EngineError::Syntax(SyntaxError {
+                            message: e.message,
+                            range: e.range,
+                            template: false,
+                        })
+                    })?;
+                    &computed
+                }
+            };
+            let after = crate::yaml::semantic(&result.text).map_err(|e| EngineError::Bug {
+                codes: codes_of(&applied),
+                message: format!("the fixed YAML does not load: {}", e.message),
+            })?;
+            verify_semantic(before, &after, &applied).map_err(|message| EngineError::Bug {
+                codes: codes_of(&applied),
+                message,
+            })?;
+            semantic = Some(after);
+        }
+        Ok(Verified {
+            text: result.text,
+            parsed: new_parsed,
+            applied: result.applied,
+            semantic,
+        })
     }
 
     /// Fix with a policy (the non-interactive modes).
@@ -270,6 +316,11 @@ impl Engine<'_> {
                 .is_some_and(|fix| fix.applicability >= policy.min_applicability)
         })
     }
+}
+
+fn codes_of(findings: &[&Finding]) -> Vec<&'static str> {
+    let set: BTreeSet<&'static str> = findings.iter().map(|f| f.code).collect();
+    set.into_iter().collect()
 }
 
 /// Every semantic difference between `before` and `after` must be declared by an applied fix.

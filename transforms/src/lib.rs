@@ -11,6 +11,7 @@ pub mod fix;
 pub mod knowledge;
 pub mod kubernetes;
 pub mod registry;
+pub mod session;
 pub mod settings;
 pub mod source;
 pub mod suppression;

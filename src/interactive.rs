@@ -1,0 +1,202 @@
+//! `fix --interactive`: the terminal front end of the session state machine in
+//! `dockharden_transforms::session`. Questions and previews go to stderr; a file is written only after
+//! its accepted fixes verified.
+
+use std::io::IsTerminal as _;
+
+use console::{style, Term};
+use dockharden_transforms::engine::Engine;
+use dockharden_transforms::fix::Applicability;
+use dockharden_transforms::registry;
+use dockharden_transforms::session::{Answer, Question, RuleChoices, Session};
+use dockharden_transforms::settings::NoResolver;
+
+use crate::cli::CommonArgs;
+use crate::config::ConfigResolver;
+
+/// The advice printed when there is no terminal.
+pub const NO_TTY: &str =
+    "`fix --interactive` needs a terminal on standard input and standard error.\n\
+In CI use `dockharden fix --check` (prints the diff, exit 1 when something would change);\n\
+to apply fixes without questions use `dockharden fix` (add --unsafe-fixes for Unsafe ones).";
+
+fn preview(q: &Question, path: &str) -> String {
+    let diff = similar::TextDiff::from_lines(&q.before, &q.after);
+    let mut out = String::new();
+    for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
+        out.push_str(&format!("{}\n", style(hunk.header()).cyan()));
+        for change in hunk.iter_changes() {
+            let line = change.to_string_lossy();
+            let line = line.trim_end_matches(['\n', '\r']);
+            match change.tag() {
+                similar::ChangeTag::Delete => {
+                    out.push_str(&format!("{}\n", style(format!("-{line}")).red()))
+                }
+                similar::ChangeTag::Insert => {
+                    out.push_str(&format!("{}\n", style(format!("+{line}")).green()))
+                }
+                similar::ChangeTag::Equal => out.push_str(&format!(" {line}\n")),
+            }
+        }
+    }
+    if out.is_empty() {
+        out = format!("(no textual change in {path})\n");
+    }
+    out
+}
+
+fn ask(term: &Term, q: &Question, path: &str) -> anyhow::Result<Answer> {
+    let f = &q.finding;
+    let fix = f.fix.as_ref().expect("questions have fixes");
+    let t = registry::find(f.code);
+    term.write_line("")?;
+    term.write_line(&format!(
+        "{} {} {}",
+        style(format!("{path}:{}:", q.line)).bold(),
+        style(f.code).red().bold(),
+        style(f.name).bold()
+    ))?;
+    term.write_line(&f.message)?;
+    if let Some(t) = t {
+        term.write_line(&format!("{} {}", style("why:").dim(), t.why()))?;
+    }
+    let safety = match fix.applicability {
+        Applicability::Safe => style("Safe fix".to_owned()).green().to_string(),
+        _ => style("Unsafe fix: it may change how the container runs (see `?`)".to_owned())
+            .yellow()
+            .to_string(),
+    };
+    term.write_line(&format!("{safety}: {}", fix.title))?;
+    term.write_str(&preview(q, path))?;
+    loop {
+        term.write_str(&format!(
+            "{} ",
+            style("Apply this fix [y,n,a,d,q,?]?").blue().bold()
+        ))?;
+        let c = term.read_char()?;
+        term.write_line(&c.to_string())?;
+        if let Some(a) = Answer::from_key(c) {
+            return Ok(a);
+        }
+        if c == '?' {
+            term.write_line("y - apply this fix\nn - skip this fix\na - apply this fix and all later fixes of this rule\nd - skip this fix and all later fixes of this rule\nq - write what was accepted and stop\n? - this help and the rule's documentation\n")?;
+            if let Some(t) = t {
+                term.write_line(&t.docs())?;
+            }
+        }
+    }
+}
+
+/// Run the interactive session over the inputs; returns the exit code.
+///
+/// # Errors
+/// Bad configuration or terminal I/O errors.
+pub fn run(args: &CommonArgs, unsafe_fixes: Option<bool>) -> anyhow::Result<u8> {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        eprintln!("dockharden: error: {NO_TTY}");
+        return Ok(2);
+    }
+    if args.stdin_filename.is_some() {
+        anyhow::bail!(
+            "--interactive reads the terminal; it cannot be combined with --stdin-filename"
+        );
+    }
+    let resolver = ConfigResolver::new(args.config.as_deref(), args.isolated)?;
+    let (candidates, skipped) = crate::candidates(args, &resolver)?;
+    let term = Term::stderr();
+    let mut choices = RuleChoices::default();
+    let (mut applied, mut files_changed, mut errors) = (0usize, 0usize, skipped.len());
+    for s in &skipped {
+        eprintln!("{}: error: {}", s.path.display(), s.reason);
+    }
+    let min = if unsafe_fixes == Some(false) {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    for c in candidates {
+        if choices.quit {
+            break;
+        }
+        let display = crate::display_path(&c.path);
+        let text = match crate::files::read_text(&c.path) {
+            Ok(t) => t,
+            Err(e) => {
+                if c.explicit || c.kind.is_some() {
+                    eprintln!("{display}: error: {}", e.message);
+                    errors += 1;
+                }
+                continue;
+            }
+        };
+        let Some(kind) = crate::run::resolve_kind(c.kind, &text) else {
+            continue;
+        };
+        let config = resolver.for_path(&c.path)?;
+        let engine = Engine {
+            transforms: crate::run::selected_transforms(
+                &config,
+                &c.path,
+                &args.select,
+                &args.ignore,
+            ),
+            settings: &config.file.options,
+            resolver: &NoResolver,
+            path: Some(&display),
+        };
+        let mut session = match Session::new(&engine, kind, &text, min) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{display}: error: {e}");
+                errors += 1;
+                continue;
+            }
+        };
+        let mut failed = false;
+        loop {
+            match session.next_question(&choices) {
+                Ok(Some(q)) => {
+                    let a = ask(&term, &q, &display)?;
+                    if let Err(e) = session.answer(a, &mut choices) {
+                        eprintln!("{display}: error: {e}");
+                        failed = true;
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("{display}: error: {e}");
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if failed {
+            errors += 1;
+            continue;
+        }
+        if session.text() != text {
+            match crate::files::write_atomic(&c.path, &text, session.text()) {
+                Ok(()) => {
+                    files_changed += 1;
+                    applied += session.accepted().len();
+                }
+                Err(e) => {
+                    eprintln!("{display}: error: cannot write: {e}");
+                    errors += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "Applied {applied} fix{} in {files_changed} file{}{}.",
+        if applied == 1 { "" } else { "es" },
+        if files_changed == 1 { "" } else { "s" },
+        if errors > 0 {
+            format!(" ({errors} with errors)")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if errors > 0 { 2 } else { 0 })
+}

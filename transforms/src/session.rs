@@ -1,0 +1,342 @@
+//! The interactive fix session as a UI-free state machine (like `git add -p`): it offers one fixable
+//! finding at a time, takes the user's answer, applies accepted fixes through the engine (apply,
+//! re-parse, verify) and re-checks the text before the next question. Declined findings are not
+//! asked again. The terminal front end lives in the binary; tests drive this with scripted answers.
+
+use std::collections::BTreeSet;
+
+use crate::apply::apply_fixes;
+use crate::engine::{AppliedFix, Engine, EngineError};
+use crate::finding::Finding;
+use crate::fix::Applicability;
+use crate::source::{parse, FileKind};
+use crate::text::LineIndex;
+
+/// An answer to a question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// `y`: apply this fix.
+    Yes,
+    /// `n`: skip this fix.
+    No,
+    /// `a`: apply this fix and every remaining fix of the same rule (in this file and the next).
+    AllOfRule,
+    /// `d`: skip this and every remaining fix of the same rule.
+    SkipRule,
+    /// `q`: keep what was accepted and stop asking.
+    Quit,
+}
+
+impl Answer {
+    /// The answer for a key (`y n a d q`), if it is one.
+    #[must_use]
+    pub fn from_key(key: char) -> Option<Self> {
+        match key.to_ascii_lowercase() {
+            'y' => Some(Self::Yes),
+            'n' => Some(Self::No),
+            'a' => Some(Self::AllOfRule),
+            'd' => Some(Self::SkipRule),
+            'q' => Some(Self::Quit),
+            _ => None,
+        }
+    }
+}
+
+/// One question: a finding with an applicable fix, and the text as it would be with this fix alone.
+#[derive(Clone, Debug)]
+pub struct Question {
+    pub finding: Finding,
+    /// The current text (before this fix).
+    pub before: String,
+    /// The text with only this fix applied (for the preview).
+    pub after: String,
+    /// 1-based line of the finding in the current text.
+    pub line: usize,
+}
+
+/// Choices that span files (a/d answers apply to the rest of the session).
+#[derive(Clone, Debug, Default)]
+pub struct RuleChoices {
+    pub apply_all: BTreeSet<&'static str>,
+    pub skip: BTreeSet<&'static str>,
+    pub quit: bool,
+}
+
+/// The session over one file.
+pub struct Session<'e> {
+    engine: &'e Engine<'e>,
+    kind: FileKind,
+    text: String,
+    declined: Vec<(&'static str, String, String)>,
+    pending: Option<Finding>,
+    accepted: Vec<AppliedFix>,
+    /// Ask about fixes at least this safe (`Unsafe`: Safe and Unsafe ones; `Safe`: only Safe ones).
+    min_applicability: Applicability,
+}
+
+/// What identifies a finding across re-checks (offsets move as other fixes apply): its rule, its
+/// message and the whole lines it is on.
+fn key_of(text: &str, f: &Finding) -> (&'static str, String, String) {
+    let start = text[..f.range.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[f.range.end..]
+        .find('\n')
+        .map_or(text.len(), |i| f.range.end + i);
+    (f.code, text[start..end].to_owned(), f.message.clone())
+}
+
+impl<'e> Session<'e> {
+    /// Start a session over `text`.
+    ///
+    /// # Errors
+    /// The text does not parse.
+    pub fn new(
+        engine: &'e Engine<'e>,
+        kind: FileKind,
+        text: &str,
+        min_applicability: Applicability,
+    ) -> Result<Self, EngineError> {
+        parse(kind, text).map_err(EngineError::Syntax)?;
+        Ok(Self {
+            engine,
+            kind,
+            text: text.to_owned(),
+            declined: Vec::new(),
+            pending: None,
+            accepted: Vec::new(),
+            min_applicability,
+        })
+    }
+
+    /// The text with the accepted fixes.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The fixes applied so far.
+    #[must_use]
+    pub fn accepted(&self) -> &[AppliedFix] {
+        &self.accepted
+    }
+
+    fn apply(&mut self, f: &Finding) -> Result<(), EngineError> {
+        let verified = self
+            .engine
+            .apply_verified(self.kind, &self.text, None, &[f])?;
+        if verified.applied.is_empty() {
+            return Ok(());
+        }
+        let fix = f.fix.as_ref().expect("questions have fixes");
+        self.accepted.push(AppliedFix {
+            code: f.code,
+            name: f.name,
+            title: fix.title.clone(),
+            applicability: fix.applicability,
+            line: LineIndex::new(&self.text).line_of(f.range.start) + 1,
+        });
+        self.text = verified.text;
+        Ok(())
+    }
+
+    /// The next question, applying the fixes of rules answered with `a` on the way; None when done.
+    ///
+    /// # Errors
+    /// A fix misbehaved (nothing of this file must be written then).
+    pub fn next_question(
+        &mut self,
+        choices: &RuleChoices,
+    ) -> Result<Option<Question>, EngineError> {
+        if choices.quit {
+            return Ok(None);
+        }
+        // Bounded: every iteration applies a fix or returns.
+        for _ in 0..10_000 {
+            let findings =
+                self.engine
+                    .check(self.kind, &self.text)
+                    .map_err(|e| EngineError::Bug {
+                        codes: self.accepted.iter().map(|a| a.code).collect(),
+                        message: format!("the fixed text does not parse: {}", e.message),
+                    })?;
+            let next = findings.into_iter().find(|f| {
+                f.fix.as_ref().is_some_and(|x| {
+                    x.applicability >= self.min_applicability
+                        && x.applicability > Applicability::DisplayOnly
+                        && !x.edits.is_empty()
+                }) && !choices.skip.contains(f.code)
+                    && !self.declined.contains(&key_of(&self.text, f))
+            });
+            let Some(f) = next else { return Ok(None) };
+            if choices.apply_all.contains(f.code) {
+                let before = self.text.clone();
+                self.apply(&f)?;
+                if self.text == before {
+                    // Could not apply (conflict): do not loop on it.
+                    self.declined.push(key_of(&self.text, &f));
+                }
+                continue;
+            }
+            let fix = f.fix.as_ref().expect("filtered");
+            let after = apply_fixes(&self.text, &[fix]).text;
+            let line = LineIndex::new(&self.text).line_of(f.range.start) + 1;
+            self.pending = Some(f.clone());
+            return Ok(Some(Question {
+                finding: f,
+                before: self.text.clone(),
+                after,
+                line,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Answer the pending question.
+    ///
+    /// # Errors
+    /// An accepted fix misbehaved.
+    pub fn answer(&mut self, answer: Answer, choices: &mut RuleChoices) -> Result<(), EngineError> {
+        let Some(f) = self.pending.take() else {
+            return Ok(());
+        };
+        match answer {
+            Answer::Yes => self.apply(&f)?,
+            Answer::No => self.declined.push(key_of(&self.text, &f)),
+            Answer::AllOfRule => {
+                choices.apply_all.insert(f.code);
+                self.apply(&f)?;
+            }
+            Answer::SkipRule => {
+                choices.skip.insert(f.code);
+            }
+            Answer::Quit => choices.quit = true,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCKERFILE: &str = "FROM alpine:3.20\nADD a /a\nADD b /b\nADD c /c\n";
+
+    fn run(text: &str, kind: FileKind, answers: &[Answer]) -> (String, Vec<&'static str>) {
+        let engine = Engine {
+            transforms: vec![crate::registry::find("DF001").unwrap()],
+            ..Engine::with_defaults()
+        };
+        let mut s = Session::new(&engine, kind, text, Applicability::Unsafe).unwrap();
+        let mut choices = RuleChoices::default();
+        let mut answers = answers.iter();
+        while let Some(q) = s.next_question(&choices).unwrap() {
+            let a = *answers
+                .next()
+                .unwrap_or_else(|| panic!("unexpected question: {}", q.finding.message));
+            s.answer(a, &mut choices).unwrap();
+        }
+        assert!(answers.next().is_none(), "unused answers");
+        (
+            s.text().to_owned(),
+            s.accepted().iter().map(|a| a.code).collect(),
+        )
+    }
+
+    #[test]
+    fn yes_no_and_declined_not_asked_again() {
+        let engine = Engine {
+            transforms: vec![crate::registry::find("DF001").unwrap()],
+            ..Engine::with_defaults()
+        };
+        let mut s = Session::new(
+            &engine,
+            FileKind::Dockerfile,
+            DOCKERFILE,
+            Applicability::Unsafe,
+        )
+        .unwrap();
+        let mut c = RuleChoices::default();
+        let q = s.next_question(&c).unwrap().unwrap();
+        assert_eq!(q.line, 2);
+        assert!(q.after.contains("COPY a /a"));
+        s.answer(Answer::Yes, &mut c).unwrap();
+        let q = s.next_question(&c).unwrap().unwrap();
+        assert_eq!(q.line, 3);
+        s.answer(Answer::No, &mut c).unwrap();
+        let q = s.next_question(&c).unwrap().unwrap();
+        assert_eq!(q.line, 4);
+        s.answer(Answer::Yes, &mut c).unwrap();
+        assert!(s.next_question(&c).unwrap().is_none());
+        assert_eq!(
+            s.text(),
+            "FROM alpine:3.20\nCOPY a /a\nADD b /b\nCOPY c /c\n"
+        );
+    }
+
+    #[test]
+    fn all_of_rule_and_quit() {
+        let engine = Engine {
+            transforms: vec![crate::registry::find("DF001").unwrap()],
+            ..Engine::with_defaults()
+        };
+        let mut s = Session::new(
+            &engine,
+            FileKind::Dockerfile,
+            DOCKERFILE,
+            Applicability::Unsafe,
+        )
+        .unwrap();
+        let mut c = RuleChoices::default();
+        s.next_question(&c).unwrap().unwrap();
+        s.answer(Answer::AllOfRule, &mut c).unwrap();
+        assert!(s.next_question(&c).unwrap().is_none());
+        assert_eq!(
+            s.text(),
+            "FROM alpine:3.20\nCOPY a /a\nCOPY b /b\nCOPY c /c\n"
+        );
+
+        let mut s = Session::new(
+            &engine,
+            FileKind::Dockerfile,
+            DOCKERFILE,
+            Applicability::Unsafe,
+        )
+        .unwrap();
+        let mut c = RuleChoices::default();
+        s.next_question(&c).unwrap().unwrap();
+        s.answer(Answer::Yes, &mut c).unwrap();
+        s.next_question(&c).unwrap().unwrap();
+        s.answer(Answer::Quit, &mut c).unwrap();
+        assert!(s.next_question(&c).unwrap().is_none());
+        assert_eq!(
+            s.text(),
+            "FROM alpine:3.20\nCOPY a /a\nADD b /b\nADD c /c\n"
+        );
+    }
+
+    #[test]
+    fn skip_rule_and_multi_rule_script() {
+        let (text, accepted) = run(DOCKERFILE, FileKind::Dockerfile, &[Answer::SkipRule]);
+        assert_eq!(text, DOCKERFILE);
+        assert!(accepted.is_empty());
+        let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - ./a:/a\n";
+        let engine = Engine {
+            transforms: vec![crate::registry::find("DC001").unwrap()],
+            ..Engine::with_defaults()
+        };
+        let mut s =
+            Session::new(&engine, FileKind::Compose, compose, Applicability::Unsafe).unwrap();
+        let mut c = RuleChoices::default();
+        let q = s.next_question(&c).unwrap().unwrap();
+        assert_eq!(q.finding.code, "DC001");
+        s.answer(Answer::Yes, &mut c).unwrap();
+        assert!(s.next_question(&c).unwrap().is_none());
+        assert_eq!(
+            s.text(),
+            "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - ./a:/a\n"
+        );
+        // Safe-only sessions do not ask about Unsafe fixes.
+        let s2 = Session::new(&engine, FileKind::Compose, compose, Applicability::Safe);
+        let mut s2 = s2.unwrap();
+        assert!(s2.next_question(&RuleChoices::default()).unwrap().is_none());
+    }
+}
