@@ -155,4 +155,55 @@ mod tests {
         assert_eq!(r.text, "abc");
         assert_eq!(r.invalid, vec![0]);
     }
+
+    /// Random fixes over random text: never panics, the applied fixes never overlap each other, and
+    /// the result equals applying the accepted edits one by one from the end.
+    #[test]
+    fn random_fixes_property() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % (n as u64)).unwrap()
+        };
+        for _ in 0..2000 {
+            let len = next(40);
+            let text: String = (0..len).map(|i| if i % 7 == 6 { '\n' } else { 'a' }).collect();
+            let nfix = next(5);
+            let fixes: Vec<Fix> = (0..nfix)
+                .map(|_| {
+                    let n = next(3) + 1;
+                    let mut edits = Vec::new();
+                    for _ in 0..n {
+                        let a = next(len + 1);
+                        let b = (a + next(4)).min(len);
+                        edits.push(Edit::replace(TextRange::new(a, b), "x".repeat(next(3))));
+                    }
+                    Fix::safe("r", edits)
+                })
+                .collect();
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            let r = apply_fixes(&text, &refs);
+            let mut accepted: Vec<&Edit> = Vec::new();
+            for &i in &r.applied {
+                for e in &fixes[i].edits {
+                    assert!(
+                        accepted.iter().all(|a| *a == e || !a.range.overlaps(e.range)),
+                        "applied fixes overlap"
+                    );
+                    if !accepted.contains(&e) {
+                        accepted.push(e);
+                    }
+                }
+            }
+            accepted.sort_by_key(|e| std::cmp::Reverse((e.range.start, e.range.end)));
+            let mut expect = text.clone();
+            for e in accepted {
+                expect.replace_range(e.range.start..e.range.end, &e.replacement);
+            }
+            assert_eq!(r.text, expect);
+            assert_eq!(r.applied.len() + r.deferred.len() + r.invalid.len(), fixes.iter().filter(|f| !f.edits.is_empty()).count());
+        }
+    }
 }
