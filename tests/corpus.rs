@@ -25,10 +25,10 @@ pub fn corpus_files() -> Vec<(FileKind, PathBuf)> {
         .skip(1)
         .filter_map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            let kind = match cols.first()? {
-                &"dockerfile" => FileKind::Dockerfile,
-                &"compose" => FileKind::Compose,
-                &"k8s" => FileKind::Kubernetes,
+            let kind = match *cols.first()? {
+                "dockerfile" => FileKind::Dockerfile,
+                "compose" => FileKind::Compose,
+                "k8s" => FileKind::Kubernetes,
                 _ => return None,
             };
             let dir = cols.get(1)?.replace('/', "__");

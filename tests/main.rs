@@ -5,3 +5,4 @@ mod cli;
 mod corpus;
 mod golden;
 mod interactive;
+mod yaml_corpus;

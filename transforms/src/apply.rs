@@ -169,7 +169,9 @@ mod tests {
         };
         for _ in 0..2000 {
             let len = next(40);
-            let text: String = (0..len).map(|i| if i % 7 == 6 { '\n' } else { 'a' }).collect();
+            let text: String = (0..len)
+                .map(|i| if i % 7 == 6 { '\n' } else { 'a' })
+                .collect();
             let nfix = next(5);
             let fixes: Vec<Fix> = (0..nfix)
                 .map(|_| {
@@ -189,7 +191,9 @@ mod tests {
             for &i in &r.applied {
                 for e in &fixes[i].edits {
                     assert!(
-                        accepted.iter().all(|a| *a == e || !a.range.overlaps(e.range)),
+                        accepted
+                            .iter()
+                            .all(|a| *a == e || !a.range.overlaps(e.range)),
                         "applied fixes overlap"
                     );
                     if !accepted.contains(&e) {
@@ -203,7 +207,10 @@ mod tests {
                 expect.replace_range(e.range.start..e.range.end, &e.replacement);
             }
             assert_eq!(r.text, expect);
-            assert_eq!(r.applied.len() + r.deferred.len() + r.invalid.len(), fixes.iter().filter(|f| !f.edits.is_empty()).count());
+            assert_eq!(
+                r.applied.len() + r.deferred.len() + r.invalid.len(),
+                fixes.iter().filter(|f| !f.edits.is_empty()).count()
+            );
         }
     }
 }

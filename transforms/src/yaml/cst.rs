@@ -64,6 +64,20 @@ impl Iterator for Children<'_> {
 }
 
 impl Cst {
+    fn empty(len: usize) -> Self {
+        Self {
+            elems: vec![Elem {
+                kind: SyntaxKind::ROOT,
+                range: TextRange::new(0, len),
+                first_child: NONE,
+                last_child: NONE,
+                next_sibling: NONE,
+            }],
+            decoded: HashMap::new(),
+        }
+    }
+
+    #[allow(clippy::unused_self)]
     pub fn root(&self) -> ElemId {
         0
     }
@@ -149,14 +163,48 @@ fn raw_is_value(raw: &str) -> Option<&str> {
     }
 }
 
-/// Parse `text` with `yaml-edit` and copy the tree. Errors are `yaml-edit`'s parse errors, located,
-/// or a failed lossless round trip (which would be a `yaml-edit` bug).
-pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
+/// Check that `text` is YAML with the event parser `serde-saphyr` uses (granit-parser, a
+/// non-recursive state machine). `yaml-edit`'s parser is lenient by design (it builds a tree for
+/// `a: b: c` or a tab-indented block) and its strict validator rejects constructs every real loader
+/// accepts (a flow collection's closing `]` at its key's column, a quoted scalar's continuation line
+/// at the key's column; both occur in the corpus), so validity is decided by the loader's parser.
+fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> {
+    use serde_saphyr::granit_parser::{Options, Parser};
+    let mut options = Options::default();
+    options.flow_nesting_limit = super::MAX_NESTING_DEPTH + 1;
+    options.block_nesting_limit = super::MAX_NESTING_DEPTH * 2 + 1;
+    options.emit_comments = false;
+    // A fragment may refer to anchors of the file it goes into.
+    options.emit_unresolved_aliases = fragment;
+    for event in Parser::new_from_str_with_options(text, options) {
+        if let Err(e) = event {
+            let m = e.marker();
+            let at = m
+                .byte_offset()
+                .or_else(|| text.char_indices().nth(m.index()).map(|(i, _)| i))
+                .unwrap_or(text.len())
+                .min(text.len());
+            return Err(YamlError::new(e.info(), TextRange::empty(at)));
+        }
+    }
+    Ok(())
+}
+
+/// Parse `text` with `yaml-edit` and copy the tree. Errors are syntax errors (see
+/// [`check_syntax`]), `yaml-edit`'s parse errors, located, or a failed lossless round trip (which
+/// would be a `yaml-edit` bug).
+/// `fragment`: the text is a value fragment for an edit, whose aliases may refer to anchors it does
+/// not define.
+pub(crate) fn parse(text: &str, fragment: bool) -> Result<Cst, YamlError> {
+    check_syntax(text, fragment)?;
     let parsed = yaml_edit::YamlFile::parse(text);
     if let Some(e) = parsed.positioned_errors().first() {
         let start = (e.range.start as usize).min(text.len());
         let end = (e.range.end as usize).clamp(start, text.len());
-        return Err(YamlError::new(e.message.clone(), TextRange::new(start, end)));
+        return Err(YamlError::new(
+            e.message.clone(),
+            TextRange::new(start, end),
+        ));
     }
     let file = parsed.tree();
     let Some(first_doc) = file.documents().next() else {
@@ -164,16 +212,7 @@ pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
         if file.to_string() != text {
             return Err(internal("no documents", 0));
         }
-        return Ok(Cst {
-            elems: vec![Elem {
-                kind: SyntaxKind::ROOT,
-                range: TextRange::new(0, text.len()),
-                first_child: NONE,
-                last_child: NONE,
-                next_sibling: NONE,
-            }],
-            decoded: HashMap::new(),
-        });
+        return Ok(Cst::empty(text.len()));
     };
     let Some(root) = first_doc.as_node().and_then(|n| n.parent()) else {
         return Err(internal("a document without a root", 0));
@@ -212,7 +251,10 @@ pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
                 stack.pop();
             }
         } else {
-            while stack.last().is_some_and(|(_, open_end, _)| *open_end <= start) {
+            while stack
+                .last()
+                .is_some_and(|(_, open_end, _)| *open_end <= start)
+            {
                 stack.pop();
             }
         }
@@ -221,15 +263,19 @@ pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
             continue;
         }
         let id = elems.len();
+        let id32 = u32::try_from(id)
+            .ok()
+            .filter(|&i| i != NONE)
+            .ok_or_else(|| YamlError::new("too many YAML nodes", TextRange::empty(start)))?;
         if let Some(&(parent_id, _, _)) = stack.last() {
             let p: &mut Elem = &mut elems[parent_id];
             if p.last_child == NONE {
-                p.first_child = id as u32;
+                p.first_child = id32;
             } else {
                 let last = p.last_child as usize;
-                elems[last].next_sibling = id as u32;
+                elems[last].next_sibling = id32;
             }
-            elems[parent_id].last_child = id as u32;
+            elems[parent_id].last_child = id32;
         } else if id != 0 {
             return Err(internal("an element outside the root", start));
         }
@@ -253,9 +299,6 @@ pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
     }
     if offset != text.len() {
         return Err(internal("the tree is shorter than the input", offset));
-    }
-    if elems.len() >= NONE as usize {
-        return Err(YamlError::new("too many YAML nodes", TextRange::empty(0)));
     }
     Ok(Cst { elems, decoded })
 }

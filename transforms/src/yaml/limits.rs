@@ -7,11 +7,12 @@ use crate::text::TextRange;
 /// Reject input larger than [`MAX_INPUT_BYTES`] or nested deeper than [`MAX_NESTING_DEPTH`].
 ///
 /// The depth is estimated from the text alone in one linear pass: block nesting is the number of
-/// strictly increasing indentation levels of the enclosing lines (a compact `- - -` counts one level
-/// per dash), flow nesting the number of open `[` / `{`. Quoted scalars, comments and block scalar
+/// increasing indentation levels of the enclosing lines, plus one for a sequence at its key's column
+/// (`key:\n- a`) and one per compact `- ` / `? ` on a line; flow nesting the number of open `[` /
+/// `{`. Quoted scalars, comments and block scalar
 /// bodies are skipped. The estimate may over-count (a deeply indented multi-line plain scalar) but
-/// never misses a real level of block or flow nesting.
-pub(crate) fn check(text: &str) -> Result<(), YamlError> {
+/// never misses a real level of block or flow nesting. Returns the deepest nesting seen.
+pub(crate) fn check(text: &str) -> Result<usize, YamlError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(YamlError::new(
             format!(
@@ -30,15 +31,25 @@ enum Quote {
     Double,
 }
 
+/// The lines of a block scalar body.
+#[derive(Clone, Copy)]
+enum BlockBody {
+    /// Lines indented more than the line of the header (or blank).
+    IndentedPast(usize),
+    /// A root block scalar (`--- |`): every line up to the next document marker.
+    Root,
+}
+
 #[derive(Default)]
 struct Scanner {
-    /// Indentation columns of the enclosing block levels (strictly increasing).
-    levels: Vec<usize>,
+    /// Enclosing block levels: a column and whether it is a sequence (`-` items) at that column.
+    /// Columns never decrease; a zero-indented sequence (`key:\n- a`) sits at its key's column.
+    levels: Vec<(usize, bool)>,
     flow: usize,
     quote: Option<Quote>,
-    /// Inside a block scalar body: lines indented more than this (or blank) belong to it.
-    /// `-1` (a root block scalar after `---`) is stored as `None` inside `Some`.
-    block_scalar: Option<Option<usize>>,
+    /// Inside a block scalar body: which lines belong to it.
+    block_scalar: Option<BlockBody>,
+    max_depth: usize,
 }
 
 fn too_deep(at: usize, end: usize) -> YamlError {
@@ -49,11 +60,13 @@ fn too_deep(at: usize, end: usize) -> YamlError {
 }
 
 impl Scanner {
-    fn depth(&self) -> usize {
-        self.levels.len() + self.flow
+    fn depth(&mut self) -> usize {
+        let d = self.levels.len() + self.flow;
+        self.max_depth = self.max_depth.max(d);
+        d
     }
 
-    fn run(mut self, text: &str) -> Result<(), YamlError> {
+    fn run(mut self, text: &str) -> Result<usize, YamlError> {
         let mut offset = 0;
         for raw_line in text.split_inclusive('\n') {
             let line_start = offset;
@@ -61,7 +74,7 @@ impl Scanner {
             let line = raw_line.trim_end_matches(['\n', '\r']);
             self.line(line, line_start)?;
         }
-        Ok(())
+        Ok(self.max_depth)
     }
 
     fn line(&mut self, line: &str, start: usize) -> Result<(), YamlError> {
@@ -74,8 +87,8 @@ impl Scanner {
         if let Some(parent) = self.block_scalar {
             let blank = content.trim_start_matches(['\t', ' ']).is_empty();
             let inside = match parent {
-                Some(p) => indent > p,
-                None => !(line.starts_with("---") || line.starts_with("...")),
+                BlockBody::IndentedPast(p) => indent > p,
+                BlockBody::Root => !(line.starts_with("---") || line.starts_with("...")),
             };
             if blank || inside {
                 return Ok(());
@@ -88,7 +101,10 @@ impl Scanner {
                 return Ok(());
             }
             if (line.starts_with("---") || line.starts_with("..."))
-                && line[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t')
+                && line[3..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c == ' ' || c == '\t')
             {
                 self.levels.clear();
                 if line.starts_with("---") {
@@ -96,29 +112,34 @@ impl Scanner {
                 }
                 return Ok(());
             }
-            while self.levels.last().is_some_and(|&top| top > indent) {
+            let dash = |r: &str| {
+                (r.starts_with('-') || r.starts_with('?'))
+                    && r[1..].chars().next().is_none_or(|c| c == ' ' || c == '\t')
+            };
+            let is_seq = dash(content);
+            while self
+                .levels
+                .last()
+                .is_some_and(|&(col, seq)| col > indent || (col == indent && seq && !is_seq))
+            {
                 self.levels.pop();
             }
-            if self.levels.last().is_none_or(|&top| top < indent) {
-                self.levels.push(indent);
+            match self.levels.last() {
+                Some(&(col, seq)) if col == indent && (seq || !is_seq) => {}
+                _ => self.levels.push((indent, is_seq)),
             }
-            // Compact nesting: `- - - a`, `? - a`.
+            // Compact nesting: `- - - a`, `? - a`, `- key: v`.
             let mut col = indent;
             let mut rest = content;
-            while let Some(after) = rest
-                .strip_prefix('-')
-                .or_else(|| rest.strip_prefix('?'))
-                .filter(|a| a.is_empty() || a.starts_with([' ', '\t']))
-            {
+            while dash(rest) {
+                let after = &rest[1..];
                 let spaces = after.len() - after.trim_start_matches([' ', '\t']).len();
                 col += 1 + spaces;
                 rest = &after[spaces..];
                 if rest.is_empty() {
                     break;
                 }
-                if self.levels.last().is_none_or(|&top| top < col) {
-                    self.levels.push(col);
-                }
+                self.levels.push((col, dash(rest)));
             }
             if self.depth() > MAX_NESTING_DEPTH {
                 return Err(too_deep(start + i + indent, start + line.len()));
@@ -216,8 +237,10 @@ impl Scanner {
                 && token.len() <= 3
                 && chars.all(|c| c == '+' || c == '-' || c.is_ascii_digit())
             {
-                let root = line.starts_with("---");
-                self.block_scalar = Some(if root { None } else { parent_indent });
+                self.block_scalar = Some(match parent_indent {
+                    Some(p) if !line.starts_with("---") => BlockBody::IndentedPast(p),
+                    _ => BlockBody::Root,
+                });
             }
         }
         Ok(())
@@ -241,7 +264,11 @@ mod tests {
     #[test]
     fn rejects_deep_flow() {
         let n = MAX_NESTING_DEPTH + 1;
-        assert!(depth_err(&format!("a: {}{}\n", "[".repeat(n), "]".repeat(n))));
+        assert!(depth_err(&format!(
+            "a: {}{}\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        )));
         assert!(!depth_err(&format!(
             "a: {}{}\n",
             "[".repeat(n - 2),
@@ -264,6 +291,19 @@ mod tests {
             .map(|i| format!("{}a:\n", " ".repeat(i)))
             .collect();
         assert!(!depth_err(&ok));
+    }
+
+    #[test]
+    fn zero_indented_sequences_count() {
+        // mapping → sequence → mapping → ... with every sequence at its key's column.
+        let mut s = String::new();
+        for i in 0..MAX_NESTING_DEPTH / 2 + 2 {
+            s += &format!("{}- k{i}:\n", "  ".repeat(i));
+        }
+        assert!(depth_err(&s));
+        assert_eq!(check("a:\n- b:\n  - c: 1\n").unwrap(), 5);
+        // (The item scalar counts as a level: an over-estimate by one.)
+        assert_eq!(check("a:\n  b: 1\nc:\n- x\nd: 2\n").unwrap(), 3);
     }
 
     #[test]

@@ -32,16 +32,20 @@
 //! Node = Mapping | Sequence | Scalar | Alias | Null
 //!   range() full_range() anchor() anchor_range() tag() text() document() parent() -> Parent
 //!   as_mapping() as_sequence() as_scalar() as_alias() as_str() is_null() resolve() path(&[&str])
-//! Mapping:  is_flow() entries() len() get(key) get_merged(key) -> Option<(Entry, Origin)>
-//!           merged_entries() merge_sources() indent() indent_unit() sequence_indent()
+//! Mapping:  is_flow() is_flow_pair() entries() len() is_empty() get(key)
+//!           get_merged(key) -> Option<(Entry, Origin)> merged_entries() merge_sources()
+//!           indent() indent_unit() sequence_indent()
 //!           insert_entry(key, value_fragment) -> Result<Vec<Edit>, YamlError>
 //! Entry:    key() key_range() key_node() colon_range() is_merge() value() range() line_range()
 //!           mapping() index() remove() replace_value(fragment)
-//! Sequence: is_flow() items() get(i) len() indent() append_item(fragment)
+//! Sequence: is_flow() items() get(i) len() is_empty() indent() item_gap() append_item(fragment)
 //! Item:     value() range() dash_range() line_range() sequence() index() remove()
 //!           remove_or_parent_entry()
 //! Scalar:   value() raw() range() style() is_null() in_flow() replace(new_value) -> Edit
 //! Alias:    name() target()            Null: range() (empty: where a value would go)
+//! (Mapping, Sequence, Scalar, Alias, Null also have range() anchor() tag() text() as_node()
+//!  document() parent().)  Every builder returns Result<Vec<Edit>, YamlError> except
+//!  Scalar::replace (always possible).
 //! Origin = Own | Anchor(name) | InlineMerge
 //! scalar helpers: ScalarStyle, QuoteStyle, is_plain_safe, plain_is_string, string_scalar,
 //!                 quoted, single_quoted, double_quoted
@@ -110,23 +114,18 @@ impl std::error::Error for YamlError {}
 /// The size or nesting limits are exceeded, or the text is not YAML that `yaml-edit` accepts. The
 /// error's range points at the problem.
 pub fn parse(text: &str) -> Result<YamlFile, YamlError> {
-    limits::check(text)?;
-    let cst = cst::parse(text)?;
-    let data = model::build(text, &cst)?;
-    Ok(YamlFile::from_data(data))
+    parse_impl(text, false)
 }
 
-#[doc(hidden)]
-pub fn __timing(text: &str) {
-    let t = std::time::Instant::now();
-    limits::check(text).unwrap();
-    let a = t.elapsed();
-    let t = std::time::Instant::now();
-    let c = cst::parse(text).unwrap();
-    let b = t.elapsed();
-    let t = std::time::Instant::now();
-    let d = model::build(text, &c).unwrap();
-    let e = t.elapsed();
-    eprintln!("limits {a:?} cst {b:?} model {e:?} elems {}", c.elems.len());
-    drop(d);
+/// [`parse`] for value fragments of the edit builders: aliases to anchors the fragment does not
+/// define are allowed (they refer to the target file's).
+pub(crate) fn parse_fragment(text: &str) -> Result<YamlFile, YamlError> {
+    parse_impl(text, true)
+}
+
+fn parse_impl(text: &str, fragment: bool) -> Result<YamlFile, YamlError> {
+    limits::check(text)?;
+    let cst = cst::parse(text, fragment)?;
+    let data = model::build(text, &cst)?;
+    Ok(YamlFile::from_data(data))
 }

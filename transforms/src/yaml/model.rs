@@ -49,14 +49,17 @@ pub(crate) enum KindData {
     Null,
 }
 
+/// An anchor or tag: its text (the anchor without `&`) and range. Boxed: most nodes have none.
+pub(crate) type Prop = Option<Box<(String, TextRange)>>;
+
 #[derive(Clone, Debug)]
 pub(crate) struct NodeData {
     pub kind: KindData,
     /// The content: quotes of a scalar included, anchor and tag excluded. Block scalars end at the
     /// last non-blank byte of their body; block collections at the last byte of their last value.
     pub range: TextRange,
-    pub anchor: Option<(String, TextRange)>,
-    pub tag: Option<(String, TextRange)>,
+    pub anchor: Prop,
+    pub tag: Prop,
     /// End of the CST node (a block scalar's includes its trailing line breaks and blank lines).
     pub cst_end: usize,
     pub doc: usize,
@@ -67,10 +70,10 @@ impl NodeData {
     /// Start of the node including its properties (anchor, tag).
     pub fn full_start(&self) -> usize {
         let mut s = self.range.start;
-        if let Some((_, r)) = &self.anchor {
+        if let Some((_, r)) = self.anchor.as_deref() {
             s = s.min(r.start);
         }
-        if let Some((_, r)) = &self.tag {
+        if let Some((_, r)) = self.tag.as_deref() {
             s = s.min(r.start);
         }
         s
@@ -78,8 +81,8 @@ impl NodeData {
 
     /// End of the properties (anchor, tag) if any.
     pub fn props_end(&self) -> Option<usize> {
-        let a = self.anchor.as_ref().map(|(_, r)| r.end);
-        let t = self.tag.as_ref().map(|(_, r)| r.end);
+        let a = self.anchor.as_deref().map(|(_, r)| r.end);
+        let t = self.tag.as_deref().map(|(_, r)| r.end);
         a.max(t)
     }
 }
@@ -234,13 +237,25 @@ impl Builder<'_> {
         Ok(())
     }
 
+    fn parent_is_flow(&self, parent: ParentData) -> bool {
+        let holder = match parent {
+            ParentData::Document(_) => return false,
+            ParentData::EntryKey(e) | ParentData::EntryValue(e) => self.entries[e].mapping,
+            ParentData::Item(i) => self.items[i].sequence,
+        };
+        matches!(
+            self.nodes[holder].kind,
+            KindData::Mapping { flow: true, .. } | KindData::Sequence { flow: true, .. }
+        )
+    }
+
     fn push_node(&mut self, data: NodeData) -> NodeId {
         self.nodes.push(data);
         self.nodes.len() - 1
     }
 
-    /// Build the node held by a slot (a VALUE, KEY, SEQUENCE_ENTRY or DOCUMENT): its properties and
-    /// its content, looking through TAGGED_NODE wrappers.
+    /// Build the node held by a slot (a `VALUE`, `KEY`, `SEQUENCE_ENTRY` or `DOCUMENT`): its
+    /// properties and its content, looking through `TAGGED_NODE` wrappers.
     fn slot(
         &mut self,
         children: &[ElemId],
@@ -258,11 +273,11 @@ impl Builder<'_> {
             match kind {
                 K::ANCHOR => {
                     let name = range.slice(self.text).trim_start_matches('&').to_owned();
-                    anchor = Some((name, range));
+                    anchor = Some(Box::new((name, range)));
                     props_end = Some(range.end);
                 }
                 K::TAG => {
-                    tag = Some((range.slice(self.text).to_owned(), range));
+                    tag = Some(Box::new((range.slice(self.text).to_owned(), range)));
                     props_end = Some(range.end);
                 }
                 K::TAGGED_NODE => {
@@ -310,19 +325,13 @@ impl Builder<'_> {
                 _ => self.scalar(c, parent, anchor.clone(), tag),
             },
         };
-        if let Some((name, _)) = anchor {
-            self.docs[doc].anchors.push((name, id));
+        if let Some(a) = anchor {
+            self.docs[doc].anchors.push((a.0, id));
         }
         Ok(id)
     }
 
-    fn scalar(
-        &mut self,
-        elem: ElemId,
-        parent: ParentData,
-        anchor: Option<(String, TextRange)>,
-        tag: Option<(String, TextRange)>,
-    ) -> NodeId {
+    fn scalar(&mut self, elem: ElemId, parent: ParentData, anchor: Prop, tag: Prop) -> NodeId {
         let cst_range = self.cst.range(elem);
         let raw = cst_range.slice(self.text);
         let doc = self.doc;
@@ -371,11 +380,12 @@ impl Builder<'_> {
         &mut self,
         elem: ElemId,
         parent: ParentData,
-        anchor: Option<(String, TextRange)>,
-        tag: Option<(String, TextRange)>,
+        anchor: Prop,
+        tag: Prop,
     ) -> Result<NodeId, YamlError> {
         let cst_range = self.cst.range(elem);
-        let flow = self.cst.child(elem, K::LEFT_BRACE).is_some();
+        // A brace-less mapping inside a flow collection (`[a: 1]`) is a flow "pair".
+        let flow = self.cst.child(elem, K::LEFT_BRACE).is_some() || self.parent_is_flow(parent);
         let id = self.push_node(NodeData {
             kind: KindData::Mapping {
                 flow,
@@ -400,7 +410,10 @@ impl Builder<'_> {
         let range = if flow {
             cst_range
         } else if let (Some(&first), Some(&last)) = (entries.first(), entries.last()) {
-            TextRange::new(self.entries[first].range.start, self.entries[last].range.end)
+            TextRange::new(
+                self.entries[first].range.start,
+                self.entries[last].range.end,
+            )
         } else {
             TextRange::empty(cst_range.start)
         };
@@ -429,7 +442,10 @@ impl Builder<'_> {
             .iter()
             .copied()
             .find(|&c| self.cst.kind(c) == K::QUESTION);
-        let key_elem = children.iter().copied().find(|&c| self.cst.kind(c) == K::KEY);
+        let key_elem = children
+            .iter()
+            .copied()
+            .find(|&c| self.cst.kind(c) == K::KEY);
         let colon = children
             .iter()
             .copied()
@@ -504,8 +520,8 @@ impl Builder<'_> {
         &mut self,
         elem: ElemId,
         parent: ParentData,
-        anchor: Option<(String, TextRange)>,
-        tag: Option<(String, TextRange)>,
+        anchor: Prop,
+        tag: Prop,
     ) -> Result<NodeId, YamlError> {
         let cst_range = self.cst.range(elem);
         let flow = self.cst.child(elem, K::LEFT_BRACKET).is_some();
@@ -548,7 +564,9 @@ impl Builder<'_> {
                 .filter(|&x| self.cst.kind(x) != K::DASH)
                 .collect();
             let at = dash.map_or(er.start, |d| d.end);
-            let value = if self.cst.child(c, K::MAPPING_ENTRY).is_some() && !rest.iter().any(|&x| is_content(self.cst.kind(x))) {
+            let value = if self.cst.child(c, K::MAPPING_ENTRY).is_some()
+                && !rest.iter().any(|&x| is_content(self.cst.kind(x)))
+            {
                 // `[a: 1]`: a single-pair mapping inside a flow sequence. The CST has no MAPPING
                 // node for it; we do not model it.
                 return Err(YamlError::new(
@@ -809,13 +827,13 @@ macro_rules! view {
             /// The anchor name (`&name` → `name`).
             #[must_use]
             pub fn anchor(&self) -> Option<String> {
-                self.0.data().anchor.as_ref().map(|(n, _)| n.clone())
+                self.0.data().anchor.as_deref().map(|(n, _)| n.clone())
             }
 
             /// The tag as written (`!!str`, `!custom`).
             #[must_use]
             pub fn tag(&self) -> Option<String> {
-                self.0.data().tag.as_ref().map(|(t, _)| t.clone())
+                self.0.data().tag.as_deref().map(|(t, _)| t.clone())
             }
 
             /// This node as a [`Node`].
@@ -936,17 +954,25 @@ impl Node {
 
     #[must_use]
     pub fn anchor(&self) -> Option<String> {
-        self.node_ref().data().anchor.as_ref().map(|(n, _)| n.clone())
+        self.node_ref()
+            .data()
+            .anchor
+            .as_deref()
+            .map(|(n, _)| n.clone())
     }
 
     #[must_use]
     pub fn anchor_range(&self) -> Option<TextRange> {
-        self.node_ref().data().anchor.as_ref().map(|(_, r)| *r)
+        self.node_ref().data().anchor.as_deref().map(|(_, r)| *r)
     }
 
     #[must_use]
     pub fn tag(&self) -> Option<String> {
-        self.node_ref().data().tag.as_ref().map(|(t, _)| t.clone())
+        self.node_ref()
+            .data()
+            .tag
+            .as_deref()
+            .map(|(t, _)| t.clone())
     }
 
     #[must_use]
@@ -1268,18 +1294,22 @@ pub(crate) fn deep_end(file: &FileData, node: NodeId) -> usize {
 /// Whether a block scalar has the keep chomping indicator (`|+`, `>2+`).
 pub(crate) fn block_scalar_keeps(file: &FileData, id: NodeId) -> bool {
     let d = &file.nodes[id];
-    let header_end = file.next_line_start(d.range.start).min(d.cst_end.max(d.range.end));
+    let header_end = file
+        .next_line_start(d.range.start)
+        .min(d.cst_end.max(d.range.end));
     let header = &file.text[d.range.start..header_end];
-    header
-        .split('#')
-        .next()
-        .unwrap_or("")
-        .contains('+')
+    header.split('#').next().unwrap_or("").contains('+')
 }
 
 fn block_line_range(file: &FileData, range: TextRange, value: NodeId, column: usize) -> TextRange {
     let start = if file.first_on_line(range.start) {
-        file.line_start_of(range.start)
+        let s = file.line_start_of(range.start);
+        // A byte order mark is not part of the first line's content.
+        if s == 0 && file.text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            s
+        }
     } else {
         range.start
     };
@@ -1295,10 +1325,17 @@ impl Mapping {
         }
     }
 
-    /// `{...}` rather than block style.
+    /// `{...}` rather than block style (also a brace-less pair inside a flow sequence, `[a: 1]`).
     #[must_use]
     pub fn is_flow(&self) -> bool {
         matches!(self.0.data().kind, KindData::Mapping { flow: true, .. })
+    }
+
+    /// A brace-less single pair inside a flow sequence (`[a: 1]`): it cannot gain or lose entries
+    /// without changing the sequence.
+    #[must_use]
+    pub fn is_flow_pair(&self) -> bool {
+        self.is_flow() && !self.text().starts_with('{')
     }
 
     /// The mapping's own entries in order (merge entries `<<` included).
@@ -1341,23 +1378,11 @@ impl Mapping {
     /// merged by `<<` in order (earlier ones win), recursively (a merged mapping's own merges).
     #[must_use]
     pub fn get_merged(&self, key: &str) -> Option<(Entry, Origin)> {
-        if key != "<<" {
-            if let Some(own) = self
-                .entry_ids()
-                .iter()
-                .rev()
-                .find(|&&id| !self.0.file.entries[id].merge && self.0.file.entries[id].key == key)
-            {
-                return Some((
-                    Entry {
-                        file: self.0.file.clone(),
-                        id: *own,
-                    },
-                    Origin::Own,
-                ));
-            }
-        } else {
+        if key == "<<" {
             return self.get(key).map(|e| (e, Origin::Own));
+        }
+        if let Some(own) = self.own_entry(key) {
+            return Some((own, Origin::Own));
         }
         for (source, origin) in self.merge_sources() {
             if let Some((e, inner)) = source.get_merged_depth(key, 1) {
@@ -1371,20 +1396,21 @@ impl Mapping {
         None
     }
 
-    fn get_merged_depth(&self, key: &str, depth: usize) -> Option<(Entry, Origin)> {
-        if let Some(own) = self
-            .entry_ids()
+    /// The last own, non-merge entry with this key.
+    fn own_entry(&self, key: &str) -> Option<Entry> {
+        self.entry_ids()
             .iter()
             .rev()
             .find(|&&id| !self.0.file.entries[id].merge && self.0.file.entries[id].key == key)
-        {
-            return Some((
-                Entry {
-                    file: self.0.file.clone(),
-                    id: *own,
-                },
-                Origin::Own,
-            ));
+            .map(|&id| Entry {
+                file: self.0.file.clone(),
+                id,
+            })
+    }
+
+    fn get_merged_depth(&self, key: &str, depth: usize) -> Option<(Entry, Origin)> {
+        if let Some(own) = self.own_entry(key) {
+            return Some((own, Origin::Own));
         }
         if depth >= MAX_RESOLVE_HOPS {
             return None;
@@ -1428,7 +1454,11 @@ impl Mapping {
     pub fn merged_entries(&self) -> Vec<(Entry, Origin)> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        let own: Vec<Entry> = self.entries().into_iter().filter(|e| !e.is_merge()).collect();
+        let own: Vec<Entry> = self
+            .entries()
+            .into_iter()
+            .filter(|e| !e.is_merge())
+            .collect();
         for e in own.iter().rev() {
             if seen.insert(e.key().to_owned()) {
                 out.push((e.clone(), Origin::Own));
