@@ -140,9 +140,29 @@ pub fn text_findings(
 
 /// The closing summary lines of a text report.
 #[must_use]
-pub fn text_summary(results: &[FileResult], fix_mode: bool, dry_run: bool) -> String {
+pub fn text_summary(
+    results: &[FileResult],
+    fix_mode: bool,
+    dry_run: bool,
+    elapsed: std::time::Duration,
+) -> String {
     let s = summarize(results);
     let mut lines = Vec::new();
+    // Per rule: findings (and fixes), when there is more than one file or rule to sum up.
+    if s.findings_per_rule.len() > 1 || s.files_scanned > 1 {
+        for (code, n) in &s.findings_per_rule {
+            let name = dockharden_transforms::registry::find(code).map_or(
+                dockharden_transforms::suppression::UNUSED_NAME,
+                |t| t.name(),
+            );
+            let fixed = s.fixes_per_rule.get(code).copied().unwrap_or(0);
+            if fix_mode {
+                lines.push(format!("  {code:<7} {name:<36} {n:>6} found {fixed:>6} fixed"));
+            } else {
+                lines.push(format!("  {code:<7} {name:<36} {n:>6}"));
+            }
+        }
+    }
     if fix_mode {
         let remaining: usize = results.iter().map(|r| r.remaining.len()).sum();
         let verb = if dry_run { "Would fix" } else { "Fixed" };
@@ -200,6 +220,7 @@ pub fn text_summary(results: &[FileResult], fix_mode: bool, dry_run: bool) -> St
             }
         }
     }
+    lines.push(format!("Elapsed: {:.2} s.", elapsed.as_secs_f64()));
     lines.join("\n")
 }
 
