@@ -41,6 +41,8 @@ pub struct Override {
 pub struct Config {
     pub root: PathBuf,
     pub file: ConfigFile,
+    /// The file it was read from (None: defaults).
+    pub source: Option<PathBuf>,
     exclude: Option<globset::GlobSet>,
     overrides: Vec<(globset::GlobSet, Override)>,
 }
@@ -98,6 +100,7 @@ impl Config {
         Ok(Self {
             root,
             file,
+            source: Some(path.to_path_buf()),
             exclude,
             overrides,
         })
@@ -202,4 +205,93 @@ pub fn matches_any(code: &str, patterns: &[String]) -> bool {
         p.eq_ignore_ascii_case("ALL")
             || (code.len() >= p.len() && code[..p.len()].eq_ignore_ascii_case(p))
     })
+}
+
+/// Save one option value into the `[options]` table of a config file (created when missing), keeping
+/// the rest of the file byte for byte (toml_edit). `option` is the dotted path used by
+/// `Settings::set`; `key` the map key for `pins`.
+///
+/// # Errors
+/// Unreadable or invalid file, or a write error.
+pub fn save_option(path: &Path, option: &str, key: Option<&str>, value: &str) -> Result<()> {
+    let original = match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+    };
+    let mut doc: toml_edit::DocumentMut = original
+        .as_deref()
+        .unwrap_or("")
+        .parse()
+        .with_context(|| format!("{}: invalid TOML", path.display()))?;
+    let options = doc
+        .entry("options")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| anyhow::anyhow!("{}: `options` is not a table", path.display()))?;
+    let mut parts: Vec<&str> = option.split('.').collect();
+    if let Some(k) = key {
+        parts.push(k);
+    }
+    let (last, tables) = parts.split_last().expect("non-empty option");
+    let mut table = options;
+    for t in tables {
+        table = table
+            .entry(t)
+            .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| anyhow::anyhow!("{}: `{t}` is not a table", path.display()))?;
+    }
+    let item = match value.parse::<i64>() {
+        Ok(n) if matches!(option, "uid" | "gid" | "limits.pids") => toml_edit::value(n),
+        _ => toml_edit::value(value),
+    };
+    table.insert(last, item);
+    let new = doc.to_string();
+    match &original {
+        Some(old) => crate::files::write_atomic(path, old, &new)?,
+        None => std::fs::write(path, new)?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_option_keeps_the_rest_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CONFIG_NAME);
+        std::fs::write(
+            &p,
+            "# team settings\nselect = [\"DF\"]  # only Dockerfiles\n\n[options]\ngid = 2000\n",
+        )
+        .unwrap();
+        save_option(&p, "uid", None, "1000").unwrap();
+        save_option(&p, "limits.memory", None, "512M").unwrap();
+        save_option(&p, "pins", Some("python"), "3.12-slim").unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            text.starts_with("# team settings\nselect = [\"DF\"]  # only Dockerfiles\n"),
+            "{text}"
+        );
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.file.options.uid, 1000);
+        assert_eq!(c.file.options.gid, 2000);
+        assert_eq!(c.file.options.limits.memory.as_deref(), Some("512M"));
+        assert_eq!(c.file.options.pins["python"], "3.12-slim");
+        let fresh = dir.path().join("new.toml");
+        save_option(&fresh, "kubernetes.secret-name", None, "app").unwrap();
+        assert_eq!(
+            Config::load(&fresh)
+                .unwrap()
+                .file
+                .options
+                .kubernetes
+                .secret_name
+                .as_deref(),
+            Some("app")
+        );
+    }
 }

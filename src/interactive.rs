@@ -45,7 +45,53 @@ fn preview(q: &Question, path: &str) -> String {
     out
 }
 
-fn ask(term: &Term, q: &Question, path: &str) -> anyhow::Result<Answer> {
+/// What the user answered to a question.
+enum Reply {
+    Answer(Answer),
+    /// A value for the question's `need`.
+    Value(String),
+}
+
+/// Ask for the value a display-only fix needs, with the default and validation.
+fn ask_value(term: &Term, q: &Question, session: &Session<'_>) -> anyhow::Result<Reply> {
+    let need = q.need.as_ref().expect("value question");
+    term.write_line(&format!(
+        "{} this fix needs a value only you know: {}",
+        style("?").yellow().bold(),
+        need.prompt
+    ))?;
+    term.write_line(&format!(
+        "{}",
+        style("(empty answer: skip; `d`: skip this rule; `q`: stop)").dim()
+    ))?;
+    let settings = session.settings().clone();
+    let option = need.option;
+    let key = need.key.clone();
+    let mut input = dialoguer::Input::<String>::new()
+        .with_prompt(format!(
+            "{option}{}",
+            key.as_deref().map(|k| format!(".{k}")).unwrap_or_default()
+        ))
+        .allow_empty(true)
+        .validate_with(move |v: &String| -> Result<(), String> {
+            if v.is_empty() || v == "d" || v == "q" {
+                return Ok(());
+            }
+            settings.clone().set(option, key.as_deref(), v)
+        });
+    if let Some(d) = &need.default {
+        input = input.default(d.clone());
+    }
+    let v = input.interact_text_on(term)?;
+    Ok(match v.as_str() {
+        "" => Reply::Answer(Answer::No),
+        "d" => Reply::Answer(Answer::SkipRule),
+        "q" => Reply::Answer(Answer::Quit),
+        _ => Reply::Value(v),
+    })
+}
+
+fn ask(term: &Term, q: &Question, path: &str, session: &Session<'_>) -> anyhow::Result<Reply> {
     let f = &q.finding;
     let fix = f.fix.as_ref().expect("questions have fixes");
     let t = registry::find(f.code);
@@ -67,6 +113,9 @@ fn ask(term: &Term, q: &Question, path: &str) -> anyhow::Result<Answer> {
             .to_string(),
     };
     term.write_line(&format!("{safety}: {}", fix.title))?;
+    if q.need.is_some() {
+        return ask_value(term, q, session);
+    }
     term.write_str(&preview(q, path))?;
     loop {
         term.write_str(&format!(
@@ -76,7 +125,7 @@ fn ask(term: &Term, q: &Question, path: &str) -> anyhow::Result<Answer> {
         let c = term.read_char()?;
         term.write_line(&c.to_string())?;
         if let Some(a) = Answer::from_key(c) {
-            return Ok(a);
+            return Ok(Reply::Answer(a));
         }
         if c == '?' {
             term.write_line("y - apply this fix\nn - skip this fix\na - apply this fix and all later fixes of this rule\nd - skip this fix and all later fixes of this rule\nq - write what was accepted and stop\n? - this help and the rule's documentation\n")?;
@@ -155,14 +204,43 @@ pub fn run(args: &CommonArgs, unsafe_fixes: Option<bool>) -> anyhow::Result<u8> 
         let mut failed = false;
         loop {
             match session.next_question(&choices) {
-                Ok(Some(q)) => {
-                    let a = ask(&term, &q, &display)?;
-                    if let Err(e) = session.answer(a, &mut choices) {
-                        eprintln!("{display}: error: {e}");
-                        failed = true;
-                        break;
+                Ok(Some(q)) => match ask(&term, &q, &display, &session)? {
+                    Reply::Answer(a) => {
+                        if let Err(e) = session.answer(a, &mut choices) {
+                            eprintln!("{display}: error: {e}");
+                            failed = true;
+                            break;
+                        }
                     }
-                }
+                    Reply::Value(v) => {
+                        let need = q.need.clone().expect("value question");
+                        if let Err(e) = session.provide(&v) {
+                            eprintln!("{display}: {e}");
+                            continue;
+                        }
+                        let save_to = config.source.clone().unwrap_or_else(|| {
+                            std::path::PathBuf::from(crate::config::CONFIG_NAME)
+                        });
+                        let save = dialoguer::Confirm::new()
+                            .with_prompt(format!(
+                                "Save {} = {v} to {}?",
+                                need.option,
+                                save_to.display()
+                            ))
+                            .default(false)
+                            .interact_on(&term)?;
+                        if save {
+                            if let Err(e) = crate::config::save_option(
+                                &save_to,
+                                need.option,
+                                need.key.as_deref(),
+                                &v,
+                            ) {
+                                eprintln!("dockharden: error: cannot save the option: {e:#}");
+                            }
+                        }
+                    }
+                },
                 Ok(None) => break,
                 Err(e) => {
                     eprintln!("{display}: error: {e}");

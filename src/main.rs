@@ -333,10 +333,15 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
                 let mut err = Vec::new();
                 report::text_findings(&mut err, &results, false, true)?;
                 let _ = std::io::stderr().write_all(&err);
-                eprintln!("{}", report::text_summary(&results, true, dry_run, started.elapsed()));
+                eprintln!(
+                    "{}",
+                    report::text_summary(&results, true, dry_run, started.elapsed())
+                );
             } else {
                 report::text_findings(&mut out, &results, color_out, fix_mode)?;
-                out.extend(report::text_summary(&results, fix_mode, dry_run, started.elapsed()).as_bytes());
+                out.extend(
+                    report::text_summary(&results, fix_mode, dry_run, started.elapsed()).as_bytes(),
+                );
                 out.push(b'\n');
             }
         }

@@ -151,13 +151,15 @@ pub fn text_summary(
     // Per rule: findings (and fixes), when there is more than one file or rule to sum up.
     if s.findings_per_rule.len() > 1 || s.files_scanned > 1 {
         for (code, n) in &s.findings_per_rule {
-            let name = dockharden_transforms::registry::find(code).map_or(
-                dockharden_transforms::suppression::UNUSED_NAME,
-                |t| t.name(),
-            );
+            let name = dockharden_transforms::registry::find(code)
+                .map_or(dockharden_transforms::suppression::UNUSED_NAME, |t| {
+                    t.name()
+                });
             let fixed = s.fixes_per_rule.get(code).copied().unwrap_or(0);
             if fix_mode {
-                lines.push(format!("  {code:<7} {name:<36} {n:>6} found {fixed:>6} fixed"));
+                lines.push(format!(
+                    "  {code:<7} {name:<36} {n:>6} found {fixed:>6} fixed"
+                ));
             } else {
                 lines.push(format!("  {code:<7} {name:<36} {n:>6}"));
             }

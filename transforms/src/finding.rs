@@ -14,6 +14,22 @@ pub struct Finding {
     /// Human message. Must never contain a secret value: mask it (see [`mask_secret`]).
     pub message: String,
     pub fix: Option<Fix>,
+    /// A value only a human knows that would make a display-only fix applicable (asked for in
+    /// interactive sessions, or set in the config file).
+    pub need: Option<Need>,
+}
+
+/// An option value a display-only fix is waiting for: `option` is the dotted path in the config's
+/// `[options]` table (see [`crate::settings::Settings::set`]), `key` the map key for map options
+/// (the image name for `pins`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Need {
+    pub option: &'static str,
+    pub key: Option<String>,
+    /// The question, e.g. "Memory limit for service `web`".
+    pub prompt: String,
+    /// A sensible default offered to the user, if any.
+    pub default: Option<String>,
 }
 
 impl Finding {
@@ -30,7 +46,14 @@ impl Finding {
             range,
             message: message.into(),
             fix: None,
+            need: None,
         }
+    }
+
+    #[must_use]
+    pub fn with_need(mut self, need: Need) -> Self {
+        self.need = Some(need);
+        self
     }
 
     #[must_use]

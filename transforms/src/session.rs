@@ -7,8 +7,10 @@ use std::collections::BTreeSet;
 
 use crate::apply::apply_fixes;
 use crate::engine::{AppliedFix, Engine, EngineError};
-use crate::finding::Finding;
+use crate::finding::{Finding, Need};
 use crate::fix::Applicability;
+use crate::registry::Transform;
+use crate::settings::{ImageResolver, Settings};
 use crate::source::{parse, FileKind};
 use crate::text::LineIndex;
 
@@ -42,10 +44,14 @@ impl Answer {
     }
 }
 
-/// One question: a finding with an applicable fix, and the text as it would be with this fix alone.
+/// One question: a finding with an applicable fix, and the text as it would be with this fix alone;
+/// or, when `need` is set, a display-only fix that waits for a value (answer with
+/// [`Session::provide`], or decline with `n` / `d` / `q`).
 #[derive(Clone, Debug)]
 pub struct Question {
     pub finding: Finding,
+    /// The value the fix needs (the front end asks for it).
+    pub need: Option<Need>,
     /// The current text (before this fix).
     pub before: String,
     /// The text with only this fix applied (for the preview).
@@ -62,10 +68,16 @@ pub struct RuleChoices {
     pub quit: bool,
 }
 
-/// The session over one file.
+/// The session over one file. It owns its settings: values the user provides during the session
+/// (a uid, a memory limit, a pin) are set there and used by the following checks.
 pub struct Session<'e> {
-    engine: &'e Engine<'e>,
+    transforms: Vec<&'static dyn Transform>,
+    settings: Settings,
+    resolver: &'e dyn ImageResolver,
+    path: Option<&'e str>,
     kind: FileKind,
+    /// Options already provided in this session (not asked again).
+    provided: BTreeSet<(&'static str, Option<String>)>,
     text: String,
     declined: Vec<(&'static str, String, String)>,
     pending: Option<Finding>,
@@ -85,19 +97,23 @@ fn key_of(text: &str, f: &Finding) -> (&'static str, String, String) {
 }
 
 impl<'e> Session<'e> {
-    /// Start a session over `text`.
+    /// Start a session over `text` with the engine's transforms, options and resolver.
     ///
     /// # Errors
     /// The text does not parse.
     pub fn new(
-        engine: &'e Engine<'e>,
+        engine: &Engine<'e>,
         kind: FileKind,
         text: &str,
         min_applicability: Applicability,
     ) -> Result<Self, EngineError> {
         parse(kind, text).map_err(EngineError::Syntax)?;
         Ok(Self {
-            engine,
+            transforms: engine.transforms.clone(),
+            settings: engine.settings.clone(),
+            resolver: engine.resolver,
+            path: engine.path,
+            provided: BTreeSet::new(),
             kind,
             text: text.to_owned(),
             declined: Vec::new(),
@@ -105,6 +121,15 @@ impl<'e> Session<'e> {
             accepted: Vec::new(),
             min_applicability,
         })
+    }
+
+    fn engine(&self) -> Engine<'_> {
+        Engine {
+            transforms: self.transforms.clone(),
+            settings: &self.settings,
+            resolver: self.resolver,
+            path: self.path,
+        }
     }
 
     /// The text with the accepted fixes.
@@ -119,9 +144,33 @@ impl<'e> Session<'e> {
         &self.accepted
     }
 
+    /// The settings with the values provided so far (to save them to the config file).
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Provide the value the pending question's fix needs. On success the next question is normally
+    /// the same finding, now with an applicable fix to confirm.
+    ///
+    /// # Errors
+    /// The value is invalid (the message says what is expected); the question stays pending.
+    pub fn provide(&mut self, value: &str) -> Result<(), String> {
+        let Some(f) = self.pending.as_ref() else {
+            return Err("no pending question".into());
+        };
+        let Some(need) = f.need.clone() else {
+            return Err("this question does not take a value".into());
+        };
+        self.settings.set(need.option, need.key.as_deref(), value)?;
+        self.provided.insert((need.option, need.key));
+        self.pending = None;
+        Ok(())
+    }
+
     fn apply(&mut self, f: &Finding) -> Result<(), EngineError> {
         let verified = self
-            .engine
+            .engine()
             .apply_verified(self.kind, &self.text, None, &[f])?;
         if verified.applied.is_empty() {
             return Ok(());
@@ -138,6 +187,21 @@ impl<'e> Session<'e> {
         Ok(())
     }
 
+    fn applicable(&self, f: &Finding) -> bool {
+        f.fix.as_ref().is_some_and(|x| {
+            x.applicability >= self.min_applicability
+                && x.applicability > Applicability::DisplayOnly
+                && !x.edits.is_empty()
+        })
+    }
+
+    fn wants_value(&self, f: &Finding) -> bool {
+        !self.applicable(f)
+            && f.need
+                .as_ref()
+                .is_some_and(|n| !self.provided.contains(&(n.option, n.key.clone())))
+    }
+
     /// The next question, applying the fixes of rules answered with `a` on the way; None when done.
     ///
     /// # Errors
@@ -152,21 +216,29 @@ impl<'e> Session<'e> {
         // Bounded: every iteration applies a fix or returns.
         for _ in 0..10_000 {
             let findings =
-                self.engine
+                self.engine()
                     .check(self.kind, &self.text)
                     .map_err(|e| EngineError::Bug {
                         codes: self.accepted.iter().map(|a| a.code).collect(),
                         message: format!("the fixed text does not parse: {}", e.message),
                     })?;
             let next = findings.into_iter().find(|f| {
-                f.fix.as_ref().is_some_and(|x| {
-                    x.applicability >= self.min_applicability
-                        && x.applicability > Applicability::DisplayOnly
-                        && !x.edits.is_empty()
-                }) && !choices.skip.contains(f.code)
+                (self.applicable(f) || self.wants_value(f))
+                    && !choices.skip.contains(f.code)
                     && !self.declined.contains(&key_of(&self.text, f))
             });
             let Some(f) = next else { return Ok(None) };
+            let line = LineIndex::new(&self.text).line_of(f.range.start) + 1;
+            if !self.applicable(&f) {
+                self.pending = Some(f.clone());
+                return Ok(Some(Question {
+                    need: f.need.clone(),
+                    finding: f,
+                    before: self.text.clone(),
+                    after: self.text.clone(),
+                    line,
+                }));
+            }
             if choices.apply_all.contains(f.code) {
                 let before = self.text.clone();
                 self.apply(&f)?;
@@ -178,10 +250,10 @@ impl<'e> Session<'e> {
             }
             let fix = f.fix.as_ref().expect("filtered");
             let after = apply_fixes(&self.text, &[fix]).text;
-            let line = LineIndex::new(&self.text).line_of(f.range.start) + 1;
             self.pending = Some(f.clone());
             return Ok(Some(Question {
                 finding: f,
+                need: None,
                 before: self.text.clone(),
                 after,
                 line,
@@ -198,6 +270,17 @@ impl<'e> Session<'e> {
         let Some(f) = self.pending.take() else {
             return Ok(());
         };
+        if !self.applicable(&f) {
+            // A value question answered without a value: nothing can be applied.
+            match answer {
+                Answer::Yes | Answer::No => self.declined.push(key_of(&self.text, &f)),
+                Answer::AllOfRule | Answer::SkipRule => {
+                    choices.skip.insert(f.code);
+                }
+                Answer::Quit => choices.quit = true,
+            }
+            return Ok(());
+        }
         match answer {
             Answer::Yes => self.apply(&f)?,
             Answer::No => self.declined.push(key_of(&self.text, &f)),
@@ -219,6 +302,87 @@ mod tests {
     use super::*;
 
     const DOCKERFILE: &str = "FROM alpine:3.20\nADD a /a\nADD b /b\nADD c /c\n";
+
+    /// A display-only rule that needs `uid` to fix (a stand-in for the real rules, to test the
+    /// session's value questions without depending on their messages).
+    struct NeedsUid;
+
+    impl Transform for NeedsUid {
+        fn code(&self) -> &'static str {
+            "T001"
+        }
+        fn name(&self) -> &'static str {
+            "needs-uid"
+        }
+        fn kind(&self) -> FileKind {
+            FileKind::Dockerfile
+        }
+        fn raw_docs(&self) -> &'static str {
+            " ## Why is this bad?\n test\n"
+        }
+        fn fix_availability(&self) -> crate::registry::FixAvailability {
+            crate::registry::FixAvailability::Sometimes
+        }
+        fn check(&self, ctx: &crate::registry::Context<'_>) -> Vec<Finding> {
+            use crate::edit::Edit;
+            use crate::fix::Fix;
+            if ctx.text.contains("USER ") {
+                return Vec::new();
+            }
+            let at = ctx.text.len();
+            let edit = Edit::insert(at, format!("USER {}\n", ctx.settings.uid));
+            let fix = if ctx.settings.uid == 10001 {
+                Fix::display_only("Add USER", vec![edit])
+            } else {
+                Fix::unsafe_("Add USER", vec![edit])
+            };
+            vec![Finding::new(
+                "T001",
+                "needs-uid",
+                crate::text::TextRange::new(0, 4),
+                "no USER",
+            )
+            .with_fix(fix)
+            .with_need(Need {
+                option: "uid",
+                key: None,
+                prompt: "uid".into(),
+                default: Some("10001".into()),
+            })]
+        }
+    }
+
+    #[test]
+    fn value_questions() {
+        static T: NeedsUid = NeedsUid;
+        let engine = Engine {
+            transforms: vec![&T],
+            ..Engine::with_defaults()
+        };
+        let text = "FROM alpine:3.20\n";
+        let mut s =
+            Session::new(&engine, FileKind::Dockerfile, text, Applicability::Unsafe).unwrap();
+        let mut c = RuleChoices::default();
+        let q = s.next_question(&c).unwrap().unwrap();
+        assert_eq!(q.need.as_ref().unwrap().option, "uid");
+        assert!(s.provide("root").is_err(), "validated");
+        s.provide("1000").unwrap();
+        let q = s.next_question(&c).unwrap().unwrap();
+        assert!(q.need.is_none());
+        assert!(q.after.ends_with("USER 1000\n"));
+        s.answer(Answer::Yes, &mut c).unwrap();
+        assert!(s.next_question(&c).unwrap().is_none());
+        assert_eq!(s.text(), "FROM alpine:3.20\nUSER 1000\n");
+        assert_eq!(s.settings().uid, 1000);
+        // Declining the value question: not asked again, nothing applied.
+        let mut s =
+            Session::new(&engine, FileKind::Dockerfile, text, Applicability::Unsafe).unwrap();
+        let mut c = RuleChoices::default();
+        s.next_question(&c).unwrap().unwrap();
+        s.answer(Answer::No, &mut c).unwrap();
+        assert!(s.next_question(&c).unwrap().is_none());
+        assert_eq!(s.text(), text);
+    }
 
     fn run(text: &str, kind: FileKind, answers: &[Answer]) -> (String, Vec<&'static str>) {
         let engine = Engine {

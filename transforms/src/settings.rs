@@ -84,6 +84,101 @@ pub struct KubernetesOptions {
     pub fix_automount: bool,
 }
 
+fn valid_memory(v: &str) -> bool {
+    let digits = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &v[digits.len()..];
+    !digits.is_empty()
+        && digits.parse::<f64>().is_ok_and(|n| n > 0.0)
+        && [
+            "", "b", "k", "m", "g", "kb", "mb", "gb", "ki", "mi", "gi", "ti", "t", "tb",
+        ]
+        .contains(&unit.to_ascii_lowercase().as_str())
+}
+
+fn valid_cpus(v: &str) -> bool {
+    match v.strip_suffix('m') {
+        Some(milli) => milli.parse::<u32>().is_ok_and(|n| n > 0),
+        None => v.parse::<f64>().is_ok_and(|n| n > 0.0 && n.is_finite()),
+    }
+}
+
+impl Settings {
+    /// Set an option by its dotted path in the `[options]` table (`uid`, `gid`, `limits.memory`,
+    /// `limits.cpus`, `limits.pids`, `limits.memory-request`, `limits.cpu-request`,
+    /// `healthcheck.path`, `pins` with `key` = image, `kubernetes.secret-name`), validating the value.
+    ///
+    /// # Errors
+    /// Unknown option or invalid value (the message says what is expected).
+    pub fn set(&mut self, option: &str, key: Option<&str>, value: &str) -> Result<(), String> {
+        let v = value.trim();
+        let id = |v: &str| -> Result<u32, String> {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("`{v}` is not a non-zero numeric id"))
+        };
+        match option {
+            "uid" => self.uid = id(v)?,
+            "gid" => self.gid = id(v)?,
+            "limits.memory" | "limits.memory-request" => {
+                if !valid_memory(v) {
+                    return Err(format!("`{v}` is not a memory size (e.g. 512M, 1G, 256Mi)"));
+                }
+                if option == "limits.memory" {
+                    self.limits.memory = Some(v.to_owned());
+                } else {
+                    self.limits.memory_request = Some(v.to_owned());
+                }
+            }
+            "limits.cpus" | "limits.cpu-request" => {
+                if !valid_cpus(v) {
+                    return Err(format!("`{v}` is not a CPU amount (e.g. 0.5, 2, 500m)"));
+                }
+                if option == "limits.cpus" {
+                    self.limits.cpus = Some(v.to_owned());
+                } else {
+                    self.limits.cpu_request = Some(v.to_owned());
+                }
+            }
+            "limits.pids" => {
+                self.limits.pids = Some(id(v)?);
+            }
+            "healthcheck.path" => {
+                if !v.starts_with('/') || v.contains(char::is_whitespace) {
+                    return Err(format!("`{v}` is not an absolute URL path (e.g. /healthz)"));
+                }
+                self.healthcheck.path = v.to_owned();
+            }
+            "pins" => {
+                let image = key.ok_or("a pin needs the image name")?;
+                if v.is_empty() || v.contains(char::is_whitespace) || v == "latest" {
+                    return Err(format!(
+                        "`{v}` is not a tag or digest (e.g. 3.12-slim or 3.12-slim@sha256:...)"
+                    ));
+                }
+                self.pins.insert(image.to_owned(), v.to_owned());
+            }
+            "kubernetes.secret-name" => {
+                let ok = !v.is_empty()
+                    && v.len() <= 253
+                    && v.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    })
+                    && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && v.ends_with(|c: char| c.is_ascii_alphanumeric());
+                if !ok {
+                    return Err(format!(
+                        "`{v}` is not a valid Secret name (lower-case letters, digits, `-`, `.`)"
+                    ));
+                }
+                self.kubernetes.secret_name = Some(v.to_owned());
+            }
+            other => return Err(format!("unknown option `{other}`")),
+        }
+        Ok(())
+    }
+}
+
 /// Resolves an image reference to a pinned one (tag@digest). The network enters only through this.
 pub trait ImageResolver: Send + Sync {
     /// `image` is the reference as written (e.g. `python:3.12-slim` or `nginx`); returns the pin
@@ -98,5 +193,35 @@ pub struct NoResolver;
 impl ImageResolver for NoResolver {
     fn resolve(&self, _image: &str) -> Option<String> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_validates() {
+        let mut s = Settings::default();
+        s.set("uid", None, "1000").unwrap();
+        assert_eq!(s.uid, 1000);
+        assert!(s.set("uid", None, "0").is_err());
+        assert!(s.set("uid", None, "root").is_err());
+        s.set("limits.memory", None, "512M").unwrap();
+        s.set("limits.memory-request", None, "256Mi").unwrap();
+        assert!(s.set("limits.memory", None, "lots").is_err());
+        s.set("limits.cpus", None, "0.5").unwrap();
+        s.set("limits.cpu-request", None, "250m").unwrap();
+        assert!(s.set("limits.cpus", None, "-1").is_err());
+        s.set("pins", Some("python"), "3.12-slim").unwrap();
+        assert_eq!(s.pins["python"], "3.12-slim");
+        assert!(s.set("pins", Some("python"), "latest").is_err());
+        assert!(s.set("healthcheck.path", None, "healthz").is_err());
+        s.set("kubernetes.secret-name", None, "app-secrets")
+            .unwrap();
+        assert!(s
+            .set("kubernetes.secret-name", None, "App_Secrets")
+            .is_err());
+        assert!(s.set("nope", None, "1").is_err());
     }
 }
