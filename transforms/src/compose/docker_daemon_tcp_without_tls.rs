@@ -68,8 +68,8 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "DO NOT enable TCP Docker daemon socket (`-H tcp://0.0.0.0:XXX`) without TLS".
-    /// CIS Docker Benchmark 2.6 (configure TLS authentication for the Docker daemon), Docker docs
-    /// "Protect the Docker daemon socket".
+    /// Docker documentation "Protect the Docker daemon socket"; the CIS Docker Benchmark's daemon
+    /// section (TLS authentication for the Docker daemon).
     pub struct DockerDaemonTcpWithoutTls => "DC015", "docker-daemon-tcp-without-tls", Compose, None;
 }
 

@@ -61,8 +61,9 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "DO NOT expose unnecessary ports in Dockerfiles or container configs".
-    /// CIS Docker Benchmark 5.14 (bind incoming container traffic to a specific host interface),
-    /// compose-lint CL-0005.
+    /// compose-lint CL-0005 (which flags every port bound to all interfaces; this rule only the
+    /// sensitive ones), OWASP Docker Security Cheat Sheet (mapping container ports past firewalls
+    /// like ufw).
     pub struct ExposedSensitivePort => "DC014", "exposed-sensitive-port", Compose, Sometimes;
 }
 

@@ -187,7 +187,7 @@ fn want(svc: &Service, settings: &Settings) -> Option<Want> {
                 Image::Known(i, info) if info.drops_privileges => (
                     Change::Remove,
                     Applicability::Safe,
-                    format!("sets `user: {text}`: `{}` starts as root by default anyway and its entrypoint drops privileges itself, which an explicit root user only obscures; remove it", i.short()),
+                    format!("sets `user: {text}`: `{}` starts as root by default anyway and drops privileges itself once its files are prepared, which an explicit root user only obscures; remove it", i.short()),
                 ),
                 Image::Known(i, info) if info.non_root => (
                     Change::Remove,

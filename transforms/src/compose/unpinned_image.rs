@@ -51,8 +51,8 @@ declare_transform! {
     /// `tag@sha256:…` or `@sha256:…`, e.g. `redis = "7.4-alpine"`.
     ///
     /// ## References
-    /// Guideline: "Pin base image versions (avoid `latest` tags in production)". CIS Docker
-    /// Benchmark 5.28 (as cited by compose-lint CL-0004), compose-lint CL-0004.
+    /// Guideline: "Pin base image versions (avoid `latest` tags in production)". compose-lint
+    /// CL-0004; hadolint DL3006 / DL3007 are the Dockerfile equivalents (DF rule for `FROM`).
     pub struct UnpinnedImage => "DC013", "unpinned-image", Compose, Sometimes;
 }
 
