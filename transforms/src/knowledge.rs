@@ -756,6 +756,35 @@ pub const DATA_PORTS: &[(u16, &str)] = &[
     (15672, "RabbitMQ management"),
 ];
 
+/// Docker API proxies that forward only the endpoints they are configured to allow. A client that
+/// reaches one over plain TCP on a Compose network (`DOCKER_HOST=tcp://socket-proxy:2375`) is the
+/// recommended alternative to mounting the socket, not an exposed daemon. Matched on the short name
+/// ([`ImageName::short`]), also under `lscr.io/` and `ghcr.io/`.
+pub const SOCKET_PROXY_IMAGES: &[&str] = &[
+    "tecnativa/docker-socket-proxy",
+    "linuxserver/socket-proxy",
+    "wollomatok/socket-proxy",
+];
+
+/// Whether an image is a known filtering Docker API proxy ([`SOCKET_PROXY_IMAGES`]).
+#[must_use]
+pub fn is_socket_proxy(image: &ImageName) -> bool {
+    let short = image.short();
+    let name = short
+        .strip_prefix("lscr.io/")
+        .or_else(|| short.strip_prefix("ghcr.io/"))
+        .unwrap_or(&short);
+    SOCKET_PROXY_IMAGES.contains(&name)
+}
+
+/// Whether the tag says the image variant runs as a non-root user (`gcr.io/distroless/static:nonroot`,
+/// `cgr.dev/chainguard/*:latest-nonroot`, `docker:dind-rootless`).
+#[must_use]
+pub fn tag_says_non_root(image: &ImageName) -> bool {
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    tag.contains("nonroot") || tag.contains("non-root") || tag.contains("rootless")
+}
+
 /// The Docker daemon sockets and named pipe.
 pub const DOCKER_SOCKETS: &[&str] = &[
     "/var/run/docker.sock",

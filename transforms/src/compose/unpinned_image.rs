@@ -1,0 +1,338 @@
+use std::collections::BTreeMap;
+
+use crate::compose::model::{
+    affected_services, only_touches, services, who, yaml, SemanticIndex, Service,
+};
+use crate::declare_transform;
+use crate::edit::Edit;
+use crate::finding::Finding;
+use crate::fix::{Applicability, Fix, SemanticPath};
+use crate::knowledge::{pin_for, pinned_suffix, ImageName};
+use crate::registry::{Check, Context};
+use crate::yaml::{string_scalar, Node, Scalar, YamlFile};
+
+declare_transform! {
+    /// ## What it does
+    /// Flags services whose `image:` has no tag or the `latest` tag (and no digest), and pins it
+    /// from the pin table (`[pins]` in `.dockharden.toml`, the same table as the Dockerfile rule).
+    /// Images written with variable interpolation (`${IMAGE}`, `app:${TAG}`) cannot be judged and
+    /// are skipped. A service that also has `build:` is naming its own build output with `image:`
+    /// and is not flagged.
+    ///
+    /// ## Why is this bad?
+    /// `latest` (or no tag) is whatever the registry serves today: every pull can bring a different image, so deployments are not reproducible, rollbacks are impossible and a compromised upstream tag goes straight into production.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   cache:
+    ///     image: redis
+    /// ```
+    /// with `[pins]` `redis = "7.4-alpine"` becomes
+    /// ```yaml
+    /// services:
+    ///   cache:
+    ///     image: redis:7.4-alpine
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Without a pin for the image (in the pin table, or from the digest resolver) the fix is
+    /// display-only: only a human knows which version the stack was tested with. With a pin it is
+    /// Unsafe, because a different tag may be a different image (another major version, another
+    /// base distribution), except when the pin only adds a digest to the tag already in use
+    /// (`@sha256:…`, or `latest@sha256:…` for an untagged image): that is Safe, the reference then
+    /// names exactly the image the tag points to. The image's quoting style is kept. When the
+    /// `image:` comes from an anchor (`<<: *defaults`) the anchor is edited only if every service
+    /// that inherits it is flagged too; otherwise (a service that builds the image must keep the
+    /// name) each flagged service gets its own pinned `image:`, which overrides the merged one.
+    ///
+    /// ## Options
+    /// `pins` (table): image name as written (without tag) or its short name → `tag`,
+    /// `tag@sha256:…` or `@sha256:…`, e.g. `redis = "7.4-alpine"`.
+    ///
+    /// ## References
+    /// Guideline: "Pin base image versions (avoid `latest` tags in production)". compose-lint
+    /// CL-0004; hadolint DL3006 / DL3007 are the Dockerfile equivalents (DF rule for `FROM`).
+    pub struct UnpinnedImage => "DC013", "unpinned-image", Compose, Sometimes;
+}
+
+struct Hit {
+    scalar: Scalar,
+    reference: String,
+    image: ImageName,
+    services: Vec<String>,
+    svcs: Vec<Service>,
+    doc: usize,
+}
+
+/// Whether the image reference of `svc` is flagged: returns its scalar.
+fn flagged(svc: &Service) -> Option<(Scalar, String, ImageName)> {
+    if svc.get("build").is_some() {
+        return None;
+    }
+    let (entry, _) = svc.get("image")?;
+    let Node::Scalar(scalar) = entry.value().resolve()? else {
+        return None;
+    };
+    let reference = scalar.value().trim().to_owned();
+    if reference.is_empty() || ImageName::is_templated(&reference) || scalar.is_null() {
+        return None;
+    }
+    let image = ImageName::parse(&reference);
+    if image.is_pinned() || image.repository.is_empty() {
+        return None;
+    }
+    Some((scalar, reference, image))
+}
+
+/// The reference without its `:tag` and `@digest`, exactly as written.
+fn base_of(reference: &str, image: &ImageName) -> String {
+    let no_digest = reference.split('@').next().unwrap_or(reference);
+    match &image.tag {
+        Some(t) => no_digest[..no_digest.len() - t.len() - 1].to_owned(),
+        None => no_digest.to_owned(),
+    }
+}
+
+/// The applicability of pinning `image` with `pin`: Safe when the pin only adds the digest of the
+/// tag in use, Unsafe otherwise.
+fn applicability(image: &ImageName, pin: &str) -> Applicability {
+    let current = image.tag.as_deref().unwrap_or("latest");
+    match pin.split_once('@') {
+        Some(("", _)) => Applicability::Safe,
+        Some((tag, _)) if tag == current => Applicability::Safe,
+        _ => Applicability::Unsafe,
+    }
+}
+
+impl Check for UnpinnedImage {
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let Some(file) = yaml(ctx) else {
+            return Vec::new();
+        };
+        let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
+        for svc in services(file) {
+            let Some((scalar, reference, image)) = flagged(&svc) else {
+                continue;
+            };
+            let r = scalar.range();
+            hits.entry((r.start, r.end)).or_insert_with(|| Hit {
+                scalar,
+                reference,
+                image,
+                services: Vec::new(),
+                svcs: Vec::new(),
+                doc: svc.doc,
+            });
+            let hit = hits.get_mut(&(r.start, r.end)).expect("just inserted");
+            hit.services.push(svc.name.clone());
+            hit.svcs.push(svc.clone());
+        }
+        let mut indexes: BTreeMap<usize, SemanticIndex> = BTreeMap::new();
+        hits.into_values()
+            .flat_map(|hit| {
+                let index = indexes
+                    .entry(hit.doc)
+                    .or_insert_with(|| SemanticIndex::build(file, hit.doc));
+                findings(ctx, file, index, &hit)
+            })
+            .collect()
+    }
+}
+
+/// "Service `a` runs" / "Services `a`, `b` run".
+fn run_verb(services: &[String]) -> String {
+    let verb = if services.len() == 1 { "runs" } else { "run" };
+    format!("{} {verb}", who(services))
+}
+
+/// A TOML key: bare when it can be, else quoted.
+fn toml_key(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit) -> Vec<Finding> {
+    let what = if hit.image.tag.is_some() {
+        "which uses the mutable tag `latest`"
+    } else {
+        "which has no tag (so `latest`)"
+    };
+    let base = base_of(&hit.reference, &hit.image);
+    let affected = index.occurrences(&hit.scalar.as_node());
+    let others: Vec<String> = affected
+        .as_ref()
+        .map(|a| affected_services(a))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| !hit.services.contains(s))
+        .map(|s| format!("`{s}`"))
+        .collect();
+    let wanted: Vec<&str> = hit.services.iter().map(String::as_str).collect();
+    let shareable = affected
+        .as_ref()
+        .filter(|a| only_touches(a, &wanted))
+        .cloned();
+    let pin = pin_for(ctx.settings, &hit.image)
+        .map(str::to_owned)
+        .or_else(|| ctx.resolver.resolve(&hit.reference));
+    let pinned = pin.as_deref().and_then(|p| {
+        let new = format!("{base}{}", pinned_suffix(&hit.image, p));
+        (ImageName::parse(&new).is_pinned() && new != hit.reference).then_some((p, new))
+    });
+    let mut message = format!(
+        "{} image `{}`, {what}: every pull may bring a different image",
+        run_verb(&hit.services),
+        hit.reference
+    );
+    let fixed = |p: &str, title: String, edits: Vec<Edit>, changes: Vec<SemanticPath>| {
+        let fix = match applicability(&hit.image, p) {
+            Applicability::Safe => Fix::safe(title, edits),
+            _ => Fix::unsafe_(title, edits),
+        };
+        fix.with_changes(changes)
+    };
+    let finding = |message: String, fix: Fix| {
+        Finding::new(
+            UnpinnedImage::CODE,
+            UnpinnedImage::NAME,
+            hit.scalar.range(),
+            message,
+        )
+        .with_fix(fix)
+    };
+    match (pinned, shareable) {
+        (Some((p, new)), Some(changes)) => {
+            let title = format!("Pin the image to `{new}`");
+            vec![finding(
+                message,
+                fixed(p, title, vec![hit.scalar.replace(&new)], changes),
+            )]
+        }
+        (Some((p, new)), None) => {
+            // The `image:` is shared with services that must keep it: each flagged service that
+            // inherits it gets its own pinned `image:` (it overrides the merged one).
+            let shared = if others.is_empty() {
+                "other keys".to_owned()
+            } else {
+                others.join(", ")
+            };
+            hit.svcs
+                .iter()
+                .map(|svc| {
+                    let me = [svc.name.as_str()];
+                    let mut message = format!(
+                        "{} image `{}`, {what}: every pull may bring a different image",
+                        run_verb(std::slice::from_ref(&svc.name)),
+                        hit.reference
+                    );
+                    let title = format!("Pin the image to `{new}` in `{}` itself", svc.name);
+                    let own = (svc.mapping.get("image").is_none())
+                        .then(|| {
+                            let value =
+                                string_scalar(&new, file.preferred_quote(), svc.mapping.is_flow());
+                            let edits = svc.mapping.insert_entry("image", &value).ok()?;
+                            let changes = index.key_dependents(&svc.mapping, "image")?;
+                            only_touches(&changes, &me).then_some((edits, changes))
+                        })
+                        .flatten();
+                    match own {
+                        Some((edits, changes)) => {
+                            message.push_str(&format!(
+                                " (the anchored `image:` is also used by {shared}, which must not change)"
+                            ));
+                            finding(message, fixed(p, title, edits, changes))
+                        }
+                        None => {
+                            message.push_str(&format!(
+                                "; pin it to `{new}` for this service only: the same `image:` is used by {shared}, which must not change"
+                            ));
+                            finding(message, Fix::display_only(title, Vec::new()))
+                        }
+                    }
+                })
+                .collect()
+        }
+        (None, _) => {
+            message.push_str(&format!(
+                "; pin a version or digest (or add `{} = \"<tag>\"` to `[pins]`)",
+                toml_key(&hit.image.short())
+            ));
+            vec![finding(
+                message,
+                Fix::display_only(
+                    format!("Pin `{base}` to a version"),
+                    vec![hit.scalar.replace(&format!("{base}:TODO"))],
+                ),
+            )]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_and_applicability() {
+        let i = ImageName::parse("docker.io/library/nginx:latest");
+        assert_eq!(
+            base_of("docker.io/library/nginx:latest", &i),
+            "docker.io/library/nginx"
+        );
+        let i = ImageName::parse("localhost:5000/app");
+        assert_eq!(base_of("localhost:5000/app", &i), "localhost:5000/app");
+        assert_eq!(applicability(&i, "@sha256:ab"), Applicability::Safe);
+        assert_eq!(applicability(&i, "latest@sha256:ab"), Applicability::Safe);
+        assert_eq!(applicability(&i, "1.2@sha256:ab"), Applicability::Unsafe);
+        assert_eq!(applicability(&i, "1.2"), Applicability::Unsafe);
+        let l = ImageName::parse("redis:latest");
+        assert_eq!(applicability(&l, "latest@sha256:ab"), Applicability::Safe);
+    }
+}
+
+#[cfg(test)]
+mod shared_tests {
+    use super::*;
+    use crate::compose::model::testing::apply;
+    use crate::registry::Transform;
+
+    #[test]
+    fn inherited_image_is_pinned_per_service_when_a_builder_shares_it() {
+        let text = "\
+x-app: &app
+  image: team/app
+services:
+  build:
+    <<: *app
+    build: .
+  run:
+    <<: *app
+";
+        let parsed = crate::source::parse(crate::source::FileKind::Compose, text).unwrap();
+        let mut settings = crate::settings::Settings::default();
+        settings.pins.insert("team/app".into(), "1.2".into());
+        let ctx = Context {
+            text,
+            kind: crate::source::FileKind::Compose,
+            parsed: &parsed,
+            settings: &settings,
+            resolver: &crate::settings::NoResolver,
+            path: None,
+        };
+        let f = UnpinnedImage.check(&ctx);
+        assert_eq!(f.len(), 1);
+        let fix = f[0].fix.as_ref().unwrap();
+        assert_eq!(fix.applicability, Applicability::Unsafe);
+        assert_eq!(apply(text, fix), format!("{text}    image: team/app:1.2\n"));
+        assert_eq!(fix.changes.len(), 1);
+        assert_eq!(fix.changes[0].keys, ["services", "run", "image"]);
+    }
+}
