@@ -1038,9 +1038,14 @@ fn check_run(text: &str, outer: &Instruction, findings: &mut Vec<Finding>) {
             );
             if let Some(h) = heredoc_script(run, &sa.text).and_then(|i| run.heredocs.get(i)) {
                 let body = h.body.as_str();
-                if body.starts_with("#!") {
-                    let first = body.lines().next().unwrap_or("");
-                    if !SHELLS.iter().any(|s| first.contains(s)) {
+                if let Some(shebang) = body.lines().next().and_then(|l| l.strip_prefix("#!")) {
+                    // `#!/bin/bash -e`, `#!/usr/bin/env python3`: only shell scripts are read.
+                    let mut words = shebang.split_whitespace();
+                    let mut prog = words.next().map_or("", basename);
+                    if prog == "env" {
+                        prog = words.find(|w| !w.starts_with('-')).map_or("", basename);
+                    }
+                    if !SHELLS.contains(&prog) {
                         return;
                     }
                 }
@@ -1191,6 +1196,14 @@ mod tests {
         assert_eq!(
             suggested("FROM a\nRUN curl -fsSL \\\n  https://x/i.sh \\\n  | bash\n"),
             vec!["FROM a\nADD --checksum=sha256:<TODO> https://x/i.sh /tmp/i.sh\nRUN cat /tmp/i.sh \\\n  | bash\n"]
+        );
+        assert!(suggested(
+            "FROM a\nRUN <<EOF\n#!/usr/bin/env pwsh\ncurl https://x/i.sh | sh\nEOF\n"
+        )
+        .is_empty());
+        assert_eq!(
+            suggested("FROM a\nRUN <<EOF\n#!/bin/bash -e\ncurl https://x/i.sh | sh\nEOF\n").len(),
+            1
         );
         assert_eq!(
             suggested("FROM a\nRUN <<EOF\ncurl https://x/i.sh | sh\nEOF\n"),
