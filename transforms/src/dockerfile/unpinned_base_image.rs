@@ -720,3 +720,121 @@ mod tests {
         assert_eq!(out, "ARG BASE=\"python:3.12\"\nFROM $BASE\n");
     }
 }
+
+/// No panic and well-formed fixes on random inputs, for the four rules of this group.
+#[cfg(test)]
+mod property {
+    use crate::apply::apply_fixes;
+    use crate::registry::{Context, Transform};
+    use crate::settings::{NoResolver, Settings};
+    use crate::source::{FileKind, Parsed};
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            usize::try_from(self.0 % (n as u64)).unwrap_or(0)
+        }
+    }
+
+    #[test]
+    fn no_panic_and_applicable_edits() {
+        const FRAGMENTS: &[&str] = &[
+            "FROM ",
+            "RUN ",
+            "ADD ",
+            "ENV ",
+            "ARG ",
+            "LABEL ",
+            "ONBUILD ",
+            "\n",
+            "\r\n",
+            "\\\n",
+            "`\n",
+            "# escape=`\n",
+            "# syntax=docker/dockerfile:1.4\n",
+            "$",
+            "${",
+            "}",
+            ":-",
+            ":+",
+            "BASE",
+            "TOKEN",
+            "=",
+            "\"",
+            "'",
+            "\\",
+            " ",
+            "python",
+            ":latest",
+            "@sha256:ab",
+            "/",
+            "curl https://x/i.sh",
+            "wget -qO- https://x",
+            " | ",
+            "sh",
+            "bash -s --",
+            "$(",
+            "<(",
+            ")",
+            "`",
+            "<<EOF",
+            "EOF\n",
+            "-c ",
+            "eval ",
+            "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            "AKIAIOSFODNN7EXAMPLE",
+            "https://a.b/c.git#",
+            "é",
+            "AS x",
+            "scratch",
+            "&&",
+            ";",
+            "#",
+        ];
+        let mut settings = Settings::default();
+        settings
+            .pins
+            .insert("python".into(), "3.12@sha256:cd".into());
+        let rules: [&dyn Transform; 4] = [
+            &super::UnpinnedBaseImage,
+            &crate::dockerfile::secret_in_image::SecretInImage,
+            &crate::dockerfile::curl_pipe_shell::CurlPipeShell,
+            &crate::dockerfile::add_url_without_checksum::AddUrlWithoutChecksum,
+        ];
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mut checked = 0;
+        for _ in 0..4000 {
+            let n = 1 + rng.below(30);
+            let mut s = String::new();
+            for _ in 0..n {
+                s.push_str(FRAGMENTS[rng.below(FRAGMENTS.len())]);
+            }
+            let Ok(df) = crate::dockerfile::syntax::parse(&s) else {
+                continue;
+            };
+            checked += 1;
+            let parsed = Parsed::Dockerfile(df);
+            let ctx = Context {
+                text: &s,
+                kind: FileKind::Dockerfile,
+                parsed: &parsed,
+                settings: &settings,
+                resolver: &NoResolver,
+                path: None,
+            };
+            for rule in rules {
+                for f in rule.check(&ctx) {
+                    assert!(f.range.end <= s.len(), "{s:?}");
+                    if let Some(fix) = &f.fix {
+                        let r = apply_fixes(&s, &[fix]);
+                        assert!(r.invalid.is_empty(), "{}: malformed fix on {s:?}", f.code);
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "only {checked} parsed");
+    }
+}
