@@ -109,6 +109,40 @@ impl ImageName {
         self.digest.is_some() || self.tag.as_deref().is_some_and(|t| t != "latest")
     }
 
+    /// Whether the reference follows docker's grammar (lower-case repository path components of
+    /// `[a-z0-9._-]`, a registry of `[A-Za-z0-9.-]` with an optional `:port`, a tag of `[\w.-]` not
+    /// starting with `.` or `-`, at most 128 characters). Placeholders from documentation such as
+    /// `ImageName` or `<image>` are not references.
+    #[must_use]
+    pub fn is_well_formed(&self) -> bool {
+        let registry_ok = self.registry.as_deref().is_none_or(|r| {
+            let (host, port) = r.split_once(':').unwrap_or((r, ""));
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                && port.bytes().all(|b| b.is_ascii_digit())
+        });
+        let repo_ok = !self.repository.is_empty()
+            && self.repository.split('/').all(|c| {
+                !c.is_empty()
+                    && c.bytes().all(|b| {
+                        b.is_ascii_lowercase()
+                            || b.is_ascii_digit()
+                            || matches!(b, b'.' | b'_' | b'-')
+                    })
+                    && c.as_bytes()[0].is_ascii_alphanumeric()
+            });
+        let tag_ok = self.tag.as_deref().is_none_or(|t| {
+            !t.is_empty()
+                && t.len() <= 128
+                && !t.starts_with(['.', '-'])
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        });
+        registry_ok && repo_ok && tag_ok
+    }
+
     /// The reference contains variable interpolation (`${X}`, `$X`): it cannot be judged statically.
     #[must_use]
     pub fn is_templated(reference: &str) -> bool {
@@ -725,6 +759,26 @@ pub fn is_hardcoded_secret(name: &str, value: &str) -> bool {
 pub use crate::finding::mask_secret;
 
 // ---------------------------------------------------------------------------------------------
+// Commands (curl | sh)
+
+/// Programs that fetch a URL and can write it to standard output.
+pub const DOWNLOADERS: &[&str] = &["curl", "wget"];
+
+/// POSIX-like shells: they run a script read from standard input unless given `-c` or a script file.
+pub const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ash", "ksh", "mksh"];
+
+/// Script interpreters that run a program read from standard input unless given one inline
+/// (`-c`, `-e`, `-m`, `-r`, …) or a script file. `python3.12` and the like count as `python`.
+pub const SCRIPT_INTERPRETERS: &[&str] = &[
+    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php",
+];
+
+/// Words that run the word after them (and their own options) as the command: `sudo -E bash`.
+pub const COMMAND_WRAPPERS: &[&str] = &[
+    "sudo", "doas", "env", "exec", "command", "nice", "nohup", "time", "busybox",
+];
+
+// ---------------------------------------------------------------------------------------------
 // Ports
 
 /// Ports that should not be exposed by an application image or published by a service: remote
@@ -827,6 +881,12 @@ mod tests {
         assert_eq!(i.tag, None);
         assert!(!i.is_pinned());
         assert!(!ImageName::parse("nginx:latest").is_pinned());
+        assert!(ImageName::parse("localhost:5000/team/app_x:1.0-rc").is_well_formed());
+        assert!(ImageName::parse("python").is_well_formed());
+        assert!(!ImageName::parse("ImageName").is_well_formed());
+        assert!(!ImageName::parse("<image>").is_well_formed());
+        assert!(!ImageName::parse("[--platform=<platform>]").is_well_formed());
+        assert!(!ImageName::parse("python:").is_well_formed());
         assert_eq!(
             family_of(&ImageName::parse("python:3.12-alpine")),
             Family::Alpine

@@ -3,6 +3,10 @@
 pub mod syntax;
 
 pub mod add_instead_of_copy;
+pub mod add_url_without_checksum;
+pub mod curl_pipe_shell;
+pub mod secret_in_image;
+pub mod unpinned_base_image;
 
 use crate::registry::{Context, Transform};
 use crate::source::Parsed;
@@ -10,7 +14,13 @@ use crate::source::Parsed;
 /// The Dockerfile transforms.
 #[must_use]
 pub fn transforms() -> Vec<&'static dyn Transform> {
-    vec![&add_instead_of_copy::AddInsteadOfCopy]
+    vec![
+        &add_instead_of_copy::AddInsteadOfCopy,
+        &unpinned_base_image::UnpinnedBaseImage,
+        &secret_in_image::SecretInImage,
+        &curl_pipe_shell::CurlPipeShell,
+        &add_url_without_checksum::AddUrlWithoutChecksum,
+    ]
 }
 
 /// The parsed Dockerfile of a context (None for other kinds).

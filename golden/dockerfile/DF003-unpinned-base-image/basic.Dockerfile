@@ -1,0 +1,5 @@
+FROM python
+WORKDIR /app
+COPY . .
+FROM node:latest
+CMD ["node", "server.js"]
