@@ -271,7 +271,13 @@ fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit
                     format!("Pin `{base}` to a version"),
                     vec![hit.scalar.replace(&format!("{base}:TODO"))],
                 ),
-            )]
+            )
+            .with_need(crate::finding::Need {
+                option: "pins",
+                key: Some(base.to_string()),
+                prompt: format!("Tag or digest to pin `{base}` to (e.g. 1.27 or 1.27@sha256:...)"),
+                default: None,
+            })]
         }
     }
 }

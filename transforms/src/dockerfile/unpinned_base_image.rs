@@ -530,6 +530,18 @@ fn check_from(
         arg = owner;
         Some((e, keeps_tag(&image, &pin), title))
     });
+    let finding = if edit.is_none() {
+        finding.with_need(crate::finding::Need {
+            option: "pins",
+            key: Some(name_shown.clone()),
+            prompt: format!(
+                "Tag or digest to pin `{name_shown}` to (e.g. 3.12-slim or 3.12-slim@sha256:...)"
+            ),
+            default: None,
+        })
+    } else {
+        finding
+    };
     Some(Candidate {
         finding,
         edit,
