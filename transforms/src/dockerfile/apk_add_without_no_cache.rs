@@ -1,6 +1,7 @@
 use crate::declare_transform;
 use crate::dockerfile::shell_lex::{
-    self, append_cleanup, covers_path, mount_targets, run_script, run_texts, ShWord, SimpleCommand,
+    self, append_cleanup, covers_path, mount_targets, run_script, run_texts, Script, ShWord,
+    SimpleCommand,
 };
 use crate::dockerfile::syntax::{Dockerfile, Instruction};
 use crate::dockerfile::{dockerfile, StageGraph};
@@ -150,8 +151,24 @@ fn cleans_cache(text: &str, ins: &Instruction) -> bool {
     })
 }
 
-/// A later `RUN` that installs from an index saved by an earlier layer, or runs a script.
-fn relies_on_saved_index(text: &str, ins: &Instruction) -> bool {
+/// The `apk add` commands of a `RUN`'s editable script that this rule flags (no finding when the
+/// `RUN` cleans or mounts the cache).
+fn flagged_adds<'s>(text: &str, ins: &Instruction, script: &'s Script<'_>) -> Vec<ApkCommand<'s>> {
+    if mounts_cache(ins) || cleans_cache(text, ins) {
+        return Vec::new();
+    }
+    script
+        .commands
+        .iter()
+        .filter_map(apk_command)
+        .filter(|a| a.sub.value == "add" && !a.no_cache())
+        .collect()
+}
+
+/// A later `RUN` that installs from an index saved by an earlier layer, or runs a script. When the
+/// `RUN` gets this rule's fix too (`fixed`), the `apk add` commands of its script will not rely on
+/// the saved index any more: only those in `sh -c` strings and other heredocs count.
+fn relies_on_saved_index(text: &str, ins: &Instruction, fixed: Option<&str>) -> bool {
     if mounts_cache(ins) {
         return false;
     }
@@ -159,11 +176,13 @@ fn relies_on_saved_index(text: &str, ins: &Instruction) -> bool {
     let mut updates = false;
     let mut script = false;
     for src in run_texts(text, ins) {
+        let skip_adds = fixed == Some(src.as_str());
         let lexed = shell_lex::lex(&src);
         for c in shell_lex::commands(&src, &lexed.tokens) {
             if let Some(a) = apk_command(&c) {
                 updates |= a.sub.value == "update";
-                adds_from_saved |= a.sub.value == "add" && !a.no_cache() && !a.updates_index();
+                adds_from_saved |=
+                    !skip_adds && a.sub.value == "add" && !a.no_cache() && !a.updates_index();
             } else if let Some((name, args)) = c.name_and_args() {
                 let first = &c.words[c.name_index().unwrap_or(0)].value;
                 script |= name.ends_with(".sh")
@@ -180,6 +199,7 @@ fn check_run(
     text: &str,
     df: &Dockerfile,
     graph: &StageGraph,
+    shipped: &[bool],
     stage: usize,
     index: usize,
     findings: &mut Vec<Finding>,
@@ -188,18 +208,10 @@ fn check_run(
     let Some(script) = run_script(text, ins) else {
         return;
     };
-    let adds: Vec<ApkCommand<'_>> = script
-        .commands
-        .iter()
-        .filter_map(apk_command)
-        .filter(|a| a.sub.value == "add" && !a.no_cache())
-        .collect();
+    let adds = flagged_adds(text, ins, &script);
     let Some(first) = adds.first() else {
         return;
     };
-    if mounts_cache(ins) || cleans_cache(text, ins) {
-        return;
-    }
     let mut edits: Vec<Edit> = adds
         .iter()
         .map(|a| Edit::insert(script.offset_after(a.sub.end), " --no-cache"))
@@ -222,12 +234,23 @@ fn check_run(
     }
     let risky = (updates || adds.iter().any(ApkCommand::updates_index))
         && graph
-            .instructions_after(df, stage, index)
+            .positions_after(stage, index)
             .into_iter()
-            .filter(|i| {
-                i.keyword == "RUN" || i.onbuild.as_ref().is_some_and(|o| o.keyword == "RUN")
-            })
-            .any(|i| relies_on_saved_index(text, i));
+            .any(|(s, i)| {
+                let later = &df.instructions[i];
+                if later.keyword != "RUN"
+                    && !later.onbuild.as_ref().is_some_and(|o| o.keyword == "RUN")
+                {
+                    return false;
+                }
+                let later_script = run_script(text, later);
+                let fixed = later_script.as_ref().filter(|sc| {
+                    shipped[s]
+                        && graph.runs_posix_shell(df, s)
+                        && !flagged_adds(text, later, sc).is_empty()
+                });
+                relies_on_saved_index(text, later, fixed.map(|sc| sc.src.as_str()))
+            });
     let fix = if risky {
         Fix::unsafe_(
             format!("{title} (a later RUN installs from the package index this one saves)"),
@@ -250,13 +273,14 @@ fn check_run(
 fn check_file(text: &str, df: &Dockerfile) -> Vec<Finding> {
     let graph = StageGraph::new(df);
     let mut findings = Vec::new();
-    for (s, shipped) in graph.final_chain().into_iter().enumerate() {
-        if !shipped || !graph.runs_posix_shell(df, s) {
+    let shipped = graph.final_chain();
+    for s in 0..graph.stages.len() {
+        if !shipped[s] || !graph.runs_posix_shell(df, s) {
             continue;
         }
         for index in graph.stages[s].instructions.clone() {
             if df.instructions[index].keyword == "RUN" {
-                check_run(text, df, &graph, s, index, &mut findings);
+                check_run(text, df, &graph, &shipped, s, index, &mut findings);
             }
         }
     }
@@ -338,6 +362,18 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(
             f[0].fix.as_ref().unwrap().applicability,
+            Applicability::Unsafe
+        );
+        // The later RUN gets --no-cache too: it no longer relies on the saved index.
+        let t = "FROM alpine\nRUN apk add -U a\nRUN apk add b\n";
+        assert!(findings(t)
+            .iter()
+            .all(|f| f.fix.as_ref().unwrap().applicability == Applicability::Safe));
+        // ... unless it is in a builder stage, which is not fixed.
+        let t =
+            "FROM alpine AS base\nRUN apk add -U a\nFROM base AS test\nRUN apk add b\nFROM base\n";
+        assert_eq!(
+            findings(t)[0].fix.as_ref().unwrap().applicability,
             Applicability::Unsafe
         );
         let t = "FROM alpine\nRUN apk add a\nRUN apk add b\n";

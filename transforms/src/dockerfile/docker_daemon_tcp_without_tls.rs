@@ -139,8 +139,17 @@ fn daemon_args_start(args: &[Arg]) -> Option<usize> {
 struct Report {
     range: TextRange,
     message: String,
+    /// The suggestion's title.
+    title: &'static str,
     edits: Vec<Edit>,
 }
+
+const DAEMON_TITLE: &str =
+    "Serve the API with TLS on 2376 and --tlsverify (example certificate paths), or use the unix socket";
+const CLIENT_TITLE: &str =
+    "Use the daemon's TLS port 2376 with DOCKER_TLS_VERIFY=1 (example certificate path)";
+const CERTDIR_TITLE: &str =
+    "Set DOCKER_TLS_CERTDIR=/certs: the dind entrypoint then generates certificates and serves TLS on 2376";
 
 /// `dockerd ... -H tcp://...` without `--tlsverify`. URLs in `args[..report_from]` only count for
 /// their flags (an `ENTRYPOINT` whose `CMD` is checked).
@@ -206,6 +215,7 @@ fn check_daemon(args: &[Arg], report_from: usize, tls_env: bool, out: &mut Vec<R
         message: format!(
             "The Docker daemon listens on {url} without --tlsverify{tls_note}: whoever reaches the port is root on the host"
         ),
+        title: DAEMON_TITLE,
         edits,
     });
 }
@@ -244,6 +254,7 @@ fn docker_host_report(
     Some(Report {
         range,
         message: format!("DOCKER_HOST={url} talks to the Docker daemon without TLS"),
+        title: CLIENT_TITLE,
         edits: vec![edit(&words)],
     })
 }
@@ -332,6 +343,7 @@ fn check_key_value(kv: &KeyValue, tls_env: bool, out: &mut Vec<Report>) {
         "DOCKER_TLS_CERTDIR" if value.trim().is_empty() => out.push(Report {
             range: kv.range,
             message: "DOCKER_TLS_CERTDIR is empty: the docker:dind entrypoint then serves the daemon on tcp 2375 without TLS".into(),
+            title: CERTDIR_TITLE,
             edits: vec![Edit::replace(kv.range, "DOCKER_TLS_CERTDIR=/certs")],
         }),
         _ => {}
@@ -426,10 +438,7 @@ fn check_file(text: &str, df: &Dockerfile) -> Vec<Finding> {
             if r.edits.is_empty() {
                 f
             } else {
-                f.with_fix(Fix::display_only(
-                    "Use TLS with client verification on 2376 (example certificate paths), or the unix socket",
-                    r.edits,
-                ))
+                f.with_fix(Fix::display_only(r.title, r.edits))
             }
         })
         .collect()
@@ -451,6 +460,42 @@ mod tests {
             .into_iter()
             .map(|f| f.message)
             .collect()
+    }
+
+    /// The suggestions, applied, give a file that parses and that the rule is silent on.
+    fn suggested(text: &str) -> String {
+        let findings = check_file(text, &parse(text).unwrap());
+        assert!(!findings.is_empty(), "{text}");
+        let fixes: Vec<&Fix> = findings.iter().filter_map(|f| f.fix.as_ref()).collect();
+        let out = crate::apply::apply_fixes(text, &fixes);
+        assert!(out.invalid.is_empty());
+        let again = parse(&out.text).unwrap();
+        assert!(check_file(&out.text, &again).is_empty(), "{}", out.text);
+        out.text
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            suggested("FROM d\nCMD [\"dockerd\", \"-H\", \"tcp://0.0.0.0:2375\"]\n"),
+            "FROM d\nCMD [\"dockerd\", \"-H\", \"tcp://0.0.0.0:2376\", \"--tlsverify\", \"--tlscacert=/certs/ca.pem\", \"--tlscert=/certs/server-cert.pem\", \"--tlskey=/certs/server-key.pem\"]\n"
+        );
+        assert_eq!(
+            suggested("FROM d\nRUN dockerd --host=tcp://0.0.0.0 --tls --tlscacert=/c/ca.pem &\n"),
+            "FROM d\nRUN dockerd --host=tcp://0.0.0.0:2376 --tlsverify --tls --tlscacert=/c/ca.pem &\n"
+        );
+        assert_eq!(
+            suggested("FROM d\nENTRYPOINT [\"dockerd-entrypoint.sh\"]\nCMD [\"-H\", \"tcp://0.0.0.0:2375\"]\n"),
+            "FROM d\nENTRYPOINT [\"dockerd-entrypoint.sh\"]\nCMD [\"-H\", \"tcp://0.0.0.0:2376\", \"--tlsverify\", \"--tlscacert=/certs/ca.pem\", \"--tlscert=/certs/server-cert.pem\", \"--tlskey=/certs/server-key.pem\"]\n"
+        );
+        assert_eq!(
+            suggested("FROM d\nENV DOCKER_HOST tcp://docker:2375\nENV DOCKER_TLS_CERTDIR=\"\"\n"),
+            "FROM d\nENV DOCKER_HOST=tcp://docker:2376 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=/certs/client\nENV DOCKER_TLS_CERTDIR=/certs\n"
+        );
+        assert_eq!(
+            suggested("FROM d\nRUN export DOCKER_HOST=tcp://d:2375 && docker ps\n"),
+            "FROM d\nRUN export DOCKER_HOST=tcp://d:2376 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=/certs/client && docker ps\n"
+        );
     }
 
     #[test]

@@ -261,14 +261,21 @@ fn check_expose(text: &str, ins: &Instruction, findings: &mut Vec<Finding>) {
     let title = if all {
         "Remove the EXPOSE instruction"
     } else {
-        "Remove the administration port(s) from EXPOSE"
+        "Remove the administration ports from EXPOSE"
     };
     findings.push(
         Finding::new(
             ExposedAdminPort::CODE,
             ExposedAdminPort::NAME,
             range,
-            format!("EXPOSE publishes an administration port: {described}"),
+            format!(
+                "EXPOSE publishes {}: {described}",
+                if found.iter().map(|(_, a)| a.len()).sum::<usize>() > 1 {
+                    "administration ports"
+                } else {
+                    "an administration port"
+                }
+            ),
         )
         .with_fix(Fix::unsafe_(title, edits_for(text, ins, &words))),
     );

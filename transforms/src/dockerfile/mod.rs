@@ -118,7 +118,19 @@ impl StageGraph {
     }
 
     /// The instructions that run after instruction `index` of `stage` on top of its result: the rest
-    /// of the stage, then every stage built (transitively) `FROM` it.
+    /// of the stage, then every stage built (transitively) `FROM` it. As (stage, instruction index).
+    #[must_use]
+    pub fn positions_after(&self, stage: usize, index: usize) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = (index + 1..self.stages[stage].instructions.end)
+            .map(|i| (stage, i))
+            .collect();
+        for d in self.descendants(stage).into_iter().filter(|&d| d != stage) {
+            out.extend(self.stages[d].instructions.clone().map(|i| (d, i)));
+        }
+        out
+    }
+
+    /// The instructions of [`StageGraph::positions_after`].
     #[must_use]
     pub fn instructions_after<'d>(
         &self,
@@ -126,14 +138,10 @@ impl StageGraph {
         stage: usize,
         index: usize,
     ) -> Vec<&'d syntax::Instruction> {
-        let mut out: Vec<&syntax::Instruction> = df.instructions
-            [index + 1..self.stages[stage].instructions.end]
-            .iter()
-            .collect();
-        for d in self.descendants(stage).into_iter().filter(|&d| d != stage) {
-            out.extend(&df.instructions[self.stages[d].instructions.clone()]);
-        }
-        out
+        self.positions_after(stage, index)
+            .into_iter()
+            .map(|(_, i)| &df.instructions[i])
+            .collect()
     }
 
     /// The instructions that ran before instruction `index` of `stage`: the stages it is built

@@ -582,7 +582,14 @@ pub fn append_cleanup(script: &Script<'_>, cleanup: &str) -> Option<Edit> {
             && !last_line.trim_end().ends_with('\\')
             && sets_errexit(src, &script.commands)
         {
-            let indent: String = last_line
+            // The indentation of the line where the last command starts.
+            let start = script
+                .commands
+                .last()
+                .and_then(|c| c.words.first())
+                .map_or(0, |w| w.start);
+            let line = &src[src[..start].rfind('\n').map_or(0, |i| i + 1)..];
+            let indent: String = line
                 .chars()
                 .take_while(|c| *c == ' ' || *c == '\t')
                 .collect();
