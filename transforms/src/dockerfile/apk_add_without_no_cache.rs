@@ -42,7 +42,8 @@ declare_transform! {
     /// No finding when the `RUN` mounts `/var/cache/apk` or
     /// `/etc/apk/cache` (`--mount=type=cache,target=/var/cache/apk`: `--no-cache` would defeat the
     /// cache). Only the final stage and the stages it is built `FROM` are checked. Not checked: the
-    /// exec form, `sh -c '...'` strings, `ONBUILD`. Never in Windows images.
+    /// exec form, `sh -c '...'` strings, `ONBUILD`. Never in Windows files: an `escape` directive
+    /// with `` ` ``, a Windows base image, or a `SHELL` switching to PowerShell or cmd.
     ///
     /// ## Options
     /// None.

@@ -55,8 +55,8 @@ declare_transform! {
     ///   failing install still fails the build.
     /// - Only the final stage and the stages it is built `FROM` are checked (builder stages are
     ///   thrown away). Not checked: the exec form, `sh -c '...'` strings, heredocs fed to other
-    ///   programs, `ONBUILD`, `aptitude`. Never in Windows images or after a `SHELL` switching to
-    ///   PowerShell.
+    ///   programs, `ONBUILD`, `aptitude`. Never in Windows files: an `escape` directive with `` ` ``,
+    ///   a Windows base image, or a `SHELL` switching to PowerShell or cmd.
     ///
     /// ## Options
     /// None.
@@ -464,6 +464,18 @@ mod tests {
         assert_eq!(
             fixed("FROM debian\nRUN apt-get update && apt-get install --no-install-recommends -y tini > /dev/null # quiet\n"),
             "FROM debian\nRUN apt-get update && apt-get install --no-install-recommends -y tini > /dev/null && rm -rf /var/lib/apt/lists/* # quiet\n"
+        );
+    }
+
+    #[test]
+    fn edits_land_next_to_continuations() {
+        assert_eq!(
+            fixed("FROM debian\nRUN apt-get update && apt-get install\\\n  -y tini\\\n"),
+            "FROM debian\nRUN apt-get update && apt-get install --no-install-recommends\\\n  -y tini && rm -rf /var/lib/apt/lists/*\\\n"
+        );
+        assert_eq!(
+            fixed("FROM debian\nRUN apt-get update \\\n\n # c\n && apt-get install -y tini \\\n # end\n\nCMD x\n"),
+            "FROM debian\nRUN apt-get update \\\n\n # c\n && apt-get install --no-install-recommends -y tini \\\n # end\n\nCMD x && rm -rf /var/lib/apt/lists/*\n"
         );
     }
 

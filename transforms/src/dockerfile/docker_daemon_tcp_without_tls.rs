@@ -39,8 +39,9 @@ declare_transform! {
     /// the suggestion shows the flags with example paths. Not flagged: a daemon with `--tlsverify`
     /// (or `DOCKER_TLS_VERIFY` set in the stage or the command, which `dockerd` and the client both
     /// honour), `DOCKER_HOST` on port 2376 (the TLS port), addresses built from variables
-    /// (`tcp://$HOST:$PORT`), unix sockets and named pipes. A command inside `sh -c '...'` is
-    /// reported without a suggestion. Only the final stage and the stages it is built `FROM` are
+    /// (`tcp://$HOST:$PORT`), unix sockets and named pipes, and the client flag `docker -H tcp://...`
+    /// (only `DOCKER_HOST` is judged for clients). A command inside `sh -c '...'` is reported
+    /// without a suggestion. Only the final stage and the stages it is built `FROM` are
     /// checked (a builder stage's daemon or environment does not ship).
     ///
     /// ## Options
