@@ -193,3 +193,187 @@ impl StageGraph {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Engine, EngineError, FixPolicy};
+    use crate::fix::Applicability;
+    use crate::settings::{NoResolver, Settings};
+    use crate::source::FileKind;
+
+    /// Shell operators that follow another operator (`; &&`, `&& &&`) or start a script, in the
+    /// shell-form RUN/CMD/ENTRYPOINT of `text`.
+    fn bad_operators(text: &str) -> usize {
+        let Ok(df) = super::syntax::parse(text) else {
+            return 0;
+        };
+        df.instructions
+            .iter()
+            .filter(|ins| matches!(ins.keyword.as_str(), "RUN" | "CMD" | "ENTRYPOINT"))
+            .filter_map(super::shell_lex::shell_script)
+            .map(|script| {
+                let toks = &script.lexed.tokens;
+                let control = |i: usize| {
+                    toks[i].kind == super::shell_lex::TokenKind::Op
+                        && matches!(
+                            &script.src[toks[i].start..toks[i].end],
+                            "&&" | "||" | ";" | "|" | "&"
+                        )
+                };
+                (0..toks.len())
+                    .filter(|&i| control(i) && (i == 0 || control(i - 1)))
+                    .count()
+            })
+            .sum()
+    }
+
+    /// Random Dockerfiles built from shell and Dockerfile fragments: the shell-aware rules never
+    /// panic, and their fixes always parse, converge and are idempotent.
+    #[test]
+    fn shell_rules_never_break_a_file() {
+        const FRAGMENTS: &[&str] = &[
+            "FROM debian\n",
+            "FROM alpine AS a\n",
+            "FROM a\n",
+            "RUN ",
+            "CMD ",
+            "ENTRYPOINT ",
+            "EXPOSE ",
+            "ENV ",
+            "ONBUILD RUN ",
+            "apt-get update",
+            "apt-get install -y x",
+            "apt install y",
+            "apk add z",
+            "apk update",
+            " && ",
+            "; ",
+            " | ",
+            " & ",
+            "\\\n",
+            "\n",
+            "\r\n",
+            "# c\n",
+            "'",
+            "\"",
+            "$(",
+            ")",
+            "`",
+            "${A:-b}",
+            "<<EOF\n",
+            "EOF\n",
+            "<<-E\n",
+            "\tE\n",
+            "set -e\n",
+            "22 ",
+            "80 ",
+            "20-23/tcp ",
+            "DOCKER_HOST=tcp://d:2375 ",
+            "dockerd -H tcp://0.0.0.0:2375 ",
+            "--host=tcp://x ",
+            "[\"dockerd\", \"-H\", \"tcp://a\"]",
+            "--mount=type=cache,target=/var/lib/apt ",
+            "rm -rf /var/lib/apt/lists/*",
+            "exit 0",
+            "if a; then ",
+            "fi",
+            "é",
+            " ",
+        ];
+        const SHELL: &[&str] = &[
+            "apt-get update",
+            "apt-get install -y x",
+            "apt install y",
+            "apk add z",
+            "apk update",
+            " && ",
+            " && ",
+            "; ",
+            " | ",
+            " & ",
+            " || ",
+            " \\\n",
+            "\n",
+            "set -e\n",
+            "EOF\n",
+            "'",
+            "\"",
+            "# c",
+            "exit 0",
+            "if a; then ",
+            "; fi",
+            "(",
+            ")",
+            " -y",
+            " curl",
+        ];
+        let settings = Settings::default();
+        let engine = Engine {
+            transforms: vec![
+                &super::exposed_admin_port::ExposedAdminPort,
+                &super::docker_daemon_tcp_without_tls::DockerDaemonTcpWithoutTls,
+                &super::apt_get_install_hygiene::AptGetInstallHygiene,
+                &super::apk_add_without_no_cache::ApkAddWithoutNoCache,
+            ],
+            settings: &settings,
+            resolver: &NoResolver,
+            path: None,
+        };
+        let policy = FixPolicy {
+            min_applicability: Applicability::Unsafe,
+        };
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap_or(0)
+        };
+        const KEYWORDS: &[&str] = &[
+            "RUN ",
+            "RUN ",
+            "RUN ",
+            "RUN <<EOF\n",
+            "CMD ",
+            "ENTRYPOINT ",
+            "EXPOSE ",
+            "ENV ",
+            "FROM a AS b\n",
+            "ONBUILD RUN ",
+        ];
+        let mut fixed = 0;
+        for _ in 0..6000 {
+            let mut text = String::from("FROM debian\n");
+            for _ in 0..1 + next(6) {
+                let kw = KEYWORDS[next(KEYWORDS.len())];
+                text.push_str(kw);
+                let pool = if kw.starts_with("RUN") {
+                    SHELL
+                } else {
+                    FRAGMENTS
+                };
+                for _ in 0..1 + next(8) {
+                    text.push_str(pool[next(pool.len())]);
+                }
+                text.push('\n');
+            }
+            match engine.fix(FileKind::Dockerfile, &text, policy) {
+                Ok(out) => {
+                    if out.text != text {
+                        fixed += 1;
+                        assert!(
+                            bad_operators(&out.text) <= bad_operators(&text),
+                            "a fix made a dangling shell operator: {text:?} -> {:?}",
+                            out.text
+                        );
+                        let again = engine.fix(FileKind::Dockerfile, &out.text, policy).unwrap();
+                        assert_eq!(again.text, out.text, "not idempotent on {text:?}");
+                    }
+                }
+                Err(EngineError::Syntax(_)) => {}
+                Err(e @ EngineError::Bug { .. }) => panic!("{e} on {text:?}"),
+            }
+        }
+        assert!(fixed > 300, "only {fixed} files were fixed");
+    }
+}
