@@ -1,0 +1,933 @@
+//! A small POSIX shell lexer for the commands of `RUN`, `CMD` and `ENTRYPOINT` (shell form) and of
+//! `RUN <<EOF` heredoc scripts, with byte offsets back into the Dockerfile.
+//!
+//! It is not a shell: it splits a command string into words and operators the way `sh` does
+//! (quotes, `\` escapes, `$(...)`, `${...}`, backticks, `#` comments, here-documents skipped), then
+//! into simple commands (separated by `;`, `&&`, `||`, `|`, `&`, newlines and parentheses), so that a
+//! rule can find `apt-get install` or `dockerd -H tcp://...` and edit exactly the bytes of a word. The
+//! shell's escape character is always `\`, whatever the Dockerfile's `escape` directive says.
+
+use crate::dockerfile::syntax::{Args, Instruction};
+use crate::edit::Edit;
+use crate::text::TextRange;
+
+/// A token of a shell command string; offsets are relative to the lexed string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A word (quotes and escapes included in its span).
+    Word,
+    /// A control operator (`&&`, `;`, `|`, `(`, ...) or a redirection operator (`>`, `<<`, `2>&1`'s `>&`).
+    Op,
+    /// A line break (a command separator; only in multi-line scripts).
+    Newline,
+}
+
+/// A word of a simple command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShWord {
+    /// The word as written (quotes included).
+    pub raw: String,
+    /// The word with quotes and `\` escapes removed (no expansion: `$X` stays `$X`).
+    pub value: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A simple command: its words (redirections left out) and where it ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimpleCommand {
+    pub words: Vec<ShWord>,
+    /// End of the command's last token (a redirection target included).
+    pub end: usize,
+}
+
+impl SimpleCommand {
+    /// Index in [`SimpleCommand::words`] of the command name, after leading reserved words
+    /// (`if`, `then`, `!`, `{`, ...), variable assignments (`DEBIAN_FRONTEND=noninteractive`) and
+    /// wrappers (`sudo`, `env`, `xargs`, `nohup`, `exec`, `command`, `time`, `nice`).
+    #[must_use]
+    pub fn name_index(&self) -> Option<usize> {
+        let w = &self.words;
+        let mut i = 0;
+        while i < w.len() {
+            let v = w[i].value.as_str();
+            if matches!(
+                v,
+                "!" | "{"
+                    | "}"
+                    | "if"
+                    | "then"
+                    | "else"
+                    | "elif"
+                    | "fi"
+                    | "do"
+                    | "done"
+                    | "while"
+                    | "until"
+                    | "time"
+            ) && w[i].raw == v
+            {
+                i += 1;
+                continue;
+            }
+            if matches!(v, "for" | "case" | "select" | "function") {
+                return None;
+            }
+            if is_assignment(&w[i].raw) {
+                i += 1;
+                continue;
+            }
+            let base = basename(v);
+            let with_arg: &[&str] = match base {
+                "sudo" => &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"],
+                "env" => &["-u", "-C", "-S", "--unset", "--chdir"],
+                "xargs" => &["-I", "-n", "-P", "-L", "-a", "-d", "-E", "-s"],
+                "nice" => &["-n"],
+                "exec" => &["-a"],
+                "command" | "nohup" | "stdbuf" => &[],
+                _ => return Some(i),
+            };
+            i += 1;
+            while i < w.len() && w[i].value.starts_with('-') && w[i].value.len() > 1 {
+                if with_arg.contains(&w[i].value.as_str()) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            if base == "env" {
+                while i < w.len() && is_assignment(&w[i].raw) {
+                    i += 1;
+                }
+            }
+        }
+        None
+    }
+
+    /// The command name (basename, e.g. `apt-get` for `/usr/bin/apt-get`) and the words after it.
+    #[must_use]
+    pub fn name_and_args(&self) -> Option<(&str, &[ShWord])> {
+        let i = self.name_index()?;
+        Some((basename(&self.words[i].value), &self.words[i + 1..]))
+    }
+}
+
+/// `NAME=value` (a shell variable assignment), judged on the word as written.
+#[must_use]
+pub fn is_assignment(raw: &str) -> bool {
+    let Some(eq) = raw.find('=') else {
+        return false;
+    };
+    let name = &raw[..eq];
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `/usr/bin/apt-get` → `apt-get`.
+#[must_use]
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+const OPS: &[&str] = &[
+    "&>>", "<<<", "<<-", "&&", "||", ";;", "|&", "&>", ">>", "<<", ">&", "<&", ">|", "<>", "&",
+    "|", ";", "<", ">", "(", ")",
+];
+
+/// Redirection operators: the next word is their target, not an argument.
+const REDIRECTS: &[&str] = &[
+    "&>>", "<<<", "<<-", "&>", ">>", "<<", ">&", "<&", ">|", "<>", "<", ">",
+];
+
+fn is_op_byte(b: u8) -> bool {
+    matches!(b, b'&' | b'|' | b';' | b'<' | b'>' | b'(' | b')')
+}
+
+/// The result of lexing.
+#[derive(Clone, Debug, Default)]
+pub struct Lexed {
+    pub tokens: Vec<Token>,
+    /// False when the text ended inside a quote, a substitution or a here-document body.
+    pub complete: bool,
+    /// Here-documents opened on the last line, whose bodies are not in the text (a Dockerfile
+    /// heredoc's marker on the `RUN` line); `complete` is not affected by them.
+    pub open_heredocs: usize,
+}
+
+/// Splits `src` into tokens. Here-document bodies (after `<<WORD` and the next line break) and
+/// `#` comments produce no token.
+#[must_use]
+pub fn lex(src: &str) -> Lexed {
+    let b = src.as_bytes();
+    let n = b.len();
+    let mut tokens = Vec::new();
+    let mut complete = true;
+    let mut pending_heredocs: Vec<(String, bool)> = Vec::new();
+    let mut want_delim: Option<bool> = None;
+    let mut i = 0;
+    while i < n {
+        let c = b[i];
+        if matches!(c, b' ' | b'\t' | b'\r') {
+            i += 1;
+            continue;
+        }
+        if c == b'\\' && b.get(i + 1) == Some(&b'\n') {
+            i += 2;
+            continue;
+        }
+        if c == b'\\' && b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+            i += 3;
+            continue;
+        }
+        if c == b'\n' {
+            tokens.push(Token {
+                kind: TokenKind::Newline,
+                start: i,
+                end: i + 1,
+            });
+            i += 1;
+            // Skip the bodies of the here-documents opened on this line.
+            for (delim, strip) in pending_heredocs.drain(..) {
+                loop {
+                    if i >= n {
+                        complete = false;
+                        break;
+                    }
+                    let line_end = src[i..].find('\n').map_or(n, |p| i + p);
+                    let mut line = src[i..line_end].trim_end_matches('\r');
+                    if strip {
+                        line = line.trim_start_matches('\t');
+                    }
+                    i = (line_end + 1).min(n);
+                    if line == delim {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c == b'#' {
+            while i < n && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if is_op_byte(c) {
+            let op = OPS
+                .iter()
+                .find(|op| src[i..].starts_with(**op))
+                .copied()
+                .unwrap_or(";");
+            tokens.push(Token {
+                kind: TokenKind::Op,
+                start: i,
+                end: i + op.len(),
+            });
+            if op == "<<" || op == "<<-" {
+                want_delim = Some(op == "<<-");
+            }
+            i += op.len();
+            continue;
+        }
+        let start = i;
+        while i < n {
+            let c = b[i];
+            if matches!(c, b' ' | b'\t' | b'\r' | b'\n') || is_op_byte(c) {
+                break;
+            }
+            match skip_unit(b, i) {
+                Some(next) => i = next,
+                None => {
+                    complete = false;
+                    i = n;
+                }
+            }
+        }
+        tokens.push(Token {
+            kind: TokenKind::Word,
+            start,
+            end: i,
+        });
+        if let Some(strip) = want_delim.take() {
+            pending_heredocs.push((unquote(&src[start..i]), strip));
+        }
+    }
+    Lexed {
+        tokens,
+        complete,
+        open_heredocs: pending_heredocs.len(),
+    }
+}
+
+/// Skips one lexical unit of a word starting at `i` (a character, an escape, a quoted string, a
+/// substitution). None when the text ends inside it.
+fn skip_unit(b: &[u8], i: usize) -> Option<usize> {
+    match b[i] {
+        b'\\' => {
+            if i + 1 >= b.len() {
+                return Some(b.len());
+            }
+            Some(i + 1 + utf8_len(b[i + 1]))
+        }
+        b'\'' => b[i + 1..]
+            .iter()
+            .position(|&c| c == b'\'')
+            .map(|p| i + 1 + p + 1),
+        b'"' => {
+            let mut j = i + 1;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => return Some(j + 1),
+                    b'\\' => j += 2,
+                    b'$' if b.get(j + 1) == Some(&b'(') => j = skip_parens(b, j + 1)?,
+                    b'`' => j = skip_backticks(b, j)?,
+                    _ => j += 1,
+                }
+            }
+            None
+        }
+        b'`' => skip_backticks(b, i),
+        b'$' => match b.get(i + 1) {
+            Some(b'(') => skip_parens(b, i + 1),
+            Some(b'{') => {
+                let mut depth = 0usize;
+                let mut j = i + 1;
+                while j < b.len() {
+                    match b[j] {
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(j + 1);
+                            }
+                        }
+                        b'\\' => j += 1,
+                        b'\'' | b'"' => {
+                            j = skip_unit(b, j)?;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                None
+            }
+            _ => Some(i + 1),
+        },
+        c => Some(i + utf8_len(c)),
+    }
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// `b[i]` is `(`: returns the offset after the matching `)`.
+fn skip_parens(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            b'\\' => j += 1,
+            b'\'' | b'"' | b'`' => {
+                j = skip_unit(b, j)?;
+                continue;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
+
+fn skip_backticks(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'`' => return Some(j + 1),
+            b'\\' => j += 2,
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// Removes quotes and `\` escapes like the shell does (no expansion).
+#[must_use]
+pub fn unquote(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    if n != '\n' {
+                        out.push(n);
+                    }
+                }
+            }
+            '\'' => {
+                for n in chars.by_ref() {
+                    if n == '\'' {
+                        break;
+                    }
+                    out.push(n);
+                }
+            }
+            '"' => {
+                while let Some(n) = chars.next() {
+                    match n {
+                        '"' => break,
+                        '\\' => match chars.peek() {
+                            Some(&e @ ('$' | '`' | '"' | '\\')) => {
+                                out.push(e);
+                                chars.next();
+                            }
+                            Some('\n') => {
+                                chars.next();
+                            }
+                            _ => out.push('\\'),
+                        },
+                        _ => out.push(n),
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Splits tokens into simple commands. Redirections (and an io number glued to them, `2>`) are
+/// left out of the words but count for [`SimpleCommand::end`].
+#[must_use]
+pub fn commands(src: &str, tokens: &[Token]) -> Vec<SimpleCommand> {
+    let mut out = Vec::new();
+    let mut cur = SimpleCommand {
+        words: Vec::new(),
+        end: 0,
+    };
+    let mut i = 0;
+    let flush = |cur: &mut SimpleCommand, out: &mut Vec<SimpleCommand>| {
+        if !cur.words.is_empty() {
+            out.push(std::mem::replace(
+                cur,
+                SimpleCommand {
+                    words: Vec::new(),
+                    end: 0,
+                },
+            ));
+        }
+    };
+    while i < tokens.len() {
+        let t = &tokens[i];
+        match t.kind {
+            TokenKind::Newline => flush(&mut cur, &mut out),
+            TokenKind::Op => {
+                let op = &src[t.start..t.end];
+                if REDIRECTS.contains(&op) {
+                    // An io number written right before the operator (`2>`).
+                    if let Some(last) = cur.words.last() {
+                        if last.end == t.start && last.raw.bytes().all(|c| c.is_ascii_digit()) {
+                            cur.words.pop();
+                        }
+                    }
+                    cur.end = t.end;
+                    if let Some(next) = tokens.get(i + 1) {
+                        if next.kind == TokenKind::Word {
+                            cur.end = next.end;
+                            i += 1;
+                        }
+                    }
+                } else {
+                    flush(&mut cur, &mut out);
+                }
+            }
+            TokenKind::Word => {
+                let raw = &src[t.start..t.end];
+                cur.words.push(ShWord {
+                    raw: raw.to_owned(),
+                    value: unquote(raw),
+                    start: t.start,
+                    end: t.end,
+                });
+                cur.end = t.end;
+            }
+        }
+        i += 1;
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// Where a command can be extended with ` && more`: the end of its last token, when the text ends
+/// with a complete command (not with `&&`, `|`, `&`, an opening `then`/`do`, or `exit`/`exec`).
+/// A trailing `;` is allowed (the addition goes before it).
+#[must_use]
+pub fn append_point(src: &str, lexed: &Lexed) -> Option<usize> {
+    if !lexed.complete {
+        return None;
+    }
+    let last = lexed.tokens.iter().rev().find(|t| {
+        !(t.kind == TokenKind::Newline || (t.kind == TokenKind::Op && &src[t.start..t.end] == ";"))
+    })?;
+    match last.kind {
+        TokenKind::Op if &src[last.start..last.end] == ")" => {}
+        TokenKind::Word => {
+            let w = &src[last.start..last.end];
+            if matches!(
+                w,
+                "then"
+                    | "do"
+                    | "else"
+                    | "elif"
+                    | "if"
+                    | "while"
+                    | "until"
+                    | "for"
+                    | "case"
+                    | "in"
+                    | "{"
+                    | "!"
+                    | "time"
+            ) {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    let cmds = commands(src, &lexed.tokens);
+    if let Some((name, _)) = cmds.last().and_then(SimpleCommand::name_and_args) {
+        if matches!(name, "exit" | "exec") {
+            return None;
+        }
+    }
+    Some(last.end)
+}
+
+/// Whether a script turns on `set -e` (errexit): `set -e`, `set -eux`, `set -o errexit`, or a
+/// shebang with `-e`.
+#[must_use]
+pub fn sets_errexit(src: &str, cmds: &[SimpleCommand]) -> bool {
+    let first = src.lines().next().unwrap_or("");
+    if let Some(shebang) = first.strip_prefix("#!") {
+        if shebang
+            .split_whitespace()
+            .skip(1)
+            .any(|f| f.starts_with('-') && !f.starts_with("--") && f.contains('e'))
+        {
+            return true;
+        }
+    }
+    cmds.iter().any(|c| {
+        let Some((name, args)) = c.name_and_args() else {
+            return false;
+        };
+        name == "set"
+            && (args.iter().any(|a| {
+                a.value.starts_with('-')
+                    && !a.value.starts_with("--")
+                    && a.value[1..].chars().all(|ch| ch.is_ascii_alphabetic())
+                    && a.value.contains('e')
+            }) || args
+                .windows(2)
+                .any(|p| p[0].value == "-o" && p[1].value == "errexit"))
+    })
+}
+
+/// Shells whose `-c` argument or stdin is a POSIX shell script.
+#[must_use]
+pub fn is_posix_shell(name: &str) -> bool {
+    matches!(
+        basename(name),
+        "sh" | "bash" | "dash" | "ash" | "ksh" | "zsh"
+    )
+}
+
+/// The edit that runs `cleanup` at the end of the script, if it can be done cleanly: a last line
+/// in a heredoc script that uses `set -e`, else ` && cleanup` after the last command (before a
+/// trailing `;` or comment). None when the script ends in `&&`, `|`, `&`, `exit`, inside a quote, or
+/// in an unterminated here-document.
+#[must_use]
+pub fn append_cleanup(script: &Script<'_>, cleanup: &str) -> Option<Edit> {
+    if let Origin::HeredocBody { ins, heredoc, .. } = script.origin {
+        if script.lexed.open_heredocs > 0 {
+            return None;
+        }
+        let body = ins.heredocs[heredoc].body_range;
+        let src = script.src.as_str();
+        let last_line = src.trim_end_matches(['\n', '\r']);
+        let last_line = &last_line[last_line.rfind('\n').map_or(0, |i| i + 1)..];
+        if script.lexed.complete
+            && src.ends_with('\n')
+            && !last_line.trim_end().ends_with('\\')
+            && sets_errexit(src, &script.commands)
+        {
+            // The indentation of the line where the last command starts.
+            let start = script
+                .commands
+                .last()
+                .and_then(|c| c.words.first())
+                .map_or(0, |w| w.start);
+            let line = &src[src[..start].rfind('\n').map_or(0, |i| i + 1)..];
+            let indent: String = line
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            let eol = if src.ends_with("\r\n") { "\r\n" } else { "\n" };
+            return Some(Edit::insert(body.end, format!("{indent}{cleanup}{eol}")));
+        }
+    }
+    let end = append_point(&script.src, &script.lexed)?;
+    Some(Edit::insert(
+        script.offset_after(end),
+        format!(" && {cleanup}"),
+    ))
+}
+
+/// The shell script of a `RUN`, with the way back to the Dockerfile's bytes.
+#[derive(Clone, Debug)]
+pub struct Script<'a> {
+    /// The text that is lexed.
+    pub src: String,
+    pub lexed: Lexed,
+    pub commands: Vec<SimpleCommand>,
+    pub origin: Origin<'a>,
+}
+
+/// Where a [`Script`]'s text comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin<'a> {
+    /// The shell-form arguments of an instruction (its logical line, from `logical_start`).
+    Line {
+        ins: &'a Instruction,
+        logical_start: usize,
+    },
+    /// The body of a `RUN <<EOF` heredoc that is run as a shell script (`body_start` in the file).
+    HeredocBody {
+        ins: &'a Instruction,
+        heredoc: usize,
+        body_start: usize,
+    },
+}
+
+impl Script<'_> {
+    /// Original range of `start..end` of [`Script::src`].
+    #[must_use]
+    pub fn range(&self, start: usize, end: usize) -> TextRange {
+        match self.origin {
+            Origin::Line { ins, logical_start } => ins
+                .logical
+                .range(logical_start + start, logical_start + end),
+            Origin::HeredocBody { body_start, .. } => {
+                TextRange::new(body_start + start, body_start + end)
+            }
+        }
+    }
+
+    /// Original offset just after the byte at `end - 1` of [`Script::src`] (an insertion point).
+    #[must_use]
+    pub fn offset_after(&self, end: usize) -> usize {
+        match self.origin {
+            Origin::Line { ins, logical_start } => ins.logical.to_original_end(logical_start + end),
+            Origin::HeredocBody { body_start, .. } => body_start + end,
+        }
+    }
+
+    /// The text of every word of every command (for conservative substring checks).
+    pub fn words(&self) -> impl Iterator<Item = &ShWord> {
+        self.commands.iter().flat_map(|c| c.words.iter())
+    }
+
+    fn new(src: String, origin: Origin<'_>) -> Script<'_> {
+        let lexed = lex(&src);
+        let commands = commands(&src, &lexed.tokens);
+        Script {
+            src,
+            lexed,
+            commands,
+            origin,
+        }
+    }
+}
+
+/// The shell script a shell-form `RUN` executes, when it can be edited: its arguments, or, for
+/// `RUN <<EOF` / `RUN bash <<EOF` (one heredoc, fed to a POSIX shell, no other command), the
+/// heredoc's body. A heredoc that is only data (`RUN cat <<EOF > /etc/x`) leaves the arguments as the
+/// script. None for the exec form, an `ONBUILD` wrapper, a body with a non-shell shebang, or an
+/// unterminated heredoc.
+#[must_use]
+pub fn run_script<'a>(text: &str, ins: &'a Instruction) -> Option<Script<'a>> {
+    if ins.keyword != "RUN" {
+        return None;
+    }
+    let line = shell_script(ins)?;
+    if ins.heredocs.is_empty() {
+        return Some(line);
+    }
+    // Is the heredoc the script? One command (or none) whose words are a shell and its options.
+    let toks = &line.lexed.tokens;
+    let ops: Vec<&str> = toks
+        .iter()
+        .filter(|t| t.kind == TokenKind::Op)
+        .map(|t| &line.src[t.start..t.end])
+        .collect();
+    let heredoc_ops = ops.iter().filter(|o| matches!(**o, "<<" | "<<-")).count();
+    let only_heredoc = ops.len() == 1 && heredoc_ops == 1 && ins.heredocs.len() == 1;
+    let script_words_ok = match line.commands.as_slice() {
+        [] => true,
+        [c] => {
+            c.words.first().is_some_and(|w| is_posix_shell(&w.value))
+                && c.words[1..]
+                    .iter()
+                    .all(|w| w.value.starts_with('-') && w.value != "-c")
+        }
+        _ => false,
+    };
+    if !(only_heredoc && script_words_ok) {
+        return Some(line);
+    }
+    let h = &ins.heredocs[0];
+    if !h.terminated {
+        return None;
+    }
+    let body = h.body_range.slice(text);
+    if let Some(shebang) = body.lines().next().and_then(|l| l.strip_prefix("#!")) {
+        let mut parts = shebang.split_whitespace();
+        let mut interp = parts.next().unwrap_or("");
+        if basename(interp) == "env" {
+            interp = parts.find(|p| !p.starts_with('-')).unwrap_or("");
+        }
+        if !is_posix_shell(interp) {
+            return None;
+        }
+    }
+    Some(Script::new(
+        body.to_owned(),
+        Origin::HeredocBody {
+            ins,
+            heredoc: 0,
+            body_start: h.body_range.start,
+        },
+    ))
+}
+
+/// The shell-form arguments of an instruction as a script (heredoc bodies are not included).
+#[must_use]
+pub fn shell_script(ins: &Instruction) -> Option<Script<'_>> {
+    let Args::Shell(args) = &ins.args else {
+        return None;
+    };
+    Some(Script::new(
+        args.text.clone(),
+        Origin::Line {
+            ins,
+            logical_start: args.logical_start,
+        },
+    ))
+}
+
+/// Every script a `RUN` may execute, for conservative detection (not for edits): the editable script,
+/// the bodies of all its heredocs, and the strings given to `sh -c`. Exec form: the arguments joined.
+#[must_use]
+pub fn run_texts(text: &str, ins: &Instruction) -> Vec<String> {
+    let ins = ins.onbuild.as_deref().unwrap_or(ins);
+    let mut out = Vec::new();
+    match &ins.args {
+        Args::Json(j) => {
+            out.push(
+                j.items
+                    .iter()
+                    .map(|i| i.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        Args::Shell(s) => out.push(s.text.clone()),
+    }
+    for h in &ins.heredocs {
+        out.push(h.body_range.slice(text).to_owned());
+    }
+    let mut i = 0;
+    while i < out.len() {
+        let lexed = lex(&out[i]);
+        for c in commands(&out[i], &lexed.tokens) {
+            if let Some((name, args)) = c.name_and_args() {
+                if is_posix_shell(name) {
+                    if let Some(p) = args.iter().position(|a| a.value == "-c") {
+                        if let Some(script) = args.get(p + 1) {
+                            out.push(script.value.clone());
+                        }
+                    }
+                }
+            }
+        }
+        i += 1;
+        if out.len() > 32 {
+            break;
+        }
+    }
+    out
+}
+
+/// The targets of a `RUN`'s `--mount` flags (`target=`, `dst=`, `destination=`), trailing `/`
+/// removed, with the mount type (`bind` when not given).
+#[must_use]
+pub fn mount_targets(ins: &Instruction) -> Vec<(String, String)> {
+    let ins = ins.onbuild.as_deref().unwrap_or(ins);
+    ins.flags
+        .iter()
+        .filter(|f| f.name == "mount")
+        .filter_map(|f| {
+            let v = f.value.as_deref()?;
+            let mut kind = "bind".to_owned();
+            let mut target = None;
+            for part in v.split(',') {
+                let (k, val) = part.split_once('=').unwrap_or((part, ""));
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "type" => kind = val.trim().to_ascii_lowercase(),
+                    "target" | "dst" | "destination" => {
+                        let t = val.trim().trim_end_matches('/');
+                        target = Some(if t.is_empty() {
+                            "/".to_owned()
+                        } else {
+                            t.to_owned()
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            Some((kind, target?))
+        })
+        .collect()
+}
+
+/// Whether a mount at `target` covers `path` (same folder or a parent of it).
+#[must_use]
+pub fn covers_path(target: &str, path: &str) -> bool {
+    target == "/" || path == target || path.starts_with(&format!("{target}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(src: &str) -> Vec<Vec<String>> {
+        let l = lex(src);
+        commands(src, &l.tokens)
+            .into_iter()
+            .map(|c| c.words.into_iter().map(|w| w.value).collect())
+            .collect()
+    }
+
+    #[test]
+    fn splits_commands() {
+        assert_eq!(
+            words("apt-get update && apt-get install -y x; echo 'a && b' | tee f 2>&1"),
+            vec![
+                vec!["apt-get", "update"],
+                vec!["apt-get", "install", "-y", "x"],
+                vec!["echo", "a && b"],
+                vec!["tee", "f"],
+            ]
+        );
+        assert_eq!(
+            words("if [ -f x ]; then (cd a && make); fi # done && x"),
+            vec![
+                vec!["if", "[", "-f", "x", "]"],
+                vec!["then"],
+                vec!["cd", "a"],
+                vec!["make"],
+                vec!["fi"],
+            ]
+        );
+        assert_eq!(
+            words("echo \"$(cat a | wc -l)\" ${X:-a b} `b c`"),
+            vec![vec!["echo", "$(cat a | wc -l)", "${X:-a b}", "`b c`"]]
+        );
+    }
+
+    #[test]
+    fn heredocs_inside_scripts_are_skipped() {
+        let src = "set -e\ncat > /etc/x <<EOT\napt-get install y\nEOT\napt-get install z\n";
+        assert_eq!(
+            words(src),
+            vec![
+                vec!["set", "-e"],
+                vec!["cat"],
+                vec!["apt-get", "install", "z"]
+            ]
+        );
+        assert!(lex(src).complete);
+        assert!(!lex("cat <<EOT\nno end\n").complete);
+        assert!(lex("cat <<EOT").complete);
+        assert_eq!(lex("cat <<EOT").open_heredocs, 1);
+    }
+
+    #[test]
+    fn name_index_skips_prefixes() {
+        let src = "DEBIAN_FRONTEND=noninteractive sudo -E env A=1 /usr/bin/apt-get install x";
+        let l = lex(src);
+        let c = &commands(src, &l.tokens)[0];
+        assert_eq!(c.name_and_args().unwrap().0, "apt-get");
+        let src = "then xargs -r apt-get install < list";
+        let l = lex(src);
+        let c = &commands(src, &l.tokens)[0];
+        let (name, args) = c.name_and_args().unwrap();
+        assert_eq!(name, "apt-get");
+        assert_eq!(args.len(), 1);
+        assert_eq!(c.end, src.len());
+    }
+
+    #[test]
+    fn append_points() {
+        fn p(s: &str) -> Option<&str> {
+            append_point(s, &lex(s)).map(|e| &s[..e])
+        }
+        assert_eq!(p("a && b"), Some("a && b"));
+        assert_eq!(p("a && b ;  "), Some("a && b"));
+        assert_eq!(p("a > /dev/null # c"), Some("a > /dev/null"));
+        assert_eq!(p("(a)"), Some("(a)"));
+        assert_eq!(p("a &&"), None);
+        assert_eq!(p("a &"), None);
+        assert_eq!(p("a; exit 0"), None);
+        assert_eq!(p("echo 'a"), None);
+        assert_eq!(p("if a; then"), None);
+        assert_eq!(p("if a; then b; fi"), Some("if a; then b; fi"));
+    }
+
+    #[test]
+    fn errexit() {
+        let f = |s: &str| sets_errexit(s, &commands(s, &lex(s).tokens));
+        assert!(f("set -eux\na\n"));
+        assert!(f("set -o errexit\n"));
+        assert!(f("#!/bin/bash -ex\na\n"));
+        assert!(!f("set -x\na\n"));
+        assert!(!f("echo set -e\n"));
+    }
+
+    #[test]
+    fn unquoting() {
+        assert_eq!(unquote(r#"a"b\"c"'d\'"#), "ab\"cd\\");
+        assert_eq!(unquote(r"a\ b"), "a b");
+    }
+}
