@@ -133,6 +133,10 @@ pub fn text_findings(
                 style(color, "1;31", f.code),
                 f.message
             )?;
+            if let Some(fix) = &f.fix {
+                let label = if fix.applicability == "display-only" { "suggestion" } else { "fix" };
+                writeln!(out, "  {} {}", style(color, "2", &format!("{label}:")), fix.title)?;
+            }
         }
     }
     Ok(())
