@@ -12,7 +12,8 @@ declare_transform! {
     /// ## What it does
     /// Reports pods that do not set `automountServiceAccountToken`, so that Kubernetes mounts a
     /// service account token into every container, unless the pod's service account, defined in the
-    /// same file, sets `automountServiceAccountToken: false`. The fix adds
+    /// same file, sets `automountServiceAccountToken` itself (`false`: no token; `true`: a
+    /// deliberate choice). The fix adds
     /// `automountServiceAccountToken: false` to the pod spec; it is applied only when the
     /// `kubernetes.fix-automount` option is on.
     ///
@@ -40,7 +41,8 @@ declare_transform! {
     /// (operators, controllers, service meshes, anything using a client library or `kubectl`) cannot
     /// be seen in a manifest, and such a pod breaks without its token. With
     /// `[kubernetes] fix-automount = true`, Unsafe. A pod that sets the field, `true` included, is
-    /// taken as a deliberate choice and not reported.
+    /// taken as a deliberate choice and not reported, as is a pod whose service account (in the
+    /// same file) sets it.
     ///
     /// ## Options
     /// `[kubernetes] fix-automount` (default false): apply the fix.
@@ -84,7 +86,8 @@ impl Check for AutomountServiceAccountToken {
             let account = get_str(&pod.spec, "serviceAccountName")
                 .or_else(|| get_str(&pod.spec, "serviceAccount"))
                 .unwrap_or_else(|| "default".to_owned());
-            if accounts.get(&account) == Some(&false) {
+            // The service account decides (false: no token; true: a deliberate choice).
+            if accounts.contains_key(&account) {
                 continue;
             }
             let finding = Finding::new(

@@ -239,7 +239,8 @@ impl Patch {
         path: SemanticPath,
     ) -> Result<(), Refusal> {
         let edits = entry.replace_value(frag).map_err(err)?;
-        let col = entry.mapping().indent();
+        // The new value's lines belong inside the entry: deeper than its mapping's keys.
+        let col = entry.mapping().indent() + 1;
         self.push_edits(edits, col);
         self.paths.push(path);
         Ok(())
@@ -304,7 +305,8 @@ impl Patch {
             return Err("cannot add several items to an empty flow list".into());
         }
         let edits = seq.append_item(frag).map_err(err)?;
-        self.push_edits(edits, seq.indent());
+        // Items belong inside their entry, even when written at its key's column.
+        self.push_edits(edits, seq.indent() + 1);
         self.lock_sequence(seq);
         self.paths.push(path);
         Ok(())

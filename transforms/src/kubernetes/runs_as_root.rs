@@ -170,8 +170,15 @@ fn fix_for(
         make_fix(
             Applicability::DisplayOnly,
             format!(
-                "{title}; {} start(s) as root and drop privileges itself: give it writable data directories (`fsGroup`) or use its unprivileged variant, then apply",
-                droppers.join(", ")
+                "{title}; {}: give it writable data directories (`fsGroup`) or use an unprivileged variant, then apply",
+                if droppers.len() == 1 {
+                    format!("`{}` starts as root and drops privileges itself", droppers[0])
+                } else {
+                    format!(
+                        "{} start as root and drop privileges themselves",
+                        droppers.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+                    )
+                }
             ),
             patch,
         )

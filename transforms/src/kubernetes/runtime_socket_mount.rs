@@ -111,8 +111,13 @@ impl Check for RuntimeSocketMount {
                 Self::NAME,
                 first.3,
                 format!(
-                    "{} mounts the container runtime socket {}: full control of the node",
+                    "{} mounts the container runtime {} {}: full control of the node",
                     pod.label(),
+                    if described.len() == 1 {
+                        "socket"
+                    } else {
+                        "sockets"
+                    },
                     described.join(", ")
                 ),
             );

@@ -6,7 +6,7 @@ use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, container_refusal, make_fix, pod_refusal};
 use crate::paths::{child, node_path};
 use crate::registry::{Check, Context};
-use crate::yaml::Mapping;
+use crate::yaml::{Mapping, Node};
 
 declare_transform! {
     /// ## What it does
@@ -84,8 +84,11 @@ fn replace_type(entry: &crate::yaml::Entry, what: &str, code_label: String) -> F
             return Err("the profile is shared through a YAML anchor or alias".to_owned());
         }
         let path = child(&node_path(&entry.mapping().as_node()), &["type"]);
+        let Node::Scalar(scalar) = v else {
+            return Err("the profile type is not a scalar".to_owned());
+        };
         let mut patch = Patch::new();
-        patch.replace_value(entry, "RuntimeDefault", path)?;
+        patch.replace_scalar(&scalar, "RuntimeDefault", path);
         make_fix(
             Applicability::Unsafe,
             format!("Use the runtime's default {what} profile (`RuntimeDefault`)"),
@@ -123,8 +126,13 @@ fn pod_missing(pod: &Pod, containers: &[Container]) -> Option<Finding> {
         SeccompProfile::NAME,
         pod.range(),
         format!(
-            "{} runs container(s) {} without a seccomp profile: every system call is allowed",
+            "{} runs {} {} without a seccomp profile: every system call is allowed",
             pod.label(),
+            if names.len() == 1 {
+                "container"
+            } else {
+                "containers"
+            },
             names.join(", ")
         ),
     );
@@ -189,8 +197,11 @@ fn annotations(pod: &Pod, containers: &[Container], out: &mut Vec<Finding>) {
                 return Err("the annotations are shared through a YAML anchor or alias".to_owned());
             }
             let path = child(&node_path(&annotations.as_node()), &[key]);
+            let Node::Scalar(scalar) = entry.value() else {
+                return Err("the annotation is not a scalar".to_owned());
+            };
             let mut patch = Patch::new();
-            patch.replace_value(&entry, new, path)?;
+            patch.replace_scalar(&scalar, new, path);
             make_fix(
                 Applicability::Unsafe,
                 format!("Use the runtime's default {what} profile (`{new}`)"),
