@@ -84,7 +84,8 @@ impl Check for AutomountServiceAccountToken {
                 continue;
             }
             let account = get_str(&pod.spec, "serviceAccountName")
-                .or_else(|| get_str(&pod.spec, "serviceAccount"))
+                .filter(|s| !s.trim().is_empty())
+                .or_else(|| get_str(&pod.spec, "serviceAccount").filter(|s| !s.trim().is_empty()))
                 .unwrap_or_else(|| "default".to_owned());
             // The service account decides (false: no token; true: a deliberate choice).
             if accounts.contains_key(&account) {

@@ -435,3 +435,176 @@ impl Patch {
         Ok((edits, paths))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::apply_fixes;
+    use crate::fix::Fix;
+    use crate::kubernetes::model::pods;
+
+    fn parse(text: &str) -> crate::yaml::YamlFile {
+        crate::yaml::parse(text).unwrap()
+    }
+
+    fn apply(text: &str, edits: Vec<Edit>) -> String {
+        let fix = Fix::unsafe_("t", edits);
+        let r = apply_fixes(text, &[&fix]);
+        assert!(r.invalid.is_empty(), "malformed edits");
+        crate::yaml::parse(&r.text).expect("the result parses");
+        r.text
+    }
+
+    fn keys(paths: &[SemanticPath]) -> Vec<String> {
+        paths.iter().map(|p| p.keys.join(".")).collect()
+    }
+
+    #[test]
+    fn creates_missing_levels_as_one_entry() {
+        let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    image: x\n";
+        let file = parse(text);
+        let c = &pods(&file)[0].containers()[0];
+        let mut p = Patch::new();
+        p.set(
+            &c.mapping,
+            &c.path,
+            &["securityContext", "capabilities"],
+            &[("drop", "- ALL")],
+        )
+        .unwrap();
+        let (edits, paths) = p.finish().unwrap();
+        assert_eq!(keys(&paths), ["spec.containers.0.securityContext"]);
+        assert_eq!(
+            apply(text, edits),
+            "kind: Pod\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext:\n      capabilities:\n        drop:\n        - ALL\n"
+        );
+    }
+
+    #[test]
+    fn insertions_at_one_offset_go_deepest_first() {
+        // `drop` is the last entry of `capabilities`, which is the last of `securityContext`:
+        // the appended item, the new `add` key and the new `readOnlyRootFilesystem` key all go
+        // after the same line.
+        let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      capabilities:\n        drop:\n        - NET_RAW\n";
+        let file = parse(text);
+        let c = &pods(&file)[0].containers()[0];
+        let mut p = Patch::new();
+        p.set(
+            &c.mapping,
+            &c.path,
+            &["securityContext"],
+            &[("readOnlyRootFilesystem", "true")],
+        )
+        .unwrap();
+        let Some(Node::Sequence(drop)) = c.sc(&["capabilities", "drop"]) else {
+            panic!("no drop list");
+        };
+        p.append_item(
+            &drop,
+            "ALL",
+            c.path(&["securityContext", "capabilities", "drop"]),
+        )
+        .unwrap();
+        p.set(
+            &c.mapping,
+            &c.path,
+            &["securityContext", "capabilities"],
+            &[("add", "- CHOWN")],
+        )
+        .unwrap();
+        let (edits, _) = p.finish().unwrap();
+        assert_eq!(
+            apply(text, edits),
+            "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      capabilities:\n        drop:\n        - NET_RAW\n        - ALL\n        add:\n        - CHOWN\n      readOnlyRootFilesystem: true\n"
+        );
+    }
+
+    #[test]
+    fn removes_runs_of_flow_items() {
+        let text = "l: [s1, a, s2, s3]\nm: [s1, s2, b]\n";
+        let file = parse(text);
+        let root = file.documents()[0].root();
+        let l = root.path(&["l"]).unwrap();
+        let m = root.path(&["m"]).unwrap();
+        let mut p = Patch::new();
+        p.remove_items(
+            l.as_sequence().unwrap(),
+            &[0, 2, 3],
+            SemanticPath::new(0, ["l"]),
+        )
+        .unwrap();
+        p.remove_items(
+            m.as_sequence().unwrap(),
+            &[1, 0],
+            SemanticPath::new(0, ["m"]),
+        )
+        .unwrap();
+        let (edits, paths) = p.finish().unwrap();
+        assert_eq!(keys(&paths), ["l", "m"]);
+        assert_eq!(apply(text, edits), "l: [a]\nm: [b]\n");
+    }
+
+    #[test]
+    fn removing_every_item_removes_the_key() {
+        let text = "v:\n- a\n- b\nw: 1\n";
+        let file = parse(text);
+        let v = file.documents()[0].root().path(&["v"]).unwrap();
+        let mut p = Patch::new();
+        p.remove_items(
+            v.as_sequence().unwrap(),
+            &[0, 1],
+            SemanticPath::new(0, ["v"]),
+        )
+        .unwrap();
+        let (edits, _) = p.finish().unwrap();
+        assert_eq!(apply(text, edits), "w: 1\n");
+    }
+
+    #[test]
+    fn an_insertion_locks_the_last_entry_against_its_removal() {
+        // One fix removes the only key of a security context, another adds a key to it: applied
+        // together, the context would become `{}` followed by an orphan line.
+        let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: true\n";
+        let file = parse(text);
+        let c = &pods(&file)[0].containers()[0];
+        let sc = c.security_context().unwrap();
+        let mut remove = Patch::new();
+        remove
+            .remove_entry(
+                &sc.get("privileged").unwrap(),
+                c.path(&["securityContext", "privileged"]),
+            )
+            .unwrap();
+        let mut insert = Patch::new();
+        insert
+            .set(
+                &c.mapping,
+                &c.path,
+                &["securityContext"],
+                &[("readOnlyRootFilesystem", "true")],
+            )
+            .unwrap();
+        let a = Fix::unsafe_("remove", remove.finish().unwrap().0);
+        let b = Fix::unsafe_("insert", insert.finish().unwrap().0);
+        let r = apply_fixes(text, &[&a, &b]);
+        assert_eq!(r.applied.len(), 1);
+        assert_eq!(r.deferred.len(), 1);
+        crate::yaml::parse(&r.text).unwrap();
+    }
+
+    #[test]
+    fn refuses_shared_mappings() {
+        let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext: &sc\n      runAsUser: 1\n  - name: b\n    securityContext: *sc\n";
+        let file = parse(text);
+        let c = &pods(&file)[0].containers()[0];
+        let mut p = Patch::new();
+        assert!(p
+            .set(
+                &c.mapping,
+                &c.path,
+                &["securityContext"],
+                &[("readOnlyRootFilesystem", "true")]
+            )
+            .is_err());
+    }
+}
