@@ -82,19 +82,10 @@ fn slice_in(node: &Node, range: TextRange) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn is_null_value(n: &Node) -> bool {
-    n.is_null()
-}
-
 impl Patch {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Declare a semantic path without an edit (rarely needed).
-    pub fn declare(&mut self, path: SemanticPath) {
-        self.paths.push(path);
     }
 
     fn lock_mapping(&mut self, m: &Mapping) {
@@ -185,7 +176,7 @@ impl Patch {
                         return Err(format!("`{key}` is shared (anchor, alias or merge key)"));
                     }
                     match &v {
-                        n if is_null_value(n) => {
+                        n if n.is_null() => {
                             return self.replace_value(
                                 &entry,
                                 &nest(&prefix[i + 1..], leaves),
