@@ -134,8 +134,17 @@ pub fn text_findings(
                 f.message
             )?;
             if let Some(fix) = &f.fix {
-                let label = if fix.applicability == "display-only" { "suggestion" } else { "fix" };
-                writeln!(out, "  {} {}", style(color, "2", &format!("{label}:")), fix.title)?;
+                let label = if fix.applicability == "display-only" {
+                    "suggestion"
+                } else {
+                    "fix"
+                };
+                writeln!(
+                    out,
+                    "  {} {}",
+                    style(color, "2", &format!("{label}:")),
+                    fix.title
+                )?;
             }
         }
     }

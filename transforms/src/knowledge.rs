@@ -331,10 +331,6 @@ pub const IMAGES: &[ImageInfo] = &[
         user: Some(("ContainerUser", 0, 0)),
         ..info("mcr.microsoft.com/windows", Family::Windows)
     },
-    ImageInfo {
-        user: Some(("ContainerUser", 0, 0)),
-        ..info("mcr.microsoft.com/powershell", Family::Windows)
-    },
     // Language runtimes (Debian-based unless the tag says alpine).
     ImageInfo {
         user: Some(("node", 1000, 1000)),
@@ -856,7 +852,34 @@ pub const RUNTIME_SOCKETS: &[&str] = &[
     "/var/run/crio/crio.sock",
     "/run/crio/crio.sock",
     "/var/run/cri-dockerd.sock",
+    "/run/cri-dockerd.sock",
+    "/var/run/podman/podman.sock",
+    "/run/podman/podman.sock",
 ];
+
+/// Directories that hold a container runtime socket and nothing a workload should need (mounting
+/// one exposes the socket just the same).
+pub const RUNTIME_SOCKET_DIRS: &[&str] = &[
+    "/var/run/containerd",
+    "/run/containerd",
+    "/var/run/crio",
+    "/run/crio",
+    "/var/run/podman",
+    "/run/podman",
+];
+
+/// Whether a host path is a container runtime socket ([`RUNTIME_SOCKETS`]) or a directory that
+/// holds one ([`RUNTIME_SOCKET_DIRS`]). Trailing slashes ignored; case-sensitive (Linux paths).
+#[must_use]
+pub fn is_runtime_socket(path: &str) -> bool {
+    let p = path.trim();
+    let p = if p.len() > 1 {
+        p.trim_end_matches('/')
+    } else {
+        p
+    };
+    RUNTIME_SOCKETS.contains(&p) || RUNTIME_SOCKET_DIRS.contains(&p)
+}
 
 /// Whether a path names a Docker daemon socket (or its folder). Trailing slashes ignored.
 #[must_use]

@@ -10,6 +10,7 @@ pub mod finding;
 pub mod fix;
 pub mod knowledge;
 pub mod kubernetes;
+pub mod paths;
 pub mod registry;
 pub mod session;
 pub mod settings;

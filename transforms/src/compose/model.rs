@@ -108,28 +108,7 @@ pub fn services(file: &YamlFile) -> Vec<Service> {
     out
 }
 
-/// The key path of a node from its document root (sequence indexes as decimal strings).
-#[must_use]
-pub fn node_path(node: &Node) -> SemanticPath {
-    let mut keys = Vec::new();
-    let mut current = node.clone();
-    let document = node.document().index();
-    loop {
-        match current.parent() {
-            Parent::Document(_) => break,
-            Parent::EntryValue(e) | Parent::EntryKey(e) => {
-                keys.push(e.key().to_owned());
-                current = e.mapping().as_node();
-            }
-            Parent::Item(i) => {
-                keys.push(i.index().to_string());
-                current = i.sequence().as_node();
-            }
-        }
-    }
-    keys.reverse();
-    SemanticPath { document, keys }
-}
+pub use crate::paths::node_path;
 
 /// Whether editing `node` in place would also change something other than `owner`'s own value: the
 /// node (or one of its ancestors up to the service) carries an anchor, or the entry came from a merge.

@@ -1,0 +1,172 @@
+use crate::declare_transform;
+use crate::finding::Finding;
+use crate::fix::Applicability;
+use crate::knowledge::is_runtime_socket;
+use crate::kubernetes::model::{get_mapping, get_str, pods, yaml};
+use crate::kubernetes::patch::Patch;
+use crate::kubernetes::{attach, make_fix, pod_refusal};
+use crate::registry::{Check, Context};
+use crate::yaml::Mapping;
+
+declare_transform! {
+    /// ## What it does
+    /// Flags pods with a `hostPath` volume of a container runtime socket (Docker, containerd, CRI-O,
+    /// cri-dockerd, Podman) or of the directory holding one (`/run/containerd`), and removes the
+    /// volumes together with every `volumeMount` that uses them, in all containers, in one fix.
+    ///
+    /// ## Why is this bad?
+    /// Whoever can talk to the container runtime's socket controls the node: it can start a privileged container that mounts the host's root filesystem, whatever the pod's own security context says.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   containers:
+    ///     - name: agent
+    ///       image: example/agent:1.2
+    ///       volumeMounts:
+    ///         - name: docker
+    ///           mountPath: /var/run/docker.sock
+    ///         - name: config
+    ///           mountPath: /etc/agent
+    ///   volumes:
+    ///     - name: docker
+    ///       hostPath:
+    ///         path: /var/run/docker.sock
+    ///     - name: config
+    ///       configMap:
+    ///         name: agent
+    /// ```
+    /// becomes
+    /// ```yaml
+    /// spec:
+    ///   containers:
+    ///     - name: agent
+    ///       image: example/agent:1.2
+    ///       volumeMounts:
+    ///         - name: config
+    ///           mountPath: /etc/agent
+    ///   volumes:
+    ///     - name: config
+    ///       configMap:
+    ///         name: agent
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: a workload that really uses the runtime's API (CI runners building images, monitoring
+    /// agents such as cAdvisor, Docker-in-Docker setups) stops working. Build images with a
+    /// daemonless builder (BuildKit rootless, kaniko, buildah) and read container metrics from the
+    /// kubelet instead. A `volumes` or `volumeMounts` list left empty is removed with its key. All the
+    /// socket volumes of one pod are removed by one fix, so that no mount is left without its volume.
+    ///
+    /// ## Options
+    /// None.
+    ///
+    /// ## References
+    /// Guideline: "DO NOT expose `/var/run/docker.sock` to containers via volume mounts". checkov
+    /// CKV_K8S_27, CIS Docker Benchmark 5.31, Kubernetes Pod Security Standards (baseline forbids
+    /// `hostPath`).
+    pub struct RuntimeSocketMount => "K8S008", "runtime-socket-mount", Kubernetes, Sometimes;
+}
+
+/// The host path of a volume when it is a `hostPath` volume of a runtime socket.
+#[must_use]
+pub fn socket_path(volume: &Mapping) -> Option<String> {
+    let host = get_mapping(volume, "hostPath")?;
+    let path = get_str(&host, "path")?;
+    is_runtime_socket(&path).then_some(path)
+}
+
+impl Check for RuntimeSocketMount {
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let Some(file) = yaml(ctx) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for pod in pods(file) {
+            let Some(volumes) = pod.volumes() else {
+                continue;
+            };
+            // (index, name, host path) of every socket volume.
+            let mut hits: Vec<(usize, Option<String>, String, crate::text::TextRange)> = Vec::new();
+            for item in volumes.items() {
+                let Some(crate::yaml::Node::Mapping(m)) = item.value().resolve() else {
+                    continue;
+                };
+                if let Some(path) = socket_path(&m) {
+                    hits.push((item.index(), get_str(&m, "name"), path, item.range()));
+                }
+            }
+            let Some(first) = hits.first() else {
+                continue;
+            };
+            let described: Vec<String> = hits
+                .iter()
+                .map(|(_, name, path, _)| match name {
+                    Some(n) => format!("`{path}` (volume `{n}`)"),
+                    None => format!("`{path}`"),
+                })
+                .collect();
+            let finding = Finding::new(
+                Self::CODE,
+                Self::NAME,
+                first.3,
+                format!(
+                    "{} mounts the container runtime {} {}: full control of the node",
+                    pod.label(),
+                    if described.len() == 1 {
+                        "socket"
+                    } else {
+                        "sockets"
+                    },
+                    described.join(", ")
+                ),
+            );
+            let fix = pod_refusal(&pod).and_then(|()| {
+                let names: Vec<&str> = hits
+                    .iter()
+                    .filter_map(|(_, n, _, _)| n.as_deref())
+                    .collect();
+                let mut patch = Patch::new();
+                for c in pod.containers() {
+                    let Some(mounts) = c.volume_mounts() else {
+                        continue;
+                    };
+                    let idx: Vec<usize> = mounts
+                        .items()
+                        .iter()
+                        .filter(|i| {
+                            i.value()
+                                .resolve()
+                                .and_then(|v| v.as_mapping().and_then(|m| get_str(m, "name")))
+                                .is_some_and(|n| names.contains(&n.as_str()))
+                        })
+                        .map(crate::yaml::Item::index)
+                        .collect();
+                    if idx.is_empty() {
+                        continue;
+                    }
+                    if c.shared {
+                        return Err(
+                            "a container that mounts it is shared through a YAML anchor or alias"
+                                .into(),
+                        );
+                    }
+                    patch.remove_items(&mounts, &idx, c.path(&["volumeMounts"]))?;
+                }
+                let idx: Vec<usize> = hits.iter().map(|h| h.0).collect();
+                patch.remove_items(&volumes, &idx, pod.path(&["volumes"]))?;
+                make_fix(
+                    Applicability::Unsafe,
+                    if hits.len() == 1 {
+                        "Remove the runtime socket volume and its mounts".to_owned()
+                    } else {
+                        "Remove the runtime socket volumes and their mounts".to_owned()
+                    },
+                    patch,
+                )
+            });
+            out.push(attach(finding, fix));
+        }
+        out
+    }
+}

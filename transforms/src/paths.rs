@@ -1,0 +1,56 @@
+//! Semantic paths of YAML nodes, shared by the compose and Kubernetes rules: where a node sits in
+//! its document, as the engine's semantic verification spells it (keys, sequence indexes as decimal
+//! strings).
+
+use crate::fix::SemanticPath;
+use crate::yaml::{Node, Parent};
+
+/// The key path of a node from its document root (sequence indexes as decimal strings). A node
+/// reached through an alias has the path of the anchored node, not of the alias.
+#[must_use]
+pub fn node_path(node: &Node) -> SemanticPath {
+    let mut keys = Vec::new();
+    let mut current = node.clone();
+    let document = node.document().index();
+    loop {
+        match current.parent() {
+            Parent::Document(_) => break,
+            Parent::EntryValue(e) | Parent::EntryKey(e) => {
+                keys.push(e.key().to_owned());
+                current = e.mapping().as_node();
+            }
+            Parent::Item(i) => {
+                keys.push(i.index().to_string());
+                current = i.sequence().as_node();
+            }
+        }
+    }
+    keys.reverse();
+    SemanticPath { document, keys }
+}
+
+/// `base` extended by `keys`.
+#[must_use]
+pub fn child(base: &SemanticPath, keys: &[&str]) -> SemanticPath {
+    let mut p = base.clone();
+    p.keys.extend(keys.iter().map(|k| (*k).to_owned()));
+    p
+}
+
+/// Whether `node` or one of its ancestors carries an anchor: editing it in place would also change
+/// what the aliases of that anchor stand for.
+#[must_use]
+pub fn under_anchor(node: &Node) -> bool {
+    let mut current = node.clone();
+    for _ in 0..1024 {
+        if current.anchor().is_some() {
+            return true;
+        }
+        current = match current.parent() {
+            Parent::Document(_) => return false,
+            Parent::EntryValue(e) | Parent::EntryKey(e) => e.mapping().as_node(),
+            Parent::Item(i) => i.sequence().as_node(),
+        };
+    }
+    true
+}
