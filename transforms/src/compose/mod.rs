@@ -3,11 +3,15 @@
 pub mod model;
 
 pub mod docker_socket_mount;
+pub mod writable_config_mount;
 
 use crate::registry::Transform;
 
 /// The compose transforms.
 #[must_use]
 pub fn transforms() -> Vec<&'static dyn Transform> {
-    vec![&docker_socket_mount::DockerSocketMount]
+    vec![
+        &docker_socket_mount::DockerSocketMount,
+        &writable_config_mount::WritableConfigMount,
+    ]
 }
