@@ -3,6 +3,7 @@
 pub mod model;
 
 pub mod docker_socket_mount;
+pub mod missing_resource_limits;
 pub mod writable_config_mount;
 
 use crate::registry::Transform;
@@ -13,5 +14,6 @@ pub fn transforms() -> Vec<&'static dyn Transform> {
     vec![
         &docker_socket_mount::DockerSocketMount,
         &writable_config_mount::WritableConfigMount,
+        &missing_resource_limits::MissingResourceLimits,
     ]
 }

@@ -738,3 +738,81 @@ pub fn path_within(path: &str, base: &str) -> bool {
     }
     p == b || p.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Planned edits of several services
+
+/// One step of a service's fix: the node it edits (its range, as an identity), the edits and what
+/// they change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub target: (usize, usize),
+    pub edits: Vec<Edit>,
+    pub scope: EditScope,
+}
+
+impl Op {
+    #[must_use]
+    pub fn new(target: &Node, edits: Vec<Edit>, scope: EditScope) -> Self {
+        Self {
+            target: (target.range().start, target.range().end),
+            edits,
+            scope,
+        }
+    }
+
+    /// The op changes only `service`.
+    #[must_use]
+    pub fn is_private_to(&self, service: &str) -> bool {
+        self.scope.only(service)
+    }
+}
+
+/// Whether a shared op may be applied: nothing outside services changes, and every service it
+/// reaches has the very same op in its own plan (`plans`: service name → ops).
+#[must_use]
+pub fn uniform(op: &Op, plans: &std::collections::BTreeMap<String, Vec<Op>>) -> bool {
+    !op.scope.foreign
+        && op.scope.services.iter().all(|s| {
+            plans.get(s).is_some_and(|ops| {
+                ops.iter()
+                    .any(|o| o.target == op.target && o.edits == op.edits)
+            })
+        })
+}
+
+/// Whether edits can form one fix: none overlaps another (identical ones are merged first).
+#[must_use]
+pub fn well_formed(edits: &[Edit]) -> bool {
+    let mut v: Vec<&Edit> = edits.iter().collect();
+    v.sort();
+    v.dedup();
+    v.windows(2).all(|w| !w[0].range.overlaps(w[1].range))
+}
+
+/// Test support: run one compose transform on a text, and apply a fix's edits.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::edit::Edit;
+    use crate::finding::Finding;
+    use crate::registry::{Context, Transform};
+    use crate::settings::{NoResolver, Settings};
+    use crate::source::{parse, FileKind};
+
+    pub fn check(t: &dyn Transform, text: &str, settings: &Settings) -> Vec<Finding> {
+        let parsed = parse(FileKind::Compose, text).expect("parses");
+        let ctx = Context {
+            text,
+            kind: FileKind::Compose,
+            parsed: &parsed,
+            settings,
+            resolver: &NoResolver,
+            path: None,
+        };
+        t.check(&ctx)
+    }
+
+    pub fn apply(text: &str, edits: &[Edit]) -> String {
+        super::apply_edits(text, edits)
+    }
+}
