@@ -5,6 +5,7 @@ pub mod model;
 pub mod docker_socket_mount;
 pub mod missing_resource_limits;
 pub mod writable_config_mount;
+pub mod writable_root_filesystem;
 
 use crate::registry::Transform;
 
@@ -13,6 +14,7 @@ use crate::registry::Transform;
 pub fn transforms() -> Vec<&'static dyn Transform> {
     vec![
         &docker_socket_mount::DockerSocketMount,
+        &writable_root_filesystem::WritableRootFilesystem,
         &writable_config_mount::WritableConfigMount,
         &missing_resource_limits::MissingResourceLimits,
     ]
