@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use crate::compose::model::{
-    edit_scope, edit_scope_for_key, insert_entries, services, uniform, well_formed, yaml,
-    EditScope, Op, Service,
+    edit_scope, edit_scope_for_key, insert_entries, merge_inserts, services, uniform, well_formed,
+    yaml, EditScope, Op, Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -487,7 +487,7 @@ impl MissingResourceLimits {
                 None => return finding,
             },
         };
-        let edits: Vec<_> = ops.iter().flat_map(|o| o.edits.clone()).collect();
+        let edits = merge_inserts(ops.iter().flat_map(|o| o.edits.clone()).collect());
         if edits.is_empty() || !well_formed(&edits) {
             return finding;
         }

@@ -816,3 +816,27 @@ pub(crate) mod testing {
         super::apply_edits(text, edits)
     }
 }
+
+/// Join insertions at the same offset into one, in the given order (put the innermost first: a
+/// service's new key before a new top-level key that follows it), after dropping exact
+/// duplicates. Block insertions are whole lines, so their concatenation is too.
+#[must_use]
+pub fn merge_inserts(edits: Vec<Edit>) -> Vec<Edit> {
+    let mut out: Vec<Edit> = Vec::new();
+    for e in edits {
+        if out.contains(&e) {
+            continue;
+        }
+        if e.range.is_empty() {
+            if let Some(prev) = out
+                .iter_mut()
+                .find(|p| p.range.is_empty() && p.range.start == e.range.start)
+            {
+                prev.replacement.push_str(&e.replacement);
+                continue;
+            }
+        }
+        out.push(e);
+    }
+    out
+}

@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use crate::compose::model::{
-    append_items, edit_scope, edit_scope_for_key, insert_entries, parse_mount, path_within,
-    services, uniform, well_formed, yaml, EditScope, Op, Service,
+    append_items, edit_scope, edit_scope_for_key, insert_entries, merge_inserts, parse_mount,
+    path_within, services, uniform, well_formed, yaml, EditScope, Op, Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -446,7 +446,7 @@ impl WritableRootFilesystem {
                     }
                 }
             }
-            let edits: Vec<_> = ops.iter().flat_map(|o| o.edits.clone()).collect();
+            let edits = merge_inserts(ops.iter().flat_map(|o| o.edits.clone()).collect());
             if well_formed(&edits) {
                 return Some(Chosen {
                     ops,
@@ -503,7 +503,7 @@ impl WritableRootFilesystem {
         let Some(chosen) = chosen else {
             return Finding { message, ..finding };
         };
-        let edits: Vec<_> = chosen.ops.iter().flat_map(|o| o.edits.clone()).collect();
+        let edits = merge_inserts(chosen.ops.iter().flat_map(|o| o.edits.clone()).collect());
         if edits.is_empty() || !well_formed(&edits) {
             return Finding { message, ..finding };
         }
