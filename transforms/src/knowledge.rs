@@ -616,6 +616,9 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
     "_HEADER",
     "_COMMAND",
     "_CMD",
+    "_SIZE",
+    "_LANGUAGE",
+    "_HOSTNAME",
 ];
 
 /// Whether a variable name looks like it holds a credential (`DB_PASSWORD`, `GITHUB_TOKEN`), and not a
@@ -1049,6 +1052,10 @@ mod tests {
             "NODE_ENV",
             "PASSWORD_LENGTH",
             "BYPASS",
+            "SECRET_FILE_SIZE",
+            "SECRET_LOCAL_HOSTNAME",
+            "MYSQL_ALLOW_EMPTY_PASSWORD",
+            "MYSQL_RANDOM_ROOT_PASSWORD",
         ] {
             assert!(!is_credential_name(n), "{n}");
         }
@@ -1060,6 +1067,42 @@ mod tests {
         assert!(is_hardcoded_secret("DB_PASSWORD", "hunter2"));
         assert!(!is_hardcoded_secret("DB_PASSWORD", "${DB_PASSWORD}"));
         assert!(!is_hardcoded_secret("DB_PASSWORD", ""));
+        assert!(is_flag_value("yes") && is_flag_value(" 0") && !is_flag_value("hunter2"));
+    }
+
+    #[test]
+    fn compose_tables() {
+        let pg = ImageName::parse("postgres:16-alpine");
+        assert!(reads_file_env(&pg, "POSTGRES_PASSWORD"));
+        assert!(!reads_file_env(&pg, "DB_PASSWORD"));
+        assert!(!reads_file_env(
+            &ImageName::parse("example/app"),
+            "POSTGRES_PASSWORD"
+        ));
+        assert!(!reads_file_env(
+            &ImageName::parse("linuxserver/mariadb"),
+            "MYSQL_PASSWORD"
+        ));
+        let grafana = ImageName::parse("grafana/grafana:11.2.0");
+        assert_eq!(
+            persistent_paths(&grafana),
+            vec![("/var/lib/grafana", false)]
+        );
+        assert_eq!(
+            image_key(&ImageName::parse("lscr.io/linuxserver/plex")),
+            "linuxserver"
+        );
+        let certbot = ImageName::parse("certbot/certbot:v2.11.0");
+        assert!(writes_config_path(&certbot, "/etc/letsencrypt/live"));
+        assert!(!writes_config_path(&certbot, "/etc/letsencrypt-other"));
+        assert!(reads_config_dir(
+            &ImageName::parse("nginx"),
+            "/etc/nginx/conf.d"
+        ));
+        assert!(!reads_config_dir(
+            &ImageName::parse("example/app"),
+            "/etc/app"
+        ));
     }
 
     #[test]

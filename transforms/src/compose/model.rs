@@ -220,7 +220,7 @@ pub struct EditScope {
 impl EditScope {
     fn record(&mut self, path: SemanticPath) {
         match path.keys.first().map(String::as_str) {
-            Some("services") if path.keys.len() >= 3 => {
+            Some("services") if path.keys.len() >= 2 => {
                 let name = path.keys[1].clone();
                 if !self.services.contains(&name) {
                     self.services.push(name);

@@ -179,6 +179,19 @@ fn hit_scope(hit: &Hit) -> EditScope {
     }
 }
 
+/// Why a Swarm stack file gets only a suggestion.
+const STACK_REASON: &str = "this looks like a Swarm stack file, and `docker stack deploy` does not take `environment:` as a secret source (create the secret with `docker secret create` and declare it `external: true`)";
+
+/// A Swarm stack file (`docker-stack.yml`, `stack.yml`): deployed with `docker stack deploy`.
+fn is_stack_file(path: &str) -> bool {
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    name.contains("stack") && (name.ends_with(".yml") || name.ends_with(".yaml"))
+}
+
 /// A variable name as a valid upper-case identifier part.
 fn ident(s: &str) -> String {
     s.chars()
@@ -646,12 +659,17 @@ impl Check for SecretInEnvironment {
         let by_name: BTreeMap<&str, &Service> = all.iter().map(|s| (s.name.as_str(), s)).collect();
         let hits = collect(&all);
         let defs = definitions(&all);
+        let stack = ctx.path.is_some_and(is_stack_file);
         // Decide per hit: movable in place (with its scope), or why not.
         let decided: Vec<(Hit, EditScope, Option<String>)> = hits
             .iter()
             .map(|h| {
                 let scope = hit_scope(h);
-                let refusal = in_place_refusal(h, &scope, &by_name);
+                let refusal = if stack {
+                    Some(STACK_REASON.to_owned())
+                } else {
+                    in_place_refusal(h, &scope, &by_name)
+                };
                 (h.clone(), scope, refusal)
             })
             .collect();
@@ -715,7 +733,7 @@ impl Check for SecretInEnvironment {
                 out.push(self.finding(h, &h.services, n, fix.map(|(f, _)| f), None));
                 continue;
             };
-            let shared = scope.foreign || scope.services.len() > 1;
+            let shared = !stack && (scope.foreign || scope.services.len() > 1);
             if !shared {
                 out.push(self.finding(h, &h.services, n, None, Some((reason, scope))));
                 continue;
@@ -896,5 +914,7 @@ mod tests {
     #[test]
     fn identifiers() {
         assert_eq!(ident("db-2"), "DB_2");
+        assert!(is_stack_file("deploy/docker-stack.yml"));
+        assert!(!is_stack_file("docker-compose.yml"));
     }
 }
