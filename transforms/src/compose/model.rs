@@ -822,11 +822,13 @@ pub(crate) mod testing {
 /// duplicates. Block insertions are whole lines, so their concatenation is too.
 #[must_use]
 pub fn merge_inserts(edits: Vec<Edit>) -> Vec<Edit> {
+    let mut seen: Vec<Edit> = Vec::new();
     let mut out: Vec<Edit> = Vec::new();
     for e in edits {
-        if out.contains(&e) {
+        if seen.contains(&e) {
             continue;
         }
+        seen.push(e.clone());
         if e.range.is_empty() {
             if let Some(prev) = out
                 .iter_mut()
@@ -839,4 +841,177 @@ pub fn merge_inserts(edits: Vec<Edit>) -> Vec<Edit> {
         out.push(e);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{parse, semantic, semantic_diff};
+
+    fn file(t: &str) -> YamlFile {
+        parse(t).unwrap()
+    }
+
+    fn mapping_at(f: &YamlFile, keys: &[&str]) -> Mapping {
+        f.documents()[0]
+            .root()
+            .path(keys)
+            .unwrap()
+            .as_mapping()
+            .unwrap()
+            .clone()
+    }
+
+    /// Every semantic change of `edits` is covered by `scope`, and `scope` names `services`.
+    #[track_caller]
+    fn covers(t: &str, edits: &[Edit], scope: &EditScope, services: &[&str]) {
+        let out = apply_edits(t, edits);
+        let diff = semantic_diff(&semantic(t).unwrap(), &semantic(&out).unwrap());
+        assert!(!diff.is_empty(), "no change:\n{out}");
+        for (doc, path) in &diff {
+            assert!(
+                scope.paths.iter().any(|p| p.covers(*doc, path)),
+                "{path:?} not declared by {:?}\n{out}",
+                scope.paths
+            );
+        }
+        assert_eq!(scope.services, services, "{:?}", scope.paths);
+        assert!(!scope.foreign);
+    }
+
+    const MERGED: &str = "x-d: &d\n  read_only: false\n  tmpfs: [/run]\nservices:\n  a:\n    <<: *d\n    image: x\n  b:\n    <<: *d\n    image: y\n  c:\n    <<: *d\n    read_only: true\n";
+
+    #[test]
+    fn scope_of_merged_anchors() {
+        let f = file(MERGED);
+        let d = mapping_at(&f, &["x-d"]);
+        let e = d.get("read_only").unwrap();
+        let scope = edit_scope(&e.value());
+        let edits = e.replace_value("true").unwrap();
+        // `c` overrides read_only: not changed.
+        covers(MERGED, &edits, &scope, &["a", "b"]);
+        assert_eq!(scope.paths.len(), 3);
+        // Inserting a key nobody has reaches every service that merges the anchor.
+        let scope = edit_scope_for_key(&d, "user");
+        covers(
+            MERGED,
+            &d.insert_entry("user", "app").unwrap(),
+            &scope,
+            &["a", "b", "c"],
+        );
+        // A service's own mapping is private.
+        let a = mapping_at(&f, &["services", "a"]);
+        let scope = edit_scope_for_key(&a, "read_only");
+        assert!(scope.only("a"));
+        covers(
+            MERGED,
+            &a.insert_entry("read_only", "true").unwrap(),
+            &scope,
+            &["a"],
+        );
+    }
+
+    #[test]
+    fn scope_of_aliases_and_inline_merges() {
+        let t = "x-env: &env\n  A: '1'\nservices:\n  a:\n    environment: *env\n  b:\n    environment: *env\n  w: &w\n    image: x\n  w2: *w\n  i:\n    <<: {tmpfs: [/run]}\n";
+        let f = file(t);
+        let env = mapping_at(&f, &["x-env"]);
+        let scope = edit_scope_for_key(&env, "B");
+        covers(
+            t,
+            &env.insert_entry("B", "'2'").unwrap(),
+            &scope,
+            &["a", "b"],
+        );
+        let w = mapping_at(&f, &["services", "w"]);
+        let scope = edit_scope_for_key(&w, "read_only");
+        covers(
+            t,
+            &w.insert_entry("read_only", "true").unwrap(),
+            &scope,
+            &["w", "w2"],
+        );
+        let inline = f.documents()[0]
+            .root()
+            .path(&["services", "i", "tmpfs"])
+            .unwrap();
+        let seq = inline.as_sequence().unwrap();
+        let scope = edit_scope(&inline);
+        covers(t, &seq.append_item("/tmp").unwrap(), &scope, &["i"]);
+    }
+
+    #[test]
+    fn anchors_used_elsewhere_are_foreign() {
+        let t =
+            "x-n: &n\n  driver: bridge\nservices:\n  a:\n    image: x\nnetworks:\n  front: *n\n";
+        let f = file(t);
+        let n = mapping_at(&f, &["x-n"]);
+        assert!(edit_scope_for_key(&n, "internal").foreign);
+    }
+
+    #[test]
+    fn several_insertions_as_one_edit() {
+        for (t, want) in [
+            ("s:\n  a: 1\n", "s:\n  a: 1\n  b: 2\n  c: [x]\n"),
+            ("s: {a: 1}\n", "s: {a: 1, b: 2, c: [x]}\n"),
+            ("s: {a: 1,}\n", "s: {a: 1, b: 2, c: [x]}\n"),
+            ("s: {\n  a: 1\n}\n", "s: {\n  a: 1,\n  b: 2,\n  c: [x]\n}\n"),
+            ("s: {}\n", "s: {b: 2, c: [x]}\n"),
+        ] {
+            let f = file(t);
+            let m = mapping_at(&f, &["s"]);
+            let edits = insert_entries(
+                &f,
+                &m,
+                &[("b".into(), "2".into()), ("c".into(), "[x]".into())],
+            )
+            .unwrap();
+            assert_eq!(edits.len(), 1);
+            assert_eq!(apply_edits(t, &edits), want, "{t:?}");
+        }
+        for (t, want) in [
+            ("s:\n  - a\n", "s:\n  - a\n  - b\n  - c\n"),
+            ("s: [a]\n", "s: [a, b, c]\n"),
+            ("s: []\n", "s: [b, c]\n"),
+        ] {
+            let f = file(t);
+            let n = f.documents()[0].root().path(&["s"]).unwrap();
+            let edits =
+                append_items(&f, n.as_sequence().unwrap(), &["b".into(), "c".into()]).unwrap();
+            assert_eq!(apply_edits(t, &edits), want, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn same_offset_insertions_are_joined_in_order() {
+        let e = |at: usize, s: &str| Edit::insert(at, s.to_owned());
+        let merged = merge_inserts(vec![e(3, "a"), e(1, "x"), e(3, "b"), e(3, "a")]);
+        assert_eq!(merged, vec![e(3, "ab"), e(1, "x")]);
+        assert!(well_formed(&merged));
+        assert!(!well_formed(&[e(3, "a"), e(3, "b")]));
+    }
+
+    #[test]
+    fn short_mounts() {
+        let m = parse_short_mount("./a:/b:ro,z").unwrap();
+        assert_eq!(m.kind, MountKind::Bind);
+        assert_eq!(
+            (m.source.as_deref(), m.target.as_str()),
+            (Some("./a"), "/b")
+        );
+        assert_eq!(m.options, vec!["ro", "z"]);
+        assert!(m.is_read_only());
+        assert_eq!(
+            parse_short_mount("data:/x").unwrap().kind,
+            MountKind::Volume
+        );
+        assert_eq!(parse_short_mount("/x").unwrap().kind, MountKind::Volume);
+        let w = parse_short_mount("C:\\data:/data:rw").unwrap();
+        assert_eq!(w.source.as_deref(), Some("C:\\data"));
+        assert_eq!(w.kind, MountKind::Bind);
+        let i = parse_short_mount("${A:-/x}:/y").unwrap();
+        assert_eq!(i.source.as_deref(), Some("${A:-/x}"));
+        assert!(path_within("/var/cache/nginx", "/var/cache"));
+        assert!(!path_within("/var/cachex", "/var/cache"));
+    }
 }

@@ -910,6 +910,37 @@ impl SecretInEnvironment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compose::model::testing;
+    use crate::fix::Applicability;
+    use crate::settings::Settings;
+
+    #[test]
+    fn suggestions_reference_the_environment_and_never_print_the_value() {
+        let t = "services:\n  api:\n    image: example/api:1\n    environment:\n      API_TOKEN: hunter2hunter2\n  w:\n    image: example/w:1\n    environment:\n      - \"DB_PASS=s3cr3t-value\"\n";
+        let f = testing::check(&SecretInEnvironment, t, &Settings::default());
+        assert_eq!(f.len(), 2);
+        for x in &f {
+            let fix = x.fix.as_ref().unwrap();
+            assert_eq!(fix.applicability, Applicability::DisplayOnly);
+            assert!(!x.message.contains("hunter2hunter2") && !x.message.contains("s3cr3t-value"));
+            assert!(!fix.title.contains("hunter2") && !fix.title.contains("s3cr3t"));
+        }
+        let out = testing::apply(t, &f[0].fix.as_ref().unwrap().edits);
+        assert!(out.contains("API_TOKEN: ${API_TOKEN}\n"), "{out}");
+        let out = testing::apply(t, &f[1].fix.as_ref().unwrap().edits);
+        assert!(out.contains("- \"DB_PASS=${DB_PASS}\"\n"), "{out}");
+    }
+
+    #[test]
+    fn the_literal_is_written_nowhere() {
+        let t = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: hunter2hunter2\n";
+        let f = testing::check(&SecretInEnvironment, t, &Settings::default());
+        let fix = f[0].fix.as_ref().unwrap();
+        assert_eq!(fix.applicability, Applicability::Unsafe);
+        let out = testing::apply(t, &fix.edits);
+        assert!(!out.contains("hunter2"), "{out}");
+        assert!(fix.edits.iter().all(|e| !e.replacement.contains("hunter2")));
+    }
 
     #[test]
     fn identifiers() {

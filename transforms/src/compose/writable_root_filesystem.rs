@@ -532,6 +532,29 @@ impl WritableRootFilesystem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compose::model::testing;
+    use crate::fix::Applicability;
+    use crate::settings::Settings;
+
+    #[test]
+    fn persistent_data_without_a_volume_is_only_suggested() {
+        let t = "services:\n  g:\n    image: grafana/grafana:11.2.0\n";
+        let f = testing::check(&WritableRootFilesystem, t, &Settings::default());
+        let fix = f[0].fix.as_ref().unwrap();
+        assert_eq!(fix.applicability, Applicability::DisplayOnly);
+        assert!(f[0].message.contains("/var/lib/grafana"));
+        assert_eq!(
+            testing::apply(t, &fix.edits),
+            "services:\n  g:\n    image: grafana/grafana:11.2.0\n    read_only: true\n    tmpfs:\n      - /tmp\n"
+        );
+        // Caddy declares its data folders as VOLUMEs: they are neither a tmpfs nor a blocker.
+        let t = "services:\n  c:\n    image: caddy:2\n";
+        let f = testing::check(&WritableRootFilesystem, t, &Settings::default());
+        let fix = f[0].fix.as_ref().unwrap();
+        assert_eq!(fix.applicability, Applicability::Unsafe);
+        let out = testing::apply(t, &fix.edits);
+        assert!(!out.contains("/data") && !out.contains("/config"), "{out}");
+    }
 
     #[test]
     fn tmpfs_paths() {
