@@ -63,8 +63,8 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "Limit container resources (memory, CPU) in docker-compose or Kubernetes specs".
-    /// CIS Docker Benchmark 5.10 (memory), 5.11 (CPU), 5.28 (PIDs cgroup limit); compose-lint
-    /// CL-0026.
+    /// CIS Docker Benchmark v1.2.0 5.10 (memory), 5.11 (CPU), 5.28 (PIDs cgroup limit);
+    /// compose-lint CL-0026; OWASP Docker Security Cheat Sheet rule 7.
     pub struct MissingResourceLimits => "DC010", "missing-resource-limits", Compose, Sometimes;
 }
 

@@ -63,9 +63,8 @@ declare_transform! {
     /// None.
     ///
     /// ## References
-    /// Guideline: "Mount volumes as read-only (`:ro`) when write access is not needed". CIS Docker
-    /// Benchmark 5.5 (sensitive host system directories) and 5.12 (read-only root filesystem)
-    /// in spirit; OWASP Docker Security Cheat Sheet rule 8.
+    /// Guideline: "Mount volumes as read-only (`:ro`) when write access is not needed". OWASP
+    /// Docker Security Cheat Sheet rule 8 ("Set filesystem and volumes to read-only").
     pub struct WritableConfigMount => "DC009", "writable-config-mount", Compose, Sometimes;
 }
 

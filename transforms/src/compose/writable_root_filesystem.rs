@@ -64,8 +64,8 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "Use read-only root filesystems" and "Use `--tmpfs` for temporary writable
-    /// storage instead of persistent volumes". CIS Docker Benchmark 5.12; compose-lint CL-0007;
-    /// OWASP Docker Security Cheat Sheet rule 8.
+    /// storage instead of persistent volumes". CIS Docker Benchmark v1.2.0 5.12 (root filesystem
+    /// mounted read-only); compose-lint CL-0007; OWASP Docker Security Cheat Sheet rule 8.
     pub struct WritableRootFilesystem => "DC008", "writable-root-filesystem", Compose, Sometimes;
 }
 
