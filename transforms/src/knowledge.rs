@@ -646,6 +646,9 @@ const NON_SECRET_SUFFIXES: &[&str] = &[
     "_HEADER",
     "_COMMAND",
     "_CMD",
+    "_SIZE",
+    "_LANGUAGE",
+    "_HOSTNAME",
 ];
 
 /// Whether a variable name looks like it holds a credential (`DB_PASSWORD`, `GITHUB_TOKEN`), and not a
@@ -658,6 +661,9 @@ pub fn is_credential_name(name: &str) -> bool {
     }
     if upper == "PWD" {
         return false; // the shell's working directory
+    }
+    if NON_SECRET_FRAGMENTS.iter().any(|f| upper.contains(f)) {
+        return false;
     }
     let words: Vec<&str> = upper.split('_').filter(|w| !w.is_empty()).collect();
     CREDENTIAL_WORDS.iter().any(|w| {
@@ -753,6 +759,211 @@ pub fn is_hardcoded_secret(name: &str, value: &str) -> bool {
 }
 
 pub use crate::finding::mask_secret;
+
+/// Name fragments that make a credential-looking variable a switch about credentials, not one
+/// (`MYSQL_ALLOW_EMPTY_PASSWORD=yes`, `MYSQL_RANDOM_ROOT_PASSWORD=yes`).
+const NON_SECRET_FRAGMENTS: &[&str] = &["ALLOW_EMPTY_", "RANDOM_", "GENERATE_"];
+
+/// Whether a value is a boolean or numeric switch (`yes`, `true`, `0`, `1`, ...): such a value under
+/// a credential-looking name is a setting, not a credential.
+#[must_use]
+pub fn is_flag_value(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "yes" | "no" | "true" | "false" | "on" | "off" | "0" | "1"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose hardening knowledge: read-only root filesystems, read-only mounts, secrets
+
+/// The key an image is known by in the tables below: its [`IMAGES`] name when it has one (so
+/// `lscr.io/linuxserver/plex` is `linuxserver`), else its short name.
+#[must_use]
+pub fn image_key(image: &ImageName) -> String {
+    image_info(image).map_or_else(|| image.short(), |i| i.name.to_owned())
+}
+
+/// Where an image keeps state that must survive a restart: `(image, path, declared)`. Such a path is
+/// never made a tmpfs (it would be erased on every restart). `declared` means the image's Dockerfile
+/// declares it as a `VOLUME`, so an anonymous volume keeps it writable under `read_only: true` even
+/// when the compose file mounts nothing there; otherwise the service needs a volume there before its
+/// root filesystem can be made read-only. Sources: the images' Dockerfiles.
+pub const PERSISTENT_PATHS: &[(&str, &str, bool)] = &[
+    ("postgres", "/var/lib/postgresql", true),
+    ("mysql", "/var/lib/mysql", true),
+    ("mariadb", "/var/lib/mysql", true),
+    ("mongo", "/data/db", true),
+    ("mongo", "/data/configdb", true),
+    ("redis", "/data", true),
+    ("rabbitmq", "/var/lib/rabbitmq", true),
+    ("couchdb", "/opt/couchdb/data", true),
+    ("cassandra", "/var/lib/cassandra", true),
+    ("nextcloud", "/var/www/html", true),
+    ("wordpress", "/var/www/html", true),
+    ("jenkins/jenkins", "/var/jenkins_home", true),
+    ("caddy", "/data", true),
+    ("caddy", "/config", true),
+    ("prom/prometheus", "/prometheus", true),
+    ("prom/alertmanager", "/alertmanager", true),
+    ("linuxserver", "/config", true),
+    ("elasticsearch", "/usr/share/elasticsearch/data", false),
+    (
+        "docker.elastic.co/elasticsearch/elasticsearch",
+        "/usr/share/elasticsearch/data",
+        false,
+    ),
+    ("grafana/grafana", "/var/lib/grafana", false),
+    ("grafana/grafana-oss", "/var/lib/grafana", false),
+    ("pihole/pihole", "/etc/pihole", false),
+    ("pihole/pihole", "/etc/dnsmasq.d", false),
+    ("quay.io/keycloak/keycloak", "/opt/keycloak/data", false),
+];
+
+/// The persistent paths of an image (see [`PERSISTENT_PATHS`]): `(path, declared as VOLUME)`.
+#[must_use]
+pub fn persistent_paths(image: &ImageName) -> Vec<(&'static str, bool)> {
+    let key = image_key(image);
+    PERSISTENT_PATHS
+        .iter()
+        .filter(|(i, _, _)| *i == key)
+        .map(|(_, p, d)| (*p, *d))
+        .collect()
+}
+
+/// Paths that look like configuration but that an image writes: `(image, path)`; a bind mount at
+/// or below such a path stays writable. (`/config` is data for every image and is never treated as
+/// configuration; Traefik's `acme.json` neither.)
+pub const WRITABLE_CONFIG_PATHS: &[(&str, &str)] = &[
+    // certbot renews certificates into /etc/letsencrypt.
+    ("certbot/certbot", "/etc/letsencrypt"),
+    ("certbot/dns-cloudflare", "/etc/letsencrypt"),
+    ("jc21/nginx-proxy-manager", "/etc/letsencrypt"),
+    // nginx-proxy generates its configuration; acme-companion writes certificates and acme.sh state.
+    ("nginxproxy/nginx-proxy", "/etc/nginx/conf.d"),
+    ("jwilder/nginx-proxy", "/etc/nginx/conf.d"),
+    ("nginxproxy/acme-companion", "/etc/nginx"),
+    ("nginxproxy/acme-companion", "/etc/acme.sh"),
+    ("jrcs/letsencrypt-nginx-proxy-companion", "/etc/nginx"),
+    ("jrcs/letsencrypt-nginx-proxy-companion", "/etc/acme.sh"),
+    // Pi-hole keeps its database and generated lists under /etc.
+    ("pihole/pihole", "/etc/pihole"),
+    ("pihole/pihole", "/etc/dnsmasq.d"),
+    // GitLab writes gitlab-secrets.json and generated configuration into /etc/gitlab.
+    ("gitlab/gitlab-ce", "/etc/gitlab"),
+    ("gitlab/gitlab-ee", "/etc/gitlab"),
+    // The wg-easy / wireguard images generate their configuration.
+    ("weejewel/wg-easy", "/etc/wireguard"),
+    ("ghcr.io/wg-easy/wg-easy", "/etc/wireguard"),
+    // Applications whose state lives in a folder under /etc.
+    ("crowdsecurity/crowdsec", "/etc/crowdsec"),
+    ("gitlab/gitlab-runner", "/etc/gitlab-runner"),
+    ("passbolt/passbolt", "/etc/passbolt"),
+    ("owncloud/ocis", "/etc/ocis"),
+    ("technitium/dns-server", "/etc/dns"),
+    ("hwdsl2/ipsec-vpn-server", "/etc/ipsec.d"),
+    ("ghcr.io/bitwarden/lite", "/etc/bitwarden"),
+    ("bitwarden/self-host", "/etc/bitwarden"),
+    // Dashy saves the configuration edited in its UI.
+    ("lissy93/dashy", "/app/public/conf.yml"),
+    ("lissy93/dashy", "/app/user-data"),
+];
+
+/// Configuration folders under `/etc` that an image only reads: `(image, folder)`. A bind mount of
+/// a folder under `/etc` is made read-only automatically only for these; for other images the fix
+/// is display-only (many applications keep state in `/etc/<name>`).
+pub const READ_ONLY_CONFIG_DIRS: &[(&str, &str)] = &[
+    ("nginx", "/etc/nginx"),
+    ("caddy", "/etc/caddy"),
+    ("prom/prometheus", "/etc/prometheus"),
+    ("prom/alertmanager", "/etc/alertmanager"),
+    ("prom/blackbox-exporter", "/etc/blackbox_exporter"),
+    ("grafana/grafana", "/etc/grafana"),
+    ("grafana/grafana-oss", "/etc/grafana"),
+    ("grafana/loki", "/etc/loki"),
+    ("grafana/promtail", "/etc/promtail"),
+    ("telegraf", "/etc/telegraf"),
+    ("postgres", "/etc/postgresql"),
+    ("mysql", "/etc/mysql"),
+    ("mariadb", "/etc/mysql"),
+    ("redis", "/usr/local/etc/redis"),
+    ("haproxy", "/usr/local/etc/haproxy"),
+    ("httpd", "/usr/local/apache2/conf"),
+];
+
+/// Whether `image` only reads the folder `target` (see [`READ_ONLY_CONFIG_DIRS`]).
+#[must_use]
+pub fn reads_config_dir(image: &ImageName, target: &str) -> bool {
+    let key = image_key(image);
+    READ_ONLY_CONFIG_DIRS.iter().any(|(i, p)| {
+        *i == key && (target.trim_end_matches('/') == *p || target.starts_with(&format!("{p}/")))
+    })
+}
+
+/// Whether `image` writes at or below `target` although it looks like configuration.
+#[must_use]
+pub fn writes_config_path(image: &ImageName, target: &str) -> bool {
+    let key = image_key(image);
+    WRITABLE_CONFIG_PATHS
+        .iter()
+        .any(|(i, p)| *i == key && (target == *p || target.starts_with(&format!("{p}/"))))
+}
+
+/// Credential variables an image reads from a file named by `<VAR>_FILE` (the docker-library
+/// `file_env` convention), per image: only these can move into a compose secret without breaking
+/// the entrypoint. Sources: the images' entrypoints. Images with [`ImageInfo::file_env`] that are
+/// missing here (couchdb, rabbitmq: their current entrypoints do not read `_FILE` variables
+/// reliably across versions) get no automatic fix.
+pub const FILE_ENV_VARS: &[(&str, &[&str])] = &[
+    ("postgres", &["POSTGRES_PASSWORD"]),
+    ("mysql", &["MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD"]),
+    (
+        "mariadb",
+        &[
+            "MARIADB_ROOT_PASSWORD",
+            "MARIADB_PASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+            "MYSQL_PASSWORD",
+        ],
+    ),
+    ("mongo", &["MONGO_INITDB_ROOT_PASSWORD"]),
+    (
+        "wordpress",
+        &[
+            "WORDPRESS_DB_PASSWORD",
+            "WORDPRESS_AUTH_KEY",
+            "WORDPRESS_SECURE_AUTH_KEY",
+            "WORDPRESS_LOGGED_IN_KEY",
+            "WORDPRESS_NONCE_KEY",
+            "WORDPRESS_AUTH_SALT",
+            "WORDPRESS_SECURE_AUTH_SALT",
+            "WORDPRESS_LOGGED_IN_SALT",
+            "WORDPRESS_NONCE_SALT",
+        ],
+    ),
+    (
+        "nextcloud",
+        &[
+            "NEXTCLOUD_ADMIN_PASSWORD",
+            "MYSQL_PASSWORD",
+            "POSTGRES_PASSWORD",
+            "REDIS_HOST_PASSWORD",
+            "SMTP_PASSWORD",
+        ],
+    ),
+];
+
+/// Whether `image` reads `<var>_FILE` for the credential `var` (see [`FILE_ENV_VARS`]).
+#[must_use]
+pub fn reads_file_env(image: &ImageName, var: &str) -> bool {
+    let Some(info) = image_info(image) else {
+        return false;
+    };
+    info.file_env
+        && FILE_ENV_VARS
+            .iter()
+            .any(|(i, vars)| *i == info.name && vars.contains(&var))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Commands (curl | sh)
@@ -999,6 +1210,10 @@ mod tests {
             "NODE_ENV",
             "PASSWORD_LENGTH",
             "BYPASS",
+            "SECRET_FILE_SIZE",
+            "SECRET_LOCAL_HOSTNAME",
+            "MYSQL_ALLOW_EMPTY_PASSWORD",
+            "MYSQL_RANDOM_ROOT_PASSWORD",
         ] {
             assert!(!is_credential_name(n), "{n}");
         }
@@ -1010,6 +1225,42 @@ mod tests {
         assert!(is_hardcoded_secret("DB_PASSWORD", "hunter2"));
         assert!(!is_hardcoded_secret("DB_PASSWORD", "${DB_PASSWORD}"));
         assert!(!is_hardcoded_secret("DB_PASSWORD", ""));
+        assert!(is_flag_value("yes") && is_flag_value(" 0") && !is_flag_value("hunter2"));
+    }
+
+    #[test]
+    fn compose_tables() {
+        let pg = ImageName::parse("postgres:16-alpine");
+        assert!(reads_file_env(&pg, "POSTGRES_PASSWORD"));
+        assert!(!reads_file_env(&pg, "DB_PASSWORD"));
+        assert!(!reads_file_env(
+            &ImageName::parse("example/app"),
+            "POSTGRES_PASSWORD"
+        ));
+        assert!(!reads_file_env(
+            &ImageName::parse("linuxserver/mariadb"),
+            "MYSQL_PASSWORD"
+        ));
+        let grafana = ImageName::parse("grafana/grafana:11.2.0");
+        assert_eq!(
+            persistent_paths(&grafana),
+            vec![("/var/lib/grafana", false)]
+        );
+        assert_eq!(
+            image_key(&ImageName::parse("lscr.io/linuxserver/plex")),
+            "linuxserver"
+        );
+        let certbot = ImageName::parse("certbot/certbot:v2.11.0");
+        assert!(writes_config_path(&certbot, "/etc/letsencrypt/live"));
+        assert!(!writes_config_path(&certbot, "/etc/letsencrypt-other"));
+        assert!(reads_config_dir(
+            &ImageName::parse("nginx"),
+            "/etc/nginx/conf.d"
+        ));
+        assert!(!reads_config_dir(
+            &ImageName::parse("example/app"),
+            "/etc/app"
+        ));
     }
 
     #[test]

@@ -488,3 +488,5 @@ services:
         assert!(index.occurrences(&root).is_none());
     }
 }
+
+pub use super::scope::*;
