@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dockharden_transforms::edit::Edit;
-use dockharden_transforms::yaml::{
-    self, semantic, semantic_diff, Mapping, Node, Parent, YamlFile,
-};
+use dockharden_transforms::yaml::{self, semantic, semantic_diff, Mapping, Node, Parent, YamlFile};
 use serde_json::Value;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
@@ -33,8 +31,8 @@ fn corpus_files() -> Option<Vec<CorpusFile>> {
         let path: PathBuf = root.join(&dir).join(cols[3]);
         let bytes = std::fs::read(&path)
             .unwrap_or_else(|e| panic!("{} listed in SOURCES.tsv: {e}", path.display()));
-        let text = String::from_utf8(bytes)
-            .unwrap_or_else(|_| panic!("{} is not UTF-8", path.display()));
+        let text =
+            String::from_utf8(bytes).unwrap_or_else(|_| panic!("{} is not UTF-8", path.display()));
         out.push(CorpusFile {
             kind: cols[0].to_owned(),
             rel: format!("{dir}/{}", cols[3]),
@@ -76,8 +74,17 @@ fn walk(file: &YamlFile) -> usize {
                 let _ = m.merged_entries();
                 for e in m.entries() {
                     let lr = e.line_range();
-                    assert!(lr.start <= e.range().start && e.range().end <= lr.end, "{e:?}");
-                    assert!(e.range().slice(text).starts_with(e.key_range().slice(text)) || e.key_range().is_empty() || e.range().slice(text).starts_with('?') || e.key_node().anchor().is_some() || e.key_node().tag().is_some());
+                    assert!(
+                        lr.start <= e.range().start && e.range().end <= lr.end,
+                        "{e:?}"
+                    );
+                    assert!(
+                        e.range().slice(text).starts_with(e.key_range().slice(text))
+                            || e.key_range().is_empty()
+                            || e.range().slice(text).starts_with('?')
+                            || e.key_node().anchor().is_some()
+                            || e.key_node().tag().is_some()
+                    );
                     assert!(m.get_merged(e.key()).is_some());
                     if !m.is_flow() {
                         assert!(lr.end == text.len() || text[..lr.end].ends_with('\n'));
@@ -250,57 +257,89 @@ fn edit_sweep(rel: &str, file: &YamlFile, before: &[Value], stats: &mut EditStat
         v.dedup();
         v
     };
-    let mut run = |what: String, doc: usize, path: Vec<String>, edits: Result<Vec<Edit>, yaml::YamlError>| {
-        stats.tried += 1;
-        let edits = match edits {
-            Ok(e) => e,
-            Err(_) => {
-                stats.refused += 1;
+    let mut run =
+        |what: String, doc: usize, path: Vec<String>, edits: Result<Vec<Edit>, yaml::YamlError>| {
+            stats.tried += 1;
+            let edits = match edits {
+                Ok(e) => e,
+                Err(_) => {
+                    stats.refused += 1;
+                    return;
+                }
+            };
+            let out = apply(text, &edits);
+            let fail = |msg: String| format!("{rel}: {what}: {msg}");
+            if let Err(e) = yaml::parse(&out) {
+                stats
+                    .failures
+                    .push(fail(format!("output does not parse: {}", e.message)));
                 return;
             }
-        };
-        let out = apply(text, &edits);
-        let fail = |msg: String| format!("{rel}: {what}: {msg}");
-        if let Err(e) = yaml::parse(&out) {
-            stats.failures.push(fail(format!("output does not parse: {}", e.message)));
-            return;
-        }
-        let after = match semantic(&out) {
-            Ok(a) => a,
-            Err(e) => {
-                stats.failures.push(fail(format!("output does not load: {}", e.message)));
-                return;
+            let after = match semantic(&out) {
+                Ok(a) => a,
+                Err(e) => {
+                    stats
+                        .failures
+                        .push(fail(format!("output does not load: {}", e.message)));
+                    return;
+                }
+            };
+            let diff = semantic_diff(before, &after);
+            let ok =
+                !diff.is_empty() && diff.iter().all(|(d, p)| *d == doc && p.starts_with(&path));
+            if ok {
+                stats.clean += 1;
+            } else {
+                stats.failures.push(fail(format!(
+                    "semantic diff {diff:?}, expected under {path:?}"
+                )));
             }
         };
-        let diff = semantic_diff(before, &after);
-        let ok = !diff.is_empty() && diff.iter().all(|(d, p)| *d == doc && p.starts_with(&path));
-        if ok {
-            stats.clean += 1;
-        } else {
-            stats.failures.push(fail(format!("semantic diff {diff:?}, expected under {path:?}")));
-        }
-    };
     for i in pick(mappings.len()) {
         let (doc, m) = &mappings[i];
-        let Some(path) = plain_path(&m.as_node()) else { continue };
+        let Some(path) = plain_path(&m.as_node()) else {
+            continue;
+        };
         let key = "x-dockharden-probe";
         let mut p = path.clone();
         p.push(key.to_owned());
-        run(format!("insert into {path:?}"), *doc, p, m.insert_entry(key, "- a\n- b"));
+        run(
+            format!("insert into {path:?}"),
+            *doc,
+            p,
+            m.insert_entry(key, "- a\n- b"),
+        );
         if let Some(last) = m.entries().into_iter().rev().find(|e| !e.is_merge()) {
             if m.merge_sources().is_empty() {
                 let mut p = path.clone();
                 p.push(last.key().to_owned());
-                run(format!("remove {:?} of {path:?}", last.key()), *doc, p, last.remove());
+                run(
+                    format!("remove {:?} of {path:?}", last.key()),
+                    *doc,
+                    p,
+                    last.remove(),
+                );
             }
         }
     }
     for i in pick(sequences.len()) {
         let (doc, s) = &sequences[i];
-        let Some(path) = plain_path(&s.as_node()) else { continue };
-        run(format!("append to {path:?}"), *doc, path.clone(), s.append_item("probe"));
+        let Some(path) = plain_path(&s.as_node()) else {
+            continue;
+        };
+        run(
+            format!("append to {path:?}"),
+            *doc,
+            path.clone(),
+            s.append_item("probe"),
+        );
         if let Some(first) = s.get(0) {
-            run(format!("remove item 0 of {path:?}"), *doc, path.clone(), first.remove());
+            run(
+                format!("remove item 0 of {path:?}"),
+                *doc,
+                path.clone(),
+                first.remove(),
+            );
         }
     }
 }
@@ -314,7 +353,8 @@ fn yaml_corpus() {
     let mut parse_time = Duration::ZERO;
     let mut semantic_time = Duration::ZERO;
     let (mut total, mut compose, mut k8s, mut templates, mut bytes) = (0, 0, 0, 0, 0);
-    let (mut parsed, mut parse_failed_template, mut loaded, mut load_failed_template) = (0, 0, 0, 0);
+    let (mut parsed, mut parse_failed_template, mut loaded, mut load_failed_template) =
+        (0, 0, 0, 0);
     let mut nodes = 0;
     let mut failures = Vec::new();
     // Invalid YAML that loaders refuse too (go-yaml: "mapping key already defined").
@@ -342,8 +382,18 @@ fn yaml_corpus() {
                 Some(file)
             }
             Err(e) => {
-                assert!(e.range.end <= f.text.len(), "{}: error range {:?}", f.rel, e.range);
-                assert!(!e.message.starts_with("internal error"), "{}: {}", f.rel, e.message);
+                assert!(
+                    e.range.end <= f.text.len(),
+                    "{}: error range {:?}",
+                    f.rel,
+                    e.range
+                );
+                assert!(
+                    !e.message.starts_with("internal error"),
+                    "{}: {}",
+                    f.rel,
+                    e.message
+                );
                 if tpl {
                     parse_failed_template += 1;
                 } else {
@@ -361,13 +411,21 @@ fn yaml_corpus() {
                 Some(v)
             }
             Err(e) => {
-                assert!(e.range.end <= f.text.len(), "{}: error range {:?}", f.rel, e.range);
+                assert!(
+                    e.range.end <= f.text.len(),
+                    "{}: error range {:?}",
+                    f.rel,
+                    e.range
+                );
                 if tpl {
                     load_failed_template += 1;
                 } else if e.message.contains("duplicate mapping key") {
                     duplicate_keys.push(format!("{}: {} at {:?}", f.rel, e.message, e.range));
                 } else {
-                    failures.push(format!("{}: semantic: {} at {:?}", f.rel, e.message, e.range));
+                    failures.push(format!(
+                        "{}: semantic: {} at {:?}",
+                        f.rel, e.message, e.range
+                    ));
                 }
                 None
             }
@@ -427,7 +485,10 @@ fn yaml_corpus() {
     {
         eprintln!("    {line}");
     }
-    assert!(failures.is_empty(), "non-templated files that fail: {failures:#?}");
+    assert!(
+        failures.is_empty(),
+        "non-templated files that fail: {failures:#?}"
+    );
     assert!(doc_count_mismatch.is_empty(), "{doc_count_mismatch:#?}");
     assert!(disagreements.is_empty(), "{disagreements:#?}");
     assert!(edits.failures.is_empty(), "{:#?}", edits.failures);

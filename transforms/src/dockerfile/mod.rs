@@ -2,7 +2,12 @@
 
 pub mod syntax;
 
+pub mod analysis;
+
 pub mod add_instead_of_copy;
+pub mod full_base_image;
+pub mod missing_healthcheck;
+pub mod runs_as_root;
 
 use crate::registry::{Context, Transform};
 use crate::source::Parsed;
@@ -10,7 +15,12 @@ use crate::source::Parsed;
 /// The Dockerfile transforms.
 #[must_use]
 pub fn transforms() -> Vec<&'static dyn Transform> {
-    vec![&add_instead_of_copy::AddInsteadOfCopy]
+    vec![
+        &add_instead_of_copy::AddInsteadOfCopy,
+        &runs_as_root::RunsAsRoot,
+        &missing_healthcheck::MissingHealthcheck,
+        &full_base_image::FullBaseImage,
+    ]
 }
 
 /// The parsed Dockerfile of a context (None for other kinds).

@@ -156,7 +156,10 @@ pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
     if let Some(e) = parsed.positioned_errors().first() {
         let start = (e.range.start as usize).min(text.len());
         let end = (e.range.end as usize).clamp(start, text.len());
-        return Err(YamlError::new(e.message.clone(), TextRange::new(start, end)));
+        return Err(YamlError::new(
+            e.message.clone(),
+            TextRange::new(start, end),
+        ));
     }
     let file = parsed.tree();
     let Some(first_doc) = file.documents().next() else {
@@ -212,7 +215,10 @@ pub(crate) fn parse(text: &str) -> Result<Cst, YamlError> {
                 stack.pop();
             }
         } else {
-            while stack.last().is_some_and(|(_, open_end, _)| *open_end <= start) {
+            while stack
+                .last()
+                .is_some_and(|(_, open_end, _)| *open_end <= start)
+            {
                 stack.pop();
             }
         }

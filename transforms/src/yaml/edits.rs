@@ -137,7 +137,12 @@ impl Mapping {
 }
 
 /// The lines of a new block entry `key: value` at column `col`.
-fn entry_lines(frag: &Fragment, col: usize, key_text: &str, layout: Layout) -> Result<Vec<String>, YamlError> {
+fn entry_lines(
+    frag: &Fragment,
+    col: usize,
+    key_text: &str,
+    layout: Layout,
+) -> Result<Vec<String>, YamlError> {
     let p = pad(col);
     let rendered = match frag.root() {
         Some(root) => frag.entry_value(&root, col, layout)?,
@@ -160,7 +165,10 @@ fn flow_append(file: &FileData, range: TextRange, elems: &[TextRange], element: 
     let text = &file.text;
     let Some(last) = elems.last() else {
         // `{}` / `[ ]`: between the brackets.
-        let inner = TextRange::new(range.start + 1, range.end.saturating_sub(1).max(range.start + 1));
+        let inner = TextRange::new(
+            range.start + 1,
+            range.end.saturating_sub(1).max(range.start + 1),
+        );
         let ws = inner.slice(text);
         if ws.is_empty() {
             return Edit::insert(inner.start, element.to_owned());
@@ -242,12 +250,18 @@ fn empty_block_collection(
             if !file.first_on_line(elem_range.start) {
                 // Compact (`- key: v`, `- - a`): the element shares the dash line.
                 return Ok(vec![Edit::replace(
-                    TextRange::new(elem_range.start, line_content_end(file, line_range, elem_range)),
+                    TextRange::new(
+                        elem_range.start,
+                        line_content_end(file, line_range, elem_range),
+                    ),
                     empty.to_owned(),
                 )]);
             }
             let Some(at) = slot_point(file, node) else {
-                return Err(YamlError::new("cannot locate the parent of a collection", d.range));
+                return Err(YamlError::new(
+                    "cannot locate the parent of a collection",
+                    d.range,
+                ));
             };
             Ok(vec![
                 Edit::insert(at, format!(" {empty}")),
@@ -392,7 +406,10 @@ impl Entry {
                 let insert = insert_lines(file, at, &lines);
                 if at == old.end {
                     // End of a text without a final line break: one edit.
-                    vec![Edit::replace(old, format!("{header}{}", insert.replacement))]
+                    vec![Edit::replace(
+                        old,
+                        format!("{header}{}", insert.replacement),
+                    )]
                 } else {
                     non_empty(vec![Edit::replace(old, header), insert])
                 }
@@ -466,10 +483,7 @@ impl Sequence {
         };
         let layout = Layout {
             unit,
-            seq_indent: file
-                .stats()
-                .seq_indent
-                .unwrap_or(unit),
+            seq_indent: file.stats().seq_indent.unwrap_or(unit),
             item_gap: self.item_gap(),
         };
         let content_end = deep_end(file, last.data().value).max(last.range().end);
@@ -593,7 +607,9 @@ impl Scalar {
         let range = TextRange::new(d.range.start, end);
         let needs_quotes = body.is_empty()
             || body.starts_with([' ', '\t'])
-            || body.split('\n').any(|l| !l.is_empty() && l.trim().is_empty())
+            || body
+                .split('\n')
+                .any(|l| !l.is_empty() && l.trim().is_empty())
             || v.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
             || v.contains('\r');
         if needs_quotes {
@@ -612,7 +628,9 @@ impl Scalar {
             _ => "+",
         };
         // Keep a comment on the header line.
-        let header_line_end = file.next_line_start(d.range.start).min(d.range.end.max(d.range.start));
+        let header_line_end = file
+            .next_line_start(d.range.start)
+            .min(d.range.end.max(d.range.start));
         let header_line = &text[d.range.start..header_line_end.max(d.range.start)];
         let comment = header_line
             .find(" #")
@@ -638,7 +656,13 @@ impl Scalar {
         let p = pad(indent);
         let lines: Vec<String> = body
             .split('\n')
-            .map(|l| if l.is_empty() { String::new() } else { format!("{p}{l}") })
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("{p}{l}")
+                }
+            })
             .collect();
         let mut out = format!("{style}{chomp}{comment}{nl}{}", lines.join(nl));
         if new_keeps {

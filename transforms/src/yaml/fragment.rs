@@ -45,7 +45,10 @@ fn frag_err(message: impl Into<String>) -> YamlError {
 impl Fragment {
     pub fn parse(text: &str) -> Result<Self, YamlError> {
         let file = super::parse(text).map_err(|e| {
-            YamlError::new(format!("invalid YAML fragment {text:?}: {}", e.message), e.range)
+            YamlError::new(
+                format!("invalid YAML fragment {text:?}: {}", e.message),
+                e.range,
+            )
         })?;
         if !file.comments().is_empty() {
             return Err(frag_err(format!(
@@ -61,7 +64,10 @@ impl Fragment {
     }
 
     pub fn root(&self) -> Option<Node> {
-        self.file.documents().first().map(super::model::Document::root)
+        self.file
+            .documents()
+            .first()
+            .map(super::model::Document::root)
     }
 
     fn text(&self) -> &str {
@@ -111,17 +117,33 @@ impl Fragment {
     }
 
     /// Lay out `node` as the value of an entry whose key is at column `col`.
-    pub fn entry_value(&self, node: &Node, col: usize, layout: Layout) -> Result<Rendered, YamlError> {
+    pub fn entry_value(
+        &self,
+        node: &Node,
+        col: usize,
+        layout: Layout,
+    ) -> Result<Rendered, YamlError> {
         self.value(node, col, layout, false)
     }
 
     /// Lay out `node` as an item whose `-` is at column `col` (the text after `- ` on the dash line,
     /// and the lines after it).
-    pub fn item_value(&self, node: &Node, col: usize, layout: Layout) -> Result<Rendered, YamlError> {
+    pub fn item_value(
+        &self,
+        node: &Node,
+        col: usize,
+        layout: Layout,
+    ) -> Result<Rendered, YamlError> {
         self.value(node, col, layout, true)
     }
 
-    fn value(&self, node: &Node, col: usize, layout: Layout, item: bool) -> Result<Rendered, YamlError> {
+    fn value(
+        &self,
+        node: &Node,
+        col: usize,
+        layout: Layout,
+        item: bool,
+    ) -> Result<Rendered, YamlError> {
         match node {
             Node::Null(_) => {
                 let p = self.props(node);
@@ -233,13 +255,22 @@ impl Fragment {
     fn key_text(&self, e: &super::model::Entry) -> Result<String, YamlError> {
         let k = e.key_node();
         let raw = k.full_range().slice(self.file.text());
-        if raw.contains('\n') || matches!(k, Node::Mapping(_) | Node::Sequence(_)) && !raw.starts_with(['[', '{']) {
-            return Err(frag_err(format!("complex key {raw:?} in a YAML fragment is not supported")));
+        if raw.contains('\n')
+            || matches!(k, Node::Mapping(_) | Node::Sequence(_)) && !raw.starts_with(['[', '{'])
+        {
+            return Err(frag_err(format!(
+                "complex key {raw:?} in a YAML fragment is not supported"
+            )));
         }
         Ok(raw.to_owned())
     }
 
-    fn mapping_lines(&self, m: &Mapping, indent: usize, layout: Layout) -> Result<Vec<String>, YamlError> {
+    fn mapping_lines(
+        &self,
+        m: &Mapping,
+        indent: usize,
+        layout: Layout,
+    ) -> Result<Vec<String>, YamlError> {
         let mut out = Vec::new();
         let pad = " ".repeat(indent);
         for e in m.entries() {
@@ -256,7 +287,12 @@ impl Fragment {
         Ok(out)
     }
 
-    fn sequence_lines(&self, s: &Sequence, indent: usize, layout: Layout) -> Result<Vec<String>, YamlError> {
+    fn sequence_lines(
+        &self,
+        s: &Sequence,
+        indent: usize,
+        layout: Layout,
+    ) -> Result<Vec<String>, YamlError> {
         let mut out = Vec::new();
         let pad = " ".repeat(indent);
         for item in s.items() {
@@ -337,7 +373,12 @@ fn space_prefixed(s: &str) -> String {
 fn compact_first(lines: &mut [String], col: usize, inner: usize) {
     if let Some(first) = lines.first_mut() {
         let content = first[inner.min(first.len())..].to_owned();
-        *first = format!("{}-{}{}", " ".repeat(col), " ".repeat(inner - col - 1), content);
+        *first = format!(
+            "{}-{}{}",
+            " ".repeat(col),
+            " ".repeat(inner - col - 1),
+            content
+        );
     }
 }
 
@@ -363,8 +404,14 @@ mod tests {
 
     #[test]
     fn inline_values() {
-        assert_eq!(entry("[ALL]", 2, layout(2, 2)), Rendered::Inline("[ALL]".into()));
-        assert_eq!(entry("\"a: b\"", 2, layout(2, 2)), Rendered::Inline("\"a: b\"".into()));
+        assert_eq!(
+            entry("[ALL]", 2, layout(2, 2)),
+            Rendered::Inline("[ALL]".into())
+        );
+        assert_eq!(
+            entry("\"a: b\"", 2, layout(2, 2)),
+            Rendered::Inline("\"a: b\"".into())
+        );
         assert_eq!(entry("", 2, layout(2, 2)), Rendered::Null);
         assert_eq!(entry("*x", 2, layout(2, 2)), Rendered::Inline("*x".into()));
     }
@@ -376,7 +423,11 @@ mod tests {
             r,
             Rendered::Block {
                 header: String::new(),
-                lines: vec!["      drop:".into(), "      - ALL".into(), "      add: [X]".into()],
+                lines: vec![
+                    "      drop:".into(),
+                    "      - ALL".into(),
+                    "      add: [X]".into()
+                ],
             }
         );
         let r = entry("- a: 1\n  b: 2\n- c\n", 0, layout(2, 2));

@@ -88,7 +88,10 @@ impl Scanner {
                 return Ok(());
             }
             if (line.starts_with("---") || line.starts_with("..."))
-                && line[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t')
+                && line[3..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c == ' ' || c == '\t')
             {
                 self.levels.clear();
                 if line.starts_with("---") {
@@ -241,7 +244,11 @@ mod tests {
     #[test]
     fn rejects_deep_flow() {
         let n = MAX_NESTING_DEPTH + 1;
-        assert!(depth_err(&format!("a: {}{}\n", "[".repeat(n), "]".repeat(n))));
+        assert!(depth_err(&format!(
+            "a: {}{}\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        )));
         assert!(!depth_err(&format!(
             "a: {}{}\n",
             "[".repeat(n - 2),

@@ -400,7 +400,10 @@ impl Builder<'_> {
         let range = if flow {
             cst_range
         } else if let (Some(&first), Some(&last)) = (entries.first(), entries.last()) {
-            TextRange::new(self.entries[first].range.start, self.entries[last].range.end)
+            TextRange::new(
+                self.entries[first].range.start,
+                self.entries[last].range.end,
+            )
         } else {
             TextRange::empty(cst_range.start)
         };
@@ -429,7 +432,10 @@ impl Builder<'_> {
             .iter()
             .copied()
             .find(|&c| self.cst.kind(c) == K::QUESTION);
-        let key_elem = children.iter().copied().find(|&c| self.cst.kind(c) == K::KEY);
+        let key_elem = children
+            .iter()
+            .copied()
+            .find(|&c| self.cst.kind(c) == K::KEY);
         let colon = children
             .iter()
             .copied()
@@ -548,7 +554,9 @@ impl Builder<'_> {
                 .filter(|&x| self.cst.kind(x) != K::DASH)
                 .collect();
             let at = dash.map_or(er.start, |d| d.end);
-            let value = if self.cst.child(c, K::MAPPING_ENTRY).is_some() && !rest.iter().any(|&x| is_content(self.cst.kind(x))) {
+            let value = if self.cst.child(c, K::MAPPING_ENTRY).is_some()
+                && !rest.iter().any(|&x| is_content(self.cst.kind(x)))
+            {
                 // `[a: 1]`: a single-pair mapping inside a flow sequence. The CST has no MAPPING
                 // node for it; we do not model it.
                 return Err(YamlError::new(
@@ -936,7 +944,11 @@ impl Node {
 
     #[must_use]
     pub fn anchor(&self) -> Option<String> {
-        self.node_ref().data().anchor.as_ref().map(|(n, _)| n.clone())
+        self.node_ref()
+            .data()
+            .anchor
+            .as_ref()
+            .map(|(n, _)| n.clone())
     }
 
     #[must_use]
@@ -1268,13 +1280,11 @@ pub(crate) fn deep_end(file: &FileData, node: NodeId) -> usize {
 /// Whether a block scalar has the keep chomping indicator (`|+`, `>2+`).
 pub(crate) fn block_scalar_keeps(file: &FileData, id: NodeId) -> bool {
     let d = &file.nodes[id];
-    let header_end = file.next_line_start(d.range.start).min(d.cst_end.max(d.range.end));
+    let header_end = file
+        .next_line_start(d.range.start)
+        .min(d.cst_end.max(d.range.end));
     let header = &file.text[d.range.start..header_end];
-    header
-        .split('#')
-        .next()
-        .unwrap_or("")
-        .contains('+')
+    header.split('#').next().unwrap_or("").contains('+')
 }
 
 fn block_line_range(file: &FileData, range: TextRange, value: NodeId, column: usize) -> TextRange {
@@ -1342,11 +1352,10 @@ impl Mapping {
     #[must_use]
     pub fn get_merged(&self, key: &str) -> Option<(Entry, Origin)> {
         if key != "<<" {
-            if let Some(own) = self
-                .entry_ids()
-                .iter()
-                .rev()
-                .find(|&&id| !self.0.file.entries[id].merge && self.0.file.entries[id].key == key)
+            if let Some(own) =
+                self.entry_ids().iter().rev().find(|&&id| {
+                    !self.0.file.entries[id].merge && self.0.file.entries[id].key == key
+                })
             {
                 return Some((
                     Entry {
@@ -1428,7 +1437,11 @@ impl Mapping {
     pub fn merged_entries(&self) -> Vec<(Entry, Origin)> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        let own: Vec<Entry> = self.entries().into_iter().filter(|e| !e.is_merge()).collect();
+        let own: Vec<Entry> = self
+            .entries()
+            .into_iter()
+            .filter(|e| !e.is_merge())
+            .collect();
         for e in own.iter().rev() {
             if seen.insert(e.key().to_owned()) {
                 out.push((e.clone(), Origin::Own));

@@ -56,8 +56,7 @@ pub fn is_plain_safe(s: &str, flow: bool) -> bool {
     if s.starts_with([' ', '\t']) || s.ends_with([' ', '\t']) {
         return false;
     }
-    if s
-        .chars()
+    if s.chars()
         .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
     {
         return false;
@@ -66,7 +65,8 @@ pub fn is_plain_safe(s: &str, flow: bool) -> bool {
         // `-x`, `?x`, `:x` are plain when followed by a safe character.
         let second = s[first.len_utf8()..].chars().next();
         let ok = matches!(first, '-' | '?' | ':')
-            && second.is_some_and(|c| c != ' ' && !(flow && matches!(c, ',' | '[' | ']' | '{' | '}')));
+            && second
+                .is_some_and(|c| c != ' ' && !(flow && matches!(c, ',' | '[' | ']' | '{' | '}')));
         if !ok {
             return false;
         }
@@ -153,9 +153,10 @@ pub fn double_quoted(s: &str) -> String {
 /// characters).
 #[must_use]
 pub fn single_quoted(s: &str) -> Option<String> {
-    if s.chars()
-        .any(|c| (c.is_control() && c != '\t') || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}'))
-    {
+    if s.chars().any(|c| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}')
+    }) {
         return None;
     }
     Some(format!("'{}'", s.replace('\'', "''")))
@@ -187,7 +188,15 @@ mod tests {
 
     #[test]
     fn plain_safety() {
-        for ok in ["nginx:1.25", "a b", "-Xmx1g", "http://x/y#z", "a:b", "ALL", "é"] {
+        for ok in [
+            "nginx:1.25",
+            "a b",
+            "-Xmx1g",
+            "http://x/y#z",
+            "a:b",
+            "ALL",
+            "é",
+        ] {
             assert!(is_plain_safe(ok, false), "{ok}");
         }
         for bad in [
@@ -203,18 +212,39 @@ mod tests {
 
     #[test]
     fn strings_that_would_change_type_are_quoted() {
-        for s in ["true", "No", "null", "~", "8080", "1.5", "-1", ".5", "0777", "1:30", "2024-01-01"] {
+        for s in [
+            "true",
+            "No",
+            "null",
+            "~",
+            "8080",
+            "1.5",
+            "-1",
+            ".5",
+            "0777",
+            "1:30",
+            "2024-01-01",
+        ] {
             assert!(!plain_is_string(s), "{s}");
             assert!(string_scalar(s, QuoteStyle::Double, false).starts_with('"'));
         }
         assert_eq!(string_scalar("ALL", QuoteStyle::Double, false), "ALL");
         assert_eq!(string_scalar("a: b", QuoteStyle::Single, false), "'a: b'");
-        assert_eq!(string_scalar("it's: x", QuoteStyle::Single, false), "'it''s: x'");
-        assert_eq!(string_scalar("a\nb", QuoteStyle::Single, false), "\"a\\nb\"");
+        assert_eq!(
+            string_scalar("it's: x", QuoteStyle::Single, false),
+            "'it''s: x'"
+        );
+        assert_eq!(
+            string_scalar("a\nb", QuoteStyle::Single, false),
+            "\"a\\nb\""
+        );
     }
 
     #[test]
     fn double_quote_escapes() {
-        assert_eq!(double_quoted("a\"b\\c\n\t\u{1}"), "\"a\\\"b\\\\c\\n\\t\\x01\"");
+        assert_eq!(
+            double_quoted("a\"b\\c\n\t\u{1}"),
+            "\"a\\\"b\\\\c\\n\\t\\x01\""
+        );
     }
 }

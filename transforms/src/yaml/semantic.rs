@@ -204,11 +204,17 @@ impl<'de> Visitor<'de> for ValVisitor {
     }
 
     fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or_else(|_| Value::String(v.to_string()), |i| Value::Number(i.into())))
+        Ok(i64::try_from(v).map_or_else(
+            |_| Value::String(v.to_string()),
+            |i| Value::Number(i.into()),
+        ))
     }
 
     fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-        Ok(u64::try_from(v).map_or_else(|_| Value::String(v.to_string()), |i| Value::Number(i.into())))
+        Ok(u64::try_from(v).map_or_else(
+            |_| Value::String(v.to_string()),
+            |i| Value::Number(i.into()),
+        ))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
@@ -228,7 +234,9 @@ impl<'de> Visitor<'de> for ValVisitor {
     }
 
     fn visit_bytes<E>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::Array(v.iter().map(|&b| Value::Number(b.into())).collect()))
+        Ok(Value::Array(
+            v.iter().map(|&b| Value::Number(b.into())).collect(),
+        ))
     }
 
     fn visit_none<E>(self) -> Result<Value, E> {
@@ -345,7 +353,10 @@ mod tests {
         let v = semantic("---\n# empty\n---\na: 1\n---\n- x\n").unwrap();
         assert_eq!(v, vec![Value::Null, json!({"a": 1}), json!(["x"])]);
         assert_eq!(semantic("").unwrap(), Vec::<Value>::new());
-        assert_eq!(semantic("# only a comment\n\n").unwrap(), Vec::<Value>::new());
+        assert_eq!(
+            semantic("# only a comment\n\n").unwrap(),
+            Vec::<Value>::new()
+        );
         assert_eq!(semantic("---\n").unwrap(), vec![Value::Null]);
         let v = semantic("# licence header\n---\na: 1\n---\nb: 2\n").unwrap();
         assert_eq!(v, vec![json!({"a": 1}), json!({"b": 2})]);
@@ -365,14 +376,19 @@ mod tests {
     #[test]
     fn non_string_keys_are_stringified() {
         let v = semantic("1: a\ntrue: b\n~: c\n1.5: d\n").unwrap();
-        assert_eq!(v[0], json!({"1": "a", "true": "b", "null": "c", "1.5": "d"}));
+        assert_eq!(
+            v[0],
+            json!({"1": "a", "true": "b", "null": "c", "1.5": "d"})
+        );
         let v = semantic("a: .nan\nb: -.inf\n").unwrap();
         assert_eq!(v[0], json!({"a": ".nan", "b": "-.inf"}));
     }
 
     #[test]
     fn billion_laughs_is_rejected() {
-        let mut t = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut t = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let mut prev = 'a';
         for c in 'b'..='i' {
             t += &format!("{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n");
@@ -404,13 +420,18 @@ mod tests {
         let _ = semantic(&t);
         let t = format!("a: {}{}\n", "[".repeat(n + 1), "]".repeat(n + 1));
         assert!(semantic(&t).is_err());
-        let deep: String = (0..n - 2).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let deep: String = (0..n - 2)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
         let _ = semantic(&deep);
     }
 
     #[test]
     fn diff_paths() {
-        let a = vec![json!({"s": {"w": {"p": [1, 2], "i": "x", "k": {"z": 1}}}}), json!(1)];
+        let a = vec![
+            json!({"s": {"w": {"p": [1, 2], "i": "x", "k": {"z": 1}}}}),
+            json!(1),
+        ];
         let b = vec![json!({"s": {"w": {"p": [1], "i": "y", "k": {"z": 1, "n": 2}}}})];
         let d = semantic_diff(&a, &b);
         let p = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
@@ -424,7 +445,10 @@ mod tests {
             ]
         );
         assert!(semantic_diff(&a, &a).is_empty());
-        let c = vec![json!({"s": {"w": {"p": [1, 3], "i": "x", "k": {"z": 1}}}}), json!(1)];
+        let c = vec![
+            json!({"s": {"w": {"p": [1, 3], "i": "x", "k": {"z": 1}}}}),
+            json!(1),
+        ];
         assert_eq!(semantic_diff(&a, &c), vec![(0, p(&["s", "w", "p", "1"]))]);
     }
 }

@@ -42,7 +42,10 @@ pub(crate) fn stats(file: &FileData) -> Stats {
         let key_col = file.column(e.range.start);
         let v = &file.nodes[e.value];
         match &v.kind {
-            KindData::Mapping { flow: false, entries } if !entries.is_empty() => {
+            KindData::Mapping {
+                flow: false,
+                entries,
+            } if !entries.is_empty() => {
                 let col = file.column(v.range.start);
                 if col > key_col {
                     *units.entry(col - key_col).or_insert(0) += 1;

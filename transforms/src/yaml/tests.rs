@@ -32,7 +32,10 @@ fn p(v: &[&str]) -> Vec<String> {
 #[track_caller]
 fn check(input: &str, edits: &[Edit], expected: &str, changed: &[(usize, &[&str])]) {
     let out = apply(input, edits);
-    assert_eq!(out, expected, "\n--- got ---\n{out}\n--- expected ---\n{expected}");
+    assert_eq!(
+        out, expected,
+        "\n--- got ---\n{out}\n--- expected ---\n{expected}"
+    );
     parse(&out).unwrap_or_else(|e| panic!("output does not parse: {e:?}\n{out}"));
     let before = semantic(input).expect("input loads");
     let after = semantic(&out).unwrap_or_else(|e| panic!("output does not load: {e:?}\n{out}"));
@@ -98,7 +101,10 @@ fn navigation_ranges() {
     let image = web.get("image").unwrap();
     assert_eq!(image.key_range().slice(t), "image");
     assert_eq!(image.range().slice(t), "image: nginx:1.25");
-    assert_eq!(image.line_range().slice(t), "    image: nginx:1.25   # pinned\n");
+    assert_eq!(
+        image.line_range().slice(t),
+        "    image: nginx:1.25   # pinned\n"
+    );
     let v = image.value();
     assert_eq!(v.as_str(), Some("nginx:1.25"));
     assert_eq!(v.as_scalar().unwrap().style(), ScalarStyle::Plain);
@@ -297,7 +303,9 @@ fn deep_input_is_an_error_and_never_overflows() {
     let n = MAX_NESTING_DEPTH;
     let ok_flow = format!("a: {}{}\n", "[".repeat(n - 2), "]".repeat(n - 2));
     let _ = parse(&ok_flow);
-    let ok_block: String = (0..n - 2).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+    let ok_block: String = (0..n - 2)
+        .map(|i| format!("{}a:\n", " ".repeat(i)))
+        .collect();
     let f = parse(&ok_block).unwrap();
     assert!(f.documents()[0].root().as_mapping().is_some());
     let ok_dash = format!("{}a\n", "- ".repeat(n - 2));
@@ -306,7 +314,9 @@ fn deep_input_is_an_error_and_never_overflows() {
         format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
         format!("{}a\n", "- ".repeat(100_000)),
         format!("a: {}\n", "{b: ".repeat(100_000)),
-        (0..1_000).map(|i| format!("{}a:\n", " ".repeat(i))).collect(),
+        (0..1_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect(),
     ] {
         let e = parse(&deep).unwrap_err();
         assert!(e.message.contains("nested deeper"), "{e:?}");
@@ -331,7 +341,12 @@ fn insert_entry_two_space_with_comments() {
         "      # end of env\n",
         "      # end of env\n    read_only: true\n",
     );
-    check(t, &edits, &expected, &[(0, &["services", "web", "read_only"])]);
+    check(
+        t,
+        &edits,
+        &expected,
+        &[(0, &["services", "web", "read_only"])],
+    );
 
     let db = map_at(t, &["services", "db"]);
     let edits = db.insert_entry("cap_drop", "- ALL").unwrap();
@@ -339,7 +354,12 @@ fn insert_entry_two_space_with_comments() {
         "    image: postgres\n",
         "    image: postgres\n    cap_drop:\n      - ALL\n",
     );
-    check(t, &edits, &expected, &[(0, &["services", "db", "cap_drop"])]);
+    check(
+        t,
+        &edits,
+        &expected,
+        &[(0, &["services", "db", "cap_drop"])],
+    );
 
     let services = map_at(t, &["services"]);
     let edits = services.insert_entry("cache", "image: redis").unwrap();
@@ -356,9 +376,7 @@ fn insert_entry_four_space_and_zero_indented_sequences() {
     let web = map_at(t, &["services", "web"]);
     assert_eq!(web.indent_unit(), 4);
     assert_eq!(web.sequence_indent(), 0);
-    let edits = web
-        .insert_entry("cap_drop", "- ALL\n- NET_RAW")
-        .unwrap();
+    let edits = web.insert_entry("cap_drop", "- ALL\n- NET_RAW").unwrap();
     check(
         t,
         &edits,
@@ -452,7 +470,12 @@ fn insert_entry_crlf_bom_and_no_final_newline() {
     );
     let t = "a: 1\nb:\n  c: 2";
     let b = map_at(t, &["b"]);
-    check(t, &b.insert_entry("d", "3").unwrap(), "a: 1\nb:\n  c: 2\n  d: 3", &[(0, &["b", "d"])]);
+    check(
+        t,
+        &b.insert_entry("d", "3").unwrap(),
+        "a: 1\nb:\n  c: 2\n  d: 3",
+        &[(0, &["b", "d"])],
+    );
     let r = root(t);
     check(
         t,
@@ -463,7 +486,11 @@ fn insert_entry_crlf_bom_and_no_final_newline() {
     let t = "a: 1 # c";
     check(
         t,
-        &root(t).as_mapping().unwrap().insert_entry("b", "2").unwrap(),
+        &root(t)
+            .as_mapping()
+            .unwrap()
+            .insert_entry("b", "2")
+            .unwrap(),
         "a: 1 # c\nb: 2",
         &[(0, &["b"])],
     );
@@ -501,7 +528,9 @@ fn insert_entry_after_block_scalars() {
     let t = "svc:\n  a: 1\n";
     check(
         t,
-        &map_at(t, &["svc"]).insert_entry("script", "|\n  line 1\n    line 2\n").unwrap(),
+        &map_at(t, &["svc"])
+            .insert_entry("script", "|\n  line 1\n    line 2\n")
+            .unwrap(),
         "svc:\n  a: 1\n  script: |\n    line 1\n      line 2\n",
         &[(0, &["svc", "script"])],
     );
@@ -533,7 +562,8 @@ fn insert_entry_with_anchors_merges_and_documents() {
     assert_eq!(c.indent(), 4);
     check(
         t,
-        &c.insert_entry("securityContext", "runAsNonRoot: true").unwrap(),
+        &c.insert_entry("securityContext", "runAsNonRoot: true")
+            .unwrap(),
         &format!("{t}    securityContext:\n      runAsNonRoot: true\n"),
         &[(1, &["spec", "containers", "0", "securityContext"])],
     );
@@ -583,7 +613,9 @@ fn remove_entry_block() {
     // Last entry with a deeper comment: removed together; the less-indented comment stays.
     check(
         t,
-        &entry_at(t, &["services", "web"], "environment").remove().unwrap(),
+        &entry_at(t, &["services", "web"], "environment")
+            .remove()
+            .unwrap(),
         &t.replace("    environment:\n      A: 1\n      # end of env\n", ""),
         &[(0, &["services", "web", "environment"])],
     );
@@ -602,9 +634,19 @@ fn remove_entry_block() {
     );
     // Root entry with a nested block.
     let t2 = "a: 1\nb:\n  c: 2\nd: 3\n";
-    check(t2, &entry_at(t2, &[], "b").remove().unwrap(), "a: 1\nd: 3\n", &[(0, &["b"])]);
+    check(
+        t2,
+        &entry_at(t2, &[], "b").remove().unwrap(),
+        "a: 1\nd: 3\n",
+        &[(0, &["b"])],
+    );
     let t3 = "a: 1\n";
-    check(t3, &entry_at(t3, &[], "a").remove().unwrap(), "{}\n", &[(0, &["a"])]);
+    check(
+        t3,
+        &entry_at(t3, &[], "a").remove().unwrap(),
+        "{}\n",
+        &[(0, &["a"])],
+    );
 }
 
 #[test]
@@ -627,7 +669,13 @@ fn remove_entry_compact_crlf_and_no_final_newline() {
     let item1 = root(t).path(&["1"]).unwrap();
     check(
         t,
-        &item1.as_mapping().unwrap().get("name").unwrap().remove().unwrap(),
+        &item1
+            .as_mapping()
+            .unwrap()
+            .get("name")
+            .unwrap()
+            .remove()
+            .unwrap(),
         "- name: a\n  image: b\n- {}\n",
         &[(0, &["1", "name"])],
     );
@@ -636,27 +684,78 @@ fn remove_entry_compact_crlf_and_no_final_newline() {
     let item0 = root(t).path(&["0"]).unwrap();
     check(
         t,
-        &item0.as_mapping().unwrap().get("name").unwrap().remove().unwrap(),
+        &item0
+            .as_mapping()
+            .unwrap()
+            .get("name")
+            .unwrap()
+            .remove()
+            .unwrap(),
         "-\n  # about image\n  image: b\n",
         &[(0, &["0", "name"])],
     );
     let t = "a: 1\r\nb: 2\r\nc: 3\r\n";
-    check(t, &entry_at(t, &[], "b").remove().unwrap(), "a: 1\r\nc: 3\r\n", &[(0, &["b"])]);
+    check(
+        t,
+        &entry_at(t, &[], "b").remove().unwrap(),
+        "a: 1\r\nc: 3\r\n",
+        &[(0, &["b"])],
+    );
     let t = "a: 1\nb: 2";
-    check(t, &entry_at(t, &[], "b").remove().unwrap(), "a: 1", &[(0, &["b"])]);
+    check(
+        t,
+        &entry_at(t, &[], "b").remove().unwrap(),
+        "a: 1",
+        &[(0, &["b"])],
+    );
     let t = "a: 1\r\nb:\r\n  c: 2";
-    check(t, &entry_at(t, &["b"], "c").remove().unwrap(), "a: 1\r\nb: {}", &[(0, &["b", "c"])]);
+    check(
+        t,
+        &entry_at(t, &["b"], "c").remove().unwrap(),
+        "a: 1\r\nb: {}",
+        &[(0, &["b", "c"])],
+    );
 }
 
 #[test]
 fn remove_entry_flow() {
     let t = "a: {x: 1, y: 2, z: 3}\nb: {x: 1}\nc: {\n  x: 1,\n  y: 2\n}\n";
-    check(t, &entry_at(t, &["a"], "x").remove().unwrap(), &t.replace("{x: 1, y: 2, z: 3}", "{y: 2, z: 3}"), &[(0, &["a", "x"])]);
-    check(t, &entry_at(t, &["a"], "y").remove().unwrap(), &t.replace("{x: 1, y: 2, z: 3}", "{x: 1, z: 3}"), &[(0, &["a", "y"])]);
-    check(t, &entry_at(t, &["a"], "z").remove().unwrap(), &t.replace("{x: 1, y: 2, z: 3}", "{x: 1, y: 2}"), &[(0, &["a", "z"])]);
-    check(t, &entry_at(t, &["b"], "x").remove().unwrap(), &t.replace("{x: 1}", "{}"), &[(0, &["b", "x"])]);
-    check(t, &entry_at(t, &["c"], "y").remove().unwrap(), &t.replace("  x: 1,\n  y: 2\n}", "  x: 1\n}"), &[(0, &["c", "y"])]);
-    check(t, &entry_at(t, &["c"], "x").remove().unwrap(), &t.replace("  x: 1,\n  y: 2\n}", "  y: 2\n}"), &[(0, &["c", "x"])]);
+    check(
+        t,
+        &entry_at(t, &["a"], "x").remove().unwrap(),
+        &t.replace("{x: 1, y: 2, z: 3}", "{y: 2, z: 3}"),
+        &[(0, &["a", "x"])],
+    );
+    check(
+        t,
+        &entry_at(t, &["a"], "y").remove().unwrap(),
+        &t.replace("{x: 1, y: 2, z: 3}", "{x: 1, z: 3}"),
+        &[(0, &["a", "y"])],
+    );
+    check(
+        t,
+        &entry_at(t, &["a"], "z").remove().unwrap(),
+        &t.replace("{x: 1, y: 2, z: 3}", "{x: 1, y: 2}"),
+        &[(0, &["a", "z"])],
+    );
+    check(
+        t,
+        &entry_at(t, &["b"], "x").remove().unwrap(),
+        &t.replace("{x: 1}", "{}"),
+        &[(0, &["b", "x"])],
+    );
+    check(
+        t,
+        &entry_at(t, &["c"], "y").remove().unwrap(),
+        &t.replace("  x: 1,\n  y: 2\n}", "  x: 1\n}"),
+        &[(0, &["c", "y"])],
+    );
+    check(
+        t,
+        &entry_at(t, &["c"], "x").remove().unwrap(),
+        &t.replace("  x: 1,\n  y: 2\n}", "  y: 2\n}"),
+        &[(0, &["c", "x"])],
+    );
 }
 
 #[test]
@@ -678,13 +777,27 @@ fn remove_items() {
     // Zero-indented, the only item: `key: []`, or the key goes.
     let t = "a:\n- x\nb: 1\n";
     let s = seq_at(t, &["a"]);
-    check(t, &s.get(0).unwrap().remove().unwrap(), "a: []\nb: 1\n", &[(0, &["a"])]);
-    check(t, &s.get(0).unwrap().remove_or_parent_entry().unwrap(), "b: 1\n", &[(0, &["a"])]);
+    check(
+        t,
+        &s.get(0).unwrap().remove().unwrap(),
+        "a: []\nb: 1\n",
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &s.get(0).unwrap().remove_or_parent_entry().unwrap(),
+        "b: 1\n",
+        &[(0, &["a"])],
+    );
     // remove_or_parent_entry on a longer sequence removes just the item.
     let t = "a:\n  - x\n  - y\n";
     check(
         t,
-        &seq_at(t, &["a"]).get(1).unwrap().remove_or_parent_entry().unwrap(),
+        &seq_at(t, &["a"])
+            .get(1)
+            .unwrap()
+            .remove_or_parent_entry()
+            .unwrap(),
         "a:\n  - x\n",
         &[(0, &["a"])],
     );
@@ -699,7 +812,12 @@ fn remove_items() {
     // Compact nested sequences.
     let t = "- - a\n  - b\n- c\n";
     let inner = seq_at(t, &["0"]);
-    check(t, &inner.get(0).unwrap().remove().unwrap(), "- - b\n- c\n", &[(0, &["0"])]);
+    check(
+        t,
+        &inner.get(0).unwrap().remove().unwrap(),
+        "- - b\n- c\n",
+        &[(0, &["0"])],
+    );
     // Root sequence, last line without line break.
     let t = "- a\n- b";
     let s = root(t);
@@ -707,21 +825,55 @@ fn remove_items() {
     check(t, &s.get(1).unwrap().remove().unwrap(), "- a", &[(0, &[])]);
     let t = "- a\n";
     let s = root(t);
-    check(t, &s.as_sequence().unwrap().get(0).unwrap().remove().unwrap(), "[]\n", &[(0, &[])]);
+    check(
+        t,
+        &s.as_sequence().unwrap().get(0).unwrap().remove().unwrap(),
+        "[]\n",
+        &[(0, &[])],
+    );
 }
 
 #[test]
 fn remove_items_flow() {
     let t = "a: [x, y, z]\nb: [x]\nc: [x, y,]\n";
     let a = seq_at(t, &["a"]);
-    check(t, &a.get(0).unwrap().remove().unwrap(), &t.replace("[x, y, z]", "[y, z]"), &[(0, &["a"])]);
-    check(t, &a.get(1).unwrap().remove().unwrap(), &t.replace("[x, y, z]", "[x, z]"), &[(0, &["a"])]);
-    check(t, &a.get(2).unwrap().remove().unwrap(), &t.replace("[x, y, z]", "[x, y]"), &[(0, &["a"])]);
-    check(t, &seq_at(t, &["b"]).get(0).unwrap().remove().unwrap(), &t.replace("[x]", "[]"), &[(0, &["b"])]);
-    check(t, &seq_at(t, &["c"]).get(1).unwrap().remove().unwrap(), &t.replace("[x, y,]", "[x,]"), &[(0, &["c"])]);
     check(
         t,
-        &seq_at(t, &["b"]).get(0).unwrap().remove_or_parent_entry().unwrap(),
+        &a.get(0).unwrap().remove().unwrap(),
+        &t.replace("[x, y, z]", "[y, z]"),
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &a.get(1).unwrap().remove().unwrap(),
+        &t.replace("[x, y, z]", "[x, z]"),
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &a.get(2).unwrap().remove().unwrap(),
+        &t.replace("[x, y, z]", "[x, y]"),
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &seq_at(t, &["b"]).get(0).unwrap().remove().unwrap(),
+        &t.replace("[x]", "[]"),
+        &[(0, &["b"])],
+    );
+    check(
+        t,
+        &seq_at(t, &["c"]).get(1).unwrap().remove().unwrap(),
+        &t.replace("[x, y,]", "[x,]"),
+        &[(0, &["c"])],
+    );
+    check(
+        t,
+        &seq_at(t, &["b"])
+            .get(0)
+            .unwrap()
+            .remove_or_parent_entry()
+            .unwrap(),
         "a: [x, y, z]\nc: [x, y,]\n",
         &[(0, &["b"])],
     );
@@ -737,7 +889,10 @@ fn append_item_block() {
     check(
         t,
         &ports.append_item("\"8080:8080\"").unwrap(),
-        &t.replace("      - \"443:443\"\n", "      - \"443:443\"\n      - \"8080:8080\"\n"),
+        &t.replace(
+            "      - \"443:443\"\n",
+            "      - \"443:443\"\n      - \"8080:8080\"\n",
+        ),
         &[(0, &["services", "web", "ports"])],
     );
     // Zero-indented, CRLF, no final newline.
@@ -749,7 +904,12 @@ fn append_item_block() {
         &[(0, &["cap_add"])],
     );
     let t = "a:\n  - 1";
-    check(t, &seq_at(t, &["a"]).append_item("2").unwrap(), "a:\n  - 1\n  - 2", &[(0, &["a"])]);
+    check(
+        t,
+        &seq_at(t, &["a"]).append_item("2").unwrap(),
+        "a:\n  - 1\n  - 2",
+        &[(0, &["a"])],
+    );
     // A mapping item in a 4-space file with `-   key` items.
     let t = "containers:\n    -   name: a\n        image: b\n";
     check(
@@ -771,10 +931,30 @@ fn append_item_block() {
 #[test]
 fn append_item_flow() {
     let t = "a: [x, y]\nb: []\nc: [\n  x,\n  y\n]\nd: [x, y,]\n";
-    check(t, &seq_at(t, &["a"]).append_item("z").unwrap(), &t.replace("[x, y]\n", "[x, y, z]\n"), &[(0, &["a"])]);
-    check(t, &seq_at(t, &["b"]).append_item("z").unwrap(), &t.replace("[]", "[z]"), &[(0, &["b"])]);
-    check(t, &seq_at(t, &["c"]).append_item("z").unwrap(), &t.replace("  y\n]", "  y,\n  z\n]"), &[(0, &["c"])]);
-    check(t, &seq_at(t, &["d"]).append_item("z").unwrap(), &t.replace("[x, y,]", "[x, y, z]"), &[(0, &["d"])]);
+    check(
+        t,
+        &seq_at(t, &["a"]).append_item("z").unwrap(),
+        &t.replace("[x, y]\n", "[x, y, z]\n"),
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &seq_at(t, &["b"]).append_item("z").unwrap(),
+        &t.replace("[]", "[z]"),
+        &[(0, &["b"])],
+    );
+    check(
+        t,
+        &seq_at(t, &["c"]).append_item("z").unwrap(),
+        &t.replace("  y\n]", "  y,\n  z\n]"),
+        &[(0, &["c"])],
+    );
+    check(
+        t,
+        &seq_at(t, &["d"]).append_item("z").unwrap(),
+        &t.replace("[x, y,]", "[x, y, z]"),
+        &[(0, &["d"])],
+    );
     check(
         t,
         &seq_at(t, &["a"]).append_item("k: v").unwrap(),
@@ -791,31 +971,96 @@ fn replace_scalars_keep_style() {
     let t = "a: nginx:1.25\nb: 'x'\nc: \"y\"\nd: [p, q]\ne: 'k'\nf: true\n";
     let r = root(t);
     let s = |k: &str| r.path(&[k]).unwrap().as_scalar().unwrap().clone();
-    check(t, &[s("a").replace("nginx:1.26")], &t.replace("nginx:1.25", "nginx:1.26"), &[(0, &["a"])]);
+    check(
+        t,
+        &[s("a").replace("nginx:1.26")],
+        &t.replace("nginx:1.25", "nginx:1.26"),
+        &[(0, &["a"])],
+    );
     // Needs quotes: the file prefers single quotes (2 vs 1).
-    check(t, &[s("a").replace("a: b")], &t.replace("nginx:1.25", "'a: b'"), &[(0, &["a"])]);
-    check(t, &[s("b").replace("it's")], &t.replace("'x'", "'it''s'"), &[(0, &["b"])]);
-    check(t, &[s("b").replace("l1\nl2")], &t.replace("'x'", "\"l1\\nl2\""), &[(0, &["b"])]);
-    check(t, &[s("c").replace("say \"hi\"")], &t.replace("\"y\"", "\"say \\\"hi\\\"\""), &[(0, &["c"])]);
-    check(t, &[s("f").replace("false")], &t.replace("f: true", "f: false"), &[(0, &["f"])]);
+    check(
+        t,
+        &[s("a").replace("a: b")],
+        &t.replace("nginx:1.25", "'a: b'"),
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &[s("b").replace("it's")],
+        &t.replace("'x'", "'it''s'"),
+        &[(0, &["b"])],
+    );
+    check(
+        t,
+        &[s("b").replace("l1\nl2")],
+        &t.replace("'x'", "\"l1\\nl2\""),
+        &[(0, &["b"])],
+    );
+    check(
+        t,
+        &[s("c").replace("say \"hi\"")],
+        &t.replace("\"y\"", "\"say \\\"hi\\\"\""),
+        &[(0, &["c"])],
+    );
+    check(
+        t,
+        &[s("f").replace("false")],
+        &t.replace("f: true", "f: false"),
+        &[(0, &["f"])],
+    );
     // In flow context a comma needs quotes.
     let q = r.path(&["d", "1"]).unwrap().as_scalar().unwrap().clone();
     assert!(q.in_flow());
-    check(t, &[q.replace("r,s")], &t.replace("[p, q]", "[p, 'r,s']"), &[(0, &["d", "1"])]);
+    check(
+        t,
+        &[q.replace("r,s")],
+        &t.replace("[p, q]", "[p, 'r,s']"),
+        &[(0, &["d", "1"])],
+    );
 }
 
 #[test]
 fn replace_block_scalars() {
     let t = "a: | # keep me\n  l1\n  l2\nb: 1\n";
     let s = root(t).path(&["a"]).unwrap().as_scalar().unwrap().clone();
-    check(t, &[s.replace("n1\nn2\n")], "a: | # keep me\n  n1\n  n2\nb: 1\n", &[(0, &["a"])]);
-    check(t, &[s.replace("n1")], "a: |- # keep me\n  n1\nb: 1\n", &[(0, &["a"])]);
-    check(t, &[s.replace("n1\n\n")], "a: |+ # keep me\n  n1\n\nb: 1\n", &[(0, &["a"])]);
-    check(t, &[s.replace(" lead")], "a: \" lead\"\nb: 1\n", &[(0, &["a"])]);
+    check(
+        t,
+        &[s.replace("n1\nn2\n")],
+        "a: | # keep me\n  n1\n  n2\nb: 1\n",
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &[s.replace("n1")],
+        "a: |- # keep me\n  n1\nb: 1\n",
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &[s.replace("n1\n\n")],
+        "a: |+ # keep me\n  n1\n\nb: 1\n",
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &[s.replace(" lead")],
+        "a: \" lead\"\nb: 1\n",
+        &[(0, &["a"])],
+    );
     let t = "a: >-\n    folded\n    text\nb: 1\n";
     let s = root(t).path(&["a"]).unwrap().as_scalar().unwrap().clone();
-    check(t, &[s.replace("one line")], "a: >-\n    one line\nb: 1\n", &[(0, &["a"])]);
-    check(t, &[s.replace("two\nlines")], "a: |-\n    two\n    lines\nb: 1\n", &[(0, &["a"])]);
+    check(
+        t,
+        &[s.replace("one line")],
+        "a: >-\n    one line\nb: 1\n",
+        &[(0, &["a"])],
+    );
+    check(
+        t,
+        &[s.replace("two\nlines")],
+        "a: |-\n    two\n    lines\nb: 1\n",
+        &[(0, &["a"])],
+    );
     let t = "a: |+\n  x\n\n\nb: 1\n";
     let s = root(t).path(&["a"]).unwrap().as_scalar().unwrap().clone();
     check(t, &[s.replace("y\n")], "a: |\n  y\nb: 1\n", &[(0, &["a"])]);
@@ -825,7 +1070,12 @@ fn replace_block_scalars() {
 fn replace_values() {
     let t = "a:\nb: 1 # one\nc:\n  # note\n  x: 1\nd: [1]\ne: &an\n  - 1\nf: |\n  t\ng: 2";
     let e = |k: &str| entry_at(t, &[], k);
-    check(t, &e("a").replace_value("5").unwrap(), &t.replacen("a:\n", "a: 5\n", 1), &[(0, &["a"])]);
+    check(
+        t,
+        &e("a").replace_value("5").unwrap(),
+        &t.replacen("a:\n", "a: 5\n", 1),
+        &[(0, &["a"])],
+    );
     check(
         t,
         &e("a").replace_value("k: v").unwrap(),
@@ -851,7 +1101,12 @@ fn replace_values() {
         &t.replacen("  x: 1\n", "  y: 2\n", 1),
         &[(0, &["c", "x"]), (0, &["c", "y"])],
     );
-    check(t, &e("d").replace_value("").unwrap(), &t.replacen("d: [1]", "d:", 1), &[(0, &["d"])]);
+    check(
+        t,
+        &e("d").replace_value("").unwrap(),
+        &t.replacen("d: [1]", "d:", 1),
+        &[(0, &["d"])],
+    );
     // The anchor stays.
     check(
         t,
@@ -859,9 +1114,19 @@ fn replace_values() {
         &t.replacen("e: &an\n  - 1\n", "e: &an [2]\n", 1),
         &[(0, &["e", "0"])],
     );
-    check(t, &e("f").replace_value("x").unwrap(), &t.replacen("f: |\n  t\n", "f: x\n", 1), &[(0, &["f"])]);
+    check(
+        t,
+        &e("f").replace_value("x").unwrap(),
+        &t.replacen("f: |\n  t\n", "f: x\n", 1),
+        &[(0, &["f"])],
+    );
     // Last line without a line break.
-    check(t, &e("g").replace_value("- 3").unwrap(), &t.replacen("g: 2", "g:\n  - 3", 1), &[(0, &["g"])]);
+    check(
+        t,
+        &e("g").replace_value("- 3").unwrap(),
+        &t.replacen("g: 2", "g:\n  - 3", 1),
+        &[(0, &["g"])],
+    );
 }
 
 #[test]
