@@ -938,13 +938,18 @@ pub fn start_with_comments(df: &Dockerfile, index: usize) -> usize {
 
 /// Text to insert `lines` (each without line break) at the END of instruction `ins` (after its line
 /// break): returns (offset, text). When the instruction ends the file without a line break, the text
-/// starts with one instead of ending with one.
+/// starts with one instead of ending with one. After a heredoc terminator a blank line comes first:
+/// BuildKit does not need it, but hadolint's parser rejects an instruction right after `EOF` when
+/// it is the last thing in the file.
 #[must_use]
 pub fn insert_after(text: &str, ins: &Instruction, lines: &[String]) -> (usize, String) {
     let eol = crate::text::line_ending(text);
     let at = ins.full_range.end;
     let ends_with_break = text[..at].ends_with('\n');
     let mut out = String::new();
+    if !ins.heredocs.is_empty() && ends_with_break {
+        out.push_str(eol);
+    }
     if ends_with_break {
         for l in lines {
             out.push_str(l);

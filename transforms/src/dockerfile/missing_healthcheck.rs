@@ -246,11 +246,11 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
     let first_start = a
         .body(stage)
         .find(|(_, i)| matches!(i.keyword.as_str(), "CMD" | "ENTRYPOINT"));
+    let last = &df.instructions[a.stages[stage].instructions.end - 1];
     let edit = |lines: Vec<String>| match first_start {
         Some((n, _)) => Edit::insert(start_with_comments(df, n), insert_before(text, &lines)),
         None => {
-            let last = a.stages[stage].instructions.end - 1;
-            let (at, t) = insert_after(text, &df.instructions[last], &lines);
+            let (at, t) = insert_after(text, last, &lines);
             Edit::insert(at, t)
         }
     };
@@ -263,6 +263,12 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             format!("The final stage runs a service ({reason}) but has no HEALTHCHECK{extra}"),
         )
     };
+    if first_start.is_none() && last.heredocs.iter().any(|h| !h.terminated) {
+        // The line would become part of the heredoc's body.
+        return Some(finding(
+            " (not fixed: the file ends inside an unterminated heredoc)".into(),
+        ));
+    }
     Some(match command(&a, stage, s, &ports) {
         Ok(cmd) => {
             let title = format!("Add `HEALTHCHECK … CMD {}`", exec_form(&cmd));

@@ -304,14 +304,15 @@ fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, P
 }
 
 /// The edits that give the final stage `plan`'s user, and whether they replace a trailing
-/// `USER root`.
+/// `USER root`. None when the lines would have to go after a heredoc that runs to the end of the
+/// file (they would become part of its body).
 fn edits(
     text: &str,
     df: &Dockerfile,
     a: &Analysis<'_>,
     stage: usize,
     plan: &Plan,
-) -> (Vec<Edit>, bool) {
+) -> Option<(Vec<Edit>, bool)> {
     let from = &df.instructions[a.stages[stage].from];
     let like = from.keyword_range.slice(text);
     let (anchor_index, anchor) = a
@@ -322,8 +323,11 @@ fn edits(
     let user_kw = same_case("USER", like);
     if anchor.keyword == "USER" && anchor_index != a.stages[stage].from {
         if let (Plan::Use { value, .. }, Some((_, range))) = (plan, anchor.user()) {
-            return (vec![Edit::replace(range, value.clone())], true);
+            return Some((vec![Edit::replace(range, value.clone())], true));
         }
+    }
+    if anchor.heredocs.iter().any(|h| !h.terminated) {
+        return None;
     }
     let indent = indent_of(text, anchor);
     let mut lines: Vec<String> = Vec::new();
@@ -332,7 +336,7 @@ fn edits(
     }
     lines.push(format!("{indent}{user_kw} {}", plan.value()));
     let (at, insert) = insert_after(text, anchor, &lines);
-    (vec![Edit::insert(at, insert)], false)
+    Some((vec![Edit::insert(at, insert)], false))
 }
 
 fn describe(plan: &Plan, replaces: bool) -> String {
@@ -390,16 +394,19 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             format!("The final stage runs as root: {what}{msg}"),
         )
     };
-    Some(match plan(&a, stage, s) {
-        Ok(p) => {
-            let (e, replaces) = edits(text, df, &a, stage, &p);
-            finding(String::new()).with_fix(Fix::unsafe_(describe(&p, replaces), e))
-        }
-        Err((reason, shown)) => {
-            let (e, replaces) = edits(text, df, &a, stage, &shown);
-            finding(format!(" (not fixed automatically: {reason})"))
-                .with_fix(Fix::display_only(describe(&shown, replaces), e))
-        }
+    let (plan, reason) = match plan(&a, stage, s) {
+        Ok(p) => (p, None),
+        Err((reason, shown)) => (shown, Some(reason)),
+    };
+    let Some((e, replaces)) = edits(text, df, &a, stage, &plan) else {
+        return Some(finding(
+            " (not fixed: the file ends inside an unterminated heredoc)".into(),
+        ));
+    };
+    Some(match reason {
+        None => finding(String::new()).with_fix(Fix::unsafe_(describe(&plan, replaces), e)),
+        Some(reason) => finding(format!(" (not fixed automatically: {reason})"))
+            .with_fix(Fix::display_only(describe(&plan, replaces), e)),
     })
 }
 
