@@ -817,6 +817,19 @@ pub const ROOT_START_SERVERS: &[&str] = &[
     "sshd",
 ];
 
+/// The root-starting server (see [`ROOT_START_SERVERS`]) a base image runs when a Dockerfile built on
+/// it keeps its CMD: php's Apache variants, nginx-proxy and OpenResty.
+#[must_use]
+pub fn root_start_server_of(image: &ImageName) -> Option<&'static str> {
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    match image.short().as_str() {
+        "php" if tag.contains("apache") => Some("apache2-foreground"),
+        "nginxproxy/nginx-proxy" | "jwilder/nginx-proxy" => Some("nginx"),
+        "openresty/openresty" => Some("openresty"),
+        _ => None,
+    }
+}
+
 /// Long-running servers recognised by the program of CMD/ENTRYPOINT (`php-fpm` also matches
 /// `php-fpm8.2`).
 pub const SERVER_COMMANDS: &[&str] = &[
@@ -1161,6 +1174,68 @@ mod tests {
             image_info(&ImageName::parse("lscr.io/linuxserver/plex:latest"))
                 .is_some_and(|i| i.drops_privileges)
         );
+    }
+
+    #[test]
+    fn image_contents() {
+        let p = ImageName::parse;
+        assert!(runs_as_non_root(&p(
+            "gcr.io/distroless/static-debian12:nonroot"
+        )));
+        assert!(runs_as_non_root(&p("nginxinc/nginx-unprivileged:1.27")));
+        assert!(!runs_as_non_root(&p("nginx:1.27")));
+        assert!(rhel_ships_useradd(&p(
+            "registry.access.redhat.com/ubi9/ubi:9.4"
+        )));
+        assert!(rhel_ships_useradd(&p("redhat/ubi9")));
+        assert!(rhel_ships_useradd(&p("rockylinux:9")));
+        assert!(!rhel_ships_useradd(&p("redhat/ubi9-minimal")));
+        assert!(!rhel_ships_useradd(&p(
+            "registry.access.redhat.com/ubi9/ubi-minimal"
+        )));
+        assert!(!rhel_ships_useradd(&p("rockylinux:9-minimal")));
+        assert!(!rhel_ships_useradd(&p("amazonlinux:2023")));
+        assert_eq!(
+            rhel_package_manager(&p("redhat/ubi10-minimal")),
+            Some("microdnf")
+        );
+        assert_eq!(rhel_package_manager(&p("amazonlinux:2")), Some("yum"));
+        assert_eq!(
+            rhel_package_manager(&p("registry.access.redhat.com/ubi9/ubi-micro")),
+            None
+        );
+        assert_eq!(shipped_fetchers(&p("python:3.12-alpine")), &[Fetcher::Wget]);
+        assert_eq!(
+            shipped_fetchers(&p("python:3.12")),
+            &[Fetcher::Curl, Fetcher::Wget]
+        );
+        assert!(shipped_fetchers(&p("python:3.12-slim")).is_empty());
+        assert!(shipped_fetchers(&p("debian:bookworm")).is_empty());
+        assert_eq!(shipped_fetchers(&p("nginx:1.27")), &[Fetcher::Curl]);
+        assert_eq!(family_of(&p("redhat/ubi10-minimal")), Family::Rhel);
+        assert_eq!(family_of(&p("microsoft/nanoserver")), Family::Windows);
+        assert_eq!(
+            family_of(&p("registry.k8s.io/debian-base-amd64:0.3")),
+            Family::Debian
+        );
+        assert_eq!(
+            family_of(&p("mcr.microsoft.com/dotnet/runtime:8.0-jammy-chiseled")),
+            Family::Distroless
+        );
+        assert_eq!(
+            family_of(&p("mcr.microsoft.com/dotnet/runtime:8.0-azurelinux3.0")),
+            Family::Unknown
+        );
+        assert_eq!(non_http_port(5432), Some("PostgreSQL"));
+        assert_eq!(non_http_port(8080), None);
+        assert_eq!(default_http_port(&p("nginx:1.27")), Some(80));
+        assert_eq!(default_http_port(&p("nextcloud:fpm")), None);
+        assert_eq!(system_group_gid(Family::Alpine, "www-data"), Some(82));
+        assert_eq!(
+            root_start_server_of(&p("php:8.3-apache")),
+            Some("apache2-foreground")
+        );
+        assert_eq!(root_start_server_of(&p("php:8.3-fpm")), None);
     }
 
     #[test]

@@ -277,10 +277,17 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
         }
         Err((why, shown)) => {
             let lines = vec![format!("{indent}# TODO: {why}"), line(&shown, indent)];
-            finding(format!(" (not fixed automatically: {why})")).with_fix(Fix::display_only(
-                "Add a HEALTHCHECK (TODO: a command the image can run)",
-                vec![edit(lines)],
-            ))
+            let title = if shown.first().is_some_and(|w| w.starts_with("TODO")) {
+                "Add a `HEALTHCHECK` (TODO: a command that exits 0 when the service is healthy)"
+                    .to_owned()
+            } else {
+                format!(
+                    "Add `HEALTHCHECK … CMD {}` (TODO: make sure the image can run it)",
+                    exec_form(&shown)
+                )
+            };
+            finding(format!(" (not fixed automatically: {why})"))
+                .with_fix(Fix::display_only(title, vec![edit(lines)]))
         }
     })
 }

@@ -150,6 +150,15 @@ fn drops_privileges(
                 image.short()
             ));
         }
+        // Only when the Dockerfile keeps the base image's command.
+        if let Some(server) =
+            knowledge::root_start_server_of(image).filter(|_| a.start_programs(stage).is_empty())
+        {
+            return Some(format!(
+                "the base image `{}` runs `{server}`, which starts as root and switches to its own worker user",
+                image.short()
+            ));
+        }
     }
     let tool_in = |word: &str| {
         word.split(['/', '\\']).find_map(|seg| {
@@ -386,12 +395,17 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             )
         }
     };
+    let admin = if a.family(stage) == Family::Windows {
+        "an administrator"
+    } else {
+        "root"
+    };
     let finding = |msg: String| {
         Finding::new(
             RunsAsRoot::CODE,
             RunsAsRoot::NAME,
             range,
-            format!("The final stage runs as root: {what}{msg}"),
+            format!("The final stage runs as {admin}: {what}{msg}"),
         )
     };
     let (plan, reason) = match plan(&a, stage, s) {
