@@ -53,7 +53,8 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "Use minimal base images (alpine, distroless) to reduce attack surface" and
-    /// "Remove package managers and unnecessary tools from production images".
+    /// "Remove package managers and unnecessary tools from production images". CIS Docker
+    /// Benchmark 4.3 (no unnecessary packages).
     pub struct FullBaseImage => "DF009", "full-base-image", Dockerfile, None;
 }
 

@@ -65,7 +65,7 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "Include HEALTHCHECK instructions for container health monitoring". hadolint has
-    /// none; checkov CKV_DOCKER_2, trivy AVD-DS-0026.
+    /// none; checkov CKV_DOCKER_2, trivy AVD-DS-0026, CIS Docker Benchmark 4.6.
     pub struct MissingHealthcheck => "DF004", "missing-healthcheck", Dockerfile, Sometimes;
 }
 

@@ -22,8 +22,9 @@ declare_transform! {
     ///
     /// Only the final stage matters: builder stages run at build time and never ship, so they may
     /// run as root. A final stage built on an earlier stage (`FROM build`) inherits that stage's
-    /// user, and a base image known to run as non-root (distroless `:nonroot`, Chainguard,
-    /// `nginxinc/nginx-unprivileged`, Bitnami, nanoserver, …) needs no `USER`.
+    /// user, and a base image known to run as non-root (distroless `:nonroot` tags, Chainguard
+    /// static, `nginxinc/nginx-unprivileged`, Bitnami, Elastic, Prometheus, Grafana, nanoserver, …)
+    /// needs no `USER`.
     ///
     /// ## Example
     /// ```dockerfile
@@ -42,23 +43,29 @@ declare_transform! {
     ///
     /// ## Fix safety
     /// Unsafe: the container's processes no longer run as root, so files and ports that only root
-    /// could use become unavailable. The `USER` line goes after the last `RUN`/`COPY`/`ADD`/`USER`
-    /// of the final stage (so build steps still run as root) and before its `CMD`/`ENTRYPOINT`; a
-    /// trailing `USER root` is replaced. The `USER` is always numeric (`uid:gid`), which Kubernetes'
-    /// `runAsNonRoot` can verify, except on Windows, which has no numeric ids: there it is
-    /// `USER ContainerUser`. The user comes from, in order:
-    /// - a user the Dockerfile itself creates with a readable numeric uid and gid (`useradd -u 1000
-    ///   -g 1000 app`): `USER 1000:1000`, nothing created;
+    /// could use become unavailable. The lines go right after the last `RUN`/`COPY`/`ADD`/`USER` of
+    /// the final stage, so every build step still runs as root (`CMD`/`ENTRYPOINT` are run-time
+    /// settings and get the new user wherever they are written); after a heredoc a blank line comes
+    /// first. A trailing `USER root` is replaced when no user needs creating, else the creating
+    /// `RUN` and the new `USER` follow it. Keyword case, indentation and line endings follow the
+    /// file. The `USER` is always numeric (`uid:gid`), which Kubernetes' `runAsNonRoot` can verify,
+    /// except on Windows, which has no numeric ids: there it is `USER ContainerUser`. The user
+    /// comes from, in order:
+    /// - a user the Dockerfile itself creates whose numeric uid and gid can be read (`useradd -u
+    ///   1000 -g 1000 app`, `groupadd -g 1000 app && useradd -u 1000 -g app app`, BusyBox
+    ///   `adduser -u 82 -G www-data www-data` with the base's own `www-data` group, ids through
+    ///   `ARG`/`ENV` defaults): `USER 1000:1000`, nothing created;
     /// - a user the base ships: `node` (1000:1000) in `node` images, `nonroot` (65532:65532) in
-    ///   distroless and Chainguard images, `ContainerUser` in Windows servercore;
+    ///   distroless images, `ContainerUser` in Windows images;
     /// - `scratch`: only `USER uid:gid` (there is no tool to create a user, and none is needed);
     /// - Alpine/BusyBox: `RUN addgroup -S -g GID nonroot && adduser -S -D -H -u UID -G nonroot nonroot`;
     /// - Debian/Ubuntu: `RUN groupadd -r -g GID nonroot && useradd --no-log-init -r -u UID -g nonroot
-    ///   -s /usr/sbin/nologin -M nonroot`;
+    ///   -s /usr/sbin/nologin -M nonroot` (`--no-log-init` avoids a large sparse lastlog file for
+    ///   high uids; `useradd -r` with a uid above `SYS_UID_MAX` prints a harmless warning);
     /// - RHEL-likes that ship shadow-utils (UBI, Fedora, CentOS, Rocky, Alma, Oracle Linux): the same
     ///   with `-s /sbin/nologin`; minimal variants (`ubi9-minimal`, `microdnf`) and Amazon Linux lack
-    ///   `useradd`, so shadow-utils is installed first with the image's package manager
-    ///   (`microdnf install -y shadow-utils && microdnf clean all && …`).
+    ///   `useradd`, so shadow-utils is installed first with the package manager the stage uses or
+    ///   the image's own (`microdnf install -y shadow-utils && microdnf clean all && …`).
     ///
     /// The family comes from the final stage's root image (resolving `FROM $BASE` through the `ARG`
     /// defaults before the first `FROM`, and `FROM stage` through earlier stages) or, for an unknown
@@ -77,9 +84,10 @@ declare_transform! {
     /// - the Dockerfile creates a user whose numeric uid/gid cannot be read (`useradd app`);
     /// - a RHEL-like image whose shadow-utils status and package manager are unknown.
     ///
+    /// No fix at all when the file ends inside an unterminated heredoc.
+    ///
     /// `USER $VAR` / `USER ${APP_UID}` cannot be judged statically and is not reported. `ONBUILD USER`
-    /// is ignored (it applies to child builds). Note that `useradd -r` with a uid above `SYS_UID_MAX`
-    /// prints a harmless warning at build time.
+    /// is ignored (it applies to child builds).
     ///
     /// ## Options
     /// `uid` and `gid` (default 10001:10001): the ids of the created user (not used when the base
