@@ -127,10 +127,20 @@ fn command(
     } else {
         format!("/{}", s.healthcheck.path)
     };
+    let root_image = match a.root_base(stage) {
+        Base::Image(i) => Some(i),
+        _ => None,
+    };
+    // php-fpm speaks FastCGI on 9000: started by the Dockerfile, or kept from a `*-fpm*` base.
     let fastcgi = a
         .start_programs(stage)
         .iter()
-        .any(|p| p.starts_with("php-fpm"));
+        .any(|p| p.starts_with("php-fpm"))
+        || root_image.is_some_and(|i| {
+            i.tag
+                .as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains("fpm"))
+        });
     let tcp: Vec<u16> = ports
         .iter()
         .filter(|(_, tcp)| *tcp)
@@ -178,10 +188,6 @@ fn command(
             format!("{why}: set `healthcheck.command`"),
             if tcp.is_empty() { curl(None) } else { todo_cmd },
         ));
-    };
-    let root_image = match a.root_base(stage) {
-        Base::Image(i) => Some(i),
-        _ => None,
     };
     let shipped = root_image.map_or(&[][..], knowledge::shipped_fetchers);
     let has = |f: Fetcher, pkg: &str| shipped.contains(&f) || a.installs(stage, pkg);
