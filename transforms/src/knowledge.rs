@@ -371,6 +371,57 @@ pub const IMAGES: &[ImageInfo] = &[
     },
     info("rust", Family::Debian),
     info("buildpack-deps", Family::Debian),
+    // The deprecated `java` official image (Debian; `-alpine` tags are caught by the tag).
+    ImageInfo {
+        slim: Some("a JRE image such as eclipse-temurin:<version>-jre"),
+        ..info("java", Family::Debian)
+    },
+    ImageInfo {
+        server: true,
+        ..info("tomcat", Family::Debian)
+    },
+    // .NET images: Debian by default; `-alpine`, `-jammy`/`-noble`, `-nanoserver`, `-chiseled`
+    // and `-azurelinux` tags are caught by the tag.
+    info("mcr.microsoft.com/dotnet/runtime-deps", Family::Debian),
+    info("mcr.microsoft.com/dotnet/runtime", Family::Debian),
+    info("mcr.microsoft.com/dotnet/aspnet", Family::Debian),
+    ImageInfo {
+        slim: Some("mcr.microsoft.com/dotnet/sdk (build) + mcr.microsoft.com/dotnet/runtime or aspnet (run)"),
+        ..info("mcr.microsoft.com/dotnet/sdk", Family::Debian)
+    },
+    // Elastic's images run as a non-root user (uid 1000) by default.
+    ImageInfo {
+        non_root: true,
+        user: Some(("kibana", 1000, 0)),
+        server: true,
+        ..info("docker.elastic.co/kibana/kibana", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("logstash", 1000, 0)),
+        server: true,
+        ..info("docker.elastic.co/logstash/logstash", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("filebeat", 1000, 1000)),
+        ..info("docker.elastic.co/beats/filebeat", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("metricbeat", 1000, 1000)),
+        ..info("docker.elastic.co/beats/metricbeat", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("heartbeat", 1000, 1000)),
+        ..info("docker.elastic.co/beats/heartbeat", Family::Debian)
+    },
+    ImageInfo {
+        non_root: true,
+        user: Some(("elastic-agent", 1000, 1000)),
+        ..info("docker.elastic.co/elastic-agent/elastic-agent", Family::Debian)
+    },
     // Servers that drop privileges themselves.
     dropper(
         "postgres",
@@ -562,16 +613,29 @@ pub fn family_of(image: &ImageName) -> Family {
         || tag.contains("windowsservercore")
         || tag.contains("ltsc20")
         || short.contains("windows")
+        || short.contains("nanoserver")
     {
         return Family::Windows;
     }
-    if short.contains("distroless") || short.starts_with("cgr.dev/chainguard/static") {
+    // Ubuntu "chiseled" images (e.g. .NET's `8.0-jammy-chiseled`) have no shell, like distroless.
+    if short.contains("distroless")
+        || short.starts_with("cgr.dev/chainguard/static")
+        || tag.contains("distroless")
+        || tag.contains("chiseled")
+    {
         return Family::Distroless;
+    }
+    // CBL-Mariner / Azure Linux variants use tdnf: none of the families here.
+    if tag.contains("mariner") || tag.contains("azurelinux") {
+        return Family::Unknown;
     }
     if tag.contains("alpine") || short.contains("alpine") {
         return Family::Alpine;
     }
-    if tag.contains("ubi")
+    if short.starts_with("redhat/ubi")
+        || short.starts_with("registry.access.redhat.com/ubi")
+        || short.starts_with("registry.redhat.io/ubi")
+        || tag.contains("ubi")
         || tag.contains("oraclelinux")
         || tag.contains("centos")
         || tag.contains("rockylinux")
@@ -588,8 +652,301 @@ pub fn family_of(image: &ImageName) -> Family {
     {
         return Family::Debian;
     }
-    image_info(image).map_or(Family::Unknown, |i| i.family)
+    if let Some(i) = image_info(image) {
+        return i.family;
+    }
+    // Images named after their distribution (`registry.k8s.io/debian-base`, `cpuguy83/ubuntu`).
+    let base = image.base_name();
+    if base.starts_with("debian") || base.starts_with("ubuntu") {
+        return Family::Debian;
+    }
+    Family::Unknown
 }
+
+// ---------------------------------------------------------------------------------------------
+// Users, tools and processes inside images (DF002 runs-as-root, DF004 missing-healthcheck,
+// DF009 full-base-image)
+
+/// Whether the image's default user is non-root: the table's `non_root`, or a `nonroot` tag
+/// (`gcr.io/distroless/static:nonroot`, `…:debug-nonroot`, Chainguard's `…:latest` is in the table).
+#[must_use]
+pub fn runs_as_non_root(image: &ImageName) -> bool {
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    tag.contains("nonroot") || image_info(image).is_some_and(|i| i.non_root)
+}
+
+/// A "minimal" RHEL-like variant (`ubi9-minimal`, `ubi9/ubi-minimal`, `rockylinux:9-minimal`,
+/// `oraclelinux:9-slim`): it has `microdnf` but not `useradd`/`groupadd` (shadow-utils).
+#[must_use]
+pub fn is_rhel_minimal(image: &ImageName) -> bool {
+    let short = image.short();
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    short.contains("minimal")
+        || tag.contains("minimal")
+        || (short.ends_with("oraclelinux") && tag.contains("slim"))
+}
+
+/// A RHEL "micro" variant (`ubi9/ubi-micro`, `ubi9-micro`): no package manager and no `useradd`.
+#[must_use]
+pub fn is_rhel_micro(image: &ImageName) -> bool {
+    let short = image.short();
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    short.contains("-micro") || short.ends_with("/ubi-micro") || tag.contains("micro")
+}
+
+/// RHEL-like images whose standard variants ship `useradd`/`groupadd` (shadow-utils): UBI, Fedora,
+/// CentOS, Rocky, Alma, Oracle Linux. Not the minimal/micro variants and not Amazon Linux (whose
+/// container image lacks shadow-utils).
+#[must_use]
+pub fn rhel_ships_useradd(image: &ImageName) -> bool {
+    if is_rhel_minimal(image) || is_rhel_micro(image) {
+        return false;
+    }
+    let short = image.short();
+    let base = image.base_name();
+    let ubi = base.starts_with("ubi")
+        && base[3..].chars().all(|c| c.is_ascii_digit())
+        && (short.starts_with("redhat/")
+            || short.starts_with("registry.access.redhat.com/")
+            || short.starts_with("registry.redhat.io/"));
+    ubi || short == "registry.access.redhat.com/ubi9/ubi"
+        || short == "registry.access.redhat.com/ubi8/ubi"
+        || short == "registry.access.redhat.com/ubi10/ubi"
+        || [
+            "fedora",
+            "centos",
+            "rockylinux",
+            "almalinux",
+            "oraclelinux",
+            "rockylinux/rockylinux",
+            "quay.io/centos/centos",
+        ]
+        .contains(&short.as_str())
+}
+
+/// The package manager of a RHEL-like image that lacks `useradd`, to install shadow-utils with:
+/// `microdnf` in minimal variants, `dnf`/`yum` in Amazon Linux 2023/2; None for micro variants
+/// (no package manager) and unknown images.
+#[must_use]
+pub fn rhel_package_manager(image: &ImageName) -> Option<&'static str> {
+    if is_rhel_micro(image) {
+        return None;
+    }
+    if is_rhel_minimal(image) {
+        return Some("microdnf");
+    }
+    if image.short() == "amazonlinux" {
+        let tag = image.tag.as_deref().unwrap_or("latest");
+        return Some(if tag == "2" || tag.starts_with("2.") {
+            "yum"
+        } else {
+            "dnf"
+        });
+    }
+    None
+}
+
+/// An HTTP client a healthcheck can call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fetcher {
+    Curl,
+    Wget,
+}
+
+/// Official images whose default (Debian, non-slim) variants are built on `buildpack-deps` and so ship
+/// both curl and wget.
+const BUILDPACK_BASED: &[&str] = &[
+    "buildpack-deps",
+    "python",
+    "node",
+    "ruby",
+    "golang",
+    "rust",
+    "openjdk",
+];
+
+/// The HTTP clients an image ships by itself: BusyBox `wget` in Alpine and BusyBox images; curl and
+/// wget in the full (non-slim) Debian variants of the buildpack-deps based official images; curl in
+/// the official `nginx` images (not `alpine-slim`).
+#[must_use]
+pub fn shipped_fetchers(image: &ImageName) -> &'static [Fetcher] {
+    let family = family_of(image);
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    match family {
+        _ if image.short() == "nginx" && !tag.contains("slim") => {
+            if family == Family::Alpine {
+                &[Fetcher::Curl, Fetcher::Wget]
+            } else {
+                &[Fetcher::Curl]
+            }
+        }
+        Family::Alpine => &[Fetcher::Wget],
+        Family::Debian
+            if !tag.contains("slim") && BUILDPACK_BASED.contains(&image.short().as_str()) =>
+        {
+            &[Fetcher::Curl, Fetcher::Wget]
+        }
+        _ => &[],
+    }
+}
+
+/// The HTTP port a known server image listens on by default (its own `EXPOSE`, which a Dockerfile
+/// built on it inherits). None for non-HTTP servers and FastCGI (`-fpm`) variants.
+#[must_use]
+pub fn default_http_port(image: &ImageName) -> Option<u16> {
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    if tag.contains("fpm") {
+        return None;
+    }
+    match image.short().as_str() {
+        "nginx" | "httpd" | "caddy" | "nextcloud" | "wordpress" => Some(80),
+        "nginxinc/nginx-unprivileged" | "tomcat" | "quay.io/keycloak/keycloak" => Some(8080),
+        "grafana/grafana" | "grafana/grafana-oss" => Some(3000),
+        "prom/prometheus" => Some(9090),
+        "prom/alertmanager" => Some(9093),
+        "prom/node-exporter" => Some(9100),
+        "docker.elastic.co/kibana/kibana" => Some(5601),
+        _ => None,
+    }
+}
+
+/// Groups that a family's base image already has, by name: their gid (`adduser -G www-data` in
+/// Alpine joins the existing group 82).
+#[must_use]
+pub fn system_group_gid(family: Family, name: &str) -> Option<u32> {
+    match (family, name) {
+        (Family::Alpine, "www-data") => Some(82),
+        (Family::Debian, "www-data") => Some(33),
+        (Family::Alpine | Family::Debian | Family::Rhel, "users") => Some(100),
+        (_, "root") => Some(0),
+        _ => None,
+    }
+}
+
+/// Programs that switch users inside an entrypoint (the image starts as root on purpose and drops
+/// privileges itself): found in a stage's RUN/CMD/ENTRYPOINT text.
+pub const PRIVILEGE_DROP_TOOLS: &[&str] = &[
+    "gosu",
+    "su-exec",
+    "s6-overlay",
+    "s6-setuidgid",
+    "setpriv",
+    "chpst",
+];
+
+/// Servers that must start as root and drop privileges to their own worker user (their pid, log and
+/// cache paths are root-owned): run as another user, they fail at start.
+pub const ROOT_START_SERVERS: &[&str] = &[
+    "nginx",
+    "openresty",
+    "httpd",
+    "httpd-foreground",
+    "apache2",
+    "apache2-foreground",
+    "apache2ctl",
+    "sshd",
+];
+
+/// The root-starting server (see [`ROOT_START_SERVERS`]) a base image runs when a Dockerfile built on
+/// it keeps its CMD: php's Apache variants, nginx-proxy and OpenResty.
+#[must_use]
+pub fn root_start_server_of(image: &ImageName) -> Option<&'static str> {
+    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
+    match image.short().as_str() {
+        "php" if tag.contains("apache") => Some("apache2-foreground"),
+        "nginxproxy/nginx-proxy" | "jwilder/nginx-proxy" => Some("nginx"),
+        "openresty/openresty" => Some("openresty"),
+        _ => None,
+    }
+}
+
+/// Long-running servers recognised by the program of CMD/ENTRYPOINT (`php-fpm` also matches
+/// `php-fpm8.2`).
+pub const SERVER_COMMANDS: &[&str] = &[
+    "nginx",
+    "openresty",
+    "httpd",
+    "httpd-foreground",
+    "apache2-foreground",
+    "apache2ctl",
+    "caddy",
+    "traefik",
+    "haproxy",
+    "envoy",
+    "gunicorn",
+    "uvicorn",
+    "hypercorn",
+    "daphne",
+    "php-fpm",
+    "puma",
+    "unicorn",
+    "redis-server",
+    "postgres",
+    "mysqld",
+    "mariadbd",
+    "mongod",
+    "memcached",
+    "rabbitmq-server",
+    "catalina.sh",
+];
+
+/// Ports that do not speak plain HTTP (an HTTP probe against them always fails): admin and data ports
+/// above, plus mail, DNS, LDAP, TLS-only, FastCGI (php-fpm's 9000 is detected from the command), MQTT,
+/// Kafka and ZooKeeper.
+const OTHER_NON_HTTP_PORTS: &[(u16, &str)] = &[
+    (21, "FTP"),
+    (25, "SMTP"),
+    (53, "DNS"),
+    (110, "POP3"),
+    (143, "IMAP"),
+    (389, "LDAP"),
+    (443, "HTTPS"),
+    (465, "SMTPS"),
+    (587, "SMTP submission"),
+    (636, "LDAPS"),
+    (993, "IMAPS"),
+    (995, "POP3S"),
+    (1883, "MQTT"),
+    (2181, "ZooKeeper"),
+    (8443, "HTTPS"),
+    (8883, "MQTT over TLS"),
+    (9092, "Kafka"),
+    (50051, "gRPC"),
+];
+
+/// What a port is when it is known not to speak plain HTTP.
+#[must_use]
+pub fn non_http_port(port: u16) -> Option<&'static str> {
+    ADMIN_PORTS
+        .iter()
+        .chain(DATA_PORTS)
+        .chain(OTHER_NON_HTTP_PORTS)
+        .find(|(p, _)| *p == port)
+        .map(|(_, what)| *what)
+}
+
+/// Packages that are build tools (compilers, build systems, VCS), by their Debian, Alpine and RHEL
+/// names: a final image does not need them.
+pub const BUILD_TOOLS: &[&str] = &[
+    "build-essential",
+    "build-base",
+    "gcc",
+    "g++",
+    "gcc-c++",
+    "clang",
+    "make",
+    "cmake",
+    "autoconf",
+    "automake",
+    "libtool",
+    "git",
+    "golang",
+    "musl-dev",
+    "libc6-dev",
+    "libc-dev",
+    "linux-headers",
+    "@development-tools",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Credentials
@@ -1186,6 +1543,68 @@ mod tests {
             image_info(&ImageName::parse("lscr.io/linuxserver/plex:latest"))
                 .is_some_and(|i| i.drops_privileges)
         );
+    }
+
+    #[test]
+    fn image_contents() {
+        let p = ImageName::parse;
+        assert!(runs_as_non_root(&p(
+            "gcr.io/distroless/static-debian12:nonroot"
+        )));
+        assert!(runs_as_non_root(&p("nginxinc/nginx-unprivileged:1.27")));
+        assert!(!runs_as_non_root(&p("nginx:1.27")));
+        assert!(rhel_ships_useradd(&p(
+            "registry.access.redhat.com/ubi9/ubi:9.4"
+        )));
+        assert!(rhel_ships_useradd(&p("redhat/ubi9")));
+        assert!(rhel_ships_useradd(&p("rockylinux:9")));
+        assert!(!rhel_ships_useradd(&p("redhat/ubi9-minimal")));
+        assert!(!rhel_ships_useradd(&p(
+            "registry.access.redhat.com/ubi9/ubi-minimal"
+        )));
+        assert!(!rhel_ships_useradd(&p("rockylinux:9-minimal")));
+        assert!(!rhel_ships_useradd(&p("amazonlinux:2023")));
+        assert_eq!(
+            rhel_package_manager(&p("redhat/ubi10-minimal")),
+            Some("microdnf")
+        );
+        assert_eq!(rhel_package_manager(&p("amazonlinux:2")), Some("yum"));
+        assert_eq!(
+            rhel_package_manager(&p("registry.access.redhat.com/ubi9/ubi-micro")),
+            None
+        );
+        assert_eq!(shipped_fetchers(&p("python:3.12-alpine")), &[Fetcher::Wget]);
+        assert_eq!(
+            shipped_fetchers(&p("python:3.12")),
+            &[Fetcher::Curl, Fetcher::Wget]
+        );
+        assert!(shipped_fetchers(&p("python:3.12-slim")).is_empty());
+        assert!(shipped_fetchers(&p("debian:bookworm")).is_empty());
+        assert_eq!(shipped_fetchers(&p("nginx:1.27")), &[Fetcher::Curl]);
+        assert_eq!(family_of(&p("redhat/ubi10-minimal")), Family::Rhel);
+        assert_eq!(family_of(&p("microsoft/nanoserver")), Family::Windows);
+        assert_eq!(
+            family_of(&p("registry.k8s.io/debian-base-amd64:0.3")),
+            Family::Debian
+        );
+        assert_eq!(
+            family_of(&p("mcr.microsoft.com/dotnet/runtime:8.0-jammy-chiseled")),
+            Family::Distroless
+        );
+        assert_eq!(
+            family_of(&p("mcr.microsoft.com/dotnet/runtime:8.0-azurelinux3.0")),
+            Family::Unknown
+        );
+        assert_eq!(non_http_port(5432), Some("PostgreSQL"));
+        assert_eq!(non_http_port(8080), None);
+        assert_eq!(default_http_port(&p("nginx:1.27")), Some(80));
+        assert_eq!(default_http_port(&p("nextcloud:fpm")), None);
+        assert_eq!(system_group_gid(Family::Alpine, "www-data"), Some(82));
+        assert_eq!(
+            root_start_server_of(&p("php:8.3-apache")),
+            Some("apache2-foreground")
+        );
+        assert_eq!(root_start_server_of(&p("php:8.3-fpm")), None);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 pub mod syntax;
 
+pub mod analysis;
+
 pub mod add_instead_of_copy;
 pub mod add_url_without_checksum;
 pub mod apk_add_without_no_cache;
@@ -9,6 +11,9 @@ pub mod apt_get_install_hygiene;
 pub mod curl_pipe_shell;
 pub mod docker_daemon_tcp_without_tls;
 pub mod exposed_admin_port;
+pub mod full_base_image;
+pub mod missing_healthcheck;
+pub mod runs_as_root;
 pub mod secret_in_image;
 pub mod shell_lex;
 pub mod unpinned_base_image;
@@ -31,6 +36,9 @@ pub fn transforms() -> Vec<&'static dyn Transform> {
         &docker_daemon_tcp_without_tls::DockerDaemonTcpWithoutTls,
         &apt_get_install_hygiene::AptGetInstallHygiene,
         &apk_add_without_no_cache::ApkAddWithoutNoCache,
+        &runs_as_root::RunsAsRoot,
+        &missing_healthcheck::MissingHealthcheck,
+        &full_base_image::FullBaseImage,
     ]
 }
 

@@ -1,0 +1,4 @@
+FROM alpine:3.20
+USER 1000:1000
+ONBUILD USER root
+CMD ["sh"]

@@ -1,0 +1,4 @@
+FROM python:3.12-alpine
+COPY app.py /app/
+EXPOSE 8000
+CMD ["python", "/app/app.py"]

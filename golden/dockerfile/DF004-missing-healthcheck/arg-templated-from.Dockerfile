@@ -1,0 +1,7 @@
+ARG NODE_VERSION=20
+ARG BASE=node:${NODE_VERSION}
+FROM ${BASE}
+ARG PORT=3000
+COPY . /app
+EXPOSE ${PORT}
+CMD ["node", "/app/server.js"]

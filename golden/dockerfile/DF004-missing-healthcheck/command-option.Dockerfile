@@ -1,0 +1,4 @@
+FROM gcr.io/distroless/static-debian12
+COPY server /server
+EXPOSE 8080
+ENTRYPOINT ["/server"]

@@ -1,0 +1,442 @@
+use crate::declare_transform;
+use crate::dockerfile::analysis::{indent_of, insert_after, run_commands, Analysis, Base, User};
+use crate::dockerfile::syntax::{Args, Dockerfile, Instruction};
+use crate::dockerfile::{dockerfile, same_case};
+use crate::edit::Edit;
+use crate::finding::Finding;
+use crate::fix::Fix;
+use crate::knowledge::{self, Family, ImageName};
+use crate::registry::{Check, Context};
+use crate::settings::Settings;
+
+declare_transform! {
+    /// ## What it does
+    /// Flags a Dockerfile whose final stage runs as root: no `USER` after its `FROM` (and none
+    /// inherited from the stage it is built on), or a last `USER` that is `root`, `0`, `0:0`,
+    /// `root:root` (or `ContainerAdministrator` on Windows). Adds a numeric `USER uid:gid`, creating
+    /// the user with the base image's own tools when the base does not ship one.
+    ///
+    /// ## Why is this bad?
+    /// A process running as root in a container is root on the host's kernel: one escape or
+    /// writable mount away from owning the node.
+    ///
+    /// Only the final stage matters: builder stages run at build time and never ship, so they may
+    /// run as root. A final stage built on an earlier stage (`FROM build`) inherits that stage's
+    /// user, and a base image known to run as non-root (distroless `:nonroot` tags, Chainguard
+    /// static, `nginxinc/nginx-unprivileged`, Bitnami, Elastic, Prometheus, Grafana, nanoserver, …)
+    /// needs no `USER`.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM alpine:3.20
+    /// RUN apk add --no-cache python3
+    /// CMD ["python3", "-m", "http.server"]
+    /// ```
+    /// becomes
+    /// ```dockerfile
+    /// FROM alpine:3.20
+    /// RUN apk add --no-cache python3
+    /// RUN addgroup -S -g 10001 nonroot && adduser -S -D -H -u 10001 -G nonroot nonroot
+    /// USER 10001:10001
+    /// CMD ["python3", "-m", "http.server"]
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: the container's processes no longer run as root, so files and ports that only root
+    /// could use become unavailable. The lines go right after the last `RUN`/`COPY`/`ADD`/`USER` of
+    /// the final stage, so every build step still runs as root (`CMD`/`ENTRYPOINT` are run-time
+    /// settings and get the new user wherever they are written); after a heredoc a blank line comes
+    /// first. A trailing `USER root` is replaced when no user needs creating, else the creating
+    /// `RUN` and the new `USER` follow it. Keyword case, indentation and line endings follow the
+    /// file. The `USER` is always numeric (`uid:gid`), which Kubernetes' `runAsNonRoot` can verify,
+    /// except on Windows, which has no numeric ids: there it is `USER ContainerUser`. The user
+    /// comes from, in order:
+    /// - a user the Dockerfile itself creates whose numeric uid and gid can be read (`useradd -u
+    ///   1000 -g 1000 app`, `groupadd -g 1000 app && useradd -u 1000 -g app app`, BusyBox
+    ///   `adduser -u 82 -G www-data www-data` with the base's own `www-data` group, ids through
+    ///   `ARG`/`ENV` defaults): `USER 1000:1000`, nothing created;
+    /// - a user the base ships: `node` (1000:1000) in `node` images, `nonroot` (65532:65532) in
+    ///   distroless images, `ContainerUser` in Windows images;
+    /// - `scratch`: only `USER uid:gid` (there is no tool to create a user, and none is needed);
+    /// - Alpine/BusyBox: `RUN addgroup -S -g GID nonroot && adduser -S -D -H -u UID -G nonroot nonroot`;
+    /// - Debian/Ubuntu: `RUN groupadd -r -g GID nonroot && useradd --no-log-init -r -u UID -g nonroot
+    ///   -s /usr/sbin/nologin -M nonroot` (`--no-log-init` avoids a large sparse lastlog file for
+    ///   high uids; `useradd -r` with a uid above `SYS_UID_MAX` prints a harmless warning);
+    /// - RHEL-likes that ship shadow-utils (UBI, Fedora, CentOS, Rocky, Alma, Oracle Linux): the same
+    ///   with `-s /sbin/nologin`; minimal variants (`ubi9-minimal`, `microdnf`) and Amazon Linux lack
+    ///   `useradd`, so shadow-utils is installed first with the package manager the stage uses or
+    ///   the image's own (`microdnf install -y shadow-utils && microdnf clean all && …`).
+    ///
+    /// The family comes from the final stage's root image (resolving `FROM $BASE` through the `ARG`
+    /// defaults before the first `FROM`, and `FROM stage` through earlier stages) or, for an unknown
+    /// image, from what the stage runs (`apk` → Alpine, `apt-get` → Debian, `dnf`/`yum`/`microdnf` →
+    /// RHEL, PowerShell → Windows).
+    ///
+    /// The fix is only shown (display-only, with the lines to add) when:
+    /// - the base family is unknown (an unresolvable `FROM $IMAGE`, an unknown image that runs no
+    ///   package manager): which tool creates a user is a guess;
+    /// - the image drops privileges itself: it installs or uses `gosu`, `su-exec`, `s6-overlay`, …,
+    ///   its base image does (postgres, redis, linuxserver, …), or it starts a server that must start
+    ///   as root and switches to its own worker user (`nginx`, `httpd`, `apache2-foreground`, `sshd`);
+    ///   setting `USER` breaks their start;
+    /// - the final stage has `ONBUILD RUN/COPY/ADD` triggers: they run as this user in every child
+    ///   build;
+    /// - the Dockerfile creates a user whose numeric uid/gid cannot be read (`useradd app`);
+    /// - a RHEL-like image whose shadow-utils status and package manager are unknown.
+    ///
+    /// No fix at all when the file ends inside an unterminated heredoc.
+    ///
+    /// `USER $VAR` / `USER ${APP_UID}` cannot be judged statically and is not reported. `ONBUILD USER`
+    /// is ignored (it applies to child builds).
+    ///
+    /// ## Options
+    /// `uid` and `gid` (default 10001:10001): the ids of the created user (not used when the base
+    /// ships a user or the Dockerfile creates one).
+    ///
+    /// ## References
+    /// Guideline: "Always specify a non-root user in Dockerfiles using USER directive" and "Avoid
+    /// USER root or missing USER directives". hadolint DL3002 (last USER should not be root),
+    /// checkov CKV_DOCKER_3 and CKV_DOCKER_8, trivy AVD-DS-0002, CIS Docker Benchmark 4.1.
+    pub struct RunsAsRoot => "DF002", "runs-as-root", Dockerfile, Sometimes;
+}
+
+/// The name of the user the fix creates.
+const USER_NAME: &str = "nonroot";
+
+/// How the final stage gets its non-root user.
+enum Plan {
+    /// Write `USER value` (nothing to create).
+    Use { value: String, why: String },
+    /// Run `command` as root, then `USER uid:gid`.
+    Create { command: String, value: String },
+}
+
+impl Plan {
+    fn value(&self) -> &str {
+        match self {
+            Self::Use { value, .. } | Self::Create { value, .. } => value,
+        }
+    }
+}
+
+fn numeric(uid: u32, gid: u32) -> String {
+    format!("{uid}:{gid}")
+}
+
+fn create_command(family: Family, s: &Settings, install: Option<&str>) -> String {
+    let (uid, gid, n) = (s.uid, s.gid, USER_NAME);
+    match family {
+        Family::Alpine => {
+            format!("addgroup -S -g {gid} {n} && adduser -S -D -H -u {uid} -G {n} {n}")
+        }
+        _ => {
+            let shell = if family == Family::Rhel {
+                "/sbin/nologin"
+            } else {
+                "/usr/sbin/nologin"
+            };
+            let prefix = install.map_or(String::new(), |pm| {
+                format!("{pm} install -y shadow-utils && {pm} clean all && ")
+            });
+            format!(
+                "{prefix}groupadd -r -g {gid} {n} && useradd --no-log-init -r -u {uid} -g {n} -s {shell} -M {n}"
+            )
+        }
+    }
+}
+
+/// Why the image must keep starting as root, if it visibly drops privileges itself.
+fn drops_privileges(
+    a: &Analysis<'_>,
+    stage: usize,
+    root_image: Option<&ImageName>,
+) -> Option<String> {
+    if let Some(image) = root_image {
+        if knowledge::image_info(image).is_some_and(|i| i.drops_privileges) {
+            return Some(format!(
+                "the base image `{}` starts as root and drops privileges in its entrypoint",
+                image.short()
+            ));
+        }
+        // Only when the Dockerfile keeps the base image's command.
+        if let Some(server) =
+            knowledge::root_start_server_of(image).filter(|_| a.start_programs(stage).is_empty())
+        {
+            return Some(format!(
+                "the base image `{}` runs `{server}`, which starts as root and switches to its own worker user",
+                image.short()
+            ));
+        }
+    }
+    let tool_in = |word: &str| {
+        word.split(['/', '\\']).find_map(|seg| {
+            knowledge::PRIVILEGE_DROP_TOOLS
+                .iter()
+                .find(|t| seg == **t || seg.starts_with(&format!("{t}-")))
+        })
+    };
+    for (_, ins) in a.chain_body(stage) {
+        let words: Vec<String> = match ins.keyword.as_str() {
+            "RUN" => run_commands(ins).into_iter().flatten().collect(),
+            "ADD" | "COPY" | "ENTRYPOINT" | "CMD" => match &ins.args {
+                Args::Json(j) => j.items.iter().map(|i| i.value.clone()).collect(),
+                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+            },
+            _ => continue,
+        };
+        if let Some(tool) = words.iter().find_map(|w| tool_in(w)) {
+            return Some(format!(
+                "the image drops privileges itself (`{tool}`): its entrypoint must start as root"
+            ));
+        }
+    }
+    a.start_programs(stage)
+        .iter()
+        .find(|p| knowledge::ROOT_START_SERVERS.contains(&p.as_str()))
+        .map(|p| {
+            format!(
+                "`{p}` starts as root and switches to its own worker user; run it unprivileged with its own configuration (pid, log and cache paths, a port above 1024) or an unprivileged image"
+            )
+        })
+}
+
+/// Decide how to give the final stage a non-root user. Err(reason, lines to show).
+fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, Plan)> {
+    let root_image = match a.root_base(stage) {
+        Base::Image(i) => Some(i),
+        _ => None,
+    };
+    let family = a.family(stage);
+    let fallback = || Plan::Use {
+        value: if family == Family::Windows {
+            "ContainerUser".to_owned()
+        } else {
+            numeric(s.uid, s.gid)
+        },
+        why: String::new(),
+    };
+    if s.uid == 0 {
+        return Err(("the `uid` option is 0 (root)".into(), fallback()));
+    }
+    if a.body(stage).any(|(_, i)| {
+        i.onbuild
+            .as_ref()
+            .is_some_and(|o| matches!(o.keyword.as_str(), "RUN" | "COPY" | "ADD"))
+    }) {
+        return Err((
+            "the stage has ONBUILD triggers, which would run as this user in every child build"
+                .into(),
+            fallback(),
+        ));
+    }
+    if let Some(reason) = drops_privileges(a, stage, root_image) {
+        return Err((reason, fallback()));
+    }
+    if family == Family::Windows {
+        return Ok(Plan::Use {
+            value: "ContainerUser".into(),
+            why: "the non-administrator user of Windows images".into(),
+        });
+    }
+    if let Some(u) = a.created_users(stage).pop() {
+        return match (u.uid, u.gid) {
+            (Some(uid), Some(gid)) if uid != 0 => Ok(Plan::Use {
+                value: numeric(uid, gid),
+                why: format!("the user `{}` the Dockerfile creates", u.name),
+            }),
+            _ => Err((
+                format!(
+                    "the Dockerfile creates the user `{}` but its numeric uid:gid cannot be read from it: write `USER <uid>:<gid>` for that user",
+                    u.name
+                ),
+                Plan::Use {
+                    value: "<uid>:<gid>".into(),
+                    why: String::new(),
+                },
+            )),
+        };
+    }
+    if let Some((name, uid, gid)) = root_image
+        .and_then(knowledge::image_info)
+        .and_then(|i| i.user)
+        .filter(|(_, uid, _)| *uid != 0)
+    {
+        return Ok(Plan::Use {
+            value: numeric(uid, gid),
+            why: format!("the `{name}` user the base image ships"),
+        });
+    }
+    match family {
+        Family::Distroless => Ok(Plan::Use {
+            value: numeric(65532, 65532),
+            why: "the `nonroot` user distroless images ship".into(),
+        }),
+        Family::Scratch => Ok(Plan::Use {
+            value: numeric(s.uid, s.gid),
+            why: "`scratch` has no user database; a numeric id needs none".into(),
+        }),
+        Family::Alpine | Family::Debian => Ok(Plan::Create {
+            command: create_command(family, s, None),
+            value: numeric(s.uid, s.gid),
+        }),
+        Family::Rhel => {
+            let has_useradd = root_image.is_some_and(knowledge::rhel_ships_useradd)
+                || a.installs(stage, "shadow-utils");
+            let manager = || {
+                a.run_programs(stage)
+                    .into_iter()
+                    .find_map(|p| match p.as_str() {
+                        "microdnf" => Some("microdnf"),
+                        "dnf" => Some("dnf"),
+                        "yum" => Some("yum"),
+                        _ => None,
+                    })
+                    .or_else(|| root_image.and_then(knowledge::rhel_package_manager))
+            };
+            if has_useradd {
+                Ok(Plan::Create {
+                    command: create_command(family, s, None),
+                    value: numeric(s.uid, s.gid),
+                })
+            } else if let Some(pm) = manager() {
+                Ok(Plan::Create {
+                    command: create_command(family, s, Some(pm)),
+                    value: numeric(s.uid, s.gid),
+                })
+            } else {
+                Err((
+                    "this RHEL-like image may lack `useradd` (shadow-utils) and no package manager is known to install it".into(),
+                    Plan::Create {
+                        command: create_command(family, s, None),
+                        value: numeric(s.uid, s.gid),
+                    },
+                ))
+            }
+        }
+        Family::Windows | Family::Unknown => Err((
+            "the base image's family is unknown, so which tool creates a user is a guess; a numeric USER needs no user database, but check that the image runs without one".into(),
+            fallback(),
+        )),
+    }
+}
+
+/// The edits that give the final stage `plan`'s user, and whether they replace a trailing
+/// `USER root`. None when the lines would have to go after a heredoc that runs to the end of the
+/// file (they would become part of its body).
+fn edits(
+    text: &str,
+    df: &Dockerfile,
+    a: &Analysis<'_>,
+    stage: usize,
+    plan: &Plan,
+) -> Option<(Vec<Edit>, bool)> {
+    let from = &df.instructions[a.stages[stage].from];
+    let like = from.keyword_range.slice(text);
+    let (anchor_index, anchor) = a
+        .body(stage)
+        .filter(|(_, i)| matches!(i.keyword.as_str(), "RUN" | "COPY" | "ADD" | "USER"))
+        .last()
+        .unwrap_or((a.stages[stage].from, from));
+    let user_kw = same_case("USER", like);
+    if anchor.keyword == "USER" && anchor_index != a.stages[stage].from {
+        if let (Plan::Use { value, .. }, Some((_, range))) = (plan, anchor.user()) {
+            return Some((vec![Edit::replace(range, value.clone())], true));
+        }
+    }
+    if anchor.heredocs.iter().any(|h| !h.terminated) {
+        return None;
+    }
+    let indent = indent_of(text, anchor);
+    let mut lines: Vec<String> = Vec::new();
+    if let Plan::Create { command, .. } = plan {
+        lines.push(format!("{indent}{} {command}", same_case("RUN", like)));
+    }
+    lines.push(format!("{indent}{user_kw} {}", plan.value()));
+    let (at, insert) = insert_after(text, anchor, &lines);
+    Some((vec![Edit::insert(at, insert)], false))
+}
+
+fn describe(plan: &Plan, replaces: bool) -> String {
+    let verb = if replaces { "Replace it with" } else { "Add" };
+    match plan {
+        Plan::Use { value, why } if why.is_empty() => format!("{verb} `USER {value}`"),
+        Plan::Use { value, why } => format!("{verb} `USER {value}` ({why})"),
+        Plan::Create { value, .. } => {
+            format!(
+                "Create the user `{USER_NAME}` with the image's own tools and add `USER {value}`"
+            )
+        }
+    }
+}
+
+fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
+    let a = Analysis::new(df);
+    let stage = a.final_stage()?;
+    let User::Root(at) = a.user(stage) else {
+        return None;
+    };
+    let from: &Instruction = &df.instructions[a.stages[stage].from];
+    let (range, what) = match at {
+        Some(i) => {
+            let ins = &df.instructions[i];
+            let value = ins.user().map(|(v, _)| v).unwrap_or_default();
+            let in_final = a.stages[stage].instructions.contains(&i);
+            (
+                if in_final { ins.range } else { from.range },
+                if in_final {
+                    format!("its last USER is `{value}`")
+                } else {
+                    format!("it inherits `USER {value}` from the stage it is built on")
+                },
+            )
+        }
+        None => {
+            let image = from.from_image().map(|i| i.text).unwrap_or_default();
+            let default = if a.family(stage) == Family::Windows {
+                "ContainerAdministrator"
+            } else {
+                "root"
+            };
+            (
+                from.range,
+                format!("no USER after `FROM {image}`, whose default user is {default}"),
+            )
+        }
+    };
+    let admin = if a.family(stage) == Family::Windows {
+        "an administrator"
+    } else {
+        "root"
+    };
+    let finding = |msg: String| {
+        Finding::new(
+            RunsAsRoot::CODE,
+            RunsAsRoot::NAME,
+            range,
+            format!("The final stage runs as {admin}: {what}{msg}"),
+        )
+    };
+    let (plan, reason) = match plan(&a, stage, s) {
+        Ok(p) => (p, None),
+        Err((reason, shown)) => (shown, Some(reason)),
+    };
+    let Some((e, replaces)) = edits(text, df, &a, stage, &plan) else {
+        return Some(finding(
+            " (not fixed: the file ends inside an unterminated heredoc)".into(),
+        ));
+    };
+    Some(match reason {
+        None => finding(String::new()).with_fix(Fix::unsafe_(describe(&plan, replaces), e)),
+        Some(reason) => finding(format!(" (not fixed automatically: {reason})"))
+            .with_fix(Fix::display_only(describe(&plan, replaces), e)),
+    })
+}
+
+impl Check for RunsAsRoot {
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let Some(df) = dockerfile(ctx) else {
+            return Vec::new();
+        };
+        check(ctx.text, df, ctx.settings).into_iter().collect()
+    }
+}
