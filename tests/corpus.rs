@@ -50,6 +50,7 @@ fn corpus_sweep() {
     };
     let (mut parsed, mut templates, mut changed, mut rejected) = (0, 0, 0, 0);
     let mut failures = Vec::new();
+    let mut max_rounds = (0, String::new());
     for (kind, path) in &files {
         let text =
             std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -95,6 +96,9 @@ fn corpus_sweep() {
         if once.text != text {
             changed += 1;
         }
+        if once.rounds > max_rounds.0 {
+            max_rounds = (once.rounds, path.display().to_string());
+        }
         match engine.fix(*kind, &once.text, policy) {
             Ok(twice) if twice.text == once.text => {}
             Ok(_) => failures.push(format!(
@@ -107,6 +111,10 @@ fn corpus_sweep() {
     eprintln!(
         "corpus: {} files, {parsed} parsed, {templates} templates (located errors), {rejected} BuildKit negative cases rejected, {changed} changed by fix --unsafe-fixes",
         files.len()
+    );
+    eprintln!(
+        "corpus: at most {} fix rounds ({})",
+        max_rounds.0, max_rounds.1
     );
     assert!(
         failures.is_empty(),
