@@ -24,6 +24,8 @@ import yaml
 
 KEPT = {"cmd", "entrypoint", "workdir", "label", "volume", "shell", "onbuild"}
 HADOLINT_RULES = {"DL3002", "DL3006", "DL3007", "DL3020"}
+# compose-lint rules that our DC rules fix without configuration (pins and limits need a config).
+COMPOSE_LINT_COVERED = {"CL-0001", "CL-0005", "CL-0007", "CL-0018"}
 
 
 def load_sources(corpus):
@@ -59,6 +61,31 @@ def compose_valid(validator, text):
     if not isinstance(data, dict):
         return None
     return not list(validator.iter_errors(data))
+
+
+def compose_lint_counts(paths):
+    """Per-rule finding counts of compose-lint over `paths` (None when compose-lint is missing)."""
+    if not shutil.which("compose-lint"):
+        return None
+    counts = {}
+    for i in range(0, len(paths), 50):
+        batch = paths[i:i + 50]
+        out = subprocess.run(["compose-lint", "check", "--format", "json", "--no-merge-overrides", "--no-env",
+                              "--allow-partial-coverage", *batch], capture_output=True, text=True)
+        try:
+            findings = json.loads(out.stdout)["findings"]
+        except (ValueError, KeyError):
+            findings = []
+            for p in batch:  # one unreadable file: go file by file
+                o = subprocess.run(["compose-lint", "check", "--format", "json", "--no-merge-overrides", "--no-env",
+                                    "--allow-partial-coverage", p], capture_output=True, text=True)
+                try:
+                    findings += json.loads(o.stdout)["findings"]
+                except (ValueError, KeyError):
+                    pass
+        for f in findings:
+            counts[f["rule_id"]] = counts.get(f["rule_id"], 0) + 1
+    return counts
 
 
 def run_fix(binary, root):
@@ -123,6 +150,15 @@ def main():
                         stats["compose_valid_after"] += 1
                     else:
                         problems.append(f"{rel}: valid against compose-spec.json before the fix, not after")
+        compose = [rel for kind, rel in files if kind == "compose"]
+        before_cl = compose_lint_counts([os.path.join(corpus, r) for r in compose])
+        if before_cl is not None:
+            after_cl = compose_lint_counts([os.path.join(work, r) for r in compose])
+            rules = sorted(set(before_cl) | set(after_cl))
+            print("compose-lint (before -> after): " + ", ".join(f"{r} {before_cl.get(r, 0)}->{after_cl.get(r, 0)}" for r in rules))
+            for r in COMPOSE_LINT_COVERED:
+                if before_cl.get(r, 0) and after_cl.get(r, 0) >= before_cl.get(r, 0):
+                    problems.append(f"compose-lint {r}: not fewer findings after the fix ({before_cl.get(r, 0)} -> {after_cl.get(r, 0)})")
         if not args.no_hadolint and shutil.which("hadolint"):
             orig = tempfile.mkdtemp(prefix="dockharden-orig-")
             for kind, rel in files:
