@@ -59,8 +59,7 @@ declare_transform! {
 fn short_source(spec: &str) -> &str {
     let s = spec.trim();
     for pipe in ["//./pipe/", "\\\\.\\pipe\\"] {
-        if s.starts_with(pipe) {
-            let rest = &s[pipe.len()..];
+        if let Some(rest) = s.strip_prefix(pipe) {
             return &s[..pipe.len() + rest.find(':').unwrap_or(rest.len())];
         }
     }
