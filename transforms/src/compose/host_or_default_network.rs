@@ -1,6 +1,7 @@
 use crate::compose::model::{
-    entry_hits, finish_edits, hardenable_services, list_state, parse_port_range, plan_append,
-    quote_names, services_phrase, short_port_container, yaml, EntryHit, ListState, Service,
+    entry_hits, finish_edits, hardenable_services, list_state, ordered_edits, parse_port_range,
+    plan_append, quote_names, services_phrase, short_port_container, yaml, EntryHit, ListState,
+    Plan, Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -201,7 +202,7 @@ impl HostOrDefaultNetwork {
                 return Finding::new(Self::CODE, Self::NAME, hit.entry.range(), message);
             }
         };
-        let mut edits = plan.edits.clone();
+        let mut plans: Vec<Plan> = vec![plan.clone()];
         let mut changes = plan.changes.clone();
         let mut unknown = Vec::new();
         let mut needs_host = Vec::new();
@@ -244,8 +245,8 @@ impl HostOrDefaultNetwork {
             }
             match plan_append(file, svc, all, "ports", &add, false) {
                 Ok(p) => {
-                    edits.extend(p.edits);
-                    changes.extend(p.changes);
+                    changes.extend(p.changes.clone());
+                    plans.push(p);
                 }
                 Err(why) => refused.push(format!("`ports` of `{}`: {why}", svc.name)),
             }
@@ -259,7 +260,10 @@ impl HostOrDefaultNetwork {
         }
         changes.sort();
         changes.dedup();
-        let edits = finish_edits(file.text(), edits);
+        let edits = finish_edits(
+            file.text(),
+            ordered_edits(&plans.iter().collect::<Vec<_>>()),
+        );
         let fix = if !needs_host.is_empty() {
             message.push_str(&format!(
                 " (display only: the service needs the host network: {})",

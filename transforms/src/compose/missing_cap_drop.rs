@@ -1,6 +1,7 @@
 use crate::compose::model::{
     declared_container_ports, finish_edits, hardenable_services, is_windows, list_state,
-    plan_append, quote_names, scalar_items, services_phrase, yaml, ListState, Plan, Service,
+    ordered_edits, plan_append, quote_names, scalar_items, services_phrase, yaml, ListState, Plan,
+    Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -248,12 +249,12 @@ impl MissingCapDrop {
             )
         };
         let mut notes = Vec::new();
-        let mut edits = Vec::new();
+        let mut plans: Vec<Plan> = Vec::new();
         let mut changes: Vec<SemanticPath> = Vec::new();
         let mut refused: Vec<String> = Vec::new();
         let mut added_any = Vec::new();
         if let Ok(p) = &unit.plan {
-            edits.extend(p.edits.clone());
+            plans.push(p.clone());
             changes.extend(p.changes.clone());
         }
         for svc in &unit.services {
@@ -272,8 +273,8 @@ impl MissingCapDrop {
             added_any.extend(values.iter().cloned());
             match plan_append(file, svc, all, "cap_add", &values, false) {
                 Ok(p) => {
-                    edits.extend(p.edits);
-                    changes.extend(p.changes);
+                    changes.extend(p.changes.clone());
+                    plans.push(p);
                 }
                 Err(why) => refused.push(format!("`cap_add` of `{}`: {why}", svc.name)),
             }
@@ -315,7 +316,10 @@ impl MissingCapDrop {
         if plan.shared {
             title.push_str(&format!(" (shared by {})", quote_names(&names)));
         }
-        let edits = finish_edits(file.text(), edits);
+        let edits = finish_edits(
+            file.text(),
+            ordered_edits(&plans.iter().collect::<Vec<_>>()),
+        );
         changes.sort();
         changes.dedup();
         let fix = if refused.is_empty() {

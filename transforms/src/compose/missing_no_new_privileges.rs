@@ -1,6 +1,6 @@
 use crate::compose::model::{
-    finish_edits, hardenable_services, is_windows, list_state, plan_append, plan_replace_item,
-    quote_names, services_phrase, yaml, ListState, Plan, Service,
+    finish_edits, hardenable_services, is_windows, list_state, plan_append, plan_remove_items,
+    plan_replace_item, quote_names, services_phrase, yaml, ListState, Plan, Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -84,9 +84,10 @@ pub fn split_security_opt(opt: &str) -> Option<(&str, &str)> {
     opt.split_once('=').or_else(|| opt.split_once(':'))
 }
 
-/// The index of the last item of `seq` naming `no-new-privileges`, and whether it sets it.
-fn last_setting(seq: &Sequence) -> Option<(usize, bool, Option<String>)> {
-    let mut last = None;
+/// The items of `seq` naming `no-new-privileges`: (index, sets it, the written value when the item
+/// is a scalar rather than an alias).
+fn settings(seq: &Sequence) -> Vec<(usize, bool, Option<String>)> {
+    let mut out = Vec::new();
     for item in seq.items() {
         let Some(v) = item.value().resolve() else {
             continue;
@@ -96,10 +97,10 @@ fn last_setting(seq: &Sequence) -> Option<(usize, bool, Option<String>)> {
         };
         if let Some(on) = no_new_privileges(s) {
             let scalar = matches!(item.value(), Node::Scalar(_)).then(|| s.to_owned());
-            last = Some((item.index(), on, scalar));
+            out.push((item.index(), on, scalar));
         }
     }
-    last
+    out
 }
 
 struct Unit {
@@ -108,18 +109,39 @@ struct Unit {
     range: TextRange,
     /// The written value that turns it off (`no-new-privileges:false`), if that is the problem.
     disabled: Option<String>,
+    /// The fix removes entries (an earlier one sets it) rather than adding or replacing one.
+    removes: bool,
 }
 
-fn units(file: &YamlFile, all: &[Service]) -> Vec<Unit> {
+fn units(file: &YamlFile, all_services: &[Service]) -> Vec<Unit> {
+    let all = all_services;
     let mut out: Vec<Unit> = Vec::new();
     for svc in all {
         if is_windows(svc) {
             continue;
         }
+        let mut removes = false;
         let (range, plan, disabled) = match list_state(svc, "security_opt") {
             ListState::Other => continue,
-            ListState::Seq { seq, entry, .. } => match last_setting(&seq) {
+            ListState::Seq { seq, entry, .. } => match settings(&seq).last().cloned() {
                 Some((_, true, _)) => continue,
+                Some((index, false, Some(written)))
+                    if settings(&seq).iter().any(|(_, on, _)| *on) =>
+                {
+                    // An earlier entry sets it: the later ones that unset it go (all of them are
+                    // scalars or aliases after the last `true`).
+                    let all = settings(&seq);
+                    let last_on = all.iter().rposition(|(_, on, _)| *on).unwrap_or(0);
+                    let indexes: Vec<usize> =
+                        all[last_on + 1..].iter().map(|(i, _, _)| *i).collect();
+                    let item_range = seq.get(index).map_or(entry.key_range(), |i| i.range());
+                    removes = true;
+                    (
+                        item_range,
+                        plan_remove_items(file, svc, all_services, "security_opt", &indexes, true),
+                        Some(written),
+                    )
+                }
                 Some((index, false, Some(written))) => {
                     let sep = if written.contains('=') { '=' } else { ':' };
                     let new = format!("no-new-privileges{sep}true");
@@ -191,6 +213,7 @@ fn units(file: &YamlFile, all: &[Service]) -> Vec<Unit> {
             plan,
             range,
             disabled,
+            removes,
         });
     }
     out
@@ -217,7 +240,9 @@ impl Check for MissingNoNewPrivileges {
                 };
                 match u.plan {
                     Ok(plan) => {
-                        let mut title = if u.disabled.is_some() {
+                        let mut title = if u.removes {
+                            "Remove the later entries that turn `no-new-privileges` off".to_owned()
+                        } else if u.disabled.is_some() {
                             "Set `no-new-privileges:true`".to_owned()
                         } else {
                             "Add `no-new-privileges:true` to `security_opt`".to_owned()

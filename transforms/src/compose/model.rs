@@ -558,6 +558,23 @@ pub struct Plan {
     pub services: Vec<String>,
     /// Set when a shared construct (an anchor) is edited in place.
     pub shared: bool,
+    /// The edits add a new key to a mapping (rather than items to an existing list). When several
+    /// plans insert at the same offset, items go first: they continue the list that ends there.
+    pub new_key: bool,
+}
+
+/// The edits of several plans in the order [`finish_edits`] must join them: additions to
+/// existing lists before new keys.
+#[must_use]
+pub fn ordered_edits(plans: &[&Plan]) -> Vec<Edit> {
+    let mut out: Vec<Edit> = Vec::new();
+    for p in plans.iter().filter(|p| !p.new_key) {
+        out.extend(p.edits.iter().cloned());
+    }
+    for p in plans.iter().filter(|p| p.new_key) {
+        out.extend(p.edits.iter().cloned());
+    }
+    out
 }
 
 /// Give `svc` an own `key` whose list is `items` (already written as scalars): a new entry in the
@@ -580,10 +597,15 @@ pub fn plan_own_list(
     }
     let flow = prefers_flow(svc, all);
     let fragment = list_fragment(items, flow);
-    let edits = match svc.mapping.get(key).filter(|e| !e.is_merge()) {
+    let own = svc.mapping.get(key).filter(|e| !e.is_merge());
+    let new_key = own.is_none();
+    let edits = match own {
         Some(own) => {
             if own.value().anchor().is_some() {
-                return Err(format!("`{key}` of `{}` is an anchor", svc.name));
+                return Err(format!(
+                    "`{key}` of `{}` is an anchor that is used elsewhere",
+                    svc.name
+                ));
             }
             own.replace_value(&fragment)
         }
@@ -595,6 +617,7 @@ pub fn plan_own_list(
         changes: vec![svc.path(&[key])],
         services: vec![svc.name.clone()],
         shared: false,
+        new_key,
     })
 }
 
@@ -662,6 +685,7 @@ pub fn plan_append(
                     changes: reach,
                     services: users,
                     shared,
+                    new_key: false,
                 });
             }
             let mut items = inherited_items(svc, all, key, &seq, quote)?;
@@ -780,6 +804,7 @@ pub fn plan_replace_item(
             changes: reach,
             services: users,
             shared,
+            new_key: false,
         });
     }
     let quote = file.preferred_quote();
@@ -826,6 +851,7 @@ pub fn plan_remove_items(
         changes: reach.clone(),
         services: users.clone(),
         shared,
+        new_key: false,
     };
     if indexes
         .iter()
@@ -847,8 +873,9 @@ pub fn plan_remove_items(
     if indexes.len() >= items.len() {
         // Nothing left: drop the key where it is written (the list's own entry), else `[]`.
         if let Parent::EntryValue(holder) = seq.as_node().parent() {
-            if let Ok(edits) = holder.remove() {
+            if let Ok(mut edits) = holder.remove() {
                 if removal_keeps_anchors(file, svc.doc, &edits) {
+                    edits.extend(emptying_guard(file.text(), &holder));
                     return Ok(plan(edits));
                 }
             }
@@ -916,12 +943,13 @@ pub fn plan_remove_entry(
     let users = service_users(&reach, key).ok_or_else(|| {
         format!("`{key}` comes from an anchor that is also used outside the services")
     })?;
-    let edits = entry.remove().map_err(|e| e.message)?;
+    let mut edits = entry.remove().map_err(|e| e.message)?;
     if !removal_keeps_anchors(file, svc.doc, &edits) {
         return Err(format!(
             "`{key}` holds an anchor that an alias elsewhere uses"
         ));
     }
+    edits.extend(emptying_guard(file.text(), entry));
     let shared = reach.len() > 1 || reach.first() != Some(&svc.path(&[key]));
     Ok(Plan {
         edits,
@@ -932,6 +960,7 @@ pub fn plan_remove_entry(
             users
         },
         shared,
+        new_key: false,
     })
 }
 
@@ -1095,4 +1124,55 @@ pub fn entry_hits(
         });
     }
     out
+}
+
+/// Whether one of the entry-removing hardening rules (DC004 to DC007) removes this entry in its
+/// current state.
+fn removed_by_hardening(e: &Entry) -> bool {
+    let value = e.value().resolve();
+    let s = value.as_ref().and_then(|n| n.as_str());
+    match e.key() {
+        "privileged" => s.is_some_and(|s| s.trim().eq_ignore_ascii_case("true")),
+        "pid" | "ipc" | "uts" | "userns_mode" => s == Some("host"),
+        "network_mode" => matches!(s, Some("host" | "bridge")),
+        "security_opt" => value
+            .as_ref()
+            .and_then(Node::as_sequence)
+            .is_some_and(|seq| {
+                !seq.is_empty()
+                    && scalar_items(seq).iter().all(|v| {
+                        v.as_deref().is_some_and(|v| {
+                            crate::compose::security_profile_disabled::disabled_profile(v).is_some()
+                        })
+                    })
+            }),
+        _ => false,
+    }
+}
+
+/// Removing `entry` with [`Entry::remove`] deletes its lines; when other fixes of the same round
+/// remove every other entry of the mapping the same way, the mapping is left with no entry at all,
+/// which reads as null rather than `{}`. When every entry of the block mapping is one these rules
+/// remove, this returns a no-op edit (the mapping's key rewritten as itself) whose range differs
+/// per entry and overlaps the others', so the engine applies one removal per round and the last
+/// one turns the mapping into `{}`.
+#[must_use]
+pub fn emptying_guard(text: &str, entry: &Entry) -> Option<Edit> {
+    let m = entry.mapping();
+    if m.is_flow() || m.len() < 2 || !m.entries().iter().all(removed_by_hardening) {
+        return None;
+    }
+    let Parent::EntryValue(holder) = m.parent() else {
+        return None;
+    };
+    let key = holder.key_range();
+    if key.is_empty() {
+        return None;
+    }
+    let mut end = key.start + (entry.index() + 1).min(key.len());
+    while !text.is_char_boundary(end) && end < key.end {
+        end += 1;
+    }
+    let range = TextRange::new(key.start, end);
+    Some(Edit::replace(range, range.slice(text).to_owned()))
 }
