@@ -1061,6 +1061,42 @@ mod tests {
     }
 
     #[test]
+    fn capabilities() {
+        let s = Settings::default();
+        let pg = ImageName::parse("postgres:16-alpine");
+        let caps: Vec<String> = caps_to_add_back(&s, Some(&pg), false, None)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            caps,
+            ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"]
+        );
+        // Built locally: the table is not consulted; a low port still counts.
+        let caps = caps_to_add_back(&s, Some(&pg), true, Some(80));
+        assert_eq!(
+            caps,
+            [("NET_BIND_SERVICE".to_owned(), CapReason::LowPort(80))]
+        );
+        let mut s = Settings::default();
+        s.capabilities.insert(
+            "ghcr.io/acme/w".into(),
+            vec!["cap_chown".into(), "CHOWN".into()],
+        );
+        let w = ImageName::parse("ghcr.io/acme/w:1");
+        assert_eq!(
+            caps_to_add_back(&s, Some(&w), false, None),
+            [("CHOWN".to_owned(), CapReason::Settings)]
+        );
+        assert_eq!(normalize_cap(" cap_net_raw "), "NET_RAW");
+        assert_eq!(normalize_cap("all"), "ALL");
+        let ne = ImageName::parse("prom/node-exporter:v1.8.2");
+        assert!(network_info(&ne).is_some_and(|n| n.host_network.is_some()));
+        let ha = ImageName::parse("lscr.io/linuxserver/homeassistant:latest");
+        assert_eq!(network_info(&ha).map(|n| n.listens), Some(&["8123"][..]));
+    }
+
+    #[test]
     fn pins() {
         let mut s = Settings::default();
         s.pins.insert("python".into(), "3.12-slim".into());

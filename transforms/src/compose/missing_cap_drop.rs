@@ -1,7 +1,7 @@
 use crate::compose::model::{
-    declared_container_ports, finish_edits, hardenable_services, is_windows, list_state,
-    ordered_edits, plan_append, quote_names, scalar_items, services_phrase, yaml, ListState, Plan,
-    Service,
+    declared_container_ports, finish_edits, hardenable_services, is_partial, is_windows,
+    list_state, ordered_edits, plan_append, quote_names, scalar_items, services_phrase, yaml,
+    ListState, Plan, Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -70,9 +70,13 @@ declare_transform! {
     /// needs it, and each service gets its own add-backs. When the list is also used elsewhere, the
     /// service gets an own `cap_drop` that repeats the inherited items (an own key replaces a merged
     /// one). A missing `cap_drop` is always added to the service mapping, never to a shared anchor.
-    /// A service mapping that is itself an anchor other services use, or a `cap_add` that cannot
-    /// be extended losslessly, makes the fix display-only. Windows containers are skipped (no Linux
-    /// capabilities).
+    /// A service mapping that is itself an anchor other services use without their own
+    /// `cap_drop` gets no fix until they have one (the next round), and a `cap_add` that cannot be
+    /// extended losslessly makes the fix display-only. A service with no `image`, `build` or
+    /// `extends` (an entry of an override file) gets a display-only fix: what it runs, hence what
+    /// to add back, is decided in the file that defines it, and compose joins the `cap_drop` /
+    /// `cap_add` lists of both files. Windows containers (no Linux capabilities) and `provider:`
+    /// services (no container) are skipped.
     ///
     /// ## Options
     /// `capabilities`: image name (as written, or its short name such as `postgres`) → list of
@@ -258,6 +262,10 @@ impl MissingCapDrop {
             changes.extend(p.changes.clone());
         }
         for svc in &unit.services {
+            if is_partial(svc) {
+                // What it runs is defined elsewhere: see the display-only note below.
+                continue;
+            }
             let caps = add_backs(ctx, svc);
             let prefix = if unit.services.len() > 1 {
                 format!("`{}`: ", svc.name)
@@ -286,10 +294,10 @@ impl MissingCapDrop {
             notes
                 .push("`privileged: true` overrides `cap_drop` until it is removed (DC004)".into());
         }
-        let mut message = format!(
-            "{what}: drop ALL and add back only what is needed; {}",
-            notes.join("; ")
-        );
+        let mut message = format!("{what}: drop ALL and add back only what is needed");
+        if !notes.is_empty() {
+            message.push_str(&format!("; {}", notes.join("; ")));
+        }
         let finding_range = unit.range;
         let plan = match unit.plan {
             Ok(p) => p,
@@ -322,7 +330,19 @@ impl MissingCapDrop {
         );
         changes.sort();
         changes.dedup();
-        let fix = if refused.is_empty() {
+        let partial: Vec<String> = unit
+            .services
+            .iter()
+            .filter(|s| is_partial(s))
+            .map(|s| s.name.clone())
+            .collect();
+        let fix = if !partial.is_empty() {
+            message.push_str(&format!(
+                " (display only: {} defines no image here (an override or a fragment), so the capabilities to add back are unknown; fix the file that defines the image)",
+                quote_names(&partial)
+            ));
+            Fix::display_only(title, edits)
+        } else if refused.is_empty() {
             Fix::unsafe_(title, edits)
         } else {
             message.push_str(&format!(" (display only: {})", refused.join("; ")));

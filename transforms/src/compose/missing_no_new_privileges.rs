@@ -263,3 +263,30 @@ impl Check for MissingNoNewPrivileges {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::no_new_privileges;
+
+    #[test]
+    fn forms() {
+        for on in [
+            "no-new-privileges",
+            "no-new-privileges:true",
+            "no-new-privileges=true",
+            "no-new-privileges:1",
+            " No-New-Privileges=TRUE ",
+        ] {
+            assert_eq!(no_new_privileges(on), Some(true), "{on}");
+        }
+        for off in [
+            "no-new-privileges:false",
+            "no-new-privileges=0",
+            "no-new-privileges:maybe",
+        ] {
+            assert_eq!(no_new_privileges(off), Some(false), "{off}");
+        }
+        assert_eq!(no_new_privileges("seccomp:unconfined"), None);
+        assert_eq!(no_new_privileges("label:type:x"), None);
+    }
+}

@@ -173,13 +173,22 @@ pub fn is_shared(node: &Node, origin: &Origin) -> bool {
 // merge keys), list edits in the file's own style, and the guards that keep edits lossless.
 
 /// The services the hardening rules look at: `x-` entries under `services:` are extension blocks,
-/// not services.
+/// not services, and `provider:` services run no container.
 #[must_use]
 pub fn hardenable_services(file: &YamlFile) -> Vec<Service> {
     services(file)
         .into_iter()
-        .filter(|s| !s.name.starts_with("x-"))
+        .filter(|s| !s.name.starts_with("x-") && s.get("provider").is_none())
         .collect()
+}
+
+/// Whether the service only completes a definition made elsewhere: it has no `image`, `build` or
+/// `extends` (an override file's entry, or a fragment), so what it runs is not known here.
+#[must_use]
+pub fn is_partial(svc: &Service) -> bool {
+    ["image", "build", "extends"]
+        .iter()
+        .all(|k| svc.get(k).is_none())
 }
 
 /// What an in-place edit touches: a node (a list we append to or remove an item from) or an entry
@@ -354,6 +363,51 @@ pub fn service_mapping_shared(svc: &Service) -> bool {
     document_aliases(&doc)
         .iter()
         .any(|(n, at)| *n == name && !(own.start <= *at && *at <= own.end))
+}
+
+/// Whether a new `key` inserted into the service's mapping would also reach other mappings: an alias
+/// copies the mapping (`other: *web`), or a mapping without its own `key` merges it
+/// (`<<: *web`, directly or through another merged mapping).
+#[must_use]
+pub fn insertion_reaches_others(svc: &Service, key: &str) -> bool {
+    fn merges(x: &Mapping, target: usize, depth: usize) -> bool {
+        depth < 32
+            && x.merge_sources()
+                .iter()
+                .any(|(src, _)| src.0.id == target || merges(src, target, depth + 1))
+    }
+    fn walk(node: &Node, target: usize, key: &str, depth: usize) -> bool {
+        if depth > 256 {
+            return false;
+        }
+        match node {
+            Node::Alias(a) => a
+                .target()
+                .and_then(|t| t.resolve())
+                .is_some_and(|t| matches!(&t, Node::Mapping(m) if m.0.id == target)),
+            Node::Mapping(m) => {
+                if m.0.id != target
+                    && merges(m, target, 0)
+                    && m.get(key).filter(|e| !e.is_merge()).is_none()
+                {
+                    return true;
+                }
+                m.entries().iter().any(|e| {
+                    // `<<: *x` is a merge, handled above, not a copy.
+                    !e.is_merge() && walk(&e.value(), target, key, depth + 1)
+                })
+            }
+            Node::Sequence(s) => s
+                .items()
+                .iter()
+                .any(|i| walk(&i.value(), target, key, depth + 1)),
+            _ => false,
+        }
+    }
+    if svc.mapping.anchor().is_none() {
+        return false;
+    }
+    walk(&svc.mapping.document().root(), svc.mapping.0.id, key, 0)
 }
 
 /// Whether deleting the ranges of `edits` keeps every alias of the document resolvable: no anchor
@@ -589,9 +643,9 @@ pub fn plan_own_list(
     key: &str,
     items: &[String],
 ) -> Result<Plan, String> {
-    if service_mapping_shared(svc) {
+    if insertion_reaches_others(svc, key) {
         return Err(format!(
-            "service `{}` is an anchor other entries use, so a key added to it would reach them too",
+            "service `{}` is an anchor that other services use without their own `{key}`, so a key added to it would reach them too",
             svc.name
         ));
     }
@@ -1175,4 +1229,127 @@ pub fn emptying_guard(text: &str, entry: &Entry) -> Option<Edit> {
     }
     let range = TextRange::new(key.start, end);
     Some(Edit::replace(range, range.slice(text).to_owned()))
+}
+
+#[cfg(test)]
+mod hardening_tests {
+    use super::*;
+
+    fn file(text: &str) -> YamlFile {
+        crate::yaml::parse(text).unwrap()
+    }
+
+    fn svc(f: &YamlFile, name: &str) -> Service {
+        services(f).into_iter().find(|s| s.name == name).unwrap()
+    }
+
+    fn keys(paths: &[SemanticPath]) -> Vec<String> {
+        paths.iter().map(|p| p.keys.join(".")).collect()
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(parse_port_range("80"), Some((80, 80, "tcp".into())));
+        assert_eq!(parse_port_range("53/UDP"), Some((53, 53, "udp".into())));
+        assert_eq!(
+            parse_port_range("8000-8010"),
+            Some((8000, 8010, "tcp".into()))
+        );
+        assert_eq!(parse_port_range("${PORT}"), None);
+        assert_eq!(parse_port_range("9-1"), None);
+        assert_eq!(
+            short_port_container("127.0.0.1:8080:80/udp").as_deref(),
+            Some("80/udp")
+        );
+        assert_eq!(short_port_container("[::1]:8080:80").as_deref(), Some("80"));
+        assert_eq!(short_port_container("3000").as_deref(), Some("3000"));
+        assert_eq!(short_port_container("${P}:80"), None);
+    }
+
+    #[test]
+    fn occurrences_follow_merges_and_aliases() {
+        let f = file(
+            "x-d: &d\n  cap_drop: [NET_RAW]\nservices:\n  a:\n    <<: *d\n  b:\n    <<: *d\n  c:\n    <<: *d\n    cap_drop: [ALL]\n",
+        );
+        let a = svc(&f, "a");
+        let (entry, origin) = a.get("cap_drop").unwrap();
+        assert_eq!(origin, Origin::Anchor("d".into()));
+        let seq = entry.value();
+        let paths = occurrences(Target::Node(&seq)).unwrap();
+        assert_eq!(
+            keys(&paths),
+            ["x-d.cap_drop", "services.a.cap_drop", "services.b.cap_drop"]
+        );
+        assert_eq!(
+            service_users(&paths, "cap_drop"),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(service_users(&paths, "cap_add"), None);
+        let entry_paths = occurrences(Target::Entry(&entry)).unwrap();
+        assert_eq!(keys(&entry_paths), keys(&paths));
+    }
+
+    #[test]
+    fn anchors_kept_on_removal() {
+        let f = file("services:\n  a:\n    p: &p true\n    q: 1\n  b:\n    p: *p\n");
+        let a = svc(&f, "a");
+        let p = a.mapping.get("p").unwrap();
+        assert!(!removal_keeps_anchors(&f, 0, &p.remove().unwrap()));
+        let q = a.mapping.get("q").unwrap();
+        assert!(removal_keeps_anchors(&f, 0, &q.remove().unwrap()));
+    }
+
+    #[test]
+    fn insertion_reach() {
+        let f = file("services:\n  web: &web\n    image: x\n  canary:\n    <<: *web\n  pinned:\n    <<: *web\n    cap_drop: [ALL]\n");
+        let web = svc(&f, "web");
+        assert!(insertion_reaches_others(&web, "cap_drop"));
+        let f = file(
+            "services:\n  web: &web\n    image: x\n  canary:\n    <<: *web\n    cap_drop: [ALL]\n",
+        );
+        assert!(!insertion_reaches_others(&svc(&f, "web"), "cap_drop"));
+        assert!(insertion_reaches_others(&svc(&f, "web"), "security_opt"));
+        let f = file("services:\n  web: &web\n    image: x\n  copy: *web\n");
+        assert!(insertion_reaches_others(&svc(&f, "web"), "cap_drop"));
+    }
+
+    #[test]
+    fn insertions_are_joined_and_glued() {
+        let text = "a:\n  - x\nb: 1\n";
+        let edits = finish_edits(
+            text,
+            vec![Edit::insert(9, "  - y\n"), Edit::insert(9, "c: 2\n")],
+        );
+        assert_eq!(
+            edits,
+            vec![Edit::replace(TextRange::new(8, 9), "\n  - y\nc: 2\n")]
+        );
+        // Next to a deletion of the lines before it: not widened (same fix).
+        let edits = finish_edits(
+            text,
+            vec![Edit::delete(TextRange::new(3, 9)), Edit::insert(9, "z\n")],
+        );
+        assert_eq!(edits[1], Edit::insert(9, "z\n"));
+    }
+
+    #[test]
+    fn item_quoting_follows_siblings() {
+        let f = file("a: ['x']\nb: [\"y\"]\nc:\n  - z\n");
+        let root = f.documents()[0].root();
+        let seq = |k: &str| root.path(&[k]).unwrap().as_sequence().unwrap().clone();
+        assert_eq!(
+            item_text("ALL", Some(&seq("a")), false, QuoteStyle::Double),
+            "'ALL'"
+        );
+        assert_eq!(
+            item_text("ALL", Some(&seq("b")), false, QuoteStyle::Single),
+            "\"ALL\""
+        );
+        assert_eq!(
+            item_text("8080:80", Some(&seq("c")), false, QuoteStyle::Double),
+            "\"8080:80\""
+        );
+        assert_eq!(item_text("a:b", None, true, QuoteStyle::Single), "'a:b'");
+        assert_eq!(item_text("a:b", None, false, QuoteStyle::Single), "a:b");
+    }
 }

@@ -149,3 +149,33 @@ impl Check for SecurityProfileDisabled {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::disabled_profile;
+
+    #[test]
+    fn profiles() {
+        for off in [
+            "seccomp:unconfined",
+            "seccomp=unconfined",
+            "apparmor:unconfined",
+            "apparmor=unconfined",
+            "label:disable",
+            "label=disable",
+            "systempaths=unconfined",
+        ] {
+            assert!(disabled_profile(off).is_some(), "{off}");
+        }
+        for on in [
+            "seccomp:./profile.json",
+            "seccomp=/etc/docker/seccomp.json",
+            "apparmor:docker-default",
+            "label:type:container_t",
+            "label=level:s0:c100,c200",
+            "no-new-privileges:true",
+        ] {
+            assert!(disabled_profile(on).is_none(), "{on}");
+        }
+    }
+}
