@@ -42,8 +42,8 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "DO NOT share host network namespace" (and the other host namespaces). CIS Docker
-    /// Benchmark 5.16 (PID), 5.17 (IPC), 5.21 (UTS), 5.31 (user namespaces); compose-lint CL-0010
-    /// (`pid` and `ipc` only).
+    /// Benchmark v1.7 5.16 (PID), 5.17 (IPC), 5.21 (UTS), 5.31 (user namespaces); compose-lint
+    /// CL-0010 (`pid` and `ipc` only).
     pub struct HostNamespace => "DC005", "host-namespace", Compose, Sometimes;
 }
 

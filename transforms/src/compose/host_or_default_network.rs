@@ -38,21 +38,21 @@ declare_transform! {
     /// ## Example
     /// ```yaml
     /// services:
-    ///   exporter:
-    ///     image: prom/node-exporter:v1.8.2
+    ///   api:
+    ///     image: ghcr.io/acme/api:1.4
     ///     network_mode: host
     ///     expose:
-    ///       - "9100"
+    ///       - "8000"
     /// ```
     /// becomes
     /// ```yaml
     /// services:
-    ///   exporter:
-    ///     image: prom/node-exporter:v1.8.2
+    ///   api:
+    ///     image: ghcr.io/acme/api:1.4
     ///     expose:
-    ///       - "9100"
+    ///       - "8000"
     ///     ports:
-    ///       - "9100:9100"
+    ///       - "8000:8000"
     /// ```
     ///
     /// ## Fix safety
@@ -69,9 +69,8 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "Avoid default bridge networking; define custom Docker networks" and "DO NOT share
-    /// host network namespace (`--net=host`)". CIS Docker Benchmark 5.10 (host network namespace
-    /// not shared), 5.1 / 2.1 (traffic between containers on the default bridge); compose-lint
-    /// CL-0008 (host mode).
+    /// host network namespace (`--net=host`)". CIS Docker Benchmark v1.7 5.10 (the host's network
+    /// namespace is not shared); compose-lint CL-0008 (host mode only).
     pub struct HostOrDefaultNetwork => "DC006", "host-or-default-network", Compose, Sometimes;
 }
 

@@ -33,6 +33,8 @@ declare_transform! {
     /// services:
     ///   db:
     ///     image: postgres:16
+    ///     volumes:
+    ///       - db-data:/var/lib/postgresql/data
     ///   web:
     ///     image: nginx:1.27
     ///     ports: ["8080:80"]
@@ -42,6 +44,8 @@ declare_transform! {
     /// services:
     ///   db:
     ///     image: postgres:16
+    ///     volumes:
+    ///       - db-data:/var/lib/postgresql/data
     ///     cap_drop:
     ///       - ALL
     ///     cap_add:
@@ -88,8 +92,8 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "Drop all capabilities (`--cap-drop all`) and add only required ones
-    /// (`--cap-add`)". CIS Docker Benchmark 5.4 (restrict Linux kernel capabilities), compose-lint
-    /// CL-0006.
+    /// (`--cap-add`)". CIS Docker Benchmark v1.7 5.4 (restrict Linux kernel capabilities),
+    /// compose-lint CL-0006.
     pub struct MissingCapDrop => "DC002", "missing-cap-drop", Compose, Sometimes;
 }
 

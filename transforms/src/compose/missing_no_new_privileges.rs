@@ -50,15 +50,19 @@ declare_transform! {
     ///
     /// Anchors: a `security_opt` list shared through an anchor by services only (and `x-` blocks)
     /// gets the entry once, in the anchor, since every service needs it; a list also used
-    /// elsewhere is repeated as an own list of the service with the entry added. A missing key is
-    /// added to the service mapping. Windows containers are skipped.
+    /// elsewhere (under another key) is repeated as an own list of the service with the entry
+    /// added, unless the service's own `security_opt` is that anchor (then there is no fix: the
+    /// other use would change too). A missing key is added to the service mapping. When an
+    /// earlier entry sets the flag and a later one unsets it, the later ones are removed; a last
+    /// `no-new-privileges:false` is rewritten as `:true`. Windows containers and `provider:`
+    /// services are skipped.
     ///
     /// ## Options
     /// None.
     ///
     /// ## References
     /// Guideline: "Use `--security-opt=no-new-privileges` to prevent privilege escalation". CIS
-    /// Docker Benchmark 5.26 (restrict the container from acquiring additional privileges),
+    /// Docker Benchmark v1.7 5.26 (restrict the container from acquiring additional privileges),
     /// compose-lint CL-0003.
     pub struct MissingNoNewPrivileges => "DC003", "missing-no-new-privileges", Compose, Sometimes;
 }

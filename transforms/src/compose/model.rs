@@ -1058,23 +1058,24 @@ pub fn declared_container_ports(svc: &Service) -> Vec<(u16, u16, String)> {
     out
 }
 
-/// The container side (`80/tcp`, `8000-8010`) of a short-syntax port (`[ip:][host:]container[/proto]`).
+/// The container side (`80/tcp`, `8000-8010`) of a short-syntax port (`[ip:][host:]container[/proto]`);
+/// the host side may be interpolated (`${PORT:-8080}:80`), the container side may not.
 #[must_use]
 pub fn short_port_container(spec: &str) -> Option<String> {
     let s = spec.trim();
-    if s.contains('$') {
-        return None;
+    // The last `:` outside `${...}` (IPv6 host addresses are bracketed: `[::1]:8080:80`).
+    let mut depth = 0usize;
+    let mut split = None;
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => split = Some(i),
+            _ => {}
+        }
     }
-    let (body, proto) = match s.split_once('/') {
-        Some((b, p)) => (b, Some(p)),
-        None => (s, None),
-    };
-    // IPv6 host addresses are bracketed: `[::1]:8080:80`.
-    let tail = body.rsplit(':').next()?;
-    Some(match proto {
-        Some(p) => format!("{tail}/{p}"),
-        None => tail.to_owned(),
-    })
+    let tail = split.map_or(s, |i| &s[i + 1..]);
+    (!tail.contains('$') && !tail.is_empty()).then(|| tail.to_owned())
 }
 
 /// `80`, `80/udp`, `8000-8010/tcp` → (first, last, protocol); None when interpolated or malformed.
@@ -1263,7 +1264,8 @@ mod hardening_tests {
         );
         assert_eq!(short_port_container("[::1]:8080:80").as_deref(), Some("80"));
         assert_eq!(short_port_container("3000").as_deref(), Some("3000"));
-        assert_eq!(short_port_container("${P}:80"), None);
+        assert_eq!(short_port_container("${P:-8080}:80").as_deref(), Some("80"));
+        assert_eq!(short_port_container("8080:${P}"), None);
     }
 
     #[test]

@@ -41,7 +41,7 @@ declare_transform! {
     ///
     /// ## References
     /// Guideline: "DO NOT use `--privileged` flag in container configurations". CIS Docker Benchmark
-    /// 5.5 (privileged containers are not used), compose-lint CL-0002.
+    /// v1.7 5.5 (privileged containers are not used), compose-lint CL-0002.
     pub struct PrivilegedService => "DC004", "privileged-service", Compose, Sometimes;
 }
 

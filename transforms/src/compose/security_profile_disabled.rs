@@ -46,14 +46,16 @@ declare_transform! {
     /// (`seccomp:./profile.json`) rather than none. All the disabled profiles of one list are removed
     /// by one fix. When the list comes from an anchor that only services (and `x-` blocks) use, the
     /// entries are removed from the anchor, since every one of those services is flagged; a list
-    /// also used elsewhere becomes an own list of the service without them.
+    /// also used elsewhere becomes an own list of the service without them (no fix when the
+    /// service's own `security_opt` is that anchor). An item that is itself an anchor used by an
+    /// alias elsewhere is reported without a fix.
     ///
     /// ## Options
     /// None.
     ///
     /// ## References
     /// Guideline: "Enable default security profiles (seccomp, AppArmor, SELinux); do not disable
-    /// them". CIS Docker Benchmark 5.22 (seccomp), 5.2 (AppArmor), 5.3 (SELinux); compose-lint
+    /// them". CIS Docker Benchmark v1.7 5.22 (seccomp), 5.2 (AppArmor), 5.3 (SELinux); compose-lint
     /// CL-0009.
     pub struct SecurityProfileDisabled => "DC007", "security-profile-disabled", Compose, Sometimes;
 }
