@@ -25,7 +25,7 @@ import yaml
 KEPT = {"cmd", "entrypoint", "workdir", "label", "volume", "shell", "onbuild"}
 HADOLINT_RULES = {"DL3002", "DL3006", "DL3007", "DL3020"}
 # compose-lint rules that our DC rules fix without configuration (pins and limits need a config).
-COMPOSE_LINT_COVERED = {"CL-0001", "CL-0005", "CL-0007", "CL-0018"}
+COMPOSE_LINT_COVERED = {"CL-0001", "CL-0002", "CL-0003", "CL-0006", "CL-0007", "CL-0018"}
 
 
 def load_sources(corpus):

@@ -206,7 +206,22 @@ pub struct ImageInfo {
     pub server: bool,
 }
 
+/// What an entrypoint that starts as root and drops privileges needs after `cap_drop: [ALL]`:
+/// CHOWN / FOWNER / DAC_OVERRIDE to fix the ownership and modes of its data directory (`find ... \!
+/// -user x -exec chown x`, `chmod 700 "$PGDATA"`), SETUID / SETGID for gosu / su-exec / setpriv (or
+/// a master process that switches its workers to another user).
 const PRIV_DROP_CAPS: &[&str] = &["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"];
+
+/// [`PRIV_DROP_CAPS`] plus NET_BIND_SERVICE, for servers that also bind port 80/443 as root before
+/// dropping privileges (Apache-based images).
+const PRIV_DROP_WEB_CAPS: &[&str] = &[
+    "CHOWN",
+    "SETUID",
+    "SETGID",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "NET_BIND_SERVICE",
+];
 
 const fn info(name: &'static str, family: Family) -> ImageInfo {
     ImageInfo {
@@ -349,8 +364,11 @@ pub const IMAGES: &[ImageInfo] = &[
         slim: Some("golang:<version>-alpine (build) + gcr.io/distroless/static (run)"),
         ..info("golang", Family::Debian)
     },
+    // php-fpm's master runs as root and switches its pool workers to www-data; the `-apache`
+    // variants' Apache does the same after binding port 80.
     ImageInfo {
         slim: Some("php:<version>-fpm-alpine"),
+        caps: &["SETUID", "SETGID", "NET_BIND_SERVICE"],
         ..info("php", Family::Debian)
     },
     ImageInfo {
@@ -445,17 +463,35 @@ pub const IMAGES: &[ImageInfo] = &[
     dropper("cassandra", Family::Debian, &["/tmp"], false),
     dropper("couchdb", Family::Debian, &["/tmp"], true),
     dropper("influxdb", Family::Debian, &["/tmp"], false),
-    dropper("nextcloud", Family::Debian, &["/tmp", "/var/run"], true),
+    ImageInfo {
+        caps: PRIV_DROP_WEB_CAPS,
+        ..dropper("nextcloud", Family::Debian, &["/tmp", "/var/run"], true)
+    },
+    ImageInfo {
+        caps: PRIV_DROP_WEB_CAPS,
+        ..dropper(
+            "wordpress",
+            Family::Debian,
+            &["/tmp", "/var/run/apache2"],
+            true,
+        )
+    },
+    ImageInfo {
+        caps: PRIV_DROP_WEB_CAPS,
+        ..dropper(
+            "httpd",
+            Family::Debian,
+            &["/usr/local/apache2/logs", "/tmp"],
+            false,
+        )
+    },
+    // ghost: `find "$GHOST_CONTENT" \! -user node -exec chown node` then `gosu node`.
+    dropper("ghost", Family::Debian, &["/tmp"], false),
+    // ClickHouse: chowns its data directories, then switches to `clickhouse` (`clickhouse su`).
     dropper(
-        "wordpress",
+        "clickhouse/clickhouse-server",
         Family::Debian,
-        &["/tmp", "/var/run/apache2"],
-        true,
-    ),
-    dropper(
-        "httpd",
-        Family::Debian,
-        &["/usr/local/apache2/logs", "/tmp"],
+        &["/tmp"],
         false,
     ),
     dropper("jenkins/jenkins", Family::Debian, &["/tmp"], false),
@@ -551,6 +587,9 @@ pub const IMAGES: &[ImageInfo] = &[
         server: true,
         ..info("linuxserver", Family::Alpine)
     },
+    // Pi-hole: starts as root, runs FTL as `pihole` (DNS on port 53, raw sockets). NET_ADMIN (its
+    // DHCP server) and SYS_NICE are optional: its start script only grants FTL the ones the
+    // container has, so they are not added back (a service using DHCP lists NET_ADMIN already).
     ImageInfo {
         drops_privileges: true,
         caps: &[
@@ -561,8 +600,6 @@ pub const IMAGES: &[ImageInfo] = &[
             "FOWNER",
             "NET_BIND_SERVICE",
             "NET_RAW",
-            "NET_ADMIN",
-            "SYS_NICE",
         ],
         writes: &["/tmp", "/run", "/var/log"],
         server: true,
@@ -1502,6 +1539,175 @@ pub fn missing_relied_on_recommends(packages: &[&str]) -> Vec<(&'static str, &'s
     out
 }
 
+// ---------------------------------------------------------------------------------------------
+// Networking
+
+/// What is known about an image's networking, for moving a service off `network_mode: host`.
+/// Kept apart from [`IMAGES`] so that knowing an image's ports says nothing about its user,
+/// capabilities or writable paths.
+#[derive(Clone, Copy, Debug)]
+pub struct NetworkInfo {
+    /// Short name ([`ImageName::short`]); linuxserver.io images as `linuxserver/<name>` whatever
+    /// their registry.
+    pub name: &'static str,
+    /// The ports its server listens on by default (`"9100"`, `"53/udp"`): what the service
+    /// publishes once it leaves the host network.
+    pub listens: &'static [&'static str],
+    /// Why its function needs the host's network namespace (LAN discovery, ARP scans, Wake-on-LAN,
+    /// host firewall rules, host interface metrics), or None. Such a service is not moved off the
+    /// host network automatically.
+    pub host_network: Option<&'static str>,
+}
+
+/// The table. Sources: the images' documentation and Dockerfiles, checked by hand.
+pub const NETWORK: &[NetworkInfo] = &[
+    NetworkInfo {
+        name: "prom/node-exporter",
+        listens: &["9100"],
+        host_network: Some(
+            "it reports the host's network interfaces, which it only sees on the host network",
+        ),
+    },
+    NetworkInfo {
+        name: "quay.io/prometheus/node-exporter",
+        listens: &["9100"],
+        host_network: Some(
+            "it reports the host's network interfaces, which it only sees on the host network",
+        ),
+    },
+    NetworkInfo {
+        name: "gcr.io/cadvisor/cadvisor",
+        listens: &["8080"],
+        host_network: None,
+    },
+    NetworkInfo {
+        name: "homeassistant/home-assistant",
+        listens: &["8123"],
+        host_network: Some("it discovers devices on the LAN (mDNS, SSDP, DHCP)"),
+    },
+    NetworkInfo {
+        name: "ghcr.io/home-assistant/home-assistant",
+        listens: &["8123"],
+        host_network: Some("it discovers devices on the LAN (mDNS, SSDP, DHCP)"),
+    },
+    NetworkInfo {
+        name: "linuxserver/homeassistant",
+        listens: &["8123"],
+        host_network: Some("it discovers devices on the LAN (mDNS, SSDP, DHCP)"),
+    },
+    NetworkInfo {
+        name: "ghcr.io/seriousm4x/upsnap",
+        listens: &["8090"],
+        host_network: Some("it sends Wake-on-LAN broadcasts and scans the LAN"),
+    },
+    NetworkInfo {
+        name: "aceberg/watchyourlan",
+        listens: &["8840"],
+        host_network: Some("it scans the host's LAN (ARP)"),
+    },
+    NetworkInfo {
+        name: "crazymax/fail2ban",
+        listens: &[],
+        host_network: Some("it bans addresses with firewall rules in the host's network namespace"),
+    },
+];
+
+/// Look an image up in [`NETWORK`].
+#[must_use]
+pub fn network_info(image: &ImageName) -> Option<&'static NetworkInfo> {
+    let short = image.short();
+    let key = ["lscr.io/linuxserver/", "ghcr.io/linuxserver/"]
+        .iter()
+        .find_map(|p| {
+            short
+                .strip_prefix(p)
+                .map(|rest| format!("linuxserver/{rest}"))
+        })
+        .unwrap_or(short);
+    NETWORK.iter().find(|n| n.name == key)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities
+
+/// A capability name as Docker reads it: case-insensitive, with or without the `CAP_` prefix
+/// (`cap_chown`, `CHOWN` and `CAP_CHOWN` are the same; `all` is `ALL`).
+#[must_use]
+pub fn normalize_cap(cap: &str) -> String {
+    let upper = cap.trim().to_ascii_uppercase();
+    upper
+        .strip_prefix("CAP_")
+        .map_or_else(|| upper.clone(), str::to_owned)
+}
+
+/// Why a capability is added back after `cap_drop: [ALL]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CapReason {
+    /// The image's [`ImageInfo::caps`] lists it (its entrypoint starts as root and drops
+    /// privileges, or it binds a port below 1024).
+    Image(&'static str),
+    /// The service listens on this container port, below 1024.
+    LowPort(u16),
+    /// The `capabilities` option lists it for the image.
+    Settings,
+}
+
+/// The capabilities a service needs back after `cap_drop: [ALL]` to keep starting, each once with its
+/// first reason, in this order:
+///
+/// 1. the image's entry in [`IMAGES`] ([`ImageInfo::caps`]): official images whose entrypoint
+///    starts as root, fixes the ownership of its data directory and drops privileges with gosu /
+///    su-exec (CHOWN, SETUID, SETGID, DAC_OVERRIDE, FOWNER), servers whose master process binds a
+///    low port and switches its workers to another user;
+/// 2. NET_BIND_SERVICE when the service listens on a container port below 1024 (`ports` container
+///    side, `expose`). Docker 20.10+ lets unprivileged processes bind low ports inside a container's
+///    own network namespace, but older engines, other runtimes and binaries that hold the capability
+///    as a file capability (`setcap cap_net_bind_service`, which `cap_drop: ALL` removes from the
+///    bounding set) still need it, so it is added back;
+/// 3. the `capabilities` option (`[options.capabilities]`, image name as written or short name →
+///    capabilities), for images the table does not know.
+///
+/// `image` is None when the service has no image reference that can be looked up (none, or an
+/// interpolated one). When `built` (the service has `build:`), `image:` only names the result of a
+/// local Dockerfile: the table is not consulted, the option still is.
+#[must_use]
+pub fn caps_to_add_back(
+    settings: &Settings,
+    image: Option<&ImageName>,
+    built: bool,
+    low_port: Option<u16>,
+) -> Vec<(String, CapReason)> {
+    let mut out: Vec<(String, CapReason)> = Vec::new();
+    let mut push = |cap: &str, reason: CapReason| {
+        let cap = normalize_cap(cap);
+        if !cap.is_empty() && !out.iter().any(|(c, _)| *c == cap) {
+            out.push((cap, reason));
+        }
+    };
+    if let Some(info) = image.filter(|_| !built).and_then(image_info) {
+        for cap in info.caps {
+            push(cap, CapReason::Image(info.name));
+        }
+    }
+    if let Some(port) = low_port {
+        push("NET_BIND_SERVICE", CapReason::LowPort(port));
+    }
+    if let Some(image) = image {
+        let written = match &image.registry {
+            Some(r) => format!("{r}/{}", image.repository),
+            None => image.repository.clone(),
+        };
+        let extra = settings
+            .capabilities
+            .get(&written)
+            .or_else(|| settings.capabilities.get(&image.short()));
+        for cap in extra.into_iter().flatten() {
+            push(cap, CapReason::Settings);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1680,6 +1886,42 @@ mod tests {
             &ImageName::parse("example/app"),
             "/etc/app"
         ));
+    }
+
+    #[test]
+    fn capabilities() {
+        let s = Settings::default();
+        let pg = ImageName::parse("postgres:16-alpine");
+        let caps: Vec<String> = caps_to_add_back(&s, Some(&pg), false, None)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            caps,
+            ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"]
+        );
+        // Built locally: the table is not consulted; a low port still counts.
+        let caps = caps_to_add_back(&s, Some(&pg), true, Some(80));
+        assert_eq!(
+            caps,
+            [("NET_BIND_SERVICE".to_owned(), CapReason::LowPort(80))]
+        );
+        let mut s = Settings::default();
+        s.capabilities.insert(
+            "ghcr.io/acme/w".into(),
+            vec!["cap_chown".into(), "CHOWN".into()],
+        );
+        let w = ImageName::parse("ghcr.io/acme/w:1");
+        assert_eq!(
+            caps_to_add_back(&s, Some(&w), false, None),
+            [("CHOWN".to_owned(), CapReason::Settings)]
+        );
+        assert_eq!(normalize_cap(" cap_net_raw "), "NET_RAW");
+        assert_eq!(normalize_cap("all"), "ALL");
+        let ne = ImageName::parse("prom/node-exporter:v1.8.2");
+        assert!(network_info(&ne).is_some_and(|n| n.host_network.is_some()));
+        let ha = ImageName::parse("lscr.io/linuxserver/homeassistant:latest");
+        assert_eq!(network_info(&ha).map(|n| n.listens), Some(&["8123"][..]));
     }
 
     #[test]

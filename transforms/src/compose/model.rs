@@ -489,4 +489,5 @@ services:
     }
 }
 
+pub use super::hardening::*;
 pub use super::scope::*;

@@ -1,0 +1,358 @@
+use crate::compose::model::{
+    declared_container_ports, finish_edits, hardenable_services, is_partial, is_windows,
+    list_state, ordered_edits, plan_append, quote_names, scalar_items, services_phrase, yaml,
+    ListState, Plan, Service,
+};
+use crate::declare_transform;
+use crate::finding::Finding;
+use crate::fix::{Fix, SemanticPath};
+use crate::knowledge::{caps_to_add_back, image_info, normalize_cap, CapReason};
+use crate::registry::{Check, Context};
+use crate::text::TextRange;
+use crate::yaml::{Sequence, YamlFile};
+
+declare_transform! {
+    /// ## What it does
+    /// Flags services whose `cap_drop` (as merge keys define it: an inherited `cap_drop` counts)
+    /// does not contain `ALL`, and adds it: `cap_drop: [ALL]` as a new key (block or flow style, as
+    /// the service writes its lists), or `ALL` appended to an existing `cap_drop`. The service's own
+    /// `cap_add` is kept (Docker applies `cap_add` after `cap_drop`), and the capabilities that
+    /// well-known images need to start are added back to `cap_add`: official images whose
+    /// entrypoint starts as root, fixes the ownership of its data and drops privileges with gosu /
+    /// su-exec (postgres, mysql, mariadb, redis, mongo, rabbitmq, nextcloud, ...: CHOWN, SETUID,
+    /// SETGID, DAC_OVERRIDE, FOWNER), servers that bind a port below 1024 (NET_BIND_SERVICE, also
+    /// for any service that publishes or exposes a container port below 1024), plus the
+    /// `capabilities` option. The table lives in `knowledge.rs` (`ImageInfo::caps`,
+    /// `caps_to_add_back`). A capability the service drops explicitly is not added back.
+    ///
+    /// ## Why is this bad?
+    /// A container keeps 14 Linux capabilities by default (NET_RAW, DAC_OVERRIDE, SETUID, MKNOD, SYS_CHROOT, ...) that an attacker who gets code execution can use; most services need none or a few.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:16
+    ///     volumes:
+    ///       - db-data:/var/lib/postgresql/data
+    ///   web:
+    ///     image: nginx:1.27
+    ///     ports: ["8080:80"]
+    /// ```
+    /// becomes
+    /// ```yaml
+    /// services:
+    ///   db:
+    ///     image: postgres:16
+    ///     volumes:
+    ///       - db-data:/var/lib/postgresql/data
+    ///     cap_drop:
+    ///       - ALL
+    ///     cap_add:
+    ///       - CHOWN
+    ///       - SETUID
+    ///       - SETGID
+    ///       - DAC_OVERRIDE
+    ///       - FOWNER
+    ///   web:
+    ///     image: nginx:1.27
+    ///     ports: ["8080:80"]
+    ///     cap_drop: [ALL]
+    ///     cap_add: [CHOWN, SETUID, SETGID, NET_BIND_SERVICE, DAC_OVERRIDE]
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Unsafe: a process that needs a capability the fix does not add back fails (often only a
+    /// feature: `ping` without NET_RAW, `chown` in a start script). Images the table does not know
+    /// (locally built ones included) get nothing back; the message says so. Start with the fix,
+    /// read the logs, and add what an "Operation not permitted" names. With `privileged: true`
+    /// the container gets every capability whatever `cap_drop` says (see DC004); the key is added
+    /// anyway, so the service is hardened once `privileged` goes.
+    ///
+    /// Anchors: when the `cap_drop` list comes from an anchor (`<<: *defaults`) that only services
+    /// (and `x-` blocks) use, `ALL` is appended to the shared list once, since every one of them
+    /// needs it, and each service gets its own add-backs. When the list is also used elsewhere, the
+    /// service gets an own `cap_drop` that repeats the inherited items (an own key replaces a merged
+    /// one). A missing `cap_drop` is always added to the service mapping, never to a shared anchor.
+    /// A service mapping that is itself an anchor other services use without their own
+    /// `cap_drop` gets no fix until they have one (the next round), and a `cap_add` that cannot be
+    /// extended losslessly makes the fix display-only. A service with no `image`, `build` or
+    /// `extends` (an entry of an override file) gets a display-only fix: what it runs, hence what
+    /// to add back, is decided in the file that defines it, and compose joins the `cap_drop` /
+    /// `cap_add` lists of both files. Windows containers (no Linux capabilities) and `provider:`
+    /// services (no container) are skipped.
+    ///
+    /// ## Options
+    /// `capabilities`: image name (as written, or its short name such as `postgres`) → list of
+    /// capabilities to add back, for images the built-in table does not know:
+    /// ```toml
+    /// [options.capabilities]
+    /// "ghcr.io/acme/worker" = ["CHOWN", "SETUID", "SETGID"]
+    /// ```
+    ///
+    /// ## References
+    /// Guideline: "Drop all capabilities (`--cap-drop all`) and add only required ones
+    /// (`--cap-add`)". CIS Docker Benchmark v1.7 5.4 (restrict Linux kernel capabilities),
+    /// compose-lint CL-0006.
+    pub struct MissingCapDrop => "DC002", "missing-cap-drop", Compose, Sometimes;
+}
+
+fn normalized(seq: &Sequence) -> Vec<String> {
+    scalar_items(seq)
+        .into_iter()
+        .flatten()
+        .map(|s| normalize_cap(&s))
+        .collect()
+}
+
+/// The lowest container port below 1024 the service declares.
+fn low_port(svc: &Service) -> Option<u16> {
+    declared_container_ports(svc)
+        .into_iter()
+        .filter(|(first, _, _)| *first < 1024)
+        .map(|(first, _, _)| first)
+        .min()
+}
+
+/// The capabilities to add back for `svc` that its `cap_add` does not already grant and its
+/// `cap_drop` does not explicitly drop.
+fn add_backs(ctx: &Context<'_>, svc: &Service) -> Vec<(String, CapReason)> {
+    let built = svc.get("build").is_some();
+    let image = svc.image();
+    let granted = match list_state(svc, "cap_add") {
+        ListState::Seq { seq, .. } => normalized(&seq),
+        _ => Vec::new(),
+    };
+    let dropped = match list_state(svc, "cap_drop") {
+        ListState::Seq { seq, .. } => normalized(&seq),
+        _ => Vec::new(),
+    };
+    if granted.iter().any(|c| c == "ALL") {
+        return Vec::new();
+    }
+    caps_to_add_back(ctx.settings, image.as_ref(), built, low_port(svc))
+        .into_iter()
+        .filter(|(cap, _)| !granted.contains(cap) && !dropped.contains(cap))
+        .collect()
+}
+
+fn reason_text(reason: &CapReason) -> String {
+    match reason {
+        CapReason::Image(name) => {
+            let drops = crate::knowledge::IMAGES
+                .iter()
+                .any(|i| i.name == *name && i.drops_privileges);
+            if drops {
+                format!("the `{name}` entrypoint starts as root and drops privileges")
+            } else {
+                format!("the `{name}` image needs it")
+            }
+        }
+        CapReason::LowPort(p) => format!("it listens on port {p}, below 1024"),
+        CapReason::Settings => "the `capabilities` option".to_owned(),
+    }
+}
+
+/// "CHOWN, SETUID (why); NET_BIND_SERVICE (why)".
+fn describe(caps: &[(String, CapReason)]) -> String {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for (cap, reason) in caps {
+        let why = reason_text(reason);
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, v)) => v.push(cap),
+            None => groups.push((why, vec![cap])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(why, caps)| format!("{} ({why})", caps.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Why nothing is added back.
+fn nothing_back(svc: &Service) -> String {
+    let known = svc.image().filter(|_| svc.get("build").is_none());
+    match known.as_ref().and_then(image_info) {
+        Some(info) => format!("nothing is added back (`{}` needs no capability the table knows of)", info.name),
+        None => "nothing is added back: the image is not in the table (or is built locally); if its entrypoint switches users (gosu, su-exec) add CHOWN, SETUID, SETGID to `cap_add`, or set the `capabilities` option".to_owned(),
+    }
+}
+
+struct Unit {
+    services: Vec<Service>,
+    plan: Result<Plan, String>,
+    range: TextRange,
+    /// The service had a `cap_drop` (own or inherited) without ALL.
+    existing: bool,
+}
+
+fn units(file: &YamlFile, all: &[Service]) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
+    for svc in all {
+        if is_windows(svc) {
+            continue;
+        }
+        let (existing, range) = match list_state(svc, "cap_drop") {
+            ListState::Seq { seq, entry, .. } => {
+                if normalized(&seq).iter().any(|c| c == "ALL") {
+                    continue;
+                }
+                (true, entry.key_range())
+            }
+            ListState::Other => continue,
+            ListState::Null(entry, _) => (true, entry.key_range()),
+            ListState::Absent => (false, svc.key_range()),
+        };
+        let plan = plan_append(file, svc, all, "cap_drop", &["ALL".to_owned()], true);
+        if let Ok(p) = &plan {
+            if p.shared {
+                if let Some(u) = out
+                    .iter_mut()
+                    .find(|u| u.plan.as_ref().is_ok_and(|q| q.edits == p.edits))
+                {
+                    u.services.push(svc.clone());
+                    continue;
+                }
+            }
+        }
+        out.push(Unit {
+            services: vec![svc.clone()],
+            plan,
+            range,
+            existing,
+        });
+    }
+    out
+}
+
+impl Check for MissingCapDrop {
+    fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
+        let Some(file) = yaml(ctx) else {
+            return Vec::new();
+        };
+        let all = hardenable_services(file);
+        units(file, &all)
+            .into_iter()
+            .map(|unit| self.finding(ctx, file, &all, unit))
+            .collect()
+    }
+}
+
+impl MissingCapDrop {
+    fn finding(&self, ctx: &Context<'_>, file: &YamlFile, all: &[Service], unit: Unit) -> Finding {
+        let names: Vec<String> = match &unit.plan {
+            Ok(p) if p.shared => p.services.clone(),
+            _ => unit.services.iter().map(|s| s.name.clone()).collect(),
+        };
+        let what = if unit.existing {
+            format!(
+                "{} without ALL",
+                services_phrase(&names, "has a `cap_drop`", "share a `cap_drop`")
+            )
+        } else {
+            format!(
+                "{} Docker's default capabilities (no `cap_drop`)",
+                services_phrase(&names, "keeps", "keep")
+            )
+        };
+        let mut notes = Vec::new();
+        let mut plans: Vec<Plan> = Vec::new();
+        let mut changes: Vec<SemanticPath> = Vec::new();
+        let mut refused: Vec<String> = Vec::new();
+        let mut added_any = Vec::new();
+        if let Ok(p) = &unit.plan {
+            plans.push(p.clone());
+            changes.extend(p.changes.clone());
+        }
+        for svc in &unit.services {
+            if is_partial(svc) {
+                // What it runs is defined elsewhere: see the display-only note below.
+                continue;
+            }
+            let caps = add_backs(ctx, svc);
+            let prefix = if unit.services.len() > 1 {
+                format!("`{}`: ", svc.name)
+            } else {
+                String::new()
+            };
+            if caps.is_empty() {
+                notes.push(format!("{prefix}{}", nothing_back(svc)));
+                continue;
+            }
+            notes.push(format!("{prefix}adds back {}", describe(&caps)));
+            let values: Vec<String> = caps.iter().map(|(c, _)| c.clone()).collect();
+            added_any.extend(values.iter().cloned());
+            match plan_append(file, svc, all, "cap_add", &values, false) {
+                Ok(p) => {
+                    changes.extend(p.changes.clone());
+                    plans.push(p);
+                }
+                Err(why) => refused.push(format!("`cap_add` of `{}`: {why}", svc.name)),
+            }
+        }
+        if unit.services.iter().any(|s| {
+            s.str("privileged")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        }) {
+            notes
+                .push("`privileged: true` overrides `cap_drop` until it is removed (DC004)".into());
+        }
+        let mut message = format!("{what}: drop ALL and add back only what is needed");
+        if !notes.is_empty() {
+            message.push_str(&format!("; {}", notes.join("; ")));
+        }
+        let finding_range = unit.range;
+        let plan = match unit.plan {
+            Ok(p) => p,
+            Err(why) => {
+                message.push_str(&format!(" (no automatic fix: {why})"));
+                return Finding::new(Self::CODE, Self::NAME, finding_range, message);
+            }
+        };
+        added_any.dedup();
+        let mut title = if unit.existing {
+            "Add `ALL` to `cap_drop`".to_owned()
+        } else {
+            "Add `cap_drop: [ALL]`".to_owned()
+        };
+        if !added_any.is_empty() {
+            let mut uniq: Vec<String> = Vec::new();
+            for c in added_any {
+                if !uniq.contains(&c) {
+                    uniq.push(c);
+                }
+            }
+            title.push_str(&format!(" and add back {} to `cap_add`", uniq.join(", ")));
+        }
+        if plan.shared {
+            title.push_str(&format!(" (shared by {})", quote_names(&names)));
+        }
+        let edits = finish_edits(
+            file.text(),
+            ordered_edits(&plans.iter().collect::<Vec<_>>()),
+        );
+        changes.sort();
+        changes.dedup();
+        let partial: Vec<String> = unit
+            .services
+            .iter()
+            .filter(|s| is_partial(s))
+            .map(|s| s.name.clone())
+            .collect();
+        let fix = if !partial.is_empty() {
+            message.push_str(&format!(
+                " (display only: {} defines no image here (an override or a fragment), so the capabilities to add back are unknown; fix the file that defines the image)",
+                quote_names(&partial)
+            ));
+            Fix::display_only(title, edits)
+        } else if refused.is_empty() {
+            Fix::unsafe_(title, edits)
+        } else {
+            message.push_str(&format!(" (display only: {})", refused.join("; ")));
+            Fix::display_only(title, edits)
+        };
+        Finding::new(Self::CODE, Self::NAME, finding_range, message)
+            .with_fix(fix.with_changes(changes))
+    }
+}
