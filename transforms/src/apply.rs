@@ -3,6 +3,7 @@
 
 use crate::edit::Edit;
 use crate::fix::Fix;
+use crate::text::TextRange;
 
 /// The result of applying a set of fixes once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,20 @@ fn edits_well_formed(text: &str, fix: &Fix) -> bool {
     true
 }
 
+/// Whether edits of two different fixes conflict: they overlap, or one inserts exactly at a boundary
+/// of the other's replacement (an item appended after a line that another fix deletes would be
+/// orphaned, or glued to the wrong neighbour). Such fixes wait for the next round, which sees the
+/// result of the first.
+fn conflicts(a: TextRange, b: TextRange) -> bool {
+    if a.overlaps(b) {
+        return true;
+    }
+    let touches = |ins: TextRange, other: TextRange| {
+        ins.is_empty() && !other.is_empty() && (ins.start == other.start || ins.start == other.end)
+    };
+    touches(a, b) || touches(b, a)
+}
+
 /// Apply `fixes` to `text`. A fix whose edits conflict with an already accepted fix is deferred as a
 /// whole; an edit identical to an accepted one is merged (applied once). Fixes are considered in order
 /// of their first edit, then in input order, so the result does not depend on how they were produced.
@@ -59,7 +74,7 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
         let conflict = fix.edits.iter().any(|e| {
             accepted
                 .iter()
-                .any(|a| *a != e && a.range.overlaps(e.range))
+                .any(|a| *a != e && conflicts(a.range, e.range))
         });
         if conflict {
             deferred.push(i);
@@ -130,12 +145,23 @@ mod tests {
     }
 
     #[test]
-    fn adjacent_edits_do_not_conflict() {
+    fn adjacent_replacements_do_not_conflict() {
         let text = "abc";
         let a = fix(vec![Edit::replace(TextRange::new(0, 1), "X")]);
-        let b = fix(vec![Edit::insert(1, "-")]);
+        let b = fix(vec![Edit::replace(TextRange::new(1, 2), "Y")]);
         let r = apply_fixes(text, &[&a, &b]);
-        assert_eq!(r.text, "X-bc");
+        assert_eq!(r.text, "XYc");
+    }
+
+    #[test]
+    fn insertion_at_the_boundary_of_another_fixs_deletion_waits() {
+        // Fix a deletes line 2; fix b appends after it: b must see the text without line 2.
+        let text = "l1\nl2\nl3\n";
+        let a = fix(vec![Edit::delete(TextRange::new(3, 6))]);
+        let b = fix(vec![Edit::insert(6, "new\n")]);
+        let r = apply_fixes(text, &[&a, &b]);
+        assert_eq!(r.text, "l1\nl3\n");
+        assert_eq!(r.deferred, vec![1]);
     }
 
     #[test]

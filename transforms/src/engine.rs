@@ -208,7 +208,15 @@ impl Engine<'_> {
                     message: format!("fixes did not converge after {MAX_ROUNDS} rounds"),
                 });
             }
-            let verified = self.apply_verified(kind, &current, semantic.as_deref(), &chosen)?;
+            let verified = match self.apply_verified(kind, &current, semantic.as_deref(), &chosen) {
+                Ok(v) => v,
+                // Fixes that are fine alone may not combine (two removals emptying one mapping):
+                // apply the first alone this round; only its own failure is a bug.
+                Err(EngineError::Bug { .. }) if chosen.len() > 1 => {
+                    self.apply_verified(kind, &current, semantic.as_deref(), &chosen[..1])?
+                }
+                Err(e) => return Err(e),
+            };
             if verified.applied.is_empty() {
                 // Nothing could be applied (cannot happen: the first fix never conflicts).
                 return Ok(FixOutcome {
@@ -345,4 +353,133 @@ fn verify_semantic(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::FixAvailability;
+    use crate::text::TextRange;
+
+    /// Removes the entry `key` of the top-level mapping `a` (declaring `a.<key>`).
+    struct RemoveKey(&'static str, &'static str);
+
+    impl Transform for RemoveKey {
+        fn code(&self) -> &'static str {
+            self.0
+        }
+        fn name(&self) -> &'static str {
+            "remove-key"
+        }
+        fn kind(&self) -> FileKind {
+            FileKind::Compose
+        }
+        fn raw_docs(&self) -> &'static str {
+            ""
+        }
+        fn fix_availability(&self) -> FixAvailability {
+            FixAvailability::Always
+        }
+        fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+            let Parsed::Yaml(file) = ctx.parsed else {
+                return Vec::new();
+            };
+            let Some(a) = file.documents()[0].root().path(&["a"]) else {
+                return Vec::new();
+            };
+            let Some(m) = a.as_mapping() else {
+                return Vec::new();
+            };
+            let Some(e) = m.get(self.1) else {
+                return Vec::new();
+            };
+            let fix = Fix::unsafe_("remove", e.remove().unwrap())
+                .with_changes(vec![crate::fix::SemanticPath::new(0, ["a", self.1])]);
+            vec![Finding::new(
+                self.0,
+                "remove-key",
+                TextRange::new(e.range().start, e.range().end),
+                "m",
+            )
+            .with_fix(fix)]
+        }
+    }
+
+    static T1: RemoveKey = RemoveKey("T101", "x");
+    static T2: RemoveKey = RemoveKey("T102", "y");
+
+    #[test]
+    fn fixes_that_do_not_combine_are_applied_one_per_round() {
+        let engine = Engine {
+            transforms: vec![&T1, &T2],
+            ..Engine::with_defaults()
+        };
+        let text = "a:\n  x: 1\n  y: 2\nb: 3\n";
+        let out = engine
+            .fix(
+                FileKind::Compose,
+                text,
+                FixPolicy {
+                    min_applicability: Applicability::Unsafe,
+                },
+            )
+            .unwrap();
+        assert_eq!(out.text, "a: {}\nb: 3\n");
+        assert_eq!(out.applied.len(), 2);
+        assert!(out.rounds >= 2);
+    }
+
+    #[test]
+    fn an_undeclared_semantic_change_is_a_bug_and_nothing_is_returned() {
+        // T103 declares `a.z` but removes `a.x`: verification must refuse.
+        struct Liar;
+        impl Transform for Liar {
+            fn code(&self) -> &'static str {
+                "T103"
+            }
+            fn name(&self) -> &'static str {
+                "liar"
+            }
+            fn kind(&self) -> FileKind {
+                FileKind::Compose
+            }
+            fn raw_docs(&self) -> &'static str {
+                ""
+            }
+            fn fix_availability(&self) -> FixAvailability {
+                FixAvailability::Always
+            }
+            fn check(&self, ctx: &Context<'_>) -> Vec<Finding> {
+                let Parsed::Yaml(file) = ctx.parsed else {
+                    return Vec::new();
+                };
+                let m = file.documents()[0].root().path(&["a"]).unwrap();
+                let Some(e) = m.as_mapping().and_then(|m| m.get("x")) else {
+                    return Vec::new();
+                };
+                let fix = Fix::safe("remove", e.remove().unwrap())
+                    .with_changes(vec![crate::fix::SemanticPath::new(0, ["a", "z"])]);
+                vec![Finding::new("T103", "liar", e.range(), "m").with_fix(fix)]
+            }
+        }
+        static L: Liar = Liar;
+        let engine = Engine {
+            transforms: vec![&L],
+            ..Engine::with_defaults()
+        };
+        let err = engine
+            .fix(
+                FileKind::Compose,
+                "a:\n  x: 1\n  y: 2\n",
+                FixPolicy::default(),
+            )
+            .unwrap_err();
+        match err {
+            EngineError::Bug { codes, message } => {
+                assert_eq!(codes, vec!["T103"]);
+                assert!(message.contains("a.x"), "{message}");
+            }
+            other => panic!("expected a bug report, got {other:?}"),
+        }
+    }
 }
