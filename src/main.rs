@@ -199,6 +199,153 @@ pub(crate) fn display_path(p: &Path) -> String {
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 
+/// Files processed in parallel per batch: the output of a batch is written (in path order) and its
+/// heavy parts dropped before the next batch starts, so memory stays flat however many files a run
+/// sees.
+const BATCH: usize = 256;
+
+/// Process one walked candidate.
+fn process_candidate(
+    args: &CommonArgs,
+    mode: Mode,
+    resolver: &ConfigResolver,
+    git: &git::GitStatus,
+    c: &discover::Candidate,
+) -> FileResult {
+    let display = display_path(&c.path);
+    let config = match resolver.for_path(&c.path) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            return FileResult {
+                path: display,
+                error: Some(run::ErrorOut {
+                    message: format!("{e:#}"),
+                    line: None,
+                    column: None,
+                }),
+                ..FileResult::default()
+            }
+        }
+    };
+    let text = match files::read_text(&c.path) {
+        Ok(t) => t,
+        Err(e) => {
+            return FileResult {
+                path: display,
+                kind: c.kind,
+                not_ours: !c.explicit && c.kind.is_none(),
+                error: Some(run::ErrorOut {
+                    message: e.message,
+                    line: e.line,
+                    column: e.column,
+                }),
+                ..FileResult::default()
+            }
+        }
+    };
+    let job = Job {
+        mode,
+        config: &config,
+        select: &args.select,
+        ignore: &args.ignore,
+        keep_output: false,
+        git: Some(git),
+    };
+    run::process_text(
+        &job,
+        &display,
+        &c.path,
+        c.kind,
+        c.explicit,
+        &text,
+        Some(&c.path),
+    )
+}
+
+/// Writes the report as results arrive (in path order) and keeps only what the end needs.
+struct Reporter {
+    format: Format,
+    mode: Mode,
+    color: bool,
+    json_files: usize,
+    totals: report::Totals,
+    /// SARIF is one document: its results are kept (without diffs).
+    kept: Vec<FileResult>,
+}
+
+impl Reporter {
+    fn begin(&mut self) {
+        if self.format == Format::Json {
+            emit("{\n  \"version\": 1,\n  \"files\": [");
+        }
+    }
+
+    fn file(&mut self, mut r: FileResult) -> anyhow::Result<()> {
+        let fix_mode = matches!(self.mode, Mode::Fix { .. });
+        self.totals.add(&r);
+        let one = std::slice::from_ref(&r);
+        match self.format {
+            Format::Json => {
+                let v = report::json_file(&r, fix_mode);
+                let sep = if self.json_files == 0 {
+                    "\n    "
+                } else {
+                    ",\n    "
+                };
+                self.json_files += 1;
+                emit(&format!("{sep}{}", serde_json::to_string(&v)?));
+            }
+            Format::Github => {
+                let mut out = Vec::new();
+                report::github(&mut out, one, fix_mode)?;
+                emit_bytes(&out);
+            }
+            Format::Text => {
+                if let Mode::Fix { diff: true, .. } = self.mode {
+                    if let Some(d) = &r.diff {
+                        emit(d);
+                    }
+                    let mut err = Vec::new();
+                    report::text_findings(&mut err, one, false, true)?;
+                    let _ = std::io::stderr().write_all(&err);
+                } else {
+                    let mut out = Vec::new();
+                    report::text_findings(&mut out, one, self.color, fix_mode)?;
+                    emit_bytes(&out);
+                }
+            }
+            Format::Sarif => {
+                r.diff = None;
+                r.output = None;
+                r.remaining = Vec::new();
+                self.kept.push(r);
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, dry_run: bool, elapsed: std::time::Duration) -> anyhow::Result<()> {
+        let fix_mode = matches!(self.mode, Mode::Fix { .. });
+        match self.format {
+            Format::Json => emit("\n  ]\n}\n"),
+            Format::Sarif => {
+                let doc = report::sarif(&self.kept);
+                emit(&(serde_json::to_string_pretty(&doc)? + "\n"));
+            }
+            Format::Github => {}
+            Format::Text => {
+                let summary = report::text_summary(&self.totals, fix_mode, dry_run, elapsed);
+                if let Mode::Fix { diff: true, .. } = self.mode {
+                    eprintln!("{summary}");
+                } else {
+                    emit(&format!("{summary}\n"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Run check or fix over the inputs; returns the exit code.
 fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
@@ -209,167 +356,123 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
         None => None,
     };
     let resolver = ConfigResolver::new(args.config.as_deref(), args.isolated)?;
-    let fix_mode = matches!(mode, Mode::Fix { .. });
     let dry_run = matches!(mode, Mode::Fix { write: false, .. });
-    let results: Vec<FileResult> = if let Some(name) = &args.stdin_filename {
+    if let Some(name) = &args.stdin_filename {
         if !args.paths.is_empty() {
             anyhow::bail!("--stdin-filename reads standard input; do not give paths too");
         }
-        vec![process_stdin(args, name, forced, mode, &resolver)?]
-    } else {
-        let (candidates, skipped) = candidates(args, &resolver)?;
-        let progress = progress_bar(candidates.len(), args.no_progress);
-        let git = git::GitStatus::default();
-        let mut results: Vec<FileResult> = candidates
+        let r = process_stdin(args, name, forced, mode, &resolver)?;
+        return stdin_report(args, mode, r, started, dry_run);
+    }
+    let (candidates, skipped) = candidates(args, &resolver)?;
+    let progress = progress_bar(candidates.len(), args.no_progress);
+    let git = git::GitStatus::default();
+    let mut reporter = Reporter {
+        format: args.format,
+        mode,
+        color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        json_files: 0,
+        totals: report::Totals::default(),
+        kept: Vec::new(),
+    };
+    reporter.begin();
+    for batch in candidates.chunks(BATCH) {
+        let results: Vec<FileResult> = batch
             .par_iter()
             .map(|c| {
                 let _tick = Tick(&progress);
-                let display = display_path(&c.path);
-                let config = match resolver.for_path(&c.path) {
-                    Ok(cfg) => cfg,
-                    Err(e) => {
-                        return FileResult {
-                            path: display,
-                            error: Some(run::ErrorOut {
-                                message: format!("{e:#}"),
-                                line: None,
-                                column: None,
-                            }),
-                            ..FileResult::default()
-                        }
-                    }
-                };
-                let text = match files::read_text(&c.path) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        return FileResult {
-                            path: display,
-                            kind: c.kind,
-                            not_ours: !c.explicit && c.kind.is_none(),
-                            error: Some(run::ErrorOut {
-                                message: e.message,
-                                line: e.line,
-                                column: e.column,
-                            }),
-                            ..FileResult::default()
-                        }
-                    }
-                };
-                let job = Job {
-                    mode,
-                    config: &config,
-                    select: &args.select,
-                    ignore: &args.ignore,
-                    keep_output: false,
-                    git: Some(&git),
-                };
-                run::process_text(
-                    &job,
-                    &display,
-                    &c.path,
-                    c.kind,
-                    c.explicit,
-                    &text,
-                    Some(&c.path),
-                )
+                process_candidate(args, mode, &resolver, &git, c)
             })
             .filter(|r| !r.not_ours)
             .collect();
-        progress.finish_and_clear();
-        for s in skipped {
-            results.push(FileResult {
-                path: display_path(&s.path),
-                error: Some(run::ErrorOut {
-                    message: s.reason,
-                    line: None,
-                    column: None,
-                }),
-                ..FileResult::default()
-            });
+        for r in results {
+            reporter.file(r)?;
         }
-        results.sort_by(|a, b| a.path.cmp(&b.path));
-        results
-    };
+    }
+    progress.finish_and_clear();
+    for s in skipped {
+        reporter.file(FileResult {
+            path: display_path(&s.path),
+            error: Some(run::ErrorOut {
+                message: s.reason,
+                line: None,
+                column: None,
+            }),
+            ..FileResult::default()
+        })?;
+    }
+    reporter.end(dry_run, started.elapsed())?;
+    write_summary_json(args, mode, &reporter.totals, started)?;
+    Ok(reporter.totals.exit_code(mode))
+}
 
-    if let Some(path) = &args.summary_json {
-        let mut summary = serde_json::to_value(report::summarize(&results))?;
-        summary["elapsed_seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
-        summary["mode"] = serde_json::json!(match mode {
-            Mode::Check => "check",
-            Mode::Fix { write: true, .. } => "fix",
-            Mode::Fix { .. } => "fix-dry-run",
-        });
-        std::fs::write(path, serde_json::to_string_pretty(&summary)? + "\n")
-            .map_err(|e| anyhow::anyhow!("{}: cannot write the summary: {e}", path.display()))?;
-    }
-    let stdin_fix = args.stdin_filename.is_some() && matches!(mode, Mode::Fix { diff: false, .. });
-    let color_out = report::color_enabled(args.color, report::stdout_is_terminal());
-    let mut out = Vec::new();
-    match args.format {
-        Format::Json => {
-            let doc = report::json(&results, fix_mode);
-            out.extend(serde_json::to_string_pretty(&doc)?.as_bytes());
-            out.push(b'\n');
-        }
-        Format::Sarif => {
-            let doc = report::sarif(&results);
-            out.extend(serde_json::to_string_pretty(&doc)?.as_bytes());
-            out.push(b'\n');
-        }
-        Format::Github => report::github(&mut out, &results, fix_mode)?,
-        Format::Text if stdin_fix => {
-            // The fixed (or, on error, unchanged) text goes to stdout; findings to stderr.
-            let mut err = Vec::new();
-            report::text_findings(&mut err, &results, false, true)?;
-            let _ = std::io::stderr().write_all(&err);
-        }
-        Format::Text => {
-            if let Mode::Fix { diff: true, .. } = mode {
-                for r in &results {
-                    if let Some(d) = &r.diff {
-                        out.extend(d.as_bytes());
-                    }
-                }
-                let mut err = Vec::new();
-                report::text_findings(&mut err, &results, false, true)?;
-                let _ = std::io::stderr().write_all(&err);
-                eprintln!(
-                    "{}",
-                    report::text_summary(&results, true, dry_run, started.elapsed())
-                );
-            } else {
-                report::text_findings(&mut out, &results, color_out, fix_mode)?;
-                out.extend(
-                    report::text_summary(&results, fix_mode, dry_run, started.elapsed()).as_bytes(),
-                );
-                out.push(b'\n');
-            }
-        }
-    }
+fn write_summary_json(
+    args: &CommonArgs,
+    mode: Mode,
+    totals: &report::Totals,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
+    let Some(path) = &args.summary_json else {
+        return Ok(());
+    };
+    let mut summary = serde_json::to_value(&totals.summary)?;
+    summary["elapsed_seconds"] = serde_json::json!(started.elapsed().as_secs_f64());
+    summary["mode"] = serde_json::json!(match mode {
+        Mode::Check => "check",
+        Mode::Fix { write: true, .. } => "fix",
+        Mode::Fix { .. } => "fix-dry-run",
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&summary)? + "\n")
+        .map_err(|e| anyhow::anyhow!("{}: cannot write the summary: {e}", path.display()))?;
+    Ok(())
+}
+
+/// The report of a file read from stdin: with `fix` (no --diff/--check) the fixed text (or, when it
+/// cannot be processed, the input unchanged) goes to stdout and findings to stderr.
+fn stdin_report(
+    args: &CommonArgs,
+    mode: Mode,
+    r: FileResult,
+    started: std::time::Instant,
+    dry_run: bool,
+) -> anyhow::Result<u8> {
+    let stdin_fix = matches!(mode, Mode::Fix { diff: false, .. });
+    let mut totals = report::Totals::default();
+    totals.add(&r);
+    write_summary_json(args, mode, &totals, started)?;
     if stdin_fix {
-        if let Some(r) = results.first() {
-            if args.format != Format::Text {
-                eprint!("{}", String::from_utf8_lossy(&out));
-            }
-            match (&r.raw_output, &r.output) {
-                (Some(raw), _) => emit_bytes(raw),
-                (None, Some(text)) => emit_bytes(text.as_bytes()),
-                (None, None) => {}
-            }
+        let mut err = Vec::new();
+        match args.format {
+            Format::Json => err.extend(
+                serde_json::to_string_pretty(&report::json(std::slice::from_ref(&r), true))?
+                    .as_bytes(),
+            ),
+            Format::Sarif => err.extend(
+                serde_json::to_string_pretty(&report::sarif(std::slice::from_ref(&r)))?.as_bytes(),
+            ),
+            Format::Github => report::github(&mut err, std::slice::from_ref(&r), true)?,
+            Format::Text => report::text_findings(&mut err, std::slice::from_ref(&r), false, true)?,
         }
-    } else {
-        emit(&String::from_utf8_lossy(&out));
+        let _ = std::io::stderr().write_all(&err);
+        match (&r.raw_output, &r.output) {
+            (Some(raw), _) => emit_bytes(raw),
+            (None, Some(text)) => emit_bytes(text.as_bytes()),
+            (None, None) => {}
+        }
+        return Ok(totals.exit_code(mode));
     }
-
-    let errored = results.iter().any(|r| r.error.is_some());
-    if errored {
-        return Ok(2);
-    }
-    let code = match mode {
-        Mode::Check => u8::from(results.iter().any(|r| !r.findings.is_empty())),
-        Mode::Fix { .. } => u8::from(results.iter().any(|r| r.changed)),
+    let mut reporter = Reporter {
+        format: args.format,
+        mode,
+        color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        json_files: 0,
+        totals: report::Totals::default(),
+        kept: Vec::new(),
     };
-    Ok(code)
+    reporter.begin();
+    reporter.file(r)?;
+    reporter.end(dry_run, started.elapsed())?;
+    Ok(reporter.totals.exit_code(mode))
 }
 
 fn process_stdin(

@@ -21,51 +21,84 @@ pub struct Summary {
     pub fixes_per_rule: BTreeMap<&'static str, usize>,
 }
 
-#[must_use]
-pub fn summarize(results: &[FileResult]) -> Summary {
-    let mut s = Summary::default();
-    for r in results {
+/// Everything the end of a run needs, accumulated file by file (the files themselves are not kept).
+#[derive(Debug, Default, Clone)]
+pub struct Totals {
+    pub summary: Summary,
+    pub remaining: usize,
+    pub safe_fixable: usize,
+    pub unsafe_fixable: usize,
+    pub any_error: bool,
+    pub any_finding: bool,
+    pub any_change: bool,
+}
+
+impl Totals {
+    pub fn add(&mut self, r: &FileResult) {
+        let s = &mut self.summary;
         s.files_scanned += 1;
         if r.error.is_some() {
             s.files_errored += 1;
+            self.any_error = true;
         } else if r.changed {
             s.files_changed += 1;
+            self.any_change = true;
         } else {
             s.files_unchanged += 1;
         }
         s.findings += r.findings.len();
+        self.any_finding |= !r.findings.is_empty();
         s.fixes_applied += r.applied.len();
         s.skipped_unsafe += r.skipped_unsafe;
+        self.remaining += r.remaining.len();
         for f in &r.findings {
             *s.findings_per_rule.entry(f.code).or_default() += 1;
+            match f.fix.as_ref().map(|x| x.applicability) {
+                Some("safe") => self.safe_fixable += 1,
+                Some("unsafe") => self.unsafe_fixable += 1,
+                _ => {}
+            }
         }
         for a in &r.applied {
             *s.fixes_per_rule.entry(a.code).or_default() += 1;
         }
     }
-    s
+
+    /// 2 on any error; else 1 when `check` found something or `fix` changed (or would change)
+    /// something; else 0. (`fix` and `fix --diff` map 1 to 0 in `main`.)
+    #[must_use]
+    pub fn exit_code(&self, mode: crate::run::Mode) -> u8 {
+        if self.any_error {
+            return 2;
+        }
+        match mode {
+            crate::run::Mode::Check => u8::from(self.any_finding),
+            crate::run::Mode::Fix { .. } => u8::from(self.any_change),
+        }
+    }
+}
+
+/// One file of the JSON document.
+#[must_use]
+pub fn json_file(r: &FileResult, fix_mode: bool) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "path": r.path,
+        "kind": r.kind.map(|k| k.as_str()),
+        "findings": r.findings,
+        "error": r.error,
+    });
+    if fix_mode {
+        v["changed"] = serde_json::json!(r.changed);
+        v["fixes_applied"] = serde_json::json!(r.applied);
+        v["remaining"] = serde_json::json!(r.remaining);
+    }
+    v
 }
 
 /// The JSON document (version 1): every file scanned, clean ones included.
 #[must_use]
 pub fn json(results: &[FileResult], fix_mode: bool) -> serde_json::Value {
-    let files: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| {
-            let mut v = serde_json::json!({
-                "path": r.path,
-                "kind": r.kind.map(|k| k.as_str()),
-                "findings": r.findings,
-                "error": r.error,
-            });
-            if fix_mode {
-                v["changed"] = serde_json::json!(r.changed);
-                v["fixes_applied"] = serde_json::json!(r.applied);
-                v["remaining"] = serde_json::json!(r.remaining);
-            }
-            v
-        })
-        .collect();
+    let files: Vec<serde_json::Value> = results.iter().map(|r| json_file(r, fix_mode)).collect();
     serde_json::json!({ "version": 1, "files": files })
 }
 
@@ -154,12 +187,12 @@ pub fn text_findings(
 /// The closing summary lines of a text report.
 #[must_use]
 pub fn text_summary(
-    results: &[FileResult],
+    totals: &Totals,
     fix_mode: bool,
     dry_run: bool,
     elapsed: std::time::Duration,
 ) -> String {
-    let s = summarize(results);
+    let s = &totals.summary;
     let mut lines = Vec::new();
     // Per rule: findings (and fixes), when there is more than one file or rule to sum up.
     if s.findings_per_rule.len() > 1 || s.files_scanned > 1 {
@@ -179,7 +212,7 @@ pub fn text_summary(
         }
     }
     if fix_mode {
-        let remaining: usize = results.iter().map(|r| r.remaining.len()).sum();
+        let remaining = totals.remaining;
         let verb = if dry_run { "Would fix" } else { "Fixed" };
         lines.push(format!(
             "{verb} {} finding{} in {} file{} ({remaining} remaining; {} file{} scanned, {} unchanged, {} with errors).",
@@ -200,16 +233,7 @@ pub fn text_summary(
             ));
         }
     } else {
-        let safe = results
-            .iter()
-            .flat_map(|r| &r.findings)
-            .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == "safe"))
-            .count();
-        let unsafe_ = results
-            .iter()
-            .flat_map(|r| &r.findings)
-            .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == "unsafe"))
-            .count();
+        let (safe, unsafe_) = (totals.safe_fixable, totals.unsafe_fixable);
         if s.findings == 0 && s.files_errored == 0 {
             lines.push(format!(
                 "All checks passed ({} file{} scanned).",
