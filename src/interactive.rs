@@ -182,6 +182,11 @@ pub fn run(args: &CommonArgs, unsafe_fixes: Option<bool>) -> anyhow::Result<u8> 
             continue;
         };
         let config = resolver.for_path(&c.path)?;
+        let base = if kind == dockharden_transforms::source::FileKind::Compose {
+            crate::run::compose_base_services(&c.path)
+        } else {
+            None
+        };
         let engine = Engine {
             transforms: crate::run::selected_transforms(
                 &config,
@@ -192,6 +197,7 @@ pub fn run(args: &CommonArgs, unsafe_fixes: Option<bool>) -> anyhow::Result<u8> 
             settings: &config.file.options,
             resolver: &NoResolver,
             path: Some(&display),
+            base_services: base.as_deref(),
         };
         let mut session = match Session::new(&engine, kind, &text, min) {
             Ok(s) => s,

@@ -171,6 +171,38 @@ pub struct Job<'a> {
     pub git: Option<&'a crate::git::GitStatus>,
 }
 
+/// For a compose override file, the services its base file defines: `compose.override.yaml` and
+/// `compose.<env>.yaml` pair with `compose.yaml` (or `.yml`), `docker-compose.override.yml` and
+/// `docker-compose.<env>.yml` with `docker-compose.yml` (or `.yaml`), in the same folder. None when
+/// the file is not an override or its base cannot be read and parsed.
+pub fn compose_base_services(path: &Path) -> Option<Vec<String>> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let stem = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))?;
+    let (prefix, env) = stem.split_once('.')?;
+    if env.is_empty() || !(prefix == "compose" || prefix == "docker-compose") {
+        return None;
+    }
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let base = [format!("{prefix}.yaml"), format!("{prefix}.yml")]
+        .into_iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())?;
+    let text = crate::files::read_text(&base).ok()?;
+    let Ok(dockharden_transforms::source::Parsed::Yaml(file)) =
+        dockharden_transforms::source::parse(FileKind::Compose, &text)
+    else {
+        return None;
+    };
+    Some(
+        dockharden_transforms::compose::model::services(&file)
+            .into_iter()
+            .map(|s| s.name)
+            .collect(),
+    )
+}
+
 /// Decide the kind of a text (for YAML by content when the name did not tell).
 pub fn resolve_kind(kind: Option<FileKind>, text: &str) -> Option<FileKind> {
     kind.or_else(|| detect_yaml_kind(text))
@@ -204,7 +236,13 @@ pub fn process_text(
     };
     result.kind = Some(kind);
     let settings = &job.config.file.options;
+    let base = if kind == FileKind::Compose {
+        compose_base_services(path)
+    } else {
+        None
+    };
     let engine = Engine {
+        base_services: base.as_deref(),
         transforms: selected_transforms(job.config, path, job.select, job.ignore),
         settings,
         resolver: &NoResolver,

@@ -571,3 +571,48 @@ fn unsafe_fixes_are_not_written_into_dirty_git_files_without_allow_dirty() {
         .unwrap()
         .contains("docker.sock"));
 }
+
+#[test]
+fn override_files_leave_missing_keys_of_base_services_to_the_base_file() {
+    let base = "services:\n  web:\n    image: nginx:1.27\n    cap_drop: [ALL]\n";
+    let over = "services:\n  web:\n    ports:\n      - \"8080:80\"\n    privileged: true\n  extra:\n    image: alpine:3.20\n";
+    let dir = tree(&[("compose.yaml", base), ("compose.override.yaml", over)]);
+    let o = run(
+        dir.path(),
+        &["check", "--format", "json", "--select", "DC002,DC004"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files = v["files"].as_array().unwrap();
+    let findings = |path: &str| -> Vec<(String, u64)> {
+        files.iter().find(|f| f["path"] == path).unwrap()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["range"]["start"]["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // The override: what it sets itself (privileged) and its own service (extra), not web's cap_drop.
+    assert_eq!(
+        findings("compose.override.yaml"),
+        vec![("DC004".to_owned(), 5), ("DC002".to_owned(), 6)],
+        "{v}"
+    );
+    assert!(findings("compose.yaml").is_empty(), "{v}");
+    // Without the base file, the override's web service is flagged.
+    let alone = tree(&[("compose.override.yaml", over)]);
+    let o = run(
+        alone.path(),
+        &["check", "--format", "json", "--select", "DC002"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["files"][0]["findings"].as_array().unwrap().len(),
+        2,
+        "{v}"
+    );
+}

@@ -138,6 +138,7 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
         settings: &settings,
         resolver: &NoResolver,
         path: Some(&path_str),
+        base_services: None,
     };
     let policy = FixPolicy {
         min_applicability: Applicability::Unsafe,
@@ -215,6 +216,7 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
         settings: &settings,
         resolver: &NoResolver,
         path: Some(&path_str),
+        base_services: None,
     };
     let full = all
         .fix(kind, &text, policy)

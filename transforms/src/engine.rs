@@ -99,6 +99,10 @@ pub struct Engine<'a> {
     pub settings: &'a Settings,
     pub resolver: &'a dyn ImageResolver,
     pub path: Option<&'a str>,
+    /// For a compose override file (`compose.override.yaml`, `docker-compose.prod.yml`, ...): the
+    /// names of the services its base file defines. What such a service lacks is reported, and
+    /// fixed, in the base file; the override only gets findings about what it sets itself.
+    pub base_services: Option<&'a [String]>,
 }
 
 static DEFAULT_SETTINGS: std::sync::LazyLock<Settings> =
@@ -113,6 +117,7 @@ impl Engine<'static> {
             settings: &DEFAULT_SETTINGS,
             resolver: &NoResolver,
             path: None,
+            base_services: None,
         }
     }
 }
@@ -142,6 +147,15 @@ impl Engine<'_> {
             .map(|t| t.code())
             .collect();
         findings = suppression::apply(text, &codes, findings);
+        if let (Some(base), Parsed::Yaml(file)) = (self.base_services, parsed) {
+            // "Missing" findings sit on the service's key; in an override they belong to the base.
+            let keys: Vec<crate::text::TextRange> = crate::compose::model::services(file)
+                .iter()
+                .filter(|s| base.contains(&s.name))
+                .map(crate::compose::model::Service::key_range)
+                .collect();
+            findings.retain(|f| !(f.code.starts_with("DC") && keys.contains(&f.range)));
+        }
         findings.sort_by(|a, b| {
             (a.range.start, a.code, a.range.end).cmp(&(b.range.start, b.code, b.range.end))
         });

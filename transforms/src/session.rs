@@ -75,6 +75,7 @@ pub struct Session<'e> {
     settings: Settings,
     resolver: &'e dyn ImageResolver,
     path: Option<&'e str>,
+    base_services: Option<&'e [String]>,
     kind: FileKind,
     /// Options already provided in this session (not asked again).
     provided: BTreeSet<(&'static str, Option<String>)>,
@@ -113,6 +114,7 @@ impl<'e> Session<'e> {
             settings: engine.settings.clone(),
             resolver: engine.resolver,
             path: engine.path,
+            base_services: engine.base_services,
             provided: BTreeSet::new(),
             kind,
             text: text.to_owned(),
@@ -129,6 +131,7 @@ impl<'e> Session<'e> {
             settings: &self.settings,
             resolver: self.resolver,
             path: self.path,
+            base_services: self.base_services,
         }
     }
 

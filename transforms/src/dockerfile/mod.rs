@@ -334,6 +334,7 @@ mod tests {
             settings: &settings,
             resolver: &NoResolver,
             path: None,
+            base_services: None,
         };
         let policy = FixPolicy {
             min_applicability: Applicability::Unsafe,

@@ -642,6 +642,7 @@ mod tests {
             settings: &settings,
             resolver,
             path: None,
+            base_services: None,
         };
         let findings = engine.check(FileKind::Dockerfile, text).unwrap();
         let out = engine
