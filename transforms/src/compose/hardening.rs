@@ -361,22 +361,14 @@ pub fn list_fragment(items: &[String], flow: bool) -> String {
 }
 
 /// Sort edits by position and join insertions at the same offset, in the order given (several items
-/// appended to one list, or a key inserted right after a list that grows).
+/// appended to one list, or a key inserted right after a list that grows); exact duplicates and empty
+/// insertions are dropped. The joining is [`super::scope::merge_inserts`].
 #[must_use]
 pub fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
     let mut edits = edits;
     edits.retain(|e| !(e.range.is_empty() && e.replacement.is_empty()));
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    let mut merged: Vec<Edit> = Vec::new();
-    for e in edits {
-        if let Some(last) = merged.last_mut() {
-            if last.range.is_empty() && e.range == last.range {
-                last.replacement.push_str(&e.replacement);
-                continue;
-            }
-        }
-        merged.push(e);
-    }
+    let mut merged = super::scope::merge_inserts(edits);
+    merged.sort_by_key(|e| (e.range.start, e.range.end));
     merged
 }
 

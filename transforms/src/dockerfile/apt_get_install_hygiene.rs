@@ -418,7 +418,6 @@ impl Check for AptGetInstallHygiene {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::apply_fixes;
     use crate::dockerfile::syntax::parse;
     use crate::fix::Applicability;
 
@@ -427,13 +426,7 @@ mod tests {
     }
 
     fn fixed(text: &str) -> String {
-        let f = findings(text);
-        assert!(!f.is_empty(), "no finding in {text}");
-        let fixes: Vec<&Fix> = f.iter().filter_map(|f| f.fix.as_ref()).collect();
-        let out = apply_fixes(text, &fixes);
-        assert!(out.invalid.is_empty());
-        assert!(findings(&out.text).is_empty(), "{}", out.text);
-        out.text
+        crate::dockerfile::testing::fixed_by(findings, text)
     }
 
     fn applicability(text: &str) -> Applicability {

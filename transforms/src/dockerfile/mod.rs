@@ -394,3 +394,22 @@ mod tests {
         assert!(fixed > 300, "only {fixed} files were fixed");
     }
 }
+
+/// Helpers for the Dockerfile rules' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::apply::apply_fixes;
+    use crate::finding::Finding;
+    use crate::fix::Fix;
+
+    /// Apply every fix `findings` offers on `text` (there must be some); the result must be clean.
+    pub(crate) fn fixed_by(findings: fn(&str) -> Vec<Finding>, text: &str) -> String {
+        let f = findings(text);
+        assert!(!f.is_empty(), "no finding in {text}");
+        let fixes: Vec<&Fix> = f.iter().filter_map(|f| f.fix.as_ref()).collect();
+        let out = apply_fixes(text, &fixes);
+        assert!(out.invalid.is_empty());
+        assert!(findings(&out.text).is_empty(), "{}", out.text);
+        out.text
+    }
+}
