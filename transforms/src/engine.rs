@@ -289,6 +289,27 @@ impl Engine<'_> {
             message: format!("the fixed text does not parse: {}", e.message),
         })?;
         let mut semantic = None;
+        if let (Parsed::Dockerfile(after), false) = (&new_parsed, applied.is_empty()) {
+            // Verify by meaning: only the instructions the applied edits touch may differ.
+            let before = crate::dockerfile::syntax::parse(text).map_err(|e| {
+                EngineError::Syntax(SyntaxError {
+                    message: e.message,
+                    range: e.range,
+                    template: false,
+                })
+            })?;
+            let edits: Vec<crate::Edit> = result
+                .applied
+                .iter()
+                .flat_map(|&i| fixes[i].edits.iter().cloned())
+                .collect();
+            crate::dockerfile::verify::verify(text, &before, after, &edits).map_err(|message| {
+                EngineError::Bug {
+                    codes: codes_of(&applied),
+                    message,
+                }
+            })?;
+        }
         if kind != FileKind::Dockerfile && !applied.is_empty() {
             let computed;
             let before = match before {

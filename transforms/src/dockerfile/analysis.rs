@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::dockerfile::syntax::{Args, Dockerfile, Instruction, NodeKind, Stage};
+use crate::edit::Edit;
 use crate::knowledge::{self, Family, ImageName};
 
 /// What a stage is built on.
@@ -936,13 +937,15 @@ pub fn start_with_comments(df: &Dockerfile, index: usize) -> usize {
     df.nodes[k].range.start
 }
 
-/// Text to insert `lines` (each without line break) at the END of instruction `ins` (after its line
-/// break): returns (offset, text). When the instruction ends the file without a line break, the text
-/// starts with one instead of ending with one. After a heredoc terminator a blank line comes first:
-/// BuildKit does not need it, but hadolint's parser rejects an instruction right after `EOF` when
-/// it is the last thing in the file.
+/// Edits that insert `lines` (each without line break) at the END of instruction `ins` (after its line
+/// break). When the instruction ends the file without a line break, the text starts with one instead of
+/// ending with one. When the file ends inside the instruction's continuation (`RUN npm ci \\` as its
+/// last line), the dangling escape character is removed first, which BuildKit reads the same way, so
+/// that the new lines are not joined to the instruction. After a heredoc terminator a blank line comes
+/// first: BuildKit does not need it, but hadolint's parser rejects an instruction right after `EOF`
+/// when it is the last thing in the file.
 #[must_use]
-pub fn insert_after(text: &str, ins: &Instruction, lines: &[String]) -> (usize, String) {
+pub fn insert_after(text: &str, ins: &Instruction, lines: &[String]) -> Vec<Edit> {
     let eol = crate::text::line_ending(text);
     let at = ins.full_range.end;
     let ends_with_break = text[..at].ends_with('\n');
@@ -961,7 +964,12 @@ pub fn insert_after(text: &str, ins: &Instruction, lines: &[String]) -> (usize, 
             out.push_str(l);
         }
     }
-    (at, out)
+    let mut edits = Vec::with_capacity(2);
+    if let Some(escape) = ins.dangling_escape(text) {
+        edits.push(Edit::delete(escape));
+    }
+    edits.push(Edit::insert(at, out));
+    edits
 }
 
 /// Text to insert `lines` at `offset`, the start of a line: each line followed by the file's line break.

@@ -254,11 +254,11 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
         .find(|(_, i)| matches!(i.keyword.as_str(), "CMD" | "ENTRYPOINT"));
     let last = &df.instructions[a.stages[stage].instructions.end - 1];
     let edit = |lines: Vec<String>| match first_start {
-        Some((n, _)) => Edit::insert(start_with_comments(df, n), insert_before(text, &lines)),
-        None => {
-            let (at, t) = insert_after(text, last, &lines);
-            Edit::insert(at, t)
-        }
+        Some((n, _)) => vec![Edit::insert(
+            start_with_comments(df, n),
+            insert_before(text, &lines),
+        )],
+        None => insert_after(text, last, &lines),
     };
     let indent = first_start.map_or("", |(_, i)| indent_of(text, i));
     let finding = |extra: String| {
@@ -278,8 +278,7 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
     Some(match command(&a, stage, s, &ports) {
         Ok(cmd) => {
             let title = format!("Add `HEALTHCHECK … CMD {}`", exec_form(&cmd));
-            finding(String::new())
-                .with_fix(Fix::unsafe_(title, vec![edit(vec![line(&cmd, indent)])]))
+            finding(String::new()).with_fix(Fix::unsafe_(title, edit(vec![line(&cmd, indent)])))
         }
         Err((why, shown)) => {
             let lines = vec![format!("{indent}# TODO: {why}"), line(&shown, indent)];
@@ -293,7 +292,7 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
                 )
             };
             finding(format!(" (not fixed automatically: {why})"))
-                .with_fix(Fix::display_only(title, vec![edit(lines)]))
+                .with_fix(Fix::display_only(title, edit(lines)))
         }
     })
 }

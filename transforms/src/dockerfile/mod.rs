@@ -17,6 +17,7 @@ pub mod runs_as_root;
 pub mod secret_in_image;
 pub mod shell_lex;
 pub mod unpinned_base_image;
+pub mod verify;
 
 use crate::knowledge::{family_of, Family, ImageName};
 use crate::registry::{Context, Transform};

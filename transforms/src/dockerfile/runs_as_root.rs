@@ -352,8 +352,7 @@ fn edits(
         lines.push(format!("{indent}{} {command}", same_case("RUN", like)));
     }
     lines.push(format!("{indent}{user_kw} {}", plan.value()));
-    let (at, insert) = insert_after(text, anchor, &lines);
-    Some((vec![Edit::insert(at, insert)], false))
+    Some((insert_after(text, anchor, &lines), false))
 }
 
 fn describe(plan: &Plan, replaces: bool) -> String {

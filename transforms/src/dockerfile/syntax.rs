@@ -2193,6 +2193,32 @@ impl Instruction {
             .collect()
     }
 
+    /// The escape character (with the blanks around it) that ends the instruction's last line when the
+    /// file ends inside its continuation (`RUN npm ci \\` as the last line): BuildKit would join a line
+    /// appended after it to this instruction. None when the instruction is complete, or has heredocs.
+    #[must_use]
+    pub fn dangling_escape(&self, text: &str) -> Option<TextRange> {
+        if !self.heredocs.is_empty() {
+            return None;
+        }
+        let end = self.range.end;
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let escape = u8::try_from(self.escape).ok()?;
+        let e = continuation(
+            text.as_bytes(),
+            line_start.max(self.range.start),
+            end,
+            escape,
+        )?;
+        let before = text[..e].trim_end_matches([' ', '\t']).len();
+        let start = if before > line_start.max(self.keyword_range.end) {
+            before
+        } else {
+            e
+        };
+        Some(TextRange::new(start, end))
+    }
+
     /// Is the arguments' form JSON (exec form)?
     #[must_use]
     pub fn is_json(&self) -> bool {

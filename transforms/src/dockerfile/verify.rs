@@ -1,0 +1,238 @@
+//! Verification of a Dockerfile fix by meaning: the instruction list as BuildKit reads it (keyword,
+//! flags, arguments, heredoc bodies, `ONBUILD` triggers, stage boundaries, parser directives) must equal
+//! the original apart from the instructions the applied edits touch. Re-parsing alone is not enough: an
+//! instruction appended after a line that ends in the escape character parses fine, but BuildKit
+//! joins it to the instruction above (`RUN npm ci USER 1000`).
+//!
+//! An instruction is *touched* when an edit overlaps its node (its lines, the comment lines inside
+//! its continuation and its heredoc bodies) or inserts strictly inside it; an insertion at its very
+//! start or end does not touch it. Every untouched instruction must reappear, shifted by the edits
+//! before it, with the same meaning; every other instruction of the result must lie at least partly
+//! in text the edits wrote.
+
+use crate::edit::Edit;
+use crate::text::TextRange;
+
+use super::syntax::{Dockerfile, Instruction};
+
+/// What an instruction means to BuildKit, for comparison.
+#[derive(Debug, PartialEq, Eq)]
+struct Meaning {
+    dump: String,
+    heredocs: Vec<(String, bool, bool, Option<u32>, String, bool)>,
+}
+
+fn meaning(ins: &Instruction) -> Meaning {
+    Meaning {
+        dump: ins.buildkit_dump(),
+        heredocs: ins
+            .heredocs
+            .iter()
+            .map(|h| {
+                (
+                    h.name.clone(),
+                    h.strip_tabs,
+                    h.quoted,
+                    h.fd,
+                    h.body.clone(),
+                    h.terminated,
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Whether `edit` changes the text of `range` (overlaps it, or inserts strictly inside it).
+fn touches(edit: &Edit, range: TextRange) -> bool {
+    if edit.range.is_empty() {
+        range.start < edit.range.start && edit.range.start < range.end
+    } else {
+        edit.range.start < range.end && edit.range.end > range.start
+    }
+}
+
+/// Where `offset` of the original text is in the edited text (`edits` sorted, non-overlapping). An
+/// insertion exactly at `offset` comes before it.
+fn shifted(edits: &[Edit], offset: usize) -> usize {
+    let mut out = offset;
+    for e in edits {
+        if e.range.end <= offset {
+            out = out + e.replacement.len() - e.range.len();
+        }
+    }
+    out
+}
+
+/// Check that `after` (the parse of the edited text) means what `before` meant, apart from the
+/// instructions `edits` touch. `edits` are the applied edits against the text `before` was parsed
+/// from.
+///
+/// # Errors
+/// A description of the first difference that no edit declares.
+pub fn verify(
+    text: &str,
+    before: &Dockerfile,
+    after: &Dockerfile,
+    edits: &[Edit],
+) -> Result<(), String> {
+    let line_of =
+        |ins: &Instruction| crate::text::LineIndex::new(text).line_of(ins.full_range.start) + 1;
+    let mut edits: Vec<Edit> = edits.to_vec();
+    edits.sort();
+    edits.dedup();
+    // The regions of the new text that the edits wrote.
+    let mut written: Vec<TextRange> = Vec::with_capacity(edits.len());
+    let mut delta: isize = 0;
+    for e in &edits {
+        let start = e.range.start.saturating_add_signed(delta);
+        written.push(TextRange::new(start, start + e.replacement.len()));
+        delta += e.replacement.len() as isize - e.range.len() as isize;
+    }
+    let in_written = |r: TextRange| {
+        written.iter().any(|w| {
+            if w.is_empty() {
+                r.start < w.start && w.start < r.end
+            } else {
+                w.start < r.end && w.end > r.start
+            }
+        })
+    };
+    // Parser directives: an untouched one stays as it was; a new or changed one was written.
+    let mut kept = vec![false; after.directives.len()];
+    for d in &before.directives {
+        if edits.iter().any(|e| touches(e, d.range)) {
+            continue;
+        }
+        let same = after.directives.iter().position(|x| {
+            x.range.start == shifted(&edits, d.range.start)
+                && x.name.eq_ignore_ascii_case(&d.name)
+                && x.value == d.value
+        });
+        match same {
+            Some(k) => kept[k] = true,
+            None => return Err(format!("the fix changed the parser directive `{}`", d.name)),
+        }
+    }
+    for (k, d) in after.directives.iter().enumerate() {
+        if !kept[k] && !in_written(d.range) {
+            return Err(format!(
+                "the fix made a parser directive `{}` out of text it did not write",
+                d.name
+            ));
+        }
+    }
+    let mut matched = vec![false; after.instructions.len()];
+    for (n, ins) in before.instructions.iter().enumerate() {
+        if edits.iter().any(|e| touches(e, ins.full_range)) {
+            continue;
+        }
+        let at = shifted(&edits, ins.full_range.start);
+        let Some(k) = after
+            .instructions
+            .iter()
+            .position(|a| a.full_range.start == at)
+        else {
+            return Err(format!(
+                "instruction {} (`{}` on line {}) is no longer an instruction of its own after the fix",
+                n + 1,
+                ins.keyword,
+                line_of(ins)
+            ));
+        };
+        if meaning(ins) != meaning(&after.instructions[k]) {
+            return Err(format!(
+                "the fix changed instruction {} (`{}` on line {}), which it does not edit: BuildKit now reads {} instead of {}",
+                n + 1,
+                ins.keyword,
+                line_of(ins),
+                after.instructions[k].buildkit_dump(),
+                ins.buildkit_dump()
+            ));
+        }
+        matched[k] = true;
+    }
+    for (k, a) in after.instructions.iter().enumerate() {
+        if matched[k] {
+            continue;
+        }
+        let from_edit = in_written(a.full_range);
+        if !from_edit {
+            return Err(format!(
+                "the fix made a new instruction `{}` out of text it did not write",
+                a.keyword
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dockerfile::syntax::parse;
+
+    fn check(text: &str, edits: &[Edit]) -> Result<(), String> {
+        let before = parse(text).unwrap();
+        let mut out = text.to_owned();
+        let mut sorted = edits.to_vec();
+        sorted.sort();
+        for e in sorted.iter().rev() {
+            out.replace_range(e.range.start..e.range.end, &e.replacement);
+        }
+        let after = parse(&out).unwrap();
+        verify(text, &before, &after, edits)
+    }
+
+    #[test]
+    fn an_instruction_appended_after_a_dangling_continuation_is_caught() {
+        let text = "FROM node:20\nRUN npm ci \\\n";
+        let err = check(text, &[Edit::insert(text.len(), "USER 1000:1000\n")]).unwrap_err();
+        assert!(err.contains("RUN"), "{err}");
+    }
+
+    #[test]
+    fn a_plain_append_and_a_keyword_change_verify() {
+        let text = "FROM node:20\nADD a /a\nRUN npm ci\n";
+        check(text, &[Edit::insert(text.len(), "USER 1000:1000\n")]).unwrap();
+        let at = text.find("ADD").unwrap();
+        check(text, &[Edit::replace(TextRange::new(at, at + 3), "COPY")]).unwrap();
+    }
+
+    #[test]
+    fn an_edit_that_swallows_the_next_instruction_is_caught() {
+        // Removing the line break after `RUN a` joins `RUN b` to it.
+        let text = "FROM x\nRUN a \\\n  && c\nRUN b\n";
+        let at = text.find("  && c").unwrap();
+        let err = check(
+            text,
+            &[Edit::replace(TextRange::new(at, at + 6), "  && c \\")],
+        )
+        .unwrap_err();
+        assert!(err.contains("RUN") || err.contains("instruction"), "{err}");
+    }
+
+    #[test]
+    fn heredoc_bodies_count() {
+        let text = "FROM x\nRUN <<EOF\necho hi\nEOF\nCMD [\"a\"]\n";
+        let at = text.find("echo hi").unwrap();
+        // An edit inside the body touches the RUN: allowed.
+        check(
+            text,
+            &[Edit::replace(TextRange::new(at, at + 7), "echo ho")],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_unterminated_heredoc_swallows_appended_text() {
+        let text = "FROM x\nRUN <<EOF\necho hi\n";
+        assert!(check(text, &[Edit::insert(text.len(), "USER 1000\n")]).is_err());
+    }
+
+    #[test]
+    fn directives_are_compared() {
+        let text = "# escape=`\nFROM x\nRUN a `\n  b\n";
+        let err = check(text, &[Edit::insert(0, "\n")]).unwrap_err();
+        assert!(err.contains("escape") || err.contains("directive") || err.contains("instruction"));
+    }
+}
