@@ -21,6 +21,41 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// What a file that is not a regular file is, for messages ("a FIFO", "a socket", ...).
+#[must_use]
+pub fn special_kind(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+    }
+    if ft.is_dir() {
+        return "a folder";
+    }
+    "not a regular file"
+}
+
+/// The reason a path that is not a regular file is not read.
+fn not_regular(ft: std::fs::FileType) -> String {
+    format!(
+        "{}, not a regular file: not read",
+        special_kind(ft).trim_start_matches("not a regular file")
+    )
+    .trim_start_matches(", ")
+    .to_owned()
+}
+
 /// Whether a walked file is worth reading.
 fn walk_candidate(path: &Path) -> Option<Candidate> {
     let name = path.file_name()?.to_str()?;
@@ -60,6 +95,14 @@ pub fn discover(
                 continue;
             }
         };
+        if !meta.is_file() && !meta.is_dir() {
+            // A FIFO, socket or device: reading it could block forever or never end.
+            skipped.lock().expect("lock").push(Skipped {
+                path: root.clone(),
+                reason: not_regular(meta.file_type()),
+            });
+            continue;
+        }
         if meta.is_file() {
             let name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let kind = forced.or_else(|| kind_from_name(name));
@@ -101,10 +144,28 @@ pub fn discover(
                 if exclude(path) {
                     return ignore::WalkState::Continue;
                 }
+                if !ft.is_file() && !ft.is_symlink() {
+                    skipped.lock().expect("lock").push(Skipped {
+                        path: path.to_path_buf(),
+                        reason: not_regular(ft),
+                    });
+                    return ignore::WalkState::Continue;
+                }
                 if ft.is_symlink() {
                     // Follow a link only when its target stays inside the root.
                     match std::fs::canonicalize(path) {
                         Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
+                        Ok(target) if target.starts_with(canonical_root) => {
+                            let what = std::fs::metadata(&target)
+                                .map_or("not a regular file", |m| special_kind(m.file_type()));
+                            skipped.lock().expect("lock").push(Skipped {
+                                path: path.to_path_buf(),
+                                reason: format!(
+                                    "symbolic link to {what}, not a regular file: not read"
+                                ),
+                            });
+                            return ignore::WalkState::Continue;
+                        }
                         Ok(_) | Err(_) => {
                             skipped.lock().expect("lock").push(Skipped {
                                 path: path.to_path_buf(),

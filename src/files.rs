@@ -67,21 +67,47 @@ fn locate(bytes: &[u8], pos: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Read a file as text.
+/// Read a file as text. Only regular files are read: the file is opened without blocking (a FIFO
+/// swapped in after discovery would otherwise wait for a writer forever), checked on the open handle,
+/// and read up to the size limit (a device such as `/dev/zero` never ends).
 ///
 /// # Errors
-/// Unreadable, too large, binary or non-UTF-8.
+/// Unreadable, not a regular file, too large, binary or non-UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
-    let meta = fs::metadata(path).map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
+    use std::io::Read as _;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(ReadError::plain(format!(
+            "{}: not read (only regular files are)",
+            crate::discover::special_kind(meta.file_type())
+        )));
+    }
     if meta.len() > MAX_FILE_SIZE {
         return Err(ReadError::plain(format!(
             "file too large ({} bytes, the limit is {MAX_FILE_SIZE})",
             meta.len()
         )));
     }
-    let bytes = fs::read(path).map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(ReadError::plain("file too large"));
+        return Err(ReadError::plain(format!(
+            "file too large (the limit is {MAX_FILE_SIZE} bytes)"
+        )));
     }
     decode(bytes)
 }

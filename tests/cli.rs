@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dockharden");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_dockharden");
 
 const ADD_DOCKERFILE: &str =
     "FROM alpine:3.20\n# copy the app\nADD app /app\nUSER 10001:10001\nCMD [\"/app/run\"]\n";
@@ -15,7 +15,7 @@ const CLEAN_DOCKERFILE: &str =
 const FIXED_DOCKERFILE: &str =
     "FROM alpine:3.20\n# copy the app\nCOPY app /app\nUSER 10001:10001\nCMD [\"/app/run\"]\n";
 
-fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .arg("--isolated")
@@ -24,7 +24,7 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("run dockharden")
 }
 
-fn run_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+pub(crate) fn run_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .arg("--isolated")
@@ -38,11 +38,11 @@ fn run_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, content) in files {
         let p = dir.path().join(name);

@@ -5,4 +5,5 @@ mod cli;
 mod corpus;
 mod golden;
 mod interactive;
+mod safety;
 mod yaml_corpus;
