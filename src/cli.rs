@@ -92,6 +92,10 @@ pub struct FixArgs {
     /// Write Unsafe fixes even into files with uncommitted changes in a git work tree.
     #[arg(long)]
     pub allow_dirty: bool,
+    /// Also write files without write permission and files with several hard links (replaced by a
+    /// new file, which splits the links).
+    #[arg(long)]
+    pub force_write: bool,
     /// Review each fix: show it and ask yes / no / all / skip rule / quit (needs a terminal).
     #[arg(long, short = 'i', conflicts_with_all = ["diff", "check"])]
     pub interactive: bool,

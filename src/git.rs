@@ -19,16 +19,84 @@ fn repo_root(path: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn status(root: &Path) -> Option<HashSet<PathBuf>> {
-    let out = Command::new("git")
-        .arg("-C")
+/// A `git` command for a repository that may be hostile: nothing its configuration names is run.
+/// `git status` could otherwise run `core.fsmonitor`, the `post-index-change` hook (when it refreshes
+/// the index), clean filters named in `.gitattributes`, and git commands in submodules. Every such
+/// program is switched off on the command line, which wins over the repository's configuration; the
+/// index is never written (`--no-optional-locks`).
+fn git(root: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C")
         .arg(root)
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "core.untrackedCache=false",
+            "--no-optional-locks",
+        ])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_EXTERNAL_DIFF")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// The filter drivers any configuration defines (`filter.<driver>.clean` ...): each is switched off
+/// for the `git status` call (an empty command is no filter). Reading configuration runs nothing.
+fn filter_drivers(root: &Path) -> Vec<String> {
+    let Ok(out) = git(root)
+        .args([
+            "config",
+            "--null",
+            "--name-only",
+            "--get-regexp",
+            "^filter\\.",
+        ])
+        .output()
+    else {
+        return Vec::new();
+    };
+    let mut drivers: Vec<String> = out
+        .stdout
+        .split(|&b| b == 0)
+        .filter_map(|k| std::str::from_utf8(k).ok())
+        .filter_map(|k| {
+            let k = k.trim().strip_prefix("filter.")?;
+            let (driver, _) = k.rsplit_once('.')?;
+            Some(driver.to_owned())
+        })
+        .collect();
+    drivers.sort();
+    drivers.dedup();
+    drivers
+}
+
+fn status(root: &Path) -> Option<HashSet<PathBuf>> {
+    let mut cmd = git(root);
+    for d in filter_drivers(root) {
+        for (key, value) in [
+            ("clean", ""),
+            ("smudge", ""),
+            ("process", ""),
+            ("required", "false"),
+        ] {
+            cmd.arg("-c").arg(format!("filter.{d}.{key}={value}"));
+        }
+    }
+    let out = cmd
         .args([
             "status",
             "--porcelain=v1",
             "-z",
             "--untracked-files=all",
             "--ignored=no",
+            "--ignore-submodules=all",
         ])
         .output()
         .ok()?;

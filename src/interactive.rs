@@ -140,7 +140,11 @@ fn ask(term: &Term, q: &Question, path: &str, session: &Session<'_>) -> anyhow::
 ///
 /// # Errors
 /// Bad configuration or terminal I/O errors.
-pub fn run(args: &CommonArgs, unsafe_fixes: Option<bool>) -> anyhow::Result<u8> {
+pub fn run(
+    args: &CommonArgs,
+    unsafe_fixes: Option<bool>,
+    write: crate::files::WriteOptions,
+) -> anyhow::Result<u8> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         eprintln!("dockharden: error: {NO_TTY}");
         return Ok(2);
@@ -260,7 +264,7 @@ pub fn run(args: &CommonArgs, unsafe_fixes: Option<bool>) -> anyhow::Result<u8> 
             continue;
         }
         if session.text() != text {
-            match crate::files::write_atomic(&c.path, &text, session.text()) {
+            match crate::files::write_atomic_with(&c.path, &text, session.text(), write) {
                 Ok(()) => {
                     files_changed += 1;
                     applied += session.accepted().len();

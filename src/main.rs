@@ -71,7 +71,13 @@ fn main() -> ExitCode {
                 None
             };
             if args.interactive {
-                return match interactive::run(&args.common, unsafe_fixes) {
+                return match interactive::run(
+                    &args.common,
+                    unsafe_fixes,
+                    files::WriteOptions {
+                        force: args.force_write,
+                    },
+                ) {
                     Ok(c) => ExitCode::from(c),
                     Err(e) => {
                         eprintln!("dockharden: error: {e:#}");
@@ -84,6 +90,7 @@ fn main() -> ExitCode {
                 diff: args.diff || args.check,
                 unsafe_fixes,
                 allow_dirty: args.allow_dirty,
+                force_write: args.force_write,
             };
             match process(&args.common, mode) {
                 Ok(c) => {

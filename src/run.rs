@@ -25,6 +25,8 @@ pub enum Mode {
         unsafe_fixes: Option<bool>,
         /// `--allow-dirty`: write Unsafe fixes into files with uncommitted changes.
         allow_dirty: bool,
+        /// `--force-write`: also write read-only files and files with several hard links.
+        force_write: bool,
     },
 }
 
@@ -270,6 +272,7 @@ pub fn process_text(
         diff,
         unsafe_fixes,
         allow_dirty,
+        force_write,
     } = job.mode
     else {
         return result;
@@ -339,7 +342,12 @@ pub fn process_text(
                     result.changed = false;
                     return result;
                 }
-                if let Err(e) = crate::files::write_atomic(target, text, &outcome.text) {
+                if let Err(e) = crate::files::write_atomic_with(
+                    target,
+                    text,
+                    &outcome.text,
+                    crate::files::WriteOptions { force: force_write },
+                ) {
                     result.error = Some(ErrorOut {
                         message: format!("cannot write: {e}"),
                         line: None,

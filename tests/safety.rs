@@ -53,3 +53,78 @@ fn fifos_and_devices_are_reported_not_read() {
     let o = run_with_timeout(dir.path(), &["check", "d"]);
     assert!(both(&o).contains("symbolic link to a FIFO"), "{}", both(&o));
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+/// A scanned repository's configuration must not run anything: `core.fsmonitor`, hooks run when
+/// the index is refreshed, and clean filters named in `.gitattributes` all execute code through
+/// `git status`.
+#[test]
+fn a_hostile_repository_runs_nothing() {
+    let dir = tree(&[
+        ("repo/Dockerfile", "FROM alpine:3.20\nADD app /app\n"),
+        ("repo/.gitattributes", "Dockerfile filter=evil\n"),
+        (
+            "repo/hooks/post-index-change",
+            "#!/bin/sh\ntouch \"$(dirname \"$0\")/../pwned-hook\"\n",
+        ),
+    ]);
+    let repo = dir.path().join("repo");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let hook = repo.join("hooks/post-index-change");
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "init"]);
+    let pwned = |what: &str| repo.join(format!("pwned-{what}"));
+    let touch = |what: &str| format!("touch '{}'", pwned(what).display());
+    git(
+        &repo,
+        &[
+            "config",
+            "core.fsmonitor",
+            &format!("{}; false", touch("fsmonitor")),
+        ],
+    );
+    git(
+        &repo,
+        &[
+            "config",
+            "filter.evil.clean",
+            &format!("{}; cat", touch("filter")),
+        ],
+    );
+    git(&repo, &["config", "filter.evil.process", &touch("process")]);
+    git(&repo, &["config", "core.hooksPath", "hooks"]);
+    // A newer modification time with the same content makes git compare content (clean filter).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let df = repo.join("Dockerfile");
+    let text = std::fs::read(&df).unwrap();
+    std::fs::write(&df, text).unwrap();
+    let o = crate::cli::run(dir.path(), &["fix", "--unsafe-fixes", "repo"]);
+    assert_ne!(o.status.code(), None, "{}", both(&o));
+    for what in ["fsmonitor", "filter", "process", "hook"] {
+        assert!(
+            !pwned(what).exists(),
+            "the repository ran its {what}: {}",
+            both(&o)
+        );
+    }
+    // The dirty-tree guard still works: the file is committed and unchanged, so it is written.
+    assert!(std::fs::read_to_string(&df)
+        .unwrap()
+        .contains("COPY app /app"));
+}
