@@ -128,3 +128,40 @@ fn a_hostile_repository_runs_nothing() {
         .unwrap()
         .contains("COPY app /app"));
 }
+
+/// A mapping with a repeated key is an error at the first copy, and nothing is fixed: hardening the
+/// second `securityContext` would leave `privileged: true` of the first in force for readers that
+/// keep the first copy.
+#[test]
+fn duplicate_keys_are_errors_and_never_fixed() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n      securityContext: {privileged: true}\n      securityContext: {runAsUser: 1000}\n";
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    privileged: true\n    \"privileged\": false\n";
+    let dir = tree(&[("pod.yaml", pod), ("compose.yaml", compose)]);
+    let o = crate::cli::run(dir.path(), &["fix", "--unsafe-fixes", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    let text = both(&o);
+    assert!(
+        text.contains("pod.yaml:9:7: error: duplicate key `securityContext` (again on line 10)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("compose.yaml:4:5: error: duplicate key `privileged` (again on line 5)"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap(),
+        pod
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        compose
+    );
+    // `check` agrees with `fix`.
+    let o = crate::cli::run(dir.path(), &["check", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    // Merge keys may repeat.
+    let ok = "x-a: &a {cap_drop: [ALL]}\nx-b: &b {read_only: true}\nservices:\n  web:\n    <<: *a\n    <<: *b\n    image: nginx:1.27\n";
+    let dir = tree(&[("compose.yaml", ok)]);
+    let o = crate::cli::run(dir.path(), &["check", "--select", "DC002", "."]);
+    assert!(!both(&o).contains("duplicate key"), "{}", both(&o));
+}

@@ -461,6 +461,9 @@ fn yaml_corpus() {
                 );
                 if tpl {
                     parse_failed_template += 1;
+                } else if e.message.starts_with("duplicate key") {
+                    // Invalid for Compose and Kubernetes: refused, located at the first copy.
+                    duplicate_keys.push(format!("{}: {} at {:?}", f.rel, e.message, e.range));
                 } else {
                     failures.push(format!("{}: parse: {} at {:?}", f.rel, e.message, e.range));
                 }

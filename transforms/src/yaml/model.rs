@@ -198,6 +198,7 @@ pub(crate) fn build(text: &str, cst: &Cst) -> Result<FileData, YamlError> {
             b.document(child)?;
         }
     }
+    duplicate_keys(text, &b.nodes, &b.entries)?;
     Ok(FileData {
         text: text.to_owned(),
         line_index: LineIndex::new(text),
@@ -208,6 +209,31 @@ pub(crate) fn build(text: &str, cst: &Cst) -> Result<FileData, YamlError> {
         comments: b.comments,
         stats: std::sync::OnceLock::new(),
     })
+}
+
+/// A mapping with the same key twice is an error, located at the first copy: YAML forbids it,
+/// Compose (compose-go) and Kubernetes (strict field validation) reject the file, and other readers
+/// silently keep one copy, so fixing either copy could leave the other in force. Keys are compared
+/// by value (`a`, `"a"` and `'a'` are one key); merge keys (`<<`) may repeat.
+fn duplicate_keys(text: &str, nodes: &[NodeData], entries: &[EntryData]) -> Result<(), YamlError> {
+    let mut seen: std::collections::HashMap<(NodeId, &str), &EntryData> =
+        std::collections::HashMap::new();
+    for e in entries {
+        if e.merge || !matches!(nodes[e.key_node].kind, KindData::Scalar { .. }) {
+            continue;
+        }
+        if let Some(first) = seen.insert((e.mapping, e.key.as_str()), e) {
+            let line = LineIndex::new(text).line_of(e.key_range.start) + 1;
+            return Err(YamlError::new(
+                format!(
+                    "duplicate key `{}` (again on line {line}): Compose and Kubernetes reject a mapping with a repeated key; remove one copy",
+                    e.key
+                ),
+                first.key_range,
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn is_content(kind: K) -> bool {
