@@ -26,6 +26,9 @@ pub struct ConfigFile {
     pub overrides: Vec<Override>,
     /// Transform options.
     pub options: Settings,
+    /// What the user knows about images (`[[images]]`, the knowledge base's schema): laid over the
+    /// built-in knowledge, used by every rule.
+    pub images: Vec<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -73,7 +76,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read configuration", path.display()))?;
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
             let loc = e
                 .span()
                 .map(|s| {
@@ -83,6 +86,19 @@ impl Config {
                 .unwrap_or_default();
             anyhow::anyhow!("{}{loc}: {}", path.display(), e.message())
         })?;
+        file.options.images = file
+            .images
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                dockharden_transforms::images::Entry::from_table(
+                    t.clone(),
+                    dockharden_transforms::images::Origin::Config,
+                    false,
+                )
+                .map_err(|e| anyhow::anyhow!("{}: images[{}]: {e}", path.display(), i + 1))
+            })
+            .collect::<Result<_>>()?;
         let root = std::path::absolute(path)
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))

@@ -191,6 +191,7 @@ pub fn run(
         } else {
             None
         };
+        let workspace = crate::workspace::FsWorkspace::beside(&c.path);
         let engine = Engine {
             transforms: crate::run::selected_transforms(
                 &config,
@@ -200,6 +201,7 @@ pub fn run(
             ),
             settings: &config.file.options,
             resolver: &NoResolver,
+            workspace: &workspace,
             path: Some(&display),
             base_services: base.as_deref(),
         };

@@ -8,6 +8,7 @@ mod git;
 mod interactive;
 mod report;
 mod run;
+mod workspace;
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};

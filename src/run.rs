@@ -243,11 +243,13 @@ pub fn process_text(
     } else {
         None
     };
+    let workspace = crate::workspace::FsWorkspace::beside(path);
     let engine = Engine {
         base_services: base.as_deref(),
         transforms: selected_transforms(job.config, path, job.select, job.ignore),
         settings,
         resolver: &NoResolver,
+        workspace: &workspace,
         path: Some(display),
     };
     let index = LineIndex::new(text);

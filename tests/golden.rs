@@ -137,6 +137,7 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
         transforms: vec![transform],
         settings: &settings,
         resolver: &NoResolver,
+        workspace: &dockharden_transforms::settings::NoWorkspace,
         path: Some(&path_str),
         base_services: None,
     };
@@ -215,6 +216,7 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
         transforms: registry::all(),
         settings: &settings,
         resolver: &NoResolver,
+        workspace: &dockharden_transforms::settings::NoWorkspace,
         path: Some(&path_str),
         base_services: None,
     };

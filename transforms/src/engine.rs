@@ -6,7 +6,7 @@ use crate::apply::apply_fixes;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Fix};
 use crate::registry::{Context, Transform};
-use crate::settings::{ImageResolver, NoResolver, Settings};
+use crate::settings::{ImageResolver, NoResolver, NoWorkspace, Settings, Workspace};
 use crate::source::{parse, FileKind, Parsed, SyntaxError};
 use crate::suppression;
 
@@ -98,6 +98,8 @@ pub struct Engine<'a> {
     pub transforms: Vec<&'static dyn Transform>,
     pub settings: &'a Settings,
     pub resolver: &'a dyn ImageResolver,
+    /// The files next to this one (`.env`, a service's Dockerfile): what the image lookup reads.
+    pub workspace: &'a dyn Workspace,
     pub path: Option<&'a str>,
     /// For a compose override file (`compose.override.yaml`, `docker-compose.prod.yml`, ...): the
     /// names of the services its base file defines. What such a service lacks is reported, and
@@ -116,6 +118,7 @@ impl Engine<'static> {
             transforms: crate::registry::all(),
             settings: &DEFAULT_SETTINGS,
             resolver: &NoResolver,
+            workspace: &NoWorkspace,
             path: None,
             base_services: None,
         }
@@ -132,6 +135,7 @@ impl Engine<'_> {
             parsed,
             settings: self.settings,
             resolver: self.resolver,
+            workspace: self.workspace,
             path: self.path,
         };
         let mut findings: Vec<Finding> = self

@@ -1,7 +1,7 @@
 //! The `Transform` trait and the registry of every transform.
 
 use crate::finding::Finding;
-use crate::settings::{ImageResolver, Settings};
+use crate::settings::{ImageResolver, Settings, Workspace};
 use crate::source::{FileKind, Parsed};
 
 /// Everything a transform may look at. Pure data: no I/O.
@@ -11,6 +11,8 @@ pub struct Context<'a> {
     pub parsed: &'a Parsed,
     pub settings: &'a Settings,
     pub resolver: &'a dyn ImageResolver,
+    /// The files next to this one (`.env`, a service's Dockerfile).
+    pub workspace: &'a dyn Workspace,
     /// The file's path as given by the user, if any (used for messages and override-file logic).
     pub path: Option<&'a str>,
 }

@@ -10,7 +10,7 @@ use crate::engine::{AppliedFix, Engine, EngineError};
 use crate::finding::{Finding, Need};
 use crate::fix::Applicability;
 use crate::registry::Transform;
-use crate::settings::{ImageResolver, Settings};
+use crate::settings::{ImageResolver, Settings, Workspace};
 use crate::source::{parse, FileKind};
 use crate::text::LineIndex;
 
@@ -74,6 +74,7 @@ pub struct Session<'e> {
     transforms: Vec<&'static dyn Transform>,
     settings: Settings,
     resolver: &'e dyn ImageResolver,
+    workspace: &'e dyn Workspace,
     path: Option<&'e str>,
     base_services: Option<&'e [String]>,
     kind: FileKind,
@@ -113,6 +114,7 @@ impl<'e> Session<'e> {
             transforms: engine.transforms.clone(),
             settings: engine.settings.clone(),
             resolver: engine.resolver,
+            workspace: engine.workspace,
             path: engine.path,
             base_services: engine.base_services,
             provided: BTreeSet::new(),
@@ -130,6 +132,7 @@ impl<'e> Session<'e> {
             transforms: self.transforms.clone(),
             settings: &self.settings,
             resolver: self.resolver,
+            workspace: self.workspace,
             path: self.path,
             base_services: self.base_services,
         }

@@ -20,6 +20,10 @@ pub struct Settings {
     /// Extra capabilities a given image needs, added back after `cap_drop: [ALL]`: image name → caps.
     pub capabilities: BTreeMap<String, Vec<String>>,
     pub kubernetes: KubernetesOptions,
+    /// The configuration's `[[images]]` entries (top level of `.dockharden.toml`, not under
+    /// `[options]`): what the user knows about images, laid over the built-in knowledge.
+    #[serde(skip)]
+    pub images: Vec<crate::images::Entry>,
 }
 
 impl Default for Settings {
@@ -32,6 +36,7 @@ impl Default for Settings {
             limits: LimitOptions::default(),
             capabilities: BTreeMap::new(),
             kubernetes: KubernetesOptions::default(),
+            images: Vec::new(),
         }
     }
 }
@@ -184,6 +189,25 @@ pub trait ImageResolver: Send + Sync {
     /// `image` is the reference as written (e.g. `python:3.12-slim` or `nginx`); returns the pin
     /// to write (e.g. `3.12-slim@sha256:…`), or None when unknown.
     fn resolve(&self, image: &str) -> Option<String>;
+}
+
+/// Read access to the files next to the one being checked, for what decides a fix but lives
+/// elsewhere: a compose file's `.env` (interpolation) and the Dockerfile of a service's `build:`.
+/// The binary reads the file system; the library stays pure.
+pub trait Workspace: Send + Sync {
+    /// The text of the file at `path`, relative to the folder of the file being checked (or
+    /// absolute); None when it is not a readable regular text file.
+    fn read(&self, path: &str) -> Option<String>;
+}
+
+/// No files besides the one being checked (stdin, tests).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoWorkspace;
+
+impl Workspace for NoWorkspace {
+    fn read(&self, _path: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The offline resolver: knows nothing.

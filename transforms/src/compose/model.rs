@@ -46,6 +46,112 @@ impl Service {
         (!ImageName::is_templated(&s)).then(|| ImageName::parse(&s))
     }
 
+    /// What is known about the image this service runs (see [`crate::needs`]): its `build:`
+    /// Dockerfile when it has one, else its `image:` reference, with `${...}` resolved from the
+    /// `.env` file next to the compose file and the defaults written in the reference; the
+    /// configuration's `[[images]]` entry for its `image:` name is laid over either.
+    #[must_use]
+    pub fn needs(&self, ctx: &Context<'_>) -> crate::needs::Needs {
+        use crate::needs::{interpolate, of_dockerfile, of_reference, parse_dotenv, Needs};
+        let env = ctx
+            .workspace
+            .read(".env")
+            .map(|t| parse_dotenv(&t))
+            .unwrap_or_default();
+        let vars = |k: &str| env.get(k).cloned();
+        let text = |n: &Node| n.as_str().and_then(|v| interpolate(v, &vars));
+        let image = self.str("image");
+        let Some(build) = self.value("build") else {
+            return match image {
+                Some(r) => of_reference(ctx.settings, &r, &vars),
+                None => Needs {
+                    unknown: Some(format!("service `{}` names no image", self.name)),
+                    subject: self.name.clone(),
+                    ..Needs::default()
+                },
+            };
+        };
+        let (context, dockerfile, inline, target, args) = match &build {
+            Node::Mapping(m) => {
+                let get = |k: &str| m.get(k).and_then(|e| e.value().resolve());
+                let args = match get("args") {
+                    Some(Node::Mapping(a)) => a
+                        .entries()
+                        .iter()
+                        .filter_map(|e| Some((e.key().to_owned(), text(&e.value().resolve()?)?)))
+                        .collect(),
+                    Some(Node::Sequence(a)) => a
+                        .items()
+                        .iter()
+                        .filter_map(|i| {
+                            let t = text(&i.value().resolve()?)?;
+                            let (k, v) = t.split_once('=')?;
+                            Some((k.to_owned(), v.to_owned()))
+                        })
+                        .collect(),
+                    _ => std::collections::BTreeMap::new(),
+                };
+                (
+                    get("context")
+                        .and_then(|n| text(&n))
+                        .unwrap_or_else(|| ".".into()),
+                    get("dockerfile").and_then(|n| text(&n)),
+                    get("dockerfile_inline").and_then(|n| n.as_str().map(str::to_owned)),
+                    get("target").and_then(|n| text(&n)),
+                    args,
+                )
+            }
+            other => (
+                text(other).unwrap_or_default(),
+                None,
+                None,
+                None,
+                std::collections::BTreeMap::new(),
+            ),
+        };
+        let file = dockerfile.unwrap_or_else(|| "Dockerfile".into());
+        let path = if file.starts_with('/') {
+            file
+        } else {
+            format!("{}/{file}", context.trim_end_matches('/'))
+        };
+        let display = path.strip_prefix("./").unwrap_or(&path).to_owned();
+        let source = inline.or_else(|| ctx.workspace.read(&path));
+        let mut needs = match source {
+            Some(t) => of_dockerfile(ctx.settings, &t, &display, target.as_deref(), &args),
+            None => Needs {
+                unknown: Some(format!(
+                    "service `{}` is built from `{display}`, which cannot be read",
+                    self.name
+                )),
+                subject: display.clone(),
+                built: true,
+                ..Needs::default()
+            },
+        };
+        // The configuration's own entry for the built image's name wins field by field.
+        if let Some(r) = image.and_then(|r| interpolate(&r, &vars)) {
+            let name = ImageName::parse(&r);
+            if let Some((entry, _)) = ctx
+                .settings
+                .images
+                .iter()
+                .find_map(|e| e.names.contains(&name.short()).then_some((e, ())))
+            {
+                let mut f = needs.facts.take().unwrap_or_default();
+                f.overlay(&entry.resolve(&crate::images::Tag::of(&name)));
+                needs.facts = Some(f);
+                needs.source = if needs.source.is_empty() {
+                    "your configuration's `[[images]]`".into()
+                } else {
+                    format!("{} and your configuration's `[[images]]`", needs.source)
+                };
+                needs.unknown = None;
+            }
+        }
+        needs
+    }
+
     /// The semantic path `services.<name>.<keys...>`.
     #[must_use]
     pub fn path(&self, keys: &[&str]) -> SemanticPath {
@@ -378,6 +484,7 @@ pub(crate) mod testing {
             parsed: &parsed,
             settings: &settings,
             resolver: &NoResolver,
+            workspace: &crate::settings::NoWorkspace,
             path: None,
         };
         t.check(&ctx)

@@ -652,6 +652,7 @@ pub(crate) mod testing {
             parsed: &parsed,
             settings,
             resolver: &NoResolver,
+            workspace: &crate::settings::NoWorkspace,
             path: None,
         };
         t.check(&ctx)

@@ -331,6 +331,7 @@ services:
             parsed: &parsed,
             settings: &settings,
             resolver: &crate::settings::NoResolver,
+            workspace: &crate::settings::NoWorkspace,
             path: None,
         };
         let f = UnpinnedImage.check(&ctx);

@@ -63,8 +63,20 @@ pub struct Analysis<'a> {
 impl<'a> Analysis<'a> {
     #[must_use]
     pub fn new(df: &'a Dockerfile) -> Self {
+        Self::new_with_args(df, &BTreeMap::new())
+    }
+
+    /// [`Analysis::new`] with build arguments (`--build-arg`, compose `build.args`) that override the
+    /// defaults of the global `ARG`s they name.
+    #[must_use]
+    pub fn new_with_args(df: &'a Dockerfile, build_args: &BTreeMap<String, String>) -> Self {
         let stages = df.stages();
-        let args = global_args(df);
+        let mut args = global_args(df);
+        for (k, v) in build_args {
+            if args.contains_key(k) || declares_global_arg(df, k) {
+                args.insert(k.clone(), v.clone());
+            }
+        }
         let mut bases = Vec::with_capacity(stages.len());
         for (n, stage) in stages.iter().enumerate() {
             let from = &df.instructions[stage.from];
@@ -176,6 +188,17 @@ impl<'a> Analysis<'a> {
             Base::Image(image) if knowledge::runs_as_non_root(image) => User::NonRoot,
             _ => User::Root(None),
         }
+    }
+
+    /// The text of the last `USER` of `stage`'s chain (None when the chain sets none).
+    #[must_use]
+    pub fn user_text(&self, stage: usize) -> Option<String> {
+        self.chain(stage).into_iter().find_map(|s| {
+            self.body(s)
+                .filter(|(_, i)| i.keyword == "USER")
+                .last()
+                .and_then(|(_, i)| i.user().map(|(u, _)| u))
+        })
     }
 
     /// The packages the chain of `stage` installs and does not remove later, in order.
@@ -503,6 +526,15 @@ fn parse_account_command(prog: &str, args: &[String]) -> Option<Account> {
             })
         }
     }
+}
+
+/// Whether a global `ARG` (before the first `FROM`) named `name` is declared, with or without default.
+fn declares_global_arg(df: &Dockerfile, name: &str) -> bool {
+    df.instructions
+        .iter()
+        .take_while(|i| i.keyword != "FROM")
+        .filter(|i| i.keyword == "ARG")
+        .any(|i| i.key_values().iter().any(|kv| kv.key == name))
 }
 
 /// The default values of the `ARG`s declared before the first `FROM` (the only ones `FROM` sees),

@@ -334,6 +334,7 @@ mod tests {
             ],
             settings: &settings,
             resolver: &NoResolver,
+            workspace: &crate::settings::NoWorkspace,
             path: None,
             base_services: None,
         };

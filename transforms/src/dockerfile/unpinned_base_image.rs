@@ -641,6 +641,7 @@ mod tests {
             transforms: vec![&UnpinnedBaseImage],
             settings: &settings,
             resolver,
+            workspace: &crate::settings::NoWorkspace,
             path: None,
             base_services: None,
         };
@@ -836,6 +837,7 @@ mod property {
                 parsed: &parsed,
                 settings: &settings,
                 resolver: &NoResolver,
+                workspace: &crate::settings::NoWorkspace,
                 path: None,
             };
             for rule in rules {

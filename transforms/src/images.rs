@@ -1,0 +1,972 @@
+//! The image knowledge base: what an image needs to keep working when it is hardened (its user, the
+//! capabilities its entrypoint needs, the paths it writes, whether it is a Docker API client, ...).
+//!
+//! The facts are data (`transforms/knowledge/images/*.toml`, compiled into the binary; the schema is
+//! `transforms/knowledge/SCHEMA.md`), and every built-in fact cites the upstream file and line it
+//! comes from. Users add or override entries with the same schema in `.dockharden.toml`
+//! (`[[images]]`), and those win field by field.
+//!
+//! **No guessing**: a field that is absent is unknown, and a fix that depends on an unknown fact is a
+//! display-only suggestion. [`lookup`] is the one place every rule asks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::knowledge::ImageName;
+
+/// The built-in knowledge files, compiled into the binary.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "automation.toml",
+        include_str!("../knowledge/images/automation.toml"),
+    ),
+    (
+        "databases.toml",
+        include_str!("../knowledge/images/databases.toml"),
+    ),
+    (
+        "families.toml",
+        include_str!("../knowledge/images/families.toml"),
+    ),
+    (
+        "messaging.toml",
+        include_str!("../knowledge/images/messaging.toml"),
+    ),
+    ("ml.toml", include_str!("../knowledge/images/ml.toml")),
+    (
+        "network.toml",
+        include_str!("../knowledge/images/network.toml"),
+    ),
+    (
+        "observability.toml",
+        include_str!("../knowledge/images/observability.toml"),
+    ),
+    (
+        "runtimes.toml",
+        include_str!("../knowledge/images/runtimes.toml"),
+    ),
+    (
+        "selfhosted-apps.toml",
+        include_str!("../knowledge/images/selfhosted-apps.toml"),
+    ),
+    (
+        "selfhosted-infra.toml",
+        include_str!("../knowledge/images/selfhosted-infra.toml"),
+    ),
+    ("web.toml", include_str!("../knowledge/images/web.toml")),
+];
+
+/// A user and group as numbers, with the user's name when it has one.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserId {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The image talks to the Docker API.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DockerApi {
+    /// The setting that points it at another endpoint (`DOCKER_HOST`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_env: Option<String>,
+    /// The API sections it uses, as docker-socket-proxy names them.
+    #[serde(default)]
+    pub sections: Vec<String>,
+    /// It needs POST/DELETE (starts, stops or creates containers).
+    #[serde(default)]
+    pub write: bool,
+}
+
+/// What the image needs instead of `privileged: true`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PrivilegedNeeds {
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+    #[serde(default)]
+    pub devices: Vec<String>,
+}
+
+/// A path the image writes only in some setups.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WritesWhen {
+    /// When the service mounts something at this path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounted: Option<String>,
+    /// When the service sets this variable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    pub path: String,
+    pub why: String,
+}
+
+/// Where a fact comes from: the upstream file and line that shows it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub facts: Vec<String>,
+    pub repo: String,
+    pub file: String,
+    pub lines: String,
+    pub commit: String,
+    pub quote: String,
+    pub note: Option<String>,
+}
+
+impl Evidence {
+    /// A link to the cited lines.
+    #[must_use]
+    pub fn url(&self) -> String {
+        let lines = match self.lines.split_once('-') {
+            Some((a, b)) => format!("L{a}-L{b}"),
+            None => format!("L{}", self.lines),
+        };
+        format!(
+            "https://github.com/{}/blob/{}/{}#{lines}",
+            self.repo, self.commit, self.file
+        )
+    }
+}
+
+macro_rules! facts {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty => $merge:ident ),* $(,)?) => {
+        /// The facts of an entry (or of an entry resolved for a tag). Every field is optional:
+        /// absent means unknown.
+        #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub struct Facts {
+            $(
+                $(#[doc = $doc])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl Facts {
+            /// The names of the fields that are known, as the TOML spells them (`cap-add`).
+            #[must_use]
+            pub fn known_fields(&self) -> Vec<String> {
+                let mut out = Vec::new();
+                $( if self.$field.is_some() { out.push(kebab_name(stringify!($field))); } )*
+                out
+            }
+
+            /// Every field `other` knows replaces this one's.
+            pub fn overlay(&mut self, other: &Facts) {
+                $( if other.$field.is_some() { self.$field.clone_from(&other.$field); } )*
+            }
+
+            /// Combine with the facts of a variant that may or may not apply (the tag is unknown):
+            /// what both agree on stays, lists that are safe to widen are joined, and the rest
+            /// becomes unknown.
+            fn widen(&mut self, other: &Facts) {
+                $( merge::$merge(&mut self.$field, &other.$field); )*
+            }
+        }
+    };
+}
+
+/// The kebab-case name of a field (`cap_add` → `cap-add`).
+#[must_use]
+pub fn kebab_name(field: &str) -> String {
+    field.replace('_', "-")
+}
+
+mod merge {
+    //! How the facts of a variant that may apply are combined with the base facts.
+
+    /// Both must agree, else unknown.
+    pub fn same<T: PartialEq + Clone>(a: &mut Option<T>, b: &Option<T>) {
+        if b.is_some() && a != b {
+            *a = None;
+        }
+    }
+
+    /// Lists where more is safe (capabilities to add back, tmpfs paths, state): the union.
+    pub fn union(a: &mut Option<Vec<String>>, b: &Option<Vec<String>>) {
+        if let (Some(x), Some(y)) = (a.as_mut(), b) {
+            for v in y {
+                if !x.contains(v) {
+                    x.push(v.clone());
+                }
+            }
+        } else if a.is_none() && b.is_some() {
+            // Known in one variant only: still unknown for the other.
+        }
+    }
+
+    /// Lists where less is safe (clients it ships, variables it reads from files): the
+    /// intersection.
+    pub fn intersection(a: &mut Option<Vec<String>>, b: &Option<Vec<String>>) {
+        if let (Some(x), Some(y)) = (a.as_mut(), b) {
+            x.retain(|v| y.contains(v));
+        }
+    }
+
+    /// A reason that any variant has (needs root, host network) stays.
+    pub fn any<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+        if a.is_none() {
+            a.clone_from(b);
+        }
+    }
+
+    /// Read-only works only when it works for both.
+    pub fn all_true(a: &mut Option<bool>, b: &Option<bool>) {
+        match (*a, *b) {
+            (Some(true), Some(false)) => *a = Some(false),
+            (Some(_), None) | (None, _) => {}
+            _ => {}
+        }
+    }
+
+    /// Union of conditional writes.
+    pub fn union_any<T: Clone + PartialEq>(a: &mut Option<Vec<T>>, b: &Option<Vec<T>>) {
+        match (a.as_mut(), b) {
+            (Some(x), Some(y)) => {
+                for v in y {
+                    if !x.contains(v) {
+                        x.push(v.clone());
+                    }
+                }
+            }
+            (None, Some(y)) => *a = Some(y.clone()),
+            _ => {}
+        }
+    }
+}
+
+facts! {
+    /// `server`, `runtime` (runs whatever command it is given) or `tool`.
+    kind: String => same,
+    /// `linux` or `windows`.
+    platform: String => same,
+    /// The base distribution: `alpine`, `debian`, `rhel`, `distroless`, `scratch`, `windows`.
+    family: String => same,
+    /// The configured `USER` as the Dockerfile writes it (`root` when none).
+    user: String => same,
+    /// The user the main process ends up running as.
+    runs_as: UserId => same,
+    /// How the entrypoint, started as root, switches to `runs_as`.
+    switch_user: String => same,
+    /// A `user:` value known to work when set from outside.
+    user_override: String => same,
+    /// Why the function needs root at run time.
+    needs_root: String => any,
+    /// The capabilities it needs back after `cap_drop: [ALL]`.
+    cap_add: Vec<String> => union,
+    /// Whether it runs with a read-only root filesystem (given `tmpfs`).
+    read_only: bool => all_true,
+    read_only_why: String => any,
+    /// Scratch paths written at run time.
+    tmpfs: Vec<String> => union,
+    /// Those of `tmpfs` that must allow executing files.
+    tmpfs_exec: Vec<String> => union,
+    /// Variables it needs to run read-only.
+    read_only_env: BTreeMap<String, String> => same,
+    /// Paths it writes only in some setups.
+    writes_when: Vec<WritesWhen> => union_any,
+    /// Paths holding state that must survive a restart.
+    state: Vec<String> => union,
+    /// Paths its Dockerfile declares as `VOLUME`.
+    volumes: Vec<String> => intersection,
+    /// Configuration folders it only reads.
+    config_read_only: Vec<String> => intersection,
+    /// Configuration-looking paths it writes.
+    config_writes: Vec<String> => union,
+    /// Credential variables it also reads from `<VAR>_FILE`.
+    file_env: Vec<String> => intersection,
+    /// It is a Docker API client.
+    docker_api: DockerApi => any,
+    /// What it needs instead of `privileged: true`.
+    privileged_needs: PrivilegedNeeds => same,
+    /// Why it needs the host network namespace.
+    host_network: String => any,
+    /// Why it needs the host PID namespace.
+    host_pid: String => any,
+    /// Ports it listens on by default.
+    ports: Vec<String> => union,
+    /// The port of its HTTP interface.
+    http_port: u16 => same,
+    /// An HTTP path that answers 200 when healthy.
+    health_path: String => same,
+    /// The image declares a `HEALTHCHECK`.
+    healthcheck: bool => same,
+    /// HTTP clients it ships (`curl`, `wget`).
+    http_clients: Vec<String> => intersection,
+    /// Variables that carry its memory settings.
+    memory_env: Vec<String> => union,
+    /// The least memory upstream documents.
+    min_memory: String => same,
+    /// A smaller variant to suggest.
+    slim: String => same,
+}
+
+/// A condition on the tag in use.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct When {
+    pub tag_contains: Option<String>,
+    pub versions: Option<String>,
+}
+
+/// Facts that differ for some tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub when: When,
+    pub facts: Facts,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Where an entry comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A built-in file (`databases.toml`).
+    BuiltIn(&'static str),
+    /// The user's configuration (`[[images]]`).
+    Config,
+}
+
+/// One `[[image]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub names: Vec<String>,
+    pub summary: String,
+    pub facts: Facts,
+    pub evidence: Vec<Evidence>,
+    pub variants: Vec<Variant>,
+    pub origin: Origin,
+}
+
+/// A knowledge entry that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryError(pub String);
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EntryError {}
+
+fn take<T: serde::de::DeserializeOwned>(
+    table: &mut toml::Table,
+    key: &str,
+    what: &str,
+) -> Result<Option<T>, EntryError> {
+    match table.remove(key) {
+        None => Ok(None),
+        Some(v) => T::deserialize(v)
+            .map(Some)
+            .map_err(|e| EntryError(format!("{what}: `{key}`: {}", e.message()))),
+    }
+}
+
+fn facts_of(table: toml::Table, what: &str) -> Result<Facts, EntryError> {
+    Facts::deserialize(toml::Value::Table(table))
+        .map_err(|e| EntryError(format!("{what}: {}", e.message())))
+}
+
+impl Entry {
+    /// Read an entry from its TOML table. `require_evidence`: built-in entries must cite evidence
+    /// for every fact; the user's own entries need not.
+    ///
+    /// # Errors
+    /// Unknown keys, wrong types, a missing name, or (built-in) a fact without evidence.
+    pub fn from_table(
+        mut table: toml::Table,
+        origin: Origin,
+        require_evidence: bool,
+    ) -> Result<Self, EntryError> {
+        let names: Vec<String> = take(&mut table, "names", "an image entry")?
+            .ok_or_else(|| EntryError("an image entry without `names`".into()))?;
+        let what = format!("image {}", names.join(", "));
+        if names.is_empty() {
+            return Err(EntryError(format!("{what}: `names` is empty")));
+        }
+        let names: Vec<String> = names.iter().map(|n| normalize_name(n)).collect();
+        let summary: String = take(&mut table, "summary", &what)?.unwrap_or_default();
+        let evidence: Vec<Evidence> = take(&mut table, "evidence", &what)?.unwrap_or_default();
+        let raw_variants: Vec<toml::Table> =
+            take(&mut table, "variant", &what)?.unwrap_or_default();
+        let facts = facts_of(table, &what)?;
+        let mut variants = Vec::new();
+        for (i, mut v) in raw_variants.into_iter().enumerate() {
+            let vwhat = format!("{what}, variant {}", i + 1);
+            let when: When = take(&mut v, "when", &vwhat)?
+                .ok_or_else(|| EntryError(format!("{vwhat}: no `when`")))?;
+            if when.tag_contains.is_none() && when.versions.is_none() {
+                return Err(EntryError(format!(
+                    "{vwhat}: `when` needs `tag-contains` or `versions`"
+                )));
+            }
+            if let Some(r) = &when.versions {
+                VersionRange::parse(r)
+                    .ok_or_else(|| EntryError(format!("{vwhat}: bad version range `{r}`")))?;
+            }
+            let evidence: Vec<Evidence> = take(&mut v, "evidence", &vwhat)?.unwrap_or_default();
+            let facts = facts_of(v, &vwhat)?;
+            variants.push(Variant {
+                when,
+                facts,
+                evidence,
+            });
+        }
+        let entry = Self {
+            names,
+            summary,
+            facts,
+            evidence,
+            variants,
+            origin,
+        };
+        if require_evidence {
+            entry.check_evidence()?;
+        }
+        Ok(entry)
+    }
+
+    /// Every known fact of the entry and of each variant is named by one of its evidence items.
+    ///
+    /// # Errors
+    /// The first fact without evidence.
+    pub fn check_evidence(&self) -> Result<(), EntryError> {
+        let uncited = |facts: &Facts, evidence: &[Evidence], what: &str| {
+            for name in facts.known_fields() {
+                if matches!(name.as_str(), "kind" | "platform" | "slim") {
+                    continue;
+                }
+                if !evidence.iter().any(|e| e.facts.iter().any(|x| *x == name)) {
+                    return Err(EntryError(format!(
+                        "image {}{what}: fact `{name}` cites no evidence",
+                        self.names.join(", ")
+                    )));
+                }
+            }
+            Ok(())
+        };
+        uncited(&self.facts, &self.evidence, "")?;
+        for (i, v) in self.variants.iter().enumerate() {
+            uncited(&v.facts, &v.evidence, &format!(", variant {}", i + 1))?;
+        }
+        Ok(())
+    }
+}
+
+/// Names are compared in their short form (see [`ImageName::short`]), lower case.
+fn normalize_name(name: &str) -> String {
+    let n = name.trim().to_ascii_lowercase();
+    if let Some(prefix) = n.strip_suffix("/*") {
+        return format!("{}/*", ImageName::parse(prefix).short());
+    }
+    ImageName::parse(&n).short()
+}
+
+/// Parse a knowledge file (`[[image]]` entries).
+///
+/// # Errors
+/// TOML syntax errors and entry errors, naming the file.
+pub fn parse_file(
+    name: &'static str,
+    text: &str,
+    require_evidence: bool,
+) -> Result<Vec<Entry>, EntryError> {
+    let mut doc: toml::Table =
+        toml::from_str(text).map_err(|e| EntryError(format!("{name}: {}", e.message())))?;
+    let images: Vec<toml::Table> = take(&mut doc, "image", name)?.unwrap_or_default();
+    if let Some(k) = doc.keys().next() {
+        return Err(EntryError(format!("{name}: unknown top-level key `{k}`")));
+    }
+    images
+        .into_iter()
+        .map(|t| {
+            Entry::from_table(t, Origin::BuiltIn(name), require_evidence)
+                .map_err(|e| EntryError(format!("{name}: {e}")))
+        })
+        .collect()
+}
+
+/// The built-in entries, read once.
+static BUILT_IN_ENTRIES: LazyLock<Vec<Entry>> = LazyLock::new(|| {
+    let mut out = Vec::new();
+    for (name, text) in BUILT_IN {
+        match parse_file(name, text, true) {
+            Ok(entries) => out.extend(entries),
+            // The files are tested (`built_in_entries_load`); a broken one is a build defect.
+            Err(e) => panic!("built-in image knowledge: {e}"),
+        }
+    }
+    out
+});
+
+/// Built-in entries by name (exact names, and `prefix/*` names under their prefix).
+static BUILT_IN_INDEX: LazyLock<HashMap<String, usize>> = LazyLock::new(|| {
+    let mut map = HashMap::new();
+    for (i, e) in BUILT_IN_ENTRIES.iter().enumerate() {
+        for n in &e.names {
+            map.entry(n.clone()).or_insert(i);
+        }
+    }
+    map
+});
+
+/// Every built-in entry.
+#[must_use]
+pub fn built_in() -> &'static [Entry] {
+    &BUILT_IN_ENTRIES
+}
+
+/// A version range: `>=8`, `<1.17.10`, `>=7, <8`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct VersionRange(Vec<(std::cmp::Ordering, bool, Vec<u64>)>);
+
+impl VersionRange {
+    fn parse(text: &str) -> Option<Self> {
+        let mut out = Vec::new();
+        for part in text.split(',') {
+            let p = part.trim();
+            let (op, rest) = if let Some(r) = p.strip_prefix(">=") {
+                ((std::cmp::Ordering::Greater, true), r)
+            } else if let Some(r) = p.strip_prefix("<=") {
+                ((std::cmp::Ordering::Less, true), r)
+            } else if let Some(r) = p.strip_prefix('>') {
+                ((std::cmp::Ordering::Greater, false), r)
+            } else if let Some(r) = p.strip_prefix('<') {
+                ((std::cmp::Ordering::Less, false), r)
+            } else if let Some(r) = p.strip_prefix('=') {
+                ((std::cmp::Ordering::Equal, true), r)
+            } else {
+                return None;
+            };
+            let v = parse_version(rest.trim())?;
+            out.push((op.0, op.1, v));
+        }
+        (!out.is_empty()).then_some(Self(out))
+    }
+
+    fn contains(&self, v: &[u64]) -> bool {
+        self.0.iter().all(|(ord, or_equal, bound)| {
+            let c = compare(v, bound);
+            c == *ord || (*or_equal && c == std::cmp::Ordering::Equal)
+        })
+    }
+}
+
+fn parse_version(s: &str) -> Option<Vec<u64>> {
+    let parts: Vec<u64> = s
+        .split('.')
+        .map(|p| p.parse::<u64>().ok())
+        .collect::<Option<_>>()?;
+    (!parts.is_empty()).then_some(parts)
+}
+
+fn compare(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+    let n = a.len().max(b.len());
+    for i in 0..n {
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// The leading version of a tag (`v2.8.3` → 2.8.3, `16.4-alpine` → 16.4); None when the tag does not
+/// start with one (`alpine`, `lts`, `pg16`).
+#[must_use]
+pub fn tag_version(tag: &str) -> Option<Vec<u64>> {
+    let t = tag.strip_prefix(['v', 'V']).unwrap_or(tag);
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let v = t[..end].trim_end_matches('.');
+    if v.is_empty() || !v.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    parse_version(v)
+}
+
+/// What is known about the tag in use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// No tag, or `latest`: the image's current default, which the base entry describes.
+    Default,
+    /// A tag as written (interpolation resolved).
+    Known(String),
+    /// The tag cannot be read (an unresolved variable): facts that differ between variants are
+    /// unknown.
+    Unresolved,
+}
+
+impl Tag {
+    /// The tag of an image reference (`${VAR}` in it makes it unresolved).
+    #[must_use]
+    pub fn of(image: &ImageName) -> Self {
+        match image.tag.as_deref() {
+            None | Some("latest") => Self::Default,
+            Some(t) if t.contains('$') => Self::Unresolved,
+            Some(t) => Self::Known(t.to_owned()),
+        }
+    }
+}
+
+/// Whether a variant applies to a tag: Some(true/false), or None when it cannot be told.
+fn applies(when: &When, tag: &Tag) -> Option<bool> {
+    match tag {
+        Tag::Default => Some(false),
+        Tag::Unresolved => None,
+        Tag::Known(t) => {
+            let lower = t.to_ascii_lowercase();
+            let mut result = Some(true);
+            if let Some(c) = &when.tag_contains {
+                if !lower.contains(&c.to_ascii_lowercase()) {
+                    return Some(false);
+                }
+            }
+            if let Some(r) = &when.versions {
+                let range = VersionRange::parse(r)?;
+                match tag_version(t) {
+                    Some(v) => {
+                        if !range.contains(&v) {
+                            return Some(false);
+                        }
+                    }
+                    None => result = None,
+                }
+            }
+            result
+        }
+    }
+}
+
+impl Entry {
+    /// The facts for `tag`: the base facts with the variants that apply laid over them in order;
+    /// variants that may apply (the tag or its version cannot be read) are widened in.
+    #[must_use]
+    pub fn resolve(&self, tag: &Tag) -> Facts {
+        let mut facts = self.facts.clone();
+        for v in &self.variants {
+            match applies(&v.when, tag) {
+                Some(true) => facts.overlay(&v.facts),
+                Some(false) => {}
+                None => {
+                    let mut with = facts.clone();
+                    with.overlay(&v.facts);
+                    facts.widen(&with);
+                }
+            }
+        }
+        facts
+    }
+}
+
+/// How an entry was matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Match {
+    /// By its exact name.
+    Exact,
+    /// By a `prefix/*` name.
+    Prefix,
+    /// By the last path component of an image on another registry or namespace, taken as a
+    /// mirror of the official image of that name (`registry.example.com/team/redis` → `redis`).
+    Mirror,
+}
+
+/// What the knowledge base knows about an image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Known {
+    /// The facts for the image's tag (config entries laid over built-in ones).
+    pub facts: Facts,
+    /// The names of the entries used, built-in first.
+    pub entries: Vec<String>,
+    /// How the built-in entry was matched (None when only the configuration knows the image).
+    pub matched: Option<Match>,
+    /// The configuration has an entry for it.
+    pub from_config: bool,
+    pub tag: Tag,
+}
+
+impl Known {
+    /// The name to show ("`postgres`", "`redis` (by its last path component)").
+    #[must_use]
+    pub fn label(&self) -> String {
+        let name = self.entries.first().cloned().unwrap_or_default();
+        match self.matched {
+            Some(Match::Mirror) => format!("`{name}` (matched by its last path component)"),
+            _ => format!("`{name}`"),
+        }
+    }
+}
+
+/// Find the entry for `image` among `entries` by exact name, then by the longest `prefix/*`.
+fn find<'e>(entries: &'e [Entry], short: &str) -> Option<(&'e Entry, Match)> {
+    if let Some(e) = entries.iter().find(|e| e.names.iter().any(|n| n == short)) {
+        return Some((e, Match::Exact));
+    }
+    let mut best: Option<(&Entry, usize)> = None;
+    for e in entries {
+        for n in &e.names {
+            if let Some(prefix) = n.strip_suffix("/*") {
+                if short.starts_with(prefix)
+                    && short.as_bytes().get(prefix.len()) == Some(&b'/')
+                    && best.is_none_or(|(_, l)| prefix.len() > l)
+                {
+                    best = Some((e, prefix.len()));
+                }
+            }
+        }
+    }
+    best.map(|(e, _)| (e, Match::Prefix))
+}
+
+fn find_built_in(short: &str) -> Option<(&'static Entry, Match)> {
+    if let Some(&i) = BUILT_IN_INDEX.get(short) {
+        return Some((&BUILT_IN_ENTRIES[i], Match::Exact));
+    }
+    find(&BUILT_IN_ENTRIES, short)
+}
+
+/// Look an image up: the built-in entry (exact name, `prefix/*`, then the last path component of an
+/// image outside Docker Hub's official namespace when an official image of that name is known), with
+/// the user's `[[images]]` entries for it laid over, resolved for the image's tag. None when nothing
+/// is known: unknown, and fixes that depend on it stay suggestions.
+#[must_use]
+pub fn lookup(config: &[Entry], image: &ImageName) -> Option<Known> {
+    let short = image.short();
+    let tag = Tag::of(image);
+    let mut built = find_built_in(&short);
+    if built.is_none() && short.contains('/') {
+        let last = image.base_name();
+        if let Some(&i) = BUILT_IN_INDEX.get(&last) {
+            built = Some((&BUILT_IN_ENTRIES[i], Match::Mirror));
+        }
+    }
+    let user = find(config, &short).map(|(e, _)| e);
+    if built.is_none() && user.is_none() {
+        return None;
+    }
+    let mut facts = built.map(|(e, _)| e.resolve(&tag)).unwrap_or_default();
+    let mut entries = Vec::new();
+    if let Some((e, _)) = built {
+        entries.push(e.names[0].clone());
+    }
+    if let Some(u) = user {
+        facts.overlay(&u.resolve(&tag));
+        entries.push(u.names[0].clone());
+    }
+    Some(Known {
+        facts,
+        entries,
+        matched: built.map(|(_, m)| m),
+        from_config: user.is_some(),
+        tag,
+    })
+}
+
+/// Every entry that `name` matches (built-in, then configuration), for `explain-image`.
+#[must_use]
+pub fn entries_for<'a>(config: &'a [Entry], name: &str) -> Vec<&'a Entry> {
+    let image = ImageName::parse(name);
+    let short = image.short();
+    let mut out: Vec<&'a Entry> = Vec::new();
+    let built = find_built_in(&short).or_else(|| {
+        BUILT_IN_INDEX
+            .get(&image.base_name())
+            .filter(|_| short.contains('/'))
+            .map(|&i| (&BUILT_IN_ENTRIES[i], Match::Mirror))
+    });
+    if let Some((e, _)) = built {
+        out.push(e);
+    }
+    if let Some((e, _)) = find(config, &short) {
+        out.push(e);
+    }
+    out
+}
+
+/// A readable account of what is known about `name`, with the evidence of every fact.
+#[must_use]
+pub fn explain(config: &[Entry], name: &str) -> Option<String> {
+    let image = ImageName::parse(name);
+    let known = lookup(config, &image)?;
+    let mut out = String::new();
+    let entries = entries_for(config, name);
+    let _ = writeln!(out, "{}", name);
+    for e in &entries {
+        let from = match &e.origin {
+            Origin::BuiltIn(f) => format!("built-in knowledge ({f})"),
+            Origin::Config => "your configuration ([[images]])".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  entry `{}` from {from}: {}",
+            e.names.join("`, `"),
+            e.summary
+        );
+    }
+    if known.matched == Some(Match::Mirror) {
+        let _ = writeln!(
+            out,
+            "  (matched by its last path component: taken as a mirror of the official image)"
+        );
+    }
+    let tag = match &known.tag {
+        Tag::Default => "the default tag".to_owned(),
+        Tag::Known(t) => format!("tag `{t}`"),
+        Tag::Unresolved => "an unresolved tag (facts that differ between tags are unknown)".into(),
+    };
+    let _ = writeln!(out, "\nFacts for {tag}:");
+    let facts = toml::to_string(&known.facts).unwrap_or_default();
+    for line in facts.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out, "\nEvidence:");
+    for e in &entries {
+        let all = e.evidence.iter().map(|ev| (None, ev)).chain(
+            e.variants
+                .iter()
+                .enumerate()
+                .flat_map(|(i, v)| v.evidence.iter().map(move |ev| (Some((i, &v.when)), ev))),
+        );
+        for (variant, ev) in all {
+            let scope = match variant {
+                None => String::new(),
+                Some((_, w)) => {
+                    let mut parts = Vec::new();
+                    if let Some(c) = &w.tag_contains {
+                        parts.push(format!("tags containing `{c}`"));
+                    }
+                    if let Some(r) = &w.versions {
+                        parts.push(format!("versions {r}"));
+                    }
+                    format!(" [{}]", parts.join(", "))
+                }
+            };
+            let _ = writeln!(out, "  {}{scope}: {}", ev.facts.join(", "), ev.url());
+            let _ = writeln!(out, "      {}", ev.quote);
+            if let Some(n) = &ev.note {
+                let _ = writeln!(out, "      ({n})");
+            }
+        }
+        if matches!(e.origin, Origin::Config) && e.evidence.is_empty() {
+            let _ = writeln!(out, "  (your configuration states these facts)");
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_entries_load_and_cite_evidence() {
+        let all = built_in();
+        assert!(all.len() > 100, "{} entries", all.len());
+        let mut seen = std::collections::HashSet::new();
+        for e in all {
+            for n in &e.names {
+                assert!(seen.insert(n.clone()), "name `{n}` is in two entries");
+            }
+        }
+    }
+
+    #[test]
+    fn versions_and_tags() {
+        assert_eq!(tag_version("16.4-alpine"), Some(vec![16, 4]));
+        assert_eq!(tag_version("v2.8.3"), Some(vec![2, 8, 3]));
+        assert_eq!(tag_version("alpine"), None);
+        assert_eq!(tag_version("pg16"), None);
+        let r = VersionRange::parse(">=7, <8").unwrap();
+        assert!(r.contains(&[7, 17, 2]) && !r.contains(&[8]) && !r.contains(&[6, 9]));
+        assert!(VersionRange::parse("<1.17.10")
+            .unwrap()
+            .contains(&[1, 17, 9]));
+        assert!(VersionRange::parse("8").is_none());
+    }
+
+    #[test]
+    fn postgres_variants() {
+        let pg = |r: &str| lookup(&[], &ImageName::parse(r)).unwrap().facts;
+        assert_eq!(pg("postgres:16").runs_as.unwrap().uid, 999);
+        assert_eq!(pg("postgres:16-alpine").runs_as.unwrap().uid, 70);
+        assert_eq!(
+            pg("postgres:16").state.unwrap(),
+            vec!["/var/lib/postgresql/data"]
+        );
+        assert_eq!(
+            pg("postgres:18").state.unwrap(),
+            vec!["/var/lib/postgresql"]
+        );
+        // The default tag is the base entry.
+        assert_eq!(pg("postgres").runs_as.unwrap().uid, 999);
+        // An unresolved tag: the uid differs between variants, so it is unknown; the capabilities
+        // are the same everywhere and stay known.
+        let f = pg("postgres:${PG_VERSION}");
+        assert!(f.runs_as.is_none());
+        assert!(f.user_override.is_none());
+        assert_eq!(
+            f.cap_add.unwrap(),
+            ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+        );
+    }
+
+    #[test]
+    fn matching() {
+        let k = lookup(&[], &ImageName::parse("docker.io/library/postgres:16")).unwrap();
+        assert_eq!(k.matched, Some(Match::Exact));
+        let k = lookup(
+            &[],
+            &ImageName::parse("registry.example.com/team/postgres:16"),
+        )
+        .unwrap();
+        assert_eq!(k.matched, Some(Match::Mirror));
+        assert!(lookup(&[], &ImageName::parse("example/unknown-app:1")).is_none());
+    }
+
+    #[test]
+    fn config_entries_win_field_by_field() {
+        let text = r#"
+[[image]]
+names = ["postgres"]
+cap-add = ["CHOWN", "SETGID", "SETUID"]
+
+[[image]]
+names = ["ghcr.io/acme/worker"]
+user = "1000"
+cap-add = []
+"#;
+        let config = parse_file("config", text, false).unwrap();
+        let k = lookup(&config, &ImageName::parse("postgres:16")).unwrap();
+        assert_eq!(k.facts.cap_add.unwrap(), ["CHOWN", "SETGID", "SETUID"]);
+        assert_eq!(k.facts.runs_as.unwrap().uid, 999);
+        assert!(k.from_config);
+        let k = lookup(&config, &ImageName::parse("ghcr.io/acme/worker:2")).unwrap();
+        assert_eq!(k.facts.cap_add, Some(vec![]));
+        assert_eq!(k.matched, None);
+        // Evidence is required of built-in entries only.
+        assert!(parse_file("x", text, true).is_err());
+        assert!(parse_file("x", "[[image]]\nnames = [\"a\"]\nbogus = 1\n", false).is_err());
+    }
+
+    #[test]
+    fn explain_cites_evidence() {
+        let text = explain(&[], "postgres:16-alpine").unwrap();
+        assert!(
+            text.contains("https://github.com/docker-library/postgres/blob/"),
+            "{text}"
+        );
+        assert!(text.contains("cap-add"), "{text}");
+    }
+}

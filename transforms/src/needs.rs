@@ -1,0 +1,590 @@
+//! What a workload's image needs: the one lookup every rule asks before a fix that changes runtime
+//! behaviour (ARCHITECTURE 4b). In order, the first that knows wins field by field:
+//!
+//! 1. the user's `.dockharden.toml` `[[images]]` entries;
+//! 2. the image's own build: a compose service's `build:` Dockerfile (final or `target` stage), its
+//!    `FROM` chain down to an external image, the `USER` it sets, whether it replaces the
+//!    `ENTRYPOINT` or gives a binary file capabilities;
+//! 3. the built-in knowledge base ([`crate::images`]);
+//! 4. unknown: the rule makes its fix a display-only suggestion and the interactive session asks.
+//!
+//! Image references are read the way Compose reads them: `${VAR}`, `${VAR:-default}` and friends are
+//! resolved from the `.env` file next to the compose file, then from the defaults written in the
+//! reference; the shell environment of the run is not used (it is not the deployment's).
+
+use std::collections::BTreeMap;
+
+use crate::dockerfile::analysis::{Analysis, Base, User};
+use crate::images::{self, Facts, Known, UserId};
+use crate::knowledge::ImageName;
+use crate::settings::Settings;
+
+/// What is known about the image a workload runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The image reference as resolved (interpolation applied); None without one, or when it
+    /// cannot be resolved.
+    pub image: Option<ImageName>,
+    /// What is known. None: nothing at all.
+    pub facts: Option<Facts>,
+    /// Where the facts come from, for messages ("the knowledge base entry `postgres`").
+    pub source: String,
+    /// Why nothing (or not everything) is known, for messages.
+    pub unknown: Option<String>,
+    /// How to name the image in a question or in `[[images]]` (`ghcr.io/acme/agent`, or the build's
+    /// Dockerfile).
+    pub subject: String,
+    /// The facts come from the workload's own build (a Dockerfile that replaces the base's
+    /// entrypoint or user).
+    pub built: bool,
+}
+
+impl Needs {
+    fn unknown(subject: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            subject: subject.into(),
+            unknown: Some(why.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The known facts, or empty facts (every field unknown).
+    #[must_use]
+    pub fn facts(&self) -> Facts {
+        self.facts.clone().unwrap_or_default()
+    }
+
+    /// Whether the main process is known to run as a non-root user.
+    #[must_use]
+    pub fn runs_non_root(&self) -> bool {
+        let Some(f) = &self.facts else {
+            return false;
+        };
+        match (&f.user, &f.runs_as, &f.switch_user) {
+            (Some(u), _, _) if !is_root_user(u) && !u.contains('$') => true,
+            (_, Some(r), Some(s)) if s != "none" => r.uid != 0,
+            _ => false,
+        }
+    }
+
+    /// The phrase naming the source ("(the knowledge base entry `postgres`)"), or "" when unknown.
+    #[must_use]
+    pub fn because(&self) -> String {
+        if self.facts.is_some() && !self.source.is_empty() {
+            format!(" ({})", self.source)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// Whether a `USER`/`user:` value is root (`root`, `0`, `0:0`, `ContainerAdministrator`).
+#[must_use]
+pub fn is_root_user(user: &str) -> bool {
+    let name = user.trim().split(':').next().unwrap_or("");
+    name.is_empty()
+        || name == "root"
+        || (name.chars().all(|c| c.is_ascii_digit()) && name.parse::<u64>() == Ok(0))
+        || name.eq_ignore_ascii_case("ContainerAdministrator")
+}
+
+/// Resolve Compose interpolation in `text` (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+/// `${VAR:+alt}`, `${VAR+alt}`, `${VAR:?err}`, `${VAR?err}`, `$$`), defaults nested. None when a
+/// variable has no value and no default.
+#[must_use]
+pub fn interpolate(text: &str, var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            let ch = text[i..].chars().next()?;
+            out.push(ch);
+            i += ch.len_utf8();
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'$') => {
+                out.push('$');
+                i += 2;
+            }
+            Some(b'{') => {
+                // Find the matching brace (defaults may nest `${...}`).
+                let mut depth = 0;
+                let mut j = i + 1;
+                let mut end = None;
+                while j < b.len() {
+                    match b[j] {
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(j);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let end = end?;
+                let inner = &text[i + 2..end];
+                out.push_str(&expand_braced(inner, var)?);
+                i = end + 1;
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                let mut j = i + 1;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                out.push_str(&var(&text[i + 1..j])?);
+                i = j;
+            }
+            _ => {
+                out.push('$');
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+fn expand_braced(inner: &str, var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let name_end = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    let (name, rest) = inner.split_at(name_end);
+    if name.is_empty() {
+        return None;
+    }
+    let value = var(name);
+    let (op, arg) = if let Some(a) = rest.strip_prefix(":-") {
+        (":-", a)
+    } else if let Some(a) = rest.strip_prefix(":+") {
+        (":+", a)
+    } else if let Some(a) = rest.strip_prefix(":?") {
+        (":?", a)
+    } else if let Some(a) = rest.strip_prefix('-') {
+        ("-", a)
+    } else if let Some(a) = rest.strip_prefix('+') {
+        ("+", a)
+    } else if let Some(a) = rest.strip_prefix('?') {
+        ("?", a)
+    } else if rest.is_empty() {
+        ("", "")
+    } else {
+        return None;
+    };
+    match op {
+        "" | ":?" | "?" => value,
+        ":-" => match value {
+            Some(v) if !v.is_empty() => Some(v),
+            _ => interpolate(arg, var),
+        },
+        "-" => match value {
+            Some(v) => Some(v),
+            None => interpolate(arg, var),
+        },
+        ":+" => match value {
+            Some(v) if !v.is_empty() => interpolate(arg, var),
+            _ => Some(String::new()),
+        },
+        "+" => match value {
+            Some(_) => interpolate(arg, var),
+            None => Some(String::new()),
+        },
+        _ => None,
+    }
+}
+
+/// The variables of a `.env` file: `KEY=value` lines (`export` allowed), `#` comments, single- or
+/// double-quoted values, ` #` comments after unquoted values.
+#[must_use]
+pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let key = k.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let v = v.trim();
+        let value = if let Some(q) = v.strip_prefix('"') {
+            q.split_once('"').map_or(q, |(a, _)| a).to_owned()
+        } else if let Some(q) = v.strip_prefix('\'') {
+            q.split_once('\'').map_or(q, |(a, _)| a).to_owned()
+        } else {
+            v.split_once(" #").map_or(v, |(a, _)| a).trim().to_owned()
+        };
+        out.insert(key.to_owned(), value);
+    }
+    out
+}
+
+/// What is known about an image reference (interpolation already resolved).
+#[must_use]
+pub fn of_image(settings: &Settings, image: &ImageName) -> Needs {
+    let subject = subject_of(image);
+    match images::lookup(&settings.images, image) {
+        Some(known) => from_known(image, subject, known),
+        None => Needs {
+            image: Some(image.clone()),
+            ..Needs::unknown(
+                subject.clone(),
+                format!("`{subject}` is not in the knowledge base or in the configuration's `[[images]]`"),
+            )
+        },
+    }
+}
+
+fn subject_of(image: &ImageName) -> String {
+    match &image.registry {
+        Some(r) => format!("{r}/{}", image.repository),
+        None => image.repository.clone(),
+    }
+}
+
+fn from_known(image: &ImageName, subject: String, known: Known) -> Needs {
+    let source = match (known.entries.first(), known.from_config) {
+        (_, true) if known.matched.is_none() => "your configuration's `[[images]]`".to_owned(),
+        (Some(_), true) => format!(
+            "the knowledge base entry {} and your configuration",
+            known.label()
+        ),
+        (Some(_), false) => format!("the knowledge base entry {}", known.label()),
+        (None, _) => String::new(),
+    };
+    let unknown = (known.tag == images::Tag::Unresolved).then(|| {
+        "its tag cannot be resolved, so facts that differ between tags are unknown".into()
+    });
+    Needs {
+        image: Some(image.clone()),
+        facts: Some(known.facts),
+        source,
+        unknown,
+        subject,
+        built: false,
+    }
+}
+
+/// What is known about a reference as written in a compose file or manifest, `${...}` resolved
+/// through `vars` and the defaults in the reference.
+#[must_use]
+pub fn of_reference(
+    settings: &Settings,
+    reference: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Needs {
+    let reference = reference.trim();
+    if reference.contains("{{") {
+        return Needs::unknown(reference, "the image reference is a template");
+    }
+    let resolved = if reference.contains('$') {
+        match interpolate(reference, vars) {
+            Some(r) if !r.trim().is_empty() => r.trim().to_owned(),
+            _ => {
+                // The name may still be readable with only the tag unresolved (`postgres:${V}`).
+                let image = ImageName::parse(reference);
+                if !image.repository.contains('$')
+                    && image.registry.as_deref().is_none_or(|r| !r.contains('$'))
+                {
+                    return of_image(settings, &image);
+                }
+                return Needs::unknown(
+                    reference,
+                    format!("the image reference `{reference}` cannot be resolved (no value in `.env` and no default)"),
+                );
+            }
+        }
+    } else {
+        reference.to_owned()
+    };
+    let image = ImageName::parse(&resolved);
+    if !image.is_well_formed() {
+        return Needs::unknown(resolved, "the image reference is not well formed");
+    }
+    of_image(settings, &image)
+}
+
+/// What is known about the image built from `dockerfile` (its text, `display` its path for messages),
+/// at `target` (a stage name; None: the last stage), with the build `args`.
+#[must_use]
+pub fn of_dockerfile(
+    settings: &Settings,
+    dockerfile: &str,
+    display: &str,
+    target: Option<&str>,
+    args: &BTreeMap<String, String>,
+) -> Needs {
+    let Ok(df) = crate::dockerfile::syntax::parse(dockerfile) else {
+        return Needs::unknown(
+            display,
+            format!("its Dockerfile `{display}` does not parse"),
+        );
+    };
+    let a = Analysis::new_with_args(&df, args);
+    let stage = match target {
+        Some(t) => match a
+            .stages
+            .iter()
+            .position(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(t)))
+        {
+            Some(s) => s,
+            None => {
+                return Needs::unknown(
+                    display,
+                    format!("its Dockerfile `{display}` has no stage `{t}`"),
+                )
+            }
+        },
+        None => match a.final_stage() {
+            Some(s) => s,
+            None => return Needs::unknown(display, format!("`{display}` has no FROM")),
+        },
+    };
+    let base = a.root_base(stage).clone();
+    let mut needs = match &base {
+        Base::Image(image) => of_image(settings, image),
+        Base::Scratch => Needs {
+            facts: Some(Facts {
+                family: Some("scratch".into()),
+                user: Some("root".into()),
+                cap_add: Some(Vec::new()),
+                http_clients: Some(Vec::new()),
+                ..Facts::default()
+            }),
+            source: "`FROM scratch`".into(),
+            ..Needs::default()
+        },
+        Base::Unresolved(text) => Needs::unknown(
+            display,
+            format!("the base image `{text}` of `{display}` cannot be resolved"),
+        ),
+        Base::Stage(_) => unreachable!("the root of a chain is not a stage"),
+    };
+    needs.subject = display.to_owned();
+    needs.built = true;
+    let base_name = match &base {
+        Base::Image(i) => format!("`{}`", subject_of(i)),
+        Base::Scratch => "`scratch`".into(),
+        Base::Unresolved(t) => format!("`{t}`"),
+        Base::Stage(_) => String::new(),
+    };
+    let body = a.chain_body(stage);
+    let entrypoint = body.iter().any(|(_, i)| i.keyword == "ENTRYPOINT");
+    let setcap = a.run_programs(stage).iter().any(|p| p == "setcap");
+    let user = a.user_text(stage);
+    let Some(mut facts) = needs.facts.take() else {
+        // Unknown base: only a non-root USER of the build's own says something.
+        needs.unknown = needs
+            .unknown
+            .or_else(|| Some(format!("its base image {base_name} is unknown")));
+        return needs;
+    };
+    if entrypoint {
+        // The base's entrypoint no longer runs: what it did at start is not what this image does.
+        for_new_entrypoint(&mut facts);
+    }
+    if setcap {
+        facts.cap_add = None;
+    }
+    match (user, a.user(stage)) {
+        (Some(u), User::NonRoot) => {
+            let created = a.created_users(stage);
+            let name = u.split(':').next().unwrap_or("").to_owned();
+            let uid = name.parse::<u32>().ok().or_else(|| {
+                created
+                    .iter()
+                    .find(|c| c.name == name)
+                    .and_then(|c| c.uid)
+                    .or_else(|| {
+                        facts
+                            .runs_as
+                            .as_ref()
+                            .filter(|r| r.name.as_deref() == Some(name.as_str()))
+                            .map(|r| r.uid)
+                    })
+            });
+            facts.user = Some(u.clone());
+            facts.switch_user = Some("none".into());
+            facts.needs_root = None;
+            facts.runs_as = uid.map(|uid| UserId {
+                name: Some(name.clone()).filter(|n| n.parse::<u32>().is_err()),
+                uid,
+                gid: u
+                    .split(':')
+                    .nth(1)
+                    .and_then(|g| g.parse().ok())
+                    .unwrap_or(uid),
+            });
+            facts.user_override = uid.map(|_| u.clone());
+            needs.source = format!(
+                "its Dockerfile `{display}` (`USER {u}` on {base_name}{})",
+                if needs.source.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", needs.source)
+                }
+            );
+        }
+        (Some(u), User::Root(_)) => {
+            facts.user = Some(u);
+            needs.source = format!(
+                "its Dockerfile `{display}` on {base_name} ({})",
+                needs.source
+            );
+        }
+        (Some(_), _) => {
+            // `USER $VAR`: who it runs as is unknown.
+            for_unknown_user(&mut facts);
+            needs.source = format!(
+                "its Dockerfile `{display}` on {base_name} ({})",
+                needs.source
+            );
+        }
+        (None, _) => {
+            needs.source = format!(
+                "its Dockerfile `{display}` on {base_name} ({})",
+                needs.source
+            );
+        }
+    }
+    needs.facts = Some(facts);
+    needs
+}
+
+/// A build that sets its own `ENTRYPOINT`: what the base's entrypoint did at start is unknown.
+fn for_new_entrypoint(f: &mut Facts) {
+    f.switch_user = None;
+    f.runs_as = None;
+    f.user_override = None;
+    f.needs_root = None;
+    f.cap_add = None;
+    f.read_only = None;
+    f.read_only_why = None;
+    f.tmpfs = None;
+    f.tmpfs_exec = None;
+    f.read_only_env = None;
+    f.writes_when = None;
+    f.healthcheck = None;
+}
+
+fn for_unknown_user(f: &mut Facts) {
+    f.user = None;
+    f.runs_as = None;
+    f.switch_user = None;
+    f.user_override = None;
+    f.cap_add = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn interpolation() {
+        let v = vars(&[("PG", "16"), ("EMPTY", "")]);
+        assert_eq!(interpolate("postgres:${PG}", &v).unwrap(), "postgres:16");
+        assert_eq!(
+            interpolate("postgres:$PG-alpine", &v).unwrap(),
+            "postgres:16-alpine"
+        );
+        assert_eq!(
+            interpolate("${IMAGE:-postgres:${PG:-15}}", &v).unwrap(),
+            "postgres:16"
+        );
+        assert_eq!(interpolate("${EMPTY:-x}", &v).unwrap(), "x");
+        assert_eq!(interpolate("${EMPTY-x}", &v).unwrap(), "");
+        assert_eq!(interpolate("${NOPE}", &v), None);
+        assert_eq!(interpolate("a$$b", &v).unwrap(), "a$b");
+        assert_eq!(interpolate("${PG:+set}", &v).unwrap(), "set");
+    }
+
+    #[test]
+    fn dotenv() {
+        let env = parse_dotenv(
+            "# c\nexport A=1\nB=\"two words\" # c\nC='x#y'\nD=plain # comment\nbad line\n",
+        );
+        assert_eq!(env["A"], "1");
+        assert_eq!(env["B"], "two words");
+        assert_eq!(env["C"], "x#y");
+        assert_eq!(env["D"], "plain");
+        assert_eq!(env.len(), 4);
+    }
+
+    #[test]
+    fn references_resolve_like_compose() {
+        let s = Settings::default();
+        let none = |_: &str| None;
+        let n = of_reference(&s, "${POSTGRES_IMAGE:-postgres:16}", &none);
+        assert_eq!(n.image.unwrap().short(), "postgres");
+        assert!(n.facts.unwrap().cap_add.is_some());
+        // Only the tag is unresolved: the name still finds the entry; tag-dependent facts are
+        // unknown.
+        let n = of_reference(&s, "postgres:${PG_VERSION}", &none);
+        let f = n.facts.unwrap();
+        assert!(f.cap_add.is_some() && f.runs_as.is_none());
+        let n = of_reference(&s, "${REGISTRY}/app:1", &none);
+        assert!(n.facts.is_none() && n.unknown.is_some());
+    }
+
+    #[test]
+    fn builds_take_the_dockerfile_user_and_entrypoint() {
+        let s = Settings::default();
+        let args = BTreeMap::new();
+        let n = of_dockerfile(
+            &s,
+            "FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n",
+            "web/Dockerfile",
+            None,
+            &args,
+        );
+        let f = n.facts.unwrap();
+        assert!(f.cap_add.unwrap().contains(&"NET_BIND_SERVICE".to_owned()));
+        assert!(n.source.contains("web/Dockerfile"), "{}", n.source);
+        // A non-root USER of its own.
+        let n = of_dockerfile(
+            &s,
+            "FROM postgres:16\nUSER postgres\n",
+            "db/Dockerfile",
+            None,
+            &args,
+        );
+        assert!(n.runs_non_root());
+        assert_eq!(n.facts.unwrap().runs_as.unwrap().uid, 999);
+        // Its own ENTRYPOINT: what the base did at start is unknown.
+        let n = of_dockerfile(
+            &s,
+            "FROM postgres:16\nENTRYPOINT [\"/start.sh\"]\n",
+            "db/Dockerfile",
+            None,
+            &args,
+        );
+        assert!(n.facts.unwrap().cap_add.is_none());
+        // A target stage, and an unknown base.
+        let n = of_dockerfile(
+            &s,
+            "FROM golang:1.23 AS build\nFROM example/base:1 AS run\nFROM nginx:1.27 AS web\n",
+            "Dockerfile",
+            Some("run"),
+            &args,
+        );
+        assert!(n.facts.is_none() && n.unknown.unwrap().contains("example/base"));
+    }
+}
