@@ -240,6 +240,16 @@ pub fn save_option(path: &Path, option: &str, key: Option<&str>, value: &str) ->
         .unwrap_or("")
         .parse()
         .with_context(|| format!("{}: invalid TOML", path.display()))?;
+    if let Some(field) = option.strip_prefix("images.") {
+        let image = key.ok_or_else(|| anyhow::anyhow!("a fact about an image needs its name"))?;
+        save_image_fact(&mut doc, path, field, image, value)?;
+        let new = doc.to_string();
+        match &original {
+            Some(old) => crate::files::write_atomic(path, old, &new)?,
+            None => std::fs::write(path, new)?,
+        }
+        return Ok(());
+    }
     let options = doc
         .entry("options")
         .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
@@ -271,6 +281,48 @@ pub fn save_option(path: &Path, option: &str, key: Option<&str>, value: &str) ->
     Ok(())
 }
 
+/// Write what an interactive answer states about `image` into its `[[images]]` entry (created when
+/// missing), in the knowledge base's schema.
+fn save_image_fact(
+    doc: &mut toml_edit::DocumentMut,
+    path: &Path,
+    field: &str,
+    image: &str,
+    value: &str,
+) -> Result<()> {
+    let facts = dockharden_transforms::images::fact_from_answer(field, value)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let name = dockharden_transforms::knowledge::ImageName::parse(image).short();
+    let tables = doc
+        .entry("images")
+        .or_insert_with(|| toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()))
+        .as_array_of_tables_mut()
+        .ok_or_else(|| anyhow::anyhow!("{}: `images` is not an array of tables", path.display()))?;
+    let found = tables.iter().position(|t| {
+        t.get("names")
+            .and_then(|n| n.as_array())
+            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(name.as_str())))
+    });
+    let table = match found {
+        Some(i) => tables.get_mut(i).expect("found above"),
+        None => {
+            let mut t = toml_edit::Table::new();
+            let mut names = toml_edit::Array::new();
+            names.push(name.as_str());
+            t.insert("names", toml_edit::value(names));
+            tables.push(t);
+            tables.iter_mut().last().expect("just pushed")
+        }
+    };
+    // The facts as TOML, one key at a time (the schema's own spelling).
+    let rendered = toml::to_string(&facts)?;
+    let parsed: toml_edit::DocumentMut = rendered.parse()?;
+    for (k, v) in parsed.iter() {
+        table.insert(k, v.clone());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +349,43 @@ mod tests {
         assert_eq!(c.file.options.gid, 2000);
         assert_eq!(c.file.options.limits.memory.as_deref(), Some("512M"));
         assert_eq!(c.file.options.pins["python"], "3.12-slim");
+        save_option(
+            &p,
+            "images.cap-add",
+            Some("ghcr.io/acme/agent:1.2"),
+            "chown, setuid",
+        )
+        .unwrap();
+        save_option(
+            &p,
+            "images.tmpfs",
+            Some("ghcr.io/acme/agent"),
+            "/tmp /var/run",
+        )
+        .unwrap();
+        save_option(&p, "images.docker-api", Some("example/other"), "no").unwrap();
+        let c = Config::load(&p).unwrap();
+        let agent = c
+            .file
+            .options
+            .images
+            .iter()
+            .find(|e| e.names == ["ghcr.io/acme/agent"])
+            .unwrap();
+        assert_eq!(
+            agent.facts.cap_add.as_deref(),
+            Some(&["CHOWN".to_owned(), "SETUID".to_owned()][..])
+        );
+        assert_eq!(agent.facts.read_only, Some(true));
+        assert_eq!(
+            agent.facts.tmpfs.as_deref(),
+            Some(&["/tmp".to_owned(), "/var/run".to_owned()][..])
+        );
+        assert_eq!(c.file.images.len(), 2, "one entry per image");
+        assert!(std::fs::read_to_string(&p)
+            .unwrap()
+            .contains("docker-api = false"));
+        assert!(save_option(&p, "images.cap-add", Some("x"), "not a cap!").is_err());
         let fresh = dir.path().join("new.toml");
         save_option(&fresh, "kubernetes.secret-name", None, "app").unwrap();
         assert_eq!(

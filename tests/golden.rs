@@ -78,10 +78,49 @@ fn load_settings(case: &Path) -> Settings {
     let alt = PathBuf::from(format!("{}.toml", case.display()));
     for p in [alt, toml_path] {
         if let Ok(t) = std::fs::read_to_string(&p) {
-            return toml::from_str(&t).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let mut table: toml::Table =
+                toml::from_str(&t).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            // `[[images]]` entries, as in .dockharden.toml; the rest is the `[options]` table.
+            let images: Vec<toml::Table> = table
+                .remove("images")
+                .map(|v| {
+                    v.try_into()
+                        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                })
+                .unwrap_or_default();
+            let mut settings: Settings = toml::Value::Table(table)
+                .try_into()
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            settings.images = images
+                .into_iter()
+                .map(|t| {
+                    dockharden_transforms::images::Entry::from_table(
+                        t,
+                        dockharden_transforms::images::Origin::Config,
+                        false,
+                    )
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                })
+                .collect();
+            return settings;
         }
     }
     Settings::default()
+}
+
+/// The files beside a case: `<case>.ctx/` (a `.env`, the Dockerfile of a `build:`), so that each case
+/// has its own.
+struct CaseFiles(PathBuf);
+
+impl dockharden_transforms::settings::Workspace for CaseFiles {
+    fn read(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.0.join(path)).ok()
+    }
+}
+
+fn case_files(case: &Path) -> CaseFiles {
+    let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
+    CaseFiles(case.with_file_name(format!("{stem}.ctx")))
 }
 
 fn render_findings(text: &str, findings: &[dockharden_transforms::Finding]) -> String {
@@ -133,11 +172,12 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
     let case_name = case.file_name().unwrap().to_string_lossy().into_owned();
     let ok_case = case_name.starts_with("ok-");
     let path_str = case.to_string_lossy().into_owned();
+    let files = case_files(case);
     let engine = Engine {
         transforms: vec![transform],
         settings: &settings,
         resolver: &NoResolver,
-        workspace: &dockharden_transforms::settings::NoWorkspace,
+        workspace: &files,
         path: Some(&path_str),
         base_services: None,
     };
@@ -216,7 +256,7 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
         transforms: registry::all(),
         settings: &settings,
         resolver: &NoResolver,
-        workspace: &dockharden_transforms::settings::NoWorkspace,
+        workspace: &files,
         path: Some(&path_str),
         base_services: None,
     };

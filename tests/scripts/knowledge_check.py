@@ -29,7 +29,7 @@ FACTS = {
         "enum",
         {
             "gosu", "su-exec", "setpriv", "chroot", "s6-overlay", "supervisord", "start-stop-daemon",
-            "su", "runuser", "sudo", "master-worker", "none",
+            "su", "runuser", "sudo", "capsh", "master-worker", "none",
         },
     ),
     "user-override": STR,
@@ -97,6 +97,8 @@ def check_type(key, spec, value):
             and isinstance(value.get("gid"), int)
         )
     if spec == "docker-api":
+        if value is False:
+            return True
         return (
             isinstance(value, dict)
             and set(value) <= {"endpoint-env", "sections", "write"}

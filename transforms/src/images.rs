@@ -69,10 +69,57 @@ pub struct UserId {
     pub gid: u32,
 }
 
-/// The image talks to the Docker API.
+/// Whether the image talks to the Docker API: `docker-api = false` (it does not: known), or a table
+/// describing the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DockerApi {
+    /// Known not to use the Docker API.
+    None,
+    Client(DockerClient),
+}
+
+impl DockerApi {
+    /// The client, when it is one.
+    #[must_use]
+    pub fn client(&self) -> Option<&DockerClient> {
+        match self {
+            Self::None => None,
+            Self::Client(c) => Some(c),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DockerApi {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Flag(bool),
+            Client(DockerClient),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Flag(false) => Ok(Self::None),
+            Raw::Flag(true) => Err(serde::de::Error::custom(
+                "`docker-api = true` says too little: give a table (`{ endpoint-env = \"DOCKER_HOST\", sections = [...], write = false }`)",
+            )),
+            Raw::Client(c) => Ok(Self::Client(c)),
+        }
+    }
+}
+
+impl Serialize for DockerApi {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::None => s.serialize_bool(false),
+            Self::Client(c) => c.serialize(s),
+        }
+    }
+}
+
+/// A Docker API client.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct DockerApi {
+pub struct DockerClient {
     /// The setting that points it at another endpoint (`DOCKER_HOST`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint_env: Option<String>,
@@ -459,6 +506,89 @@ impl Entry {
         }
         Ok(())
     }
+}
+
+/// The facts an answer to an interactive question states: `field` is a fact name (`cap-add`,
+/// `tmpfs`, `user-override`, `docker-api`), `value` what the user typed. `tmpfs` also states that
+/// the image runs read-only; `docker-api` takes `no` or the setting that points it elsewhere.
+///
+/// # Errors
+/// An unknown field or a value of the wrong shape (the message says what is expected).
+pub fn fact_from_answer(field: &str, value: &str) -> Result<Facts, String> {
+    let list = |v: &str| -> Vec<String> {
+        if v.trim().eq_ignore_ascii_case("none") || v.trim().is_empty() {
+            return Vec::new();
+        }
+        v.split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut f = Facts::default();
+    match field {
+        "cap-add" => {
+            let mut caps: Vec<String> = list(value)
+                .iter()
+                .map(|c| crate::knowledge::normalize_cap(c))
+                .collect();
+            if let Some(bad) = caps
+                .iter()
+                .find(|c| c.is_empty() || !c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+            {
+                return Err(format!(
+                    "`{bad}` is not a capability name (e.g. CHOWN, SETUID)"
+                ));
+            }
+            if caps.iter().any(|c| c == "ALL") {
+                return Err("`ALL` gives every capability back; list the ones it needs".into());
+            }
+            caps.sort();
+            caps.dedup();
+            f.cap_add = Some(caps);
+        }
+        "tmpfs" => {
+            let paths = list(value);
+            if let Some(bad) = paths.iter().find(|p| !p.starts_with('/')) {
+                return Err(format!(
+                    "`{bad}` is not an absolute path (e.g. /tmp, /var/run)"
+                ));
+            }
+            f.read_only = Some(true);
+            f.tmpfs = Some(paths);
+        }
+        "user-override" => {
+            let v = value.trim();
+            let ok = !v.is_empty()
+                && !v.contains(char::is_whitespace)
+                && !crate::needs::is_root_user(v)
+                && v.split(':').count() <= 2;
+            if !ok {
+                return Err(format!(
+                    "`{v}` is not a non-root user (e.g. 1000:1000, or the user's name)"
+                ));
+            }
+            f.user_override = Some(v.to_owned());
+        }
+        "docker-api" => {
+            let v = value.trim();
+            if v.eq_ignore_ascii_case("no") || v.eq_ignore_ascii_case("none") {
+                f.docker_api = Some(DockerApi::None);
+            } else if v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !v.is_empty() {
+                f.docker_api = Some(DockerApi::Client(DockerClient {
+                    endpoint_env: Some(v.to_owned()),
+                    sections: Vec::new(),
+                    write: true,
+                }));
+            } else {
+                return Err(format!(
+                    "`{v}`: answer `no`, or the variable that points it at another endpoint (e.g. DOCKER_HOST)"
+                ));
+            }
+        }
+        other => return Err(format!("no interactive answer sets the fact `{other}`")),
+    }
+    Ok(f)
 }
 
 /// Names are compared in their short form (see [`ImageName::short`]), lower case.

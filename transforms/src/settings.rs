@@ -178,9 +178,36 @@ impl Settings {
                 }
                 self.kubernetes.secret_name = Some(v.to_owned());
             }
+            o if o.starts_with("images.") => {
+                let image = key.ok_or("a fact about an image needs the image name")?;
+                let facts = crate::images::fact_from_answer(&o["images.".len()..], v)?;
+                self.learn(image, &facts);
+            }
             other => return Err(format!("unknown option `{other}`")),
         }
         Ok(())
+    }
+}
+
+impl Settings {
+    /// Lay `facts` over the configuration's `[[images]]` entry for `image` (created when missing).
+    pub fn learn(&mut self, image: &str, facts: &crate::images::Facts) {
+        let name = crate::knowledge::ImageName::parse(image).short();
+        match self
+            .images
+            .iter_mut()
+            .find(|e| e.names.iter().any(|n| *n == name))
+        {
+            Some(e) => e.facts.overlay(facts),
+            None => self.images.push(crate::images::Entry {
+                names: vec![name],
+                summary: String::new(),
+                facts: facts.clone(),
+                evidence: Vec::new(),
+                variants: Vec::new(),
+                origin: crate::images::Origin::Config,
+            }),
+        }
     }
 }
 

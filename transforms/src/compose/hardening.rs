@@ -940,11 +940,43 @@ pub fn is_windows(svc: &Service) -> bool {
     if svc
         .str("platform")
         .is_some_and(|p| p.to_ascii_lowercase().starts_with("windows"))
+        || svc.get("isolation").is_some()
     {
         return true;
     }
-    svc.image()
-        .is_some_and(|i| crate::knowledge::family_of(&i) == crate::knowledge::Family::Windows)
+    // Windows paths and named pipes in its mounts.
+    let windows_path = |p: &str| {
+        let p = p.trim();
+        let b = p.as_bytes();
+        (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
+            || p.starts_with("\\\\.\\pipe\\")
+            || p.starts_with("//./pipe/")
+    };
+    if let Some(Node::Sequence(seq)) = svc.value("volumes") {
+        let any = seq.items().iter().any(|i| match i.value().resolve() {
+            Some(Node::Scalar(s)) => {
+                let v = s.value();
+                windows_path(v) || v.split(':').skip(1).any(|part| part.starts_with('\\'))
+            }
+            Some(Node::Mapping(m)) => ["source", "target"].iter().any(|k| {
+                m.get(k)
+                    .and_then(|e| e.value().resolve())
+                    .and_then(|n| n.as_str().map(windows_path))
+                    .unwrap_or(false)
+            }),
+            _ => false,
+        });
+        if any {
+            return true;
+        }
+    }
+    let image = svc.image_hint();
+    image.as_ref().is_some_and(|i| {
+        crate::knowledge::family_of(i) == crate::knowledge::Family::Windows
+            || crate::images::lookup(&[], i)
+                .and_then(|k| k.facts.platform)
+                .is_some_and(|p| p == "windows")
+    })
 }
 
 /// `names` as "`a`" / "`a`, `b`" for messages.

@@ -6,7 +6,7 @@ use crate::compose::model::{
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::{Fix, SemanticPath};
-use crate::knowledge::{caps_to_add_back, image_info, normalize_cap, CapReason};
+use crate::knowledge::normalize_cap;
 use crate::registry::{Check, Context};
 use crate::text::TextRange;
 use crate::yaml::{Sequence, YamlFile};
@@ -114,11 +114,34 @@ fn low_port(svc: &Service) -> Option<u16> {
         .min()
 }
 
+/// What a service needs back after `cap_drop: [ALL]`, as far as it is known.
+enum Back {
+    /// These capabilities (possibly none), each with why.
+    Known(Vec<(String, String)>),
+    /// Unknown: why, and the question that would make it known.
+    Unknown(String, Option<crate::finding::Need>),
+}
+
+/// The `capabilities` option for the image (name as written, or short name).
+fn configured_caps<'s>(
+    settings: &'s crate::settings::Settings,
+    image: Option<&crate::knowledge::ImageName>,
+) -> Option<&'s Vec<String>> {
+    let image = image?;
+    let written = match &image.registry {
+        Some(r) => format!("{r}/{}", image.repository),
+        None => image.repository.clone(),
+    };
+    settings
+        .capabilities
+        .get(&written)
+        .or_else(|| settings.capabilities.get(&image.short()))
+}
+
 /// The capabilities to add back for `svc` that its `cap_add` does not already grant and its
-/// `cap_drop` does not explicitly drop.
-fn add_backs(ctx: &Context<'_>, svc: &Service) -> Vec<(String, CapReason)> {
-    let built = svc.get("build").is_some();
-    let image = svc.image();
+/// `cap_drop` does not explicitly drop; unknown when neither the configuration, the image's own
+/// build nor the knowledge base says what its process needs.
+fn add_backs(ctx: &Context<'_>, svc: &Service) -> Back {
     let granted = match list_state(svc, "cap_add") {
         ListState::Seq { seq, .. } => normalized(&seq),
         _ => Vec::new(),
@@ -128,39 +151,88 @@ fn add_backs(ctx: &Context<'_>, svc: &Service) -> Vec<(String, CapReason)> {
         _ => Vec::new(),
     };
     if granted.iter().any(|c| c == "ALL") {
-        return Vec::new();
+        return Back::Known(Vec::new());
     }
-    caps_to_add_back(ctx.settings, image.as_ref(), built, low_port(svc))
-        .into_iter()
-        .filter(|(cap, _)| !granted.contains(cap) && !dropped.contains(cap))
-        .collect()
+    let needs = svc.needs(ctx);
+    let non_root =
+        svc.own_non_root_user().is_some() || (svc.str("user").is_none() && needs.runs_non_root());
+    let facts = needs.facts();
+    let mut caps: Vec<(String, String)> = Vec::new();
+    if let Some(list) = configured_caps(ctx.settings, needs.image.as_ref()) {
+        for c in list {
+            caps.push((normalize_cap(c), "the `capabilities` option".to_owned()));
+        }
+    } else if let Some(list) = &facts.cap_add {
+        if facts.kind.as_deref() == Some("runtime") && !non_root {
+            let why = format!(
+                "`{}` runs whatever command it is given, as root here, so what the application needs is unknown",
+                needs.subject
+            );
+            return Back::Unknown(why, question(svc, &needs));
+        }
+        let why = match facts.switch_user.as_deref() {
+            Some(how) if how != "none" && !non_root => format!(
+                "its entrypoint starts as root and switches users ({how}): {}",
+                needs.source
+            ),
+            _ => needs.source.clone(),
+        };
+        for c in list {
+            caps.push((normalize_cap(c), why.clone()));
+        }
+    } else {
+        let why = needs.unknown.clone().unwrap_or_else(|| {
+            format!(
+                "what `{}` needs is not known ({})",
+                needs.subject,
+                if needs.source.is_empty() {
+                    "no knowledge".to_owned()
+                } else {
+                    needs.source.clone()
+                }
+            )
+        });
+        return Back::Unknown(why, question(svc, &needs));
+    }
+    if !non_root {
+        if let Some(p) = low_port(svc) {
+            caps.push((
+                "NET_BIND_SERVICE".to_owned(),
+                format!("it listens on port {p}, below 1024"),
+            ));
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (cap, why) in caps {
+        if !cap.is_empty()
+            && !granted.contains(&cap)
+            && !dropped.contains(&cap)
+            && !out.iter().any(|(c, _)| *c == cap)
+        {
+            out.push((cap, why));
+        }
+    }
+    Back::Known(out)
 }
 
-fn reason_text(reason: &CapReason) -> String {
-    match reason {
-        CapReason::Image(name) => {
-            let drops = crate::knowledge::IMAGES
-                .iter()
-                .any(|i| i.name == *name && i.drops_privileges);
-            if drops {
-                format!("the `{name}` entrypoint starts as root and drops privileges")
-            } else {
-                format!("the `{name}` image needs it")
-            }
-        }
-        CapReason::LowPort(p) => format!("it listens on port {p}, below 1024"),
-        CapReason::Settings => "the `capabilities` option".to_owned(),
-    }
+fn question(svc: &Service, needs: &crate::needs::Needs) -> Option<crate::finding::Need> {
+    svc.image_question(
+        needs,
+        "images.cap-add",
+        format!(
+            "Capabilities `{}` needs back after `cap_drop: [ALL]` (`none`, or e.g. CHOWN, SETUID, SETGID when its entrypoint starts as root and switches users with gosu, su-exec or setpriv)",
+            needs.subject
+        ),
+    )
 }
 
 /// "CHOWN, SETUID (why); NET_BIND_SERVICE (why)".
-fn describe(caps: &[(String, CapReason)]) -> String {
+fn describe(caps: &[(String, String)]) -> String {
     let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-    for (cap, reason) in caps {
-        let why = reason_text(reason);
-        match groups.iter_mut().find(|(w, _)| *w == why) {
+    for (cap, why) in caps {
+        match groups.iter_mut().find(|(w, _)| w == why) {
             Some((_, v)) => v.push(cap),
-            None => groups.push((why, vec![cap])),
+            None => groups.push((why.clone(), vec![cap])),
         }
     }
     groups
@@ -168,15 +240,6 @@ fn describe(caps: &[(String, CapReason)]) -> String {
         .map(|(why, caps)| format!("{} ({why})", caps.join(", ")))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Why nothing is added back.
-fn nothing_back(svc: &Service) -> String {
-    let known = svc.image().filter(|_| svc.get("build").is_none());
-    match known.as_ref().and_then(image_info) {
-        Some(info) => format!("nothing is added back (`{}` needs no capability the table knows of)", info.name),
-        None => "nothing is added back: the image is not in the table (or is built locally); if its entrypoint switches users (gosu, su-exec) add CHOWN, SETUID, SETGID to `cap_add`, or set the `capabilities` option".to_owned(),
-    }
 }
 
 struct Unit {
@@ -265,19 +328,28 @@ impl MissingCapDrop {
             plans.push(p.clone());
             changes.extend(p.changes.clone());
         }
+        let mut unknown: Vec<String> = Vec::new();
+        let mut asks: Vec<crate::finding::Need> = Vec::new();
         for svc in &unit.services {
             if is_partial(svc) {
                 // What it runs is defined elsewhere: see the display-only note below.
                 continue;
             }
-            let caps = add_backs(ctx, svc);
             let prefix = if unit.services.len() > 1 {
                 format!("`{}`: ", svc.name)
             } else {
                 String::new()
             };
+            let caps = match add_backs(ctx, svc) {
+                Back::Known(caps) => caps,
+                Back::Unknown(why, need) => {
+                    unknown.push(format!("{prefix}{why}"));
+                    asks.extend(need);
+                    continue;
+                }
+            };
             if caps.is_empty() {
-                notes.push(format!("{prefix}{}", nothing_back(svc)));
+                notes.push(format!("{prefix}nothing needs to be added back"));
                 continue;
             }
             notes.push(format!("{prefix}adds back {}", describe(&caps)));
@@ -340,7 +412,19 @@ impl MissingCapDrop {
             .filter(|s| is_partial(s))
             .map(|s| s.name.clone())
             .collect();
-        let fix = if !partial.is_empty() {
+        let fix = if !unknown.is_empty() {
+            message.push_str(&format!(
+                " (display only: what it needs back is unknown: {}; an entrypoint that starts as root and switches users (gosu, su-exec, setpriv) needs at least CHOWN, SETUID and SETGID; say what it needs with `cap-add` in an `[[images]]` entry of .dockharden.toml, or answer in `fix --interactive`)",
+                unknown.join("; ")
+            ));
+            let fix = Fix::display_only(title, edits).with_changes(changes);
+            let finding =
+                Finding::new(Self::CODE, Self::NAME, finding_range, message).with_fix(fix);
+            return match asks.into_iter().next().filter(|_| unit.services.len() == 1) {
+                Some(need) => finding.with_need(need),
+                None => finding,
+            };
+        } else if !partial.is_empty() {
             message.push_str(&format!(
                 " (display only: {} defines no image here (an override or a fragment), so the capabilities to add back are unknown; fix the file that defines the image)",
                 quote_names(&partial)

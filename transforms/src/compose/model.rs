@@ -152,6 +152,40 @@ impl Service {
         needs
     }
 
+    /// The service's own `user:` when it names a non-root user (not interpolated).
+    #[must_use]
+    pub fn own_non_root_user(&self) -> Option<String> {
+        self.str("user")
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.contains('$') && !crate::needs::is_root_user(u))
+    }
+
+    /// The question that makes an unknown fact about this service's image known (asked by
+    /// `fix --interactive`, saved as an `[[images]]` entry): None when the service names no image
+    /// (a build without `image:` cannot be described by name).
+    #[must_use]
+    pub fn image_question(
+        &self,
+        needs: &crate::needs::Needs,
+        option: &'static str,
+        prompt: String,
+    ) -> Option<crate::finding::Need> {
+        let image = needs.image.as_ref()?;
+        if self.get("build").is_some() && self.str("image").is_none() {
+            return None;
+        }
+        let key = match &image.registry {
+            Some(r) => format!("{r}/{}", image.repository),
+            None => image.repository.clone(),
+        };
+        Some(crate::finding::Need {
+            option,
+            key: Some(key),
+            prompt,
+            default: None,
+        })
+    }
+
     /// The semantic path `services.<name>.<keys...>`.
     #[must_use]
     pub fn path(&self, keys: &[&str]) -> SemanticPath {

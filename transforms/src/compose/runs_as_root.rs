@@ -1,13 +1,17 @@
 use std::collections::BTreeMap;
 
+use crate::compose::hardening::is_windows;
 use crate::compose::model::{
     affected_services, only_touches, services, who, yaml, SemanticIndex, Service,
 };
+use crate::compose::model::{parse_mount, path_within};
 use crate::declare_transform;
 use crate::edit::Edit;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Fix, SemanticPath};
-use crate::knowledge::{family_of, image_info, tag_says_non_root, Family, ImageName};
+use crate::images::Facts;
+use crate::knowledge::{family_of, Family};
+use crate::needs::Needs;
 use crate::registry::{Check, Context};
 use crate::settings::Settings;
 use crate::text::TextRange;
@@ -97,6 +101,8 @@ enum Change {
     Set(String),
     /// Remove the `user:` entry.
     Remove,
+    /// Nothing can be changed (the image needs root): reported without a fix.
+    Keep,
 }
 
 /// What one service needs.
@@ -110,53 +116,40 @@ struct Want {
     message: String,
     /// The `user:` value as written (for an explicit root user).
     written: String,
+    /// The question that would make the fix applicable.
+    ask: Option<crate::finding::Need>,
 }
 
-/// What we know about a service's image.
+/// What is known about a service's image.
 enum Image {
-    /// Built from a Dockerfile (`build:`).
+    /// Built from a Dockerfile (`build:`): its `USER` decides (DF002).
     Built,
-    Known(ImageName, &'static crate::knowledge::ImageInfo),
-    Windows(ImageName),
-    /// Not in the tables, or interpolated (the reference as written).
-    Unknown(String),
-    /// Runs as non-root whatever the table says (tag `nonroot`, `rootless`).
-    NonRootTag(ImageName),
-    Scratch,
+    Windows(String),
+    Known(Needs),
+    Unknown(Needs),
     None,
 }
 
-fn image_of(svc: &Service) -> Image {
+fn image_of(ctx: &Context<'_>, svc: &Service) -> Image {
     if svc.get("build").is_some() {
         return Image::Built;
     }
-    let Some(written) = svc
-        .str("image")
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-    else {
+    if svc.str("image").is_none_or(|s| s.trim().is_empty()) {
         return Image::None;
-    };
-    if ImageName::is_templated(&written) {
-        return Image::Unknown(written);
     }
-    let image = ImageName::parse(&written);
-    if tag_says_non_root(&image) {
-        return Image::NonRootTag(image);
+    let needs = svc.needs(ctx);
+    let windows = is_windows(svc)
+        || needs
+            .image
+            .as_ref()
+            .is_some_and(|i| family_of(i) == Family::Windows);
+    if windows {
+        return Image::Windows(needs.subject);
     }
-    match family_of(&image) {
-        Family::Scratch => return Image::Scratch,
-        Family::Windows => {
-            if image_info(&image).is_some_and(|i| i.non_root) {
-                return Image::Known(image.clone(), image_info(&image).expect("checked"));
-            }
-            return Image::Windows(image);
-        }
-        _ => {}
-    }
-    match image_info(&image) {
-        Some(info) => Image::Known(image, info),
-        None => Image::Unknown(written),
+    if needs.facts.is_some() {
+        Image::Known(needs)
+    } else {
+        Image::Unknown(needs)
     }
 }
 
@@ -166,8 +159,106 @@ fn ids(settings: &Settings) -> String {
 
 const WHY_UNSAFE: &str = "files in its volumes must be accessible to that user, and ports below 1024 need Docker 20.10+ or NET_BIND_SERVICE";
 
-fn want(svc: &Service, settings: &Settings) -> Option<Want> {
-    let image = image_of(svc);
+/// The image runs as a non-root user by default (its own `USER`).
+fn default_non_root(f: &Facts) -> bool {
+    f.user
+        .as_deref()
+        .is_some_and(|u| !is_root_user(u) && !u.contains('$'))
+}
+
+/// The image starts as root and switches its process to another user itself.
+fn drops(f: &Facts) -> bool {
+    f.switch_user.as_deref().is_some_and(|s| s != "none")
+}
+
+/// Whether setting `user: value` keeps the service's data accessible: the image's own process
+/// already runs as that uid (its data is that user's), or no volume holds data the image wrote as
+/// root. Returns why not.
+fn data_blocks_switch(svc: &Service, f: &Facts, value: &str) -> Option<String> {
+    let name = value.split(':').next().unwrap_or(value);
+    let uid = name.parse::<u32>().ok().or_else(|| {
+        f.runs_as
+            .as_ref()
+            .filter(|r| r.name.as_deref() == Some(name))
+            .map(|r| r.uid)
+    });
+    if let (Some(uid), Some(r)) = (uid, &f.runs_as) {
+        if r.uid == uid && (drops(f) || default_non_root(f)) {
+            return None;
+        }
+    }
+    let targets = mount_targets(svc);
+    if targets.is_empty() {
+        return None;
+    }
+    let state: Vec<String> = f
+        .state
+        .iter()
+        .flatten()
+        .chain(f.volumes.iter().flatten())
+        .cloned()
+        .collect();
+    if f.state.is_none() {
+        return Some(format!(
+            "it mounts {}, and whether the image keeps data there (written as root until now) is not known",
+            targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let hit: Vec<&String> = targets
+        .iter()
+        .filter(|t| state.iter().any(|p| path_within(t, p) || path_within(p, t)))
+        .collect();
+    (!hit.is_empty()).then(|| {
+        format!(
+            "the data in {} was written as root until now: give it to that user first (`chown -R`), then apply",
+            hit.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+/// The container paths of the service's mounts.
+fn mount_targets(svc: &Service) -> Vec<String> {
+    let Some(Node::Sequence(seq)) = svc.value("volumes") else {
+        return Vec::new();
+    };
+    seq.items()
+        .iter()
+        .filter_map(|i| parse_mount(&i.value()))
+        .map(|m| m.target.trim().to_owned())
+        .collect()
+}
+
+fn question(svc: &Service, needs: &Needs) -> Option<crate::finding::Need> {
+    svc.image_question(
+        needs,
+        "images.user-override",
+        format!(
+            "A non-root user `{}` works as (uid:gid; its files and volumes must be accessible to it)",
+            needs.subject
+        ),
+    )
+}
+
+fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
+    let settings = ctx.settings;
+    let image = image_of(ctx, svc);
+    let unknown_why = |needs: &Needs| {
+        needs.unknown.clone().unwrap_or_else(|| {
+            format!(
+                "which non-root user `{}` works as is not known ({})",
+                needs.subject, needs.source
+            )
+        })
+    };
+    let want = |change, applicability, entry, message, written: String, ask| Want {
+        svc: svc.clone(),
+        change,
+        applicability,
+        entry,
+        message,
+        written,
+        ask,
+    };
     match svc.get("user") {
         Some((entry, _)) => {
             let value = entry.value().resolve()?;
@@ -178,90 +269,199 @@ fn want(svc: &Service, settings: &Settings) -> Option<Want> {
             if text.contains('$') || !is_root_user(&text) {
                 return None;
             }
-            let (change, applicability, message) = match &image {
-                Image::Built => (
+            let w = match &image {
+                Image::Built => want(
                     Change::Remove,
                     Applicability::Unsafe,
+                    Some(entry),
                     format!("runs as root (`user: {text}`), overriding the USER of the image it builds; remove it and set a non-root USER in its Dockerfile (see DF002)"),
+                    text,
+                    None,
                 ),
-                Image::Known(i, info) if info.drops_privileges => (
-                    Change::Remove,
-                    Applicability::Safe,
-                    format!("sets `user: {text}`: `{}` starts as root by default anyway and drops privileges itself once its files are prepared, which an explicit root user only obscures; remove it", i.short()),
-                ),
-                Image::Known(i, info) if info.non_root => (
-                    Change::Remove,
-                    Applicability::Unsafe,
-                    format!("runs as root (`user: {text}`) although `{}` runs as a non-root user by default; remove the override (and fix the ownership of its volumes if that is why it is there)", i.short()),
-                ),
-                Image::NonRootTag(i) => (
-                    Change::Remove,
-                    Applicability::Unsafe,
-                    format!("runs as root (`user: {text}`) although `{}` is a non-root variant; remove the override", i.short()),
-                ),
-                Image::Windows(_) => (
+                Image::Windows(_) => want(
                     Change::Set("ContainerUser".to_owned()),
                     Applicability::Unsafe,
+                    Some(entry),
                     format!("runs as the container administrator (`user: {text}`); use `ContainerUser`"),
+                    text,
+                    None,
                 ),
-                _ => {
-                    let user = match &image {
-                        Image::Known(_, info) => shipped_user(info).unwrap_or_else(|| ids(settings)),
-                        _ => ids(settings),
-                    };
-                    (
+                Image::Known(n) => {
+                    let f = n.facts();
+                    if let Some(why) = &f.needs_root {
+                        want(
+                            Change::Keep,
+                            Applicability::DisplayOnly,
+                            Some(entry),
+                            format!("runs as root (`user: {text}`); `{}` needs root: {why} ({}), so it is not changed", n.subject, n.source),
+                            text,
+                            None,
+                        )
+                    } else if drops(&f) && !default_non_root(&f) {
+                        want(
+                            Change::Remove,
+                            Applicability::Safe,
+                            Some(entry),
+                            format!("sets `user: {text}`: `{}` starts as root by default anyway and switches to its own user itself ({}), which an explicit root user only obscures; remove it", n.subject, n.source),
+                            text,
+                            None,
+                        )
+                    } else if default_non_root(&f) {
+                        want(
+                            Change::Remove,
+                            Applicability::Unsafe,
+                            Some(entry),
+                            format!("runs as root (`user: {text}`) although `{}` runs as a non-root user by default ({}); remove the override (and fix the ownership of its volumes if that is why it is there)", n.subject, n.source),
+                            text,
+                            None,
+                        )
+                    } else {
+                        set_known(svc, n, settings, Some(entry), &text)
+                    }
+                }
+                Image::Unknown(n) => {
+                    let user = ids(settings);
+                    want(
                         Change::Set(user.clone()),
-                        Applicability::Unsafe,
-                        format!("runs as root (`user: {text}`); run it as `\"{user}\"` ({WHY_UNSAFE})"),
+                        Applicability::DisplayOnly,
+                        Some(entry),
+                        format!("runs as root (`user: {text}`); {}: set a non-root uid:gid (e.g. `\"{user}\"`) once you know which one its files need", unknown_why(n)),
+                        text,
+                        question(svc, n),
                     )
                 }
+                Image::None => return None,
             };
-            Some(Want {
-                svc: svc.clone(),
-                change,
-                applicability,
-                entry: Some(entry),
-                message,
-                written: text,
-            })
+            Some(w)
         }
         None => {
             if svc.get("extends").is_some() {
                 return None;
             }
-            let (user, applicability, message) = match &image {
-                Image::Known(i, info) if !info.non_root && !info.drops_privileges => {
-                    let user = shipped_user(info).unwrap_or_else(|| ids(settings));
-                    (
-                        user.clone(),
-                        Applicability::Unsafe,
-                        format!("runs as root: image `{}` has no non-root USER and does not drop privileges; set `user: \"{user}\"` ({WHY_UNSAFE})", i.short()),
-                    )
-                }
-                Image::Windows(i) => (
-                    "ContainerUser".to_owned(),
+            let w = match &image {
+                Image::Windows(i) => want(
+                    Change::Set("ContainerUser".to_owned()),
                     Applicability::Unsafe,
-                    format!("runs as the container administrator: image `{}` defaults to `ContainerAdministrator`; set `user: ContainerUser`", i.short()),
+                    None,
+                    format!("runs as the container administrator: image `{i}` defaults to `ContainerAdministrator`; set `user: ContainerUser`"),
+                    String::new(),
+                    None,
                 ),
-                Image::Unknown(written) => {
+                Image::Known(n) => {
+                    let f = n.facts();
+                    if default_non_root(&f) || drops(&f) {
+                        return None;
+                    }
+                    if let Some(why) = &f.needs_root {
+                        want(
+                            Change::Keep,
+                            Applicability::DisplayOnly,
+                            None,
+                            format!("runs as root: `{}` needs root: {why} ({}), so no `user:` is set", n.subject, n.source),
+                            String::new(),
+                            None,
+                        )
+                    } else if f.user.is_none() {
+                        // Which user it runs as is not known.
+                        let user = ids(settings);
+                        want(
+                            Change::Set(user.clone()),
+                            Applicability::DisplayOnly,
+                            None,
+                            format!("may run as root: which user `{}` runs as is not known ({}); set `user:` to a non-root uid:gid (e.g. `\"{user}\"`) once you know which one its files need", n.subject, n.source),
+                            String::new(),
+                            question(svc, n),
+                        )
+                    } else {
+                        set_known(svc, n, settings, None, "")
+                    }
+                }
+                Image::Unknown(n) => {
                     let user = ids(settings);
-                    (
-                        user.clone(),
+                    want(
+                        Change::Set(user.clone()),
                         Applicability::DisplayOnly,
-                        format!("may run as root: whether image `{written}` sets a non-root USER is unknown; set `user:` to a non-root uid:gid (e.g. `\"{user}\"`) once you know which one its files need"),
+                        None,
+                        format!("may run as root: {}; set `user:` to a non-root uid:gid (e.g. `\"{user}\"`) once you know which one its files need", unknown_why(n)),
+                        String::new(),
+                        question(svc, n),
                     )
                 }
-                _ => return None,
+                Image::Built | Image::None => return None,
             };
-            Some(Want {
-                svc: svc.clone(),
-                change: Change::Set(user),
-                applicability,
-                entry: None,
-                message,
-                written: String::new(),
-            })
+            Some(w)
         }
+    }
+}
+
+/// A known image that runs as root and does not switch users: `user:` from what is known to work.
+fn set_known(
+    svc: &Service,
+    n: &Needs,
+    settings: &Settings,
+    entry: Option<Entry>,
+    written: &str,
+) -> Want {
+    let f = n.facts();
+    let what = if entry.is_some() {
+        format!("runs as root (`user: {written}`)")
+    } else {
+        format!(
+            "runs as root: image `{}` has no non-root USER and does not switch users",
+            n.subject
+        )
+    };
+    let runtime = f.kind.as_deref() == Some("runtime");
+    let (change, applicability, message, ask) = match &f.user_override {
+        Some(u) if !runtime => match data_blocks_switch(svc, &f, u) {
+            None => (
+                Change::Set(u.clone()),
+                Applicability::Unsafe,
+                format!(
+                    "{what}; `\"{u}\"` is known to work ({}); set it ({WHY_UNSAFE})",
+                    n.source
+                ),
+                None,
+            ),
+            Some(why) => (
+                Change::Set(u.clone()),
+                Applicability::DisplayOnly,
+                format!(
+                    "{what}; `\"{u}\"` is known to work ({}), but {why}",
+                    n.source
+                ),
+                None,
+            ),
+        },
+        other => {
+            let user = other.clone().unwrap_or_else(|| ids(settings));
+            let why = if runtime {
+                format!(
+                    "`{}` runs whatever command it is given, so which user the application works as is not known",
+                    n.subject
+                )
+            } else {
+                format!(
+                    "which non-root user `{}` works as is not known ({})",
+                    n.subject, n.source
+                )
+            };
+            (
+                Change::Set(user.clone()),
+                Applicability::DisplayOnly,
+                format!("{what}; {why}: set `user:` to a non-root uid:gid (e.g. `\"{user}\"`) once you know which one its files need"),
+                question(svc, n),
+            )
+        }
+    };
+    Want {
+        svc: svc.clone(),
+        change,
+        applicability,
+        entry,
+        message,
+        written: written.to_owned(),
+        ask,
     }
 }
 
@@ -280,15 +480,6 @@ fn sentence(names: &[String], message: &str) -> String {
             .unwrap_or_else(|| message.to_owned())
     };
     format!("{} {message}", who(names))
-}
-
-/// The non-root user an image ships, as `uid:gid` (or its name on Windows).
-fn shipped_user(info: &crate::knowledge::ImageInfo) -> Option<String> {
-    let (name, uid, gid) = info.user?;
-    if info.family == Family::Windows {
-        return Some(name.to_owned());
-    }
-    (uid != 0).then(|| format!("{uid}:{gid}"))
 }
 
 /// The text of a new `user:` value: quoted when it is not a plain name.
@@ -335,6 +526,7 @@ fn plan_on_entry(
             edits: entry.remove().ok()?,
             changes: index.key_dependents(&entry.mapping(), "user")?,
         }),
+        Change::Keep => None,
     }
 }
 
@@ -351,6 +543,7 @@ fn fix_of(w: &Want, plan: Option<Plan>, wanted: &[&str]) -> Fix {
     let title = match &w.change {
         Change::Set(v) => format!("Run as `{v}`"),
         Change::Remove => format!("Remove `user: {}`", w.written),
+        Change::Keep => String::new(),
     };
     match plan {
         Some(p)
@@ -373,10 +566,7 @@ impl Check for RunsAsRoot {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let wants: Vec<Want> = services(file)
-            .iter()
-            .filter_map(|s| want(s, ctx.settings))
-            .collect();
+        let wants: Vec<Want> = services(file).iter().filter_map(|s| want(ctx, s)).collect();
         // Group the services that need the same change on the same node: the `user:` entry they
         // share, or the service mapping (aliased services share it).
         let mut groups: BTreeMap<(usize, usize, Change, Applicability), Vec<&Want>> =
@@ -404,7 +594,7 @@ impl Check for RunsAsRoot {
                 Some(e) => plan_on_entry(file, index, e, &first.change),
                 None => match &first.change {
                     Change::Set(v) => plan_insert(file, index, &first.svc, v),
-                    Change::Remove => None,
+                    Change::Remove | Change::Keep => None,
                 },
             };
             let shared_ok = plan
@@ -415,11 +605,17 @@ impl Check for RunsAsRoot {
                 Some(e) => e.range(),
                 None => first.svc.key_range(),
             };
+            if first.change == Change::Keep {
+                out.push(Finding::new(Self::CODE, Self::NAME, range, message));
+                continue;
+            }
             if shared_ok || first.entry.is_none() {
-                out.push(
-                    Finding::new(Self::CODE, Self::NAME, range, message)
-                        .with_fix(fix_of(first, plan, &wanted)),
-                );
+                let finding = Finding::new(Self::CODE, Self::NAME, range, message)
+                    .with_fix(fix_of(first, plan, &wanted));
+                out.push(match first.ask.clone().filter(|_| group.len() == 1) {
+                    Some(need) => finding.with_need(need),
+                    None => finding,
+                });
                 continue;
             }
             // The `user:` entry is shared with services that need something else: give each

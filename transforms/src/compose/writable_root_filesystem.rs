@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use crate::compose::hardening::is_windows;
 use crate::compose::model::{
     append_items, edit_scope, edit_scope_for_key, insert_entries, merge_inserts, parse_mount,
     path_within, services, uniform, well_formed, yaml, EditScope, Op, Service,
@@ -7,7 +8,6 @@ use crate::compose::model::{
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Fix;
-use crate::knowledge::{family_of, image_info, persistent_paths, Family};
 use crate::registry::{Check, Context};
 use crate::yaml::{is_plain_safe, string_scalar, Entry, Node, Origin, YamlFile};
 
@@ -143,29 +143,65 @@ fn volume_targets(svc: &Service) -> Vec<String> {
         .collect()
 }
 
+/// What is known about whether a service's image can run read-only.
+enum Knows {
+    /// It can, with the tmpfs paths computed into [`Need::add`].
+    Works { source: String },
+    /// It cannot: why, and where that is known from.
+    Cannot { why: String, source: String },
+    /// Unknown: why, and the question that would tell.
+    Unknown {
+        why: String,
+        ask: Option<crate::finding::Need>,
+    },
+}
+
 /// What one service needs.
 struct Need {
     svc: Service,
     read_only: ReadOnly,
     tmpfs: Tmpfs,
-    /// tmpfs paths to add.
+    /// tmpfs paths to add (with `:exec` where the image runs files from them).
     add: Vec<String>,
+    /// Variables the image needs to run read-only that the service does not set.
+    env: Vec<(String, String)>,
     /// Persistent paths of the image that need a volume first.
     blocked: Vec<String>,
+    /// Paths the image writes in this service's setup (`writes-when`) that nothing makes writable.
+    conditional: Vec<(String, String)>,
+    knows: Knows,
 }
 
-fn need(svc: Service) -> Option<Need> {
-    if svc.extends() {
-        return None;
+/// The service's environment as (name, value) pairs (mapping or `NAME=value` list).
+fn environment(svc: &Service) -> Vec<(String, String)> {
+    match svc.value("environment") {
+        Some(Node::Mapping(m)) => m
+            .entries()
+            .iter()
+            .map(|e| {
+                let v = e
+                    .value()
+                    .resolve()
+                    .and_then(|n| n.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                (e.key().to_owned(), v)
+            })
+            .collect(),
+        Some(Node::Sequence(seq)) => seq
+            .items()
+            .iter()
+            .filter_map(|i| i.value().resolve()?.as_str().map(str::to_owned))
+            .map(|t| match t.split_once('=') {
+                Some((k, v)) => (k.to_owned(), v.to_owned()),
+                None => (t, String::new()),
+            })
+            .collect(),
+        _ => Vec::new(),
     }
-    let image = svc.image_hint();
-    if image
-        .as_ref()
-        .is_some_and(|i| family_of(i) == Family::Windows)
-        || svc
-            .str("platform")
-            .is_some_and(|p| p.to_ascii_lowercase().starts_with("windows"))
-    {
+}
+
+fn need(ctx: &Context<'_>, svc: Service) -> Option<Need> {
+    if svc.extends() || is_windows(&svc) {
         return None;
     }
     let ro = read_only(&svc);
@@ -174,33 +210,105 @@ fn need(svc: Service) -> Option<Need> {
     }
     let tmpfs = tmpfs(&svc);
     let targets = volume_targets(&svc);
-    let persistent = image.as_ref().map(persistent_paths).unwrap_or_default();
-    let writes: &[&str] = image
-        .as_ref()
-        .and_then(image_info)
-        .map_or(&[], |i| i.writes);
-    let mut add: Vec<String> = Vec::new();
-    for path in std::iter::once("/tmp").chain(writes.iter().copied()) {
-        if add.iter().any(|a| a == path)
-            || persistent.iter().any(|(p, _)| path_within(path, p))
-            || targets.iter().any(|t| path_within(path, t))
+    let needs = svc.needs(ctx);
+    let facts = needs.facts();
+    let state = facts.state.clone().unwrap_or_default();
+    let declared = facts.volumes.clone().unwrap_or_default();
+    let covered = |path: &str| {
+        targets.iter().any(|t| path_within(path, t))
             || tmpfs.paths.iter().any(|t| path_within(path, t))
+    };
+    let knows = match facts.read_only {
+        Some(true) => Knows::Works {
+            source: needs.source.clone(),
+        },
+        Some(false) => Knows::Cannot {
+            why: facts
+                .read_only_why
+                .clone()
+                .unwrap_or_else(|| "it writes into its root filesystem".into()),
+            source: needs.source.clone(),
+        },
+        None => Knows::Unknown {
+            why: needs.unknown.clone().unwrap_or_else(|| {
+                format!(
+                    "which paths `{}` writes at run time is not known ({})",
+                    needs.subject,
+                    if needs.source.is_empty() {
+                        "no knowledge"
+                    } else {
+                        &needs.source
+                    }
+                )
+            }),
+            ask: svc.image_question(
+                &needs,
+                "images.tmpfs",
+                format!(
+                    "Paths `{}` writes at run time outside its volumes (made tmpfs), e.g. /tmp /var/run, or `none`",
+                    needs.subject
+                ),
+            ),
+        },
+    };
+    let mut add: Vec<String> = Vec::new();
+    let exec = facts.tmpfs_exec.clone().unwrap_or_default();
+    let writes = facts.tmpfs.clone().unwrap_or_default();
+    for path in std::iter::once("/tmp".to_owned()).chain(writes) {
+        if add.iter().any(|a| tmpfs_path(a) == path)
+            || state.iter().any(|p| path_within(&path, p))
+            || covered(&path)
         {
             continue;
         }
-        add.push(path.to_owned());
+        if exec.contains(&path) {
+            add.push(format!("{path}:exec"));
+        } else {
+            add.push(path);
+        }
     }
-    let blocked = persistent
+    let blocked = state
         .iter()
-        .filter(|(p, declared)| !declared && !targets.iter().any(|t| path_within(p, t)))
-        .map(|(p, _)| (*p).to_owned())
+        .filter(|p| {
+            !declared.iter().any(|d| path_within(p, d))
+                && !targets.iter().any(|t| path_within(p, t))
+        })
+        .cloned()
+        .collect();
+    let env_now = environment(&svc);
+    let env: Vec<(String, String)> = facts
+        .read_only_env
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !env_now.iter().any(|(n, _)| n == k))
+        .collect();
+    let conditional = facts
+        .writes_when
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| {
+            let holds = match (&w.mounted, &w.env) {
+                (Some(m), _) => targets
+                    .iter()
+                    .any(|t| path_within(t, m) || path_within(m, t)),
+                (None, Some(v)) => env_now.iter().any(|(n, val)| n == v && !val.is_empty()),
+                (None, None) => false,
+            };
+            holds && !covered(&w.path)
+        })
+        .map(|w| (w.path, w.why))
         .collect();
     Some(Need {
         svc,
         read_only: ro,
         tmpfs,
         add,
+        env,
         blocked,
+        conditional,
+        knows,
     })
 }
 
@@ -300,6 +408,46 @@ fn plan(file: &YamlFile, n: &Need, mode: Mode) -> Option<Vec<Op>> {
             }
         }
     }
+    if !n.env.is_empty() {
+        let quote = file.preferred_quote();
+        let value = |v: &str| string_scalar(v, quote, false);
+        match n.svc.get("environment") {
+            None => inserts.push((
+                "environment".into(),
+                n.env
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", value(v)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )),
+            Some((e, Origin::Own)) => {
+                let node = e.value();
+                if matches!(node, Node::Alias(_)) {
+                    return None;
+                }
+                match &node {
+                    Node::Mapping(env) if !env.is_empty() => {
+                        let entries: Vec<(String, String)> =
+                            n.env.iter().map(|(k, v)| (k.clone(), value(v))).collect();
+                        let edits = insert_entries(file, env, &entries).ok()?;
+                        ops.push(Op::new(&node, edits, edit_scope(&node)));
+                    }
+                    Node::Sequence(seq) if !seq.is_empty() => {
+                        let items: Vec<String> = n
+                            .env
+                            .iter()
+                            .map(|(k, v)| value(&format!("{k}={v}")))
+                            .collect();
+                        let edits = append_items(file, seq, &items).ok()?;
+                        ops.push(Op::new(&node, edits, edit_scope(&node)));
+                    }
+                    _ => return None,
+                }
+            }
+            // Inherited through an anchor: not edited here.
+            Some(_) => return None,
+        }
+    }
     if !inserts.is_empty() {
         let edits = insert_entries(file, m, &inserts).ok()?;
         let mut scope = EditScope::default();
@@ -373,14 +521,21 @@ impl Check for WritableRootFilesystem {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let needs: Vec<Need> = services(file).into_iter().filter_map(need).collect();
+        let needs: Vec<Need> = services(file)
+            .into_iter()
+            .filter_map(|s| need(ctx, s))
+            .collect();
         let in_place: BTreeMap<String, Vec<Op>> = needs
             .iter()
             .filter_map(|n| plan(file, n, Mode::InPlace).map(|ops| (n.svc.name.clone(), ops)))
             .collect();
         let blocked: Vec<&str> = needs
             .iter()
-            .filter(|n| !n.blocked.is_empty())
+            .filter(|n| {
+                !n.blocked.is_empty()
+                    || !n.conditional.is_empty()
+                    || !matches!(n.knows, Knows::Works { .. })
+            })
             .map(|n| n.svc.name.as_str())
             .collect();
         let group_of = groups(&in_place);
@@ -415,21 +570,32 @@ impl WritableRootFilesystem {
         group_ok: &BTreeMap<String, bool>,
     ) -> Option<Chosen> {
         let name = &n.svc.name;
-        let blocked_reason = (!n.blocked.is_empty()).then(|| {
-            let image = n
-                .svc
-                .image_hint()
-                .map(|i| i.short())
-                .unwrap_or_default();
-            format!(
-                "`{image}` keeps persistent data in {}: mount a volume there first (a tmpfs would lose it), so the fix is only shown",
-                n.blocked
+        let list = |paths: &[String]| {
+            paths
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let blocked_reason = match &n.knows {
+            Knows::Cannot { .. } => return None,
+            Knows::Unknown { why, .. } => Some(format!(
+                "{why}: the fix is only shown; add what it writes to `tmpfs` (scratch) or a volume (state), or tell dockharden with `read-only`/`tmpfs` in an `[[images]]` entry of .dockharden.toml, or answer in `fix --interactive`"
+            )),
+            Knows::Works { .. } if !n.blocked.is_empty() => Some(format!(
+                "it keeps persistent data in {}: mount a volume there first (a tmpfs would lose it), so the fix is only shown",
+                list(&n.blocked)
+            )),
+            Knows::Works { .. } if !n.conditional.is_empty() => Some(format!(
+                "in this setup it also writes {}: give it a volume or tmpfs there first, so the fix is only shown",
+                n.conditional
                     .iter()
-                    .map(|p| format!("`{p}`"))
+                    .map(|(p, why)| format!("`{p}` ({why})"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            )
-        });
+            )),
+            Knows::Works { .. } => None,
+        };
         let own_ok = |ops: &Vec<Op>| ops.iter().all(|o| o.is_private_to(name));
         let group = group_of.get(name);
         if let Some(group) = group.filter(|g| group_ok.get(*g).copied().unwrap_or(false)) {
@@ -495,11 +661,42 @@ impl WritableRootFilesystem {
                     .join(", ")
             )
         };
+        let env_text = if n.env.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and {}",
+                n.env
+                    .iter()
+                    .map(|(k, v)| format!("`{k}={v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         let mut message = format!(
-            "Service `{name}` {what}: an intruder can modify binaries and persist in the container. Make it read-only{tmpfs_text}"
+            "Service `{name}` {what}: an intruder can modify binaries and persist in the container. Make it read-only{tmpfs_text}{env_text}"
         );
-        let title = format!("Set `read_only: true`{tmpfs_text}");
+        match &n.knows {
+            Knows::Works { source } if !source.is_empty() => {
+                message.push_str(&format!(" (what it writes: {source})"));
+            }
+            Knows::Cannot { why, source } => {
+                message = format!(
+                    "Service `{name}` {what}: an intruder can modify binaries and persist in the container; but its image cannot run with a read-only root filesystem: {why} ({source}), so there is no fix: confine what it writes with volumes, or suppress this finding"
+                );
+            }
+            _ => {}
+        }
+        let title = format!("Set `read_only: true`{tmpfs_text}{env_text}");
+        let ask = match &n.knows {
+            Knows::Unknown { ask, .. } => ask.clone(),
+            _ => None,
+        };
         let finding = Finding::new(Self::CODE, Self::NAME, range, String::new());
+        let finding = match ask {
+            Some(need) => finding.with_need(need),
+            None => finding,
+        };
         let Some(chosen) = chosen else {
             return Finding { message, ..finding };
         };
@@ -538,22 +735,49 @@ mod tests {
 
     #[test]
     fn persistent_data_without_a_volume_is_only_suggested() {
-        let t = "services:\n  g:\n    image: grafana/grafana:11.2.0\n";
+        // Caddy keeps certificates in /data and /config, and its Dockerfile declares no VOLUME.
+        let t = "services:\n  c:\n    image: caddy:2.11\n";
         let f = testing::check(&WritableRootFilesystem, t, &Settings::default());
         let fix = f[0].fix.as_ref().unwrap();
         assert_eq!(fix.applicability, Applicability::DisplayOnly);
-        assert!(f[0].message.contains("/var/lib/grafana"));
+        assert!(f[0].message.contains("`/data`"), "{}", f[0].message);
         assert_eq!(
             testing::apply(t, &fix.edits),
-            "services:\n  g:\n    image: grafana/grafana:11.2.0\n    read_only: true\n    tmpfs:\n      - /tmp\n"
+            "services:\n  c:\n    image: caddy:2.11\n    read_only: true\n    tmpfs:\n      - /tmp\n"
         );
-        // Caddy declares its data folders as VOLUMEs: they are neither a tmpfs nor a blocker.
-        let t = "services:\n  c:\n    image: caddy:2\n";
+        // With volumes there, the fix applies and makes neither a tmpfs.
+        let t = "services:\n  c:\n    image: caddy:2.11\n    volumes:\n      - data:/data\n      - config:/config\n";
         let f = testing::check(&WritableRootFilesystem, t, &Settings::default());
         let fix = f[0].fix.as_ref().unwrap();
         assert_eq!(fix.applicability, Applicability::Unsafe);
         let out = testing::apply(t, &fix.edits);
-        assert!(!out.contains("/data") && !out.contains("/config"), "{out}");
+        assert!(out.ends_with("read_only: true\n    tmpfs:\n      - /tmp\n"), "{out}");
+    }
+
+    #[test]
+    fn unknown_images_and_images_that_cannot_run_read_only() {
+        let t = "services:\n  a:\n    image: ghcr.io/acme/agent:1\n";
+        let f = testing::check(&WritableRootFilesystem, t, &Settings::default());
+        assert_eq!(
+            f[0].fix.as_ref().unwrap().applicability,
+            Applicability::DisplayOnly
+        );
+        let need = f[0].need.as_ref().expect("a question for the interactive session");
+        assert_eq!(need.option, "images.tmpfs");
+        assert_eq!(need.key.as_deref(), Some("ghcr.io/acme/agent"));
+        // Answered (or configured): applied.
+        let mut s = Settings::default();
+        s.set("images.tmpfs", Some("ghcr.io/acme/agent"), "/tmp /var/cache/agent")
+            .unwrap();
+        let f = testing::check(&WritableRootFilesystem, t, &s);
+        let fix = f[0].fix.as_ref().unwrap();
+        assert_eq!(fix.applicability, Applicability::Unsafe);
+        assert!(testing::apply(t, &fix.edits).contains("- /var/cache/agent"));
+        // The knowledge base says it cannot: no fix, and the message says why.
+        let t = "services:\n  m:\n    image: mailserver/docker-mailserver:14\n";
+        let f = testing::check(&WritableRootFilesystem, t, &Settings::default());
+        assert!(f[0].fix.is_none(), "{:?}", f[0].fix);
+        assert!(f[0].message.contains("cannot run with a read-only root"), "{}", f[0].message);
     }
 
     #[test]
