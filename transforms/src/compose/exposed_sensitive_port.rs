@@ -196,6 +196,9 @@ fn sensitive(range: (u16, u16)) -> Option<(u16, &'static str, bool)> {
 enum Plan {
     /// Replace a short-syntax scalar by this value (always written quoted).
     Short(Scalar, String),
+    /// The same, for a port whose published address comes from a variable: only suggested (the
+    /// variable's value may carry an address of its own).
+    Variable(Scalar, String),
     /// Long syntax without `host_ip`: add it.
     InsertHostIp(Mapping),
     /// Long syntax with a wildcard `host_ip`: replace it.
@@ -223,7 +226,16 @@ fn judge(value: &Node) -> Option<(u16, &'static str, bool, Plan, String)> {
             }
             let short = parse_short(&text);
             let (port, what, admin) = sensitive(container_ports(short.container)?)?;
-            let bind = bind_of(short.ip.as_deref());
+            let variable = short.ip.as_deref().is_some_and(|i| i.contains('$'))
+                || short.host.is_some_and(|h| h.contains('$'));
+            let bind = if variable {
+                // Compose interpolates before it reads the port, and a variable's value may carry
+                // an address (`${SQL_PORT:-127.0.0.1:13306}:3306`): read it with the defaults.
+                let expanded = crate::needs::interpolate(&text, &|_| None)?;
+                bind_of(parse_short(&expanded).ip.as_deref())
+            } else {
+                bind_of(short.ip.as_deref())
+            };
             let specific = match bind {
                 Bind::All => false,
                 Bind::Specific if admin => true,
@@ -234,7 +246,12 @@ fn judge(value: &Node) -> Option<(u16, &'static str, bool, Plan, String)> {
                 short.host.unwrap_or("").trim(),
                 short.container.trim()
             );
-            Some((port, what, specific, Plan::Short(s.clone(), new), text))
+            let plan = if variable {
+                Plan::Variable(s.clone(), new)
+            } else {
+                Plan::Short(s.clone(), new)
+            };
+            Some((port, what, specific, plan, text))
         }
         Node::Mapping(m) => {
             let target = m.get_merged("target")?.0.value().resolve()?;
@@ -306,7 +323,7 @@ fn edits(
     plan: &Plan,
 ) -> Option<(Vec<Edit>, Vec<SemanticPath>)> {
     match plan {
-        Plan::Short(s, new) => {
+        Plan::Short(s, new) | Plan::Variable(s, new) => {
             let edit = match s.style() {
                 ScalarStyle::Single | ScalarStyle::Double => s.replace(new),
                 _ => Edit::replace(s.range(), quoted(new, file.preferred_quote())),
@@ -360,7 +377,12 @@ impl Check for ExposedSensitivePort {
                 );
                 let title = "Bind the published port to 127.0.0.1";
                 let wanted: Vec<&str> = hit.services.iter().map(String::as_str).collect();
+                let variable = matches!(hit.plan, Plan::Variable(..));
+                if variable {
+                    message.push_str(" (display only: the published address comes from a variable, whose value may carry an address of its own: bind it to 127.0.0.1 where the variable is set)");
+                }
                 let fix = match planned {
+                    Some((edits, _)) if variable => Fix::display_only(title, edits),
                     Some((edits, changes)) if !hit.specific && only_touches(&changes, &wanted) => {
                         Fix::unsafe_(title, edits).with_changes(changes)
                     }

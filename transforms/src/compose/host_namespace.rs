@@ -1,5 +1,5 @@
 use crate::compose::model::{
-    entry_hits, finish_edits, hardenable_services, quote_names, services_phrase, yaml,
+    entry_hits, finish_edits, hardenable_services, needs_of, quote_names, services_phrase, yaml,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -73,7 +73,57 @@ impl Check for HostNamespace {
                     "{} the host's {namespace} namespace (`{key}: host`): {why}. Remove it",
                     services_phrase(&names, "shares", "share"),
                 );
+                // Whether the image needs it: the knowledge base says so for the PID namespace of
+                // monitoring agents; an image it knows without saying so does not.
+                let mut needed = Vec::new();
+                let mut unknown = Vec::new();
+                for (svc, needs) in needs_of(ctx, &all, &names) {
+                    match (&needs.facts, *key) {
+                        (Some(f), "pid") if f.host_pid.is_some() => needed.push(format!(
+                            "`{}`: {} ({})",
+                            svc.name,
+                            f.host_pid.clone().unwrap_or_default(),
+                            needs.source
+                        )),
+                        (Some(_), _) => {}
+                        (None, _) => unknown.push(format!(
+                            "`{}`: {}",
+                            svc.name,
+                            needs
+                                .unknown
+                                .clone()
+                                .unwrap_or_else(|| "its image is not known".into())
+                        )),
+                    }
+                }
+                if !needed.is_empty() {
+                    message = format!(
+                        "{} the host's {namespace} namespace (`{key}: host`): {why}; its function needs it: {}, so it is not removed",
+                        services_phrase(&names, "shares", "share"),
+                        needed.join("; ")
+                    );
+                    out.push(Finding::new(
+                        Self::CODE,
+                        Self::NAME,
+                        hit.entry.range(),
+                        message,
+                    ));
+                    continue;
+                }
                 out.push(match hit.plan {
+                    Ok(plan) if !unknown.is_empty() => {
+                        message.push_str(&format!(
+                            " (display only: whether its function needs the host's {namespace} namespace is not known: {})",
+                            unknown.join("; ")
+                        ));
+                        Finding::new(Self::CODE, Self::NAME, hit.entry.range(), message).with_fix(
+                            Fix::display_only(
+                                format!("Remove `{key}: host`"),
+                                finish_edits(file.text(), plan.edits),
+                            )
+                            .with_changes(plan.changes),
+                        )
+                    }
                     Ok(plan) => {
                         let mut title = format!("Remove `{key}: host`");
                         if plan.shared {

@@ -6,7 +6,6 @@ use crate::compose::model::{
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Fix;
-use crate::knowledge::network_info;
 use crate::registry::{Check, Context};
 use crate::yaml::{Node, YamlFile};
 
@@ -153,7 +152,7 @@ impl Check for HostOrDefaultNetwork {
                 .and_then(|v| v.as_str().map(|s| s == "host"))
                 .unwrap_or(false);
             out.push(if host {
-                self.host(file, &all, hit)
+                self.host(ctx, file, &all, hit)
             } else {
                 self.bridge(file, hit)
             });
@@ -188,7 +187,7 @@ impl HostOrDefaultNetwork {
         }
     }
 
-    fn host(&self, file: &YamlFile, all: &[Service], hit: EntryHit) -> Finding {
+    fn host(&self, ctx: &Context<'_>, file: &YamlFile, all: &[Service], hit: EntryHit) -> Finding {
         let names = hit.names();
         let mut message = format!(
             "{} the host's network stack (`network_mode: host`): the container can bind any host port, see host traffic and reach host services on localhost. Remove it: compose then attaches the service to the project's `default` network (a user-defined bridge)",
@@ -209,19 +208,27 @@ impl HostOrDefaultNetwork {
         let mut notes = Vec::new();
         // The services the removal reaches (all of them, when it is an anchor's).
         let reached: Vec<&Service> = all.iter().filter(|s| names.contains(&s.name)).collect();
+        let mut unknown_image = Vec::new();
         for svc in reached {
-            let net = svc
-                .image()
-                .filter(|_| svc.get("build").is_none())
-                .and_then(|i| network_info(&i));
-            if let Some(why) = net.and_then(|n| n.host_network) {
-                needs_host.push(format!("`{}`: {why}", svc.name));
+            let needs = svc.needs(ctx);
+            let facts = needs.facts();
+            if let Some(why) = &facts.host_network {
+                needs_host.push(format!("`{}`: {why} ({})", svc.name, needs.source));
+            } else if needs.facts.is_none() {
+                unknown_image.push(format!(
+                    "`{}`: {}",
+                    svc.name,
+                    needs
+                        .unknown
+                        .clone()
+                        .unwrap_or_else(|| "its image is not known".into())
+                ));
             }
             let (known, mut add) = ports_to_publish(svc);
             let mut source = "from `expose`";
             if !known {
-                if let Some(n) = net.filter(|n| !n.listens.is_empty()) {
-                    add = n.listens.iter().map(|p| publish_same(p)).collect();
+                if let Some(listens) = facts.ports.as_ref().filter(|p| !p.is_empty()) {
+                    add = listens.iter().map(|p| publish_same(p)).collect();
                     source = "the ports the image listens on";
                 } else {
                     unknown.push(svc.name.clone());
@@ -267,6 +274,12 @@ impl HostOrDefaultNetwork {
             message.push_str(&format!(
                 " (display only: the service needs the host network: {})",
                 needs_host.join("; ")
+            ));
+            Fix::display_only(title, edits)
+        } else if !unknown_image.is_empty() {
+            message.push_str(&format!(
+                " (display only: whether it needs the host network (LAN discovery, host interfaces, firewall rules) is not known: {}; tell dockharden in an `[[images]]` entry of .dockharden.toml)",
+                unknown_image.join("; ")
             ));
             Fix::display_only(title, edits)
         } else if !unknown.is_empty() {

@@ -242,6 +242,37 @@ impl Check for MissingNoNewPrivileges {
                         services_phrase(&u.services, "does not set", "do not set")
                     ),
                 };
+                // `no-new-privileges` stops a non-root process from gaining file capabilities
+                // (`setcap`) or a setuid binary's user (`sudo`): the images known to need one.
+                let blocked: Vec<String> = crate::compose::model::needs_of(ctx, &all, &u.services)
+                    .into_iter()
+                    .filter_map(|(svc, needs)| {
+                        let f = needs.facts.as_ref()?;
+                        let non_root = svc.own_non_root_user().is_some()
+                            || (svc.str("user").is_none() && needs.runs_non_root());
+                        let file_caps = non_root && f.cap_add.as_ref().is_some_and(|c| !c.is_empty());
+                        let setuid = matches!(f.switch_user.as_deref(), Some("sudo"));
+                        (file_caps || setuid).then(|| {
+                            format!(
+                                "`{}` runs as a non-root user and relies on {} ({})",
+                                svc.name,
+                                if setuid {
+                                    "sudo".to_owned()
+                                } else {
+                                    format!("file capabilities ({})", f.cap_add.clone().unwrap_or_default().join(", "))
+                                },
+                                needs.source
+                            )
+                        })
+                    })
+                    .collect();
+                if !blocked.is_empty() {
+                    message.push_str(&format!(
+                        "; but `no-new-privileges` would stop it from working: {}, so there is no fix",
+                        blocked.join("; ")
+                    ));
+                    return Finding::new(Self::CODE, Self::NAME, u.range, message);
+                }
                 match u.plan {
                     Ok(plan) => {
                         let mut title = if u.removes {

@@ -360,6 +360,84 @@ struct Need {
     writes: Vec<(Res, String)>,
     /// The values are placeholders.
     placeholder: bool,
+    /// Why the configured memory limit does not fit this service (its own heap setting, the
+    /// least memory its image documents).
+    too_small: Option<String>,
+}
+
+/// A size in bytes: `512M`, `1g`, `1.5G`, `512Mi`, `2048k`, `536870912` (Docker's and the JVM's
+/// suffixes, binary multiples).
+fn bytes(size: &str) -> Option<f64> {
+    let s = size.trim();
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = s[digits.len()..].to_ascii_lowercase();
+    let n: f64 = digits.parse().ok()?;
+    let k = 1024f64;
+    let m = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 1.0,
+        "k" => k,
+        "m" => k * k,
+        "g" => k * k * k,
+        "t" => k * k * k * k,
+        _ => return None,
+    };
+    Some(n * m)
+}
+
+/// The largest `-Xmx` a service sets in its environment or command.
+fn heap(svc: &Service) -> Option<(f64, String)> {
+    let mut texts: Vec<String> = Vec::new();
+    let mut collect = |n: &crate::yaml::Node| match n {
+        crate::yaml::Node::Scalar(s) => texts.push(s.value().to_owned()),
+        crate::yaml::Node::Sequence(seq) => texts.extend(
+            seq.items()
+                .iter()
+                .filter_map(|i| i.value().resolve()?.as_str().map(str::to_owned)),
+        ),
+        crate::yaml::Node::Mapping(m) => texts.extend(
+            m.entries()
+                .iter()
+                .filter_map(|e| e.value().resolve()?.as_str().map(str::to_owned)),
+        ),
+        _ => {}
+    };
+    for key in ["environment", "command", "entrypoint"] {
+        if let Some(v) = svc.value(key) {
+            collect(&v);
+        }
+    }
+    texts
+        .iter()
+        .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter_map(|w| {
+            let size = w
+                .trim_matches(|c| c == '"' || c == '\'')
+                .strip_prefix("-Xmx")?
+                .to_owned();
+            Some((bytes(&size)?, w))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// Why `limit` is too small for `svc`: a JVM heap of its own plus a quarter for the rest of the
+/// process (metaspace, threads, buffers), or the least memory its image documents.
+fn memory_too_small(ctx: &Context<'_>, svc: &Service, limit: &str) -> Option<String> {
+    let limit_bytes = bytes(limit)?;
+    if let Some((h, written)) = heap(svc) {
+        if h * 1.25 > limit_bytes {
+            return Some(format!(
+                "it sets `{written}`, and a JVM needs about a quarter more than its heap"
+            ));
+        }
+    }
+    let needs = svc.needs(ctx);
+    let min = needs.facts.as_ref()?.min_memory.clone()?;
+    (bytes(&min)? > limit_bytes).then(|| {
+        format!(
+            "`{}` needs at least {min} ({})",
+            needs.subject, needs.source
+        )
+    })
 }
 
 impl Check for MissingResourceLimits {
@@ -391,12 +469,19 @@ impl Check for MissingResourceLimits {
                 } else {
                     configured
                 };
+                let too_small = writes
+                    .iter()
+                    .find(|(r, _)| matches!(r, Res::Memory))
+                    .and_then(|_| limits.memory.as_deref())
+                    .filter(|_| !placeholder)
+                    .and_then(|m| memory_too_small(ctx, &svc, m));
                 Some(Need {
                     svc,
                     view,
                     lacking,
                     writes,
                     placeholder,
+                    too_small,
                 })
             })
             .collect();
@@ -496,6 +581,12 @@ impl MissingResourceLimits {
             scope.extend(&o.scope);
         }
         let fix = if n.placeholder {
+            Fix::display_only(title, edits)
+        } else if let Some(why) = &n.too_small {
+            message.push_str(&format!(
+                "; the configured memory limit {} is too small for it: {why}, so the fix is only shown (give it its own limit)",
+                limits.memory.as_deref().unwrap_or_default()
+            ));
             Fix::display_only(title, edits)
         } else if shared_refusal {
             message.push_str(

@@ -204,6 +204,68 @@ impl Service {
     }
 }
 
+/// What is known about the images of the services named `names` (in `all`): the facts of each,
+/// or, for the first service whose image is unknown, why.
+pub fn needs_of(
+    ctx: &Context<'_>,
+    all: &[Service],
+    names: &[String],
+) -> Vec<(Service, crate::needs::Needs)> {
+    all.iter()
+        .filter(|s| names.contains(&s.name))
+        .map(|s| (s.clone(), s.needs(ctx)))
+        .collect()
+}
+
+/// How to add environment variables to a service's own `environment`.
+pub enum EnvAddition {
+    /// The service has no `environment`: insert this value fragment as a new key.
+    NewKey(String),
+    /// Edits to the service's own `environment` node (a mapping or a `NAME=value` list).
+    Edits(Node, Vec<crate::edit::Edit>),
+}
+
+/// Add `vars` (name, value) to the service's environment, in the form it already uses. None when
+/// its `environment` is inherited (an anchor, a merge key) or cannot be extended losslessly.
+#[must_use]
+pub fn env_addition(
+    file: &YamlFile,
+    svc: &Service,
+    vars: &[(String, String)],
+) -> Option<EnvAddition> {
+    let quote = file.preferred_quote();
+    let value = |v: &str| crate::yaml::string_scalar(v, quote, false);
+    match svc.get("environment") {
+        None => Some(EnvAddition::NewKey(
+            vars.iter()
+                .map(|(k, v)| format!("{k}: {}", value(v)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )),
+        Some((e, Origin::Own)) => {
+            let node = e.value();
+            match &node {
+                Node::Mapping(env) if !env.is_empty() => {
+                    let entries: Vec<(String, String)> =
+                        vars.iter().map(|(k, v)| (k.clone(), value(v))).collect();
+                    let edits = crate::compose::scope::insert_entries(file, env, &entries).ok()?;
+                    Some(EnvAddition::Edits(node.clone(), edits))
+                }
+                Node::Sequence(seq) if !seq.is_empty() => {
+                    let items: Vec<String> = vars
+                        .iter()
+                        .map(|(k, v)| value(&format!("{k}={v}")))
+                        .collect();
+                    let edits = crate::compose::scope::append_items(file, seq, &items).ok()?;
+                    Some(EnvAddition::Edits(node.clone(), edits))
+                }
+                _ => None,
+            }
+        }
+        Some(_) => None,
+    }
+}
+
 /// The YAML file of a compose context.
 #[must_use]
 pub fn yaml<'a>(ctx: &Context<'a>) -> Option<&'a YamlFile> {

@@ -1,5 +1,6 @@
 use crate::compose::model::{
-    entry_hits, finish_edits, hardenable_services, quote_names, services_phrase, yaml,
+    entry_hits, finish_edits, hardenable_services, needs_of, ordered_edits, plan_append,
+    quote_names, services_phrase, yaml, Plan,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -65,10 +66,72 @@ impl Check for PrivilegedService {
                         if plan.shared {
                             title.push_str(&format!(" (shared by {})", quote_names(&names)));
                         }
-                        Finding::new(Self::CODE, Self::NAME, hit.entry.range(), message).with_fix(
-                            Fix::unsafe_(title, finish_edits(file.text(), plan.edits))
-                                .with_changes(plan.changes),
-                        )
+                        // What each service needs instead, when it is known.
+                        let mut plans: Vec<Plan> = vec![plan.clone()];
+                        let mut changes = plan.changes.clone();
+                        let mut unknown = Vec::new();
+                        let mut given = Vec::new();
+                        let mut refused = Vec::new();
+                        let reached = needs_of(ctx, &all, &names);
+                        for (svc, needs) in &reached {
+                            let Some(instead) =
+                                needs.facts.as_ref().and_then(|f| f.privileged_needs.clone())
+                            else {
+                                unknown.push(format!(
+                                    "`{}`: {}",
+                                    svc.name,
+                                    needs.unknown.clone().unwrap_or_else(|| format!(
+                                        "the knowledge base does not say what `{}` needs instead",
+                                        needs.subject
+                                    ))
+                                ));
+                                continue;
+                            };
+                            for (key, values) in
+                                [("cap_add", &instead.cap_add), ("devices", &instead.devices)]
+                            {
+                                if values.is_empty() {
+                                    continue;
+                                }
+                                given.push(format!("`{}` gets {key} {}", svc.name, values.join(", ")));
+                                match plan_append(file, svc, &all, key, values, false) {
+                                    Ok(p) => {
+                                        changes.extend(p.changes.clone());
+                                        plans.push(p);
+                                    }
+                                    Err(why) => refused.push(format!("`{key}` of `{}`: {why}", svc.name)),
+                                }
+                            }
+                        }
+                        if reached.len() > 1 && !given.is_empty() {
+                            // Different services through one shared key: each must get its own
+                            // grants first.
+                            refused.push("several services share the key".into());
+                        }
+                        changes.sort();
+                        changes.dedup();
+                        let edits = finish_edits(
+                            file.text(),
+                            ordered_edits(&plans.iter().collect::<Vec<_>>()),
+                        );
+                        if !given.is_empty() {
+                            message.push_str(&format!(" ({}, from the knowledge base)", given.join("; ")));
+                            title.push_str(" and grant what it needs instead");
+                        }
+                        let fix = if !unknown.is_empty() {
+                            message.push_str(&format!(
+                                " (display only: what it needs instead of `privileged` is not known: {}; give it the capabilities (`cap_add`) and devices (`devices`) it uses, or describe them with `privileged-needs` in an `[[images]]` entry of .dockharden.toml)",
+                                unknown.join("; ")
+                            ));
+                            Fix::display_only(title, edits)
+                        } else if !refused.is_empty() {
+                            message.push_str(&format!(" (display only: {})", refused.join("; ")));
+                            Fix::display_only(title, edits)
+                        } else {
+                            Fix::unsafe_(title, edits)
+                        };
+                        Finding::new(Self::CODE, Self::NAME, hit.entry.range(), message)
+                            .with_fix(fix.with_changes(changes))
                     }
                     Err(why) => {
                         message.push_str(&format!(" (no automatic fix: {why})"));

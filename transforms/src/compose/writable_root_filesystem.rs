@@ -2,8 +2,9 @@ use std::collections::BTreeMap;
 
 use crate::compose::hardening::is_windows;
 use crate::compose::model::{
-    append_items, edit_scope, edit_scope_for_key, insert_entries, merge_inserts, parse_mount,
-    path_within, services, uniform, well_formed, yaml, EditScope, Op, Service,
+    append_items, edit_scope, edit_scope_for_key, env_addition, insert_entries, merge_inserts,
+    parse_mount, path_within, services, uniform, well_formed, yaml, EditScope, EnvAddition, Op,
+    Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -409,43 +410,9 @@ fn plan(file: &YamlFile, n: &Need, mode: Mode) -> Option<Vec<Op>> {
         }
     }
     if !n.env.is_empty() {
-        let quote = file.preferred_quote();
-        let value = |v: &str| string_scalar(v, quote, false);
-        match n.svc.get("environment") {
-            None => inserts.push((
-                "environment".into(),
-                n.env
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {}", value(v)))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )),
-            Some((e, Origin::Own)) => {
-                let node = e.value();
-                if matches!(node, Node::Alias(_)) {
-                    return None;
-                }
-                match &node {
-                    Node::Mapping(env) if !env.is_empty() => {
-                        let entries: Vec<(String, String)> =
-                            n.env.iter().map(|(k, v)| (k.clone(), value(v))).collect();
-                        let edits = insert_entries(file, env, &entries).ok()?;
-                        ops.push(Op::new(&node, edits, edit_scope(&node)));
-                    }
-                    Node::Sequence(seq) if !seq.is_empty() => {
-                        let items: Vec<String> = n
-                            .env
-                            .iter()
-                            .map(|(k, v)| value(&format!("{k}={v}")))
-                            .collect();
-                        let edits = append_items(file, seq, &items).ok()?;
-                        ops.push(Op::new(&node, edits, edit_scope(&node)));
-                    }
-                    _ => return None,
-                }
-            }
-            // Inherited through an anchor: not edited here.
-            Some(_) => return None,
+        match env_addition(file, &n.svc, &n.env)? {
+            EnvAddition::NewKey(fragment) => inserts.push(("environment".into(), fragment)),
+            EnvAddition::Edits(node, edits) => ops.push(Op::new(&node, edits, edit_scope(&node))),
         }
     }
     if !inserts.is_empty() {
@@ -751,7 +718,10 @@ mod tests {
         let fix = f[0].fix.as_ref().unwrap();
         assert_eq!(fix.applicability, Applicability::Unsafe);
         let out = testing::apply(t, &fix.edits);
-        assert!(out.ends_with("read_only: true\n    tmpfs:\n      - /tmp\n"), "{out}");
+        assert!(
+            out.ends_with("read_only: true\n    tmpfs:\n      - /tmp\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -762,13 +732,20 @@ mod tests {
             f[0].fix.as_ref().unwrap().applicability,
             Applicability::DisplayOnly
         );
-        let need = f[0].need.as_ref().expect("a question for the interactive session");
+        let need = f[0]
+            .need
+            .as_ref()
+            .expect("a question for the interactive session");
         assert_eq!(need.option, "images.tmpfs");
         assert_eq!(need.key.as_deref(), Some("ghcr.io/acme/agent"));
         // Answered (or configured): applied.
         let mut s = Settings::default();
-        s.set("images.tmpfs", Some("ghcr.io/acme/agent"), "/tmp /var/cache/agent")
-            .unwrap();
+        s.set(
+            "images.tmpfs",
+            Some("ghcr.io/acme/agent"),
+            "/tmp /var/cache/agent",
+        )
+        .unwrap();
         let f = testing::check(&WritableRootFilesystem, t, &s);
         let fix = f[0].fix.as_ref().unwrap();
         assert_eq!(fix.applicability, Applicability::Unsafe);
@@ -777,7 +754,11 @@ mod tests {
         let t = "services:\n  m:\n    image: mailserver/docker-mailserver:14\n";
         let f = testing::check(&WritableRootFilesystem, t, &Settings::default());
         assert!(f[0].fix.is_none(), "{:?}", f[0].fix);
-        assert!(f[0].message.contains("cannot run with a read-only root"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("cannot run with a read-only root"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
