@@ -689,8 +689,16 @@ pub fn family_of(image: &ImageName) -> Family {
     {
         return Family::Debian;
     }
-    if let Some(i) = image_info(image) {
-        return i.family;
+    if let Some(f) = built_in_facts(image).and_then(|f| f.family) {
+        return match f.as_str() {
+            "alpine" => Family::Alpine,
+            "debian" => Family::Debian,
+            "rhel" => Family::Rhel,
+            "distroless" => Family::Distroless,
+            "scratch" => Family::Scratch,
+            "windows" => Family::Windows,
+            _ => Family::Unknown,
+        };
     }
     // Images named after their distribution (`registry.k8s.io/debian-base`, `cpuguy83/ubuntu`).
     let base = image.base_name();
@@ -704,12 +712,22 @@ pub fn family_of(image: &ImageName) -> Family {
 // Users, tools and processes inside images (DF002 runs-as-root, DF004 missing-healthcheck,
 // DF009 full-base-image)
 
-/// Whether the image's default user is non-root: the table's `non_root`, or a `nonroot` tag
-/// (`gcr.io/distroless/static:nonroot`, `…:debug-nonroot`, Chainguard's `…:latest` is in the table).
+/// The built-in knowledge base's facts for an image, for its tag (no configuration entries: the
+/// callers that have the configuration use [`crate::needs`]).
+#[must_use]
+pub fn built_in_facts(image: &ImageName) -> Option<crate::images::Facts> {
+    crate::images::lookup(&[], image).map(|k| k.facts)
+}
+
+/// Whether the image's default user is non-root: its `USER` in the knowledge base, or a `nonroot`
+/// tag (`gcr.io/distroless/static:nonroot`, `…:debug-nonroot`).
 #[must_use]
 pub fn runs_as_non_root(image: &ImageName) -> bool {
     let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
-    tag.contains("nonroot") || image_info(image).is_some_and(|i| i.non_root)
+    tag.contains("nonroot")
+        || built_in_facts(image)
+            .and_then(|f| f.user)
+            .is_some_and(|u| !u.contains('$') && !crate::needs::is_root_user(&u))
 }
 
 /// A "minimal" RHEL-like variant (`ubi9-minimal`, `ubi9/ubi-minimal`, `rockylinux:9-minimal`,
@@ -790,61 +808,49 @@ pub enum Fetcher {
     Wget,
 }
 
-/// Official images whose default (Debian, non-slim) variants are built on `buildpack-deps` and so ship
-/// both curl and wget.
-const BUILDPACK_BASED: &[&str] = &[
-    "buildpack-deps",
-    "python",
-    "node",
-    "ruby",
-    "golang",
-    "rust",
-    "openjdk",
-];
-
-/// The HTTP clients an image ships by itself: BusyBox `wget` in Alpine and BusyBox images; curl and
-/// wget in the full (non-slim) Debian variants of the buildpack-deps based official images; curl in
-/// the official `nginx` images (not `alpine-slim`).
+/// The HTTP clients an image ships by itself: what the knowledge base says for its tag (`nginx`
+/// got curl in 1.17.10, `-slim` variants purge what they used to build), else BusyBox `wget` in
+/// Alpine and BusyBox images (part of their base system), else none known.
 #[must_use]
-pub fn shipped_fetchers(image: &ImageName) -> &'static [Fetcher] {
-    let family = family_of(image);
-    let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
-    match family {
-        _ if image.short() == "nginx" && !tag.contains("slim") => {
-            if family == Family::Alpine {
-                &[Fetcher::Curl, Fetcher::Wget]
-            } else {
-                &[Fetcher::Curl]
-            }
-        }
-        Family::Alpine => &[Fetcher::Wget],
-        Family::Debian
-            if !tag.contains("slim") && BUILDPACK_BASED.contains(&image.short().as_str()) =>
-        {
-            &[Fetcher::Curl, Fetcher::Wget]
-        }
-        _ => &[],
+pub fn shipped_fetchers(image: &ImageName) -> Vec<Fetcher> {
+    if let Some(clients) = built_in_facts(image).and_then(|f| f.http_clients) {
+        return clients
+            .iter()
+            .filter_map(|c| match c.as_str() {
+                "curl" => Some(Fetcher::Curl),
+                "wget" => Some(Fetcher::Wget),
+                _ => None,
+            })
+            .collect();
     }
+    if family_of(image) == Family::Alpine {
+        return vec![Fetcher::Wget];
+    }
+    Vec::new()
 }
 
-/// The HTTP port a known server image listens on by default (its own `EXPOSE`, which a Dockerfile
-/// built on it inherits). None for non-HTTP servers and FastCGI (`-fpm`) variants.
+/// The HTTP port a known server image listens on by default (the knowledge base's `http-port` for
+/// its tag; a Dockerfile built on it inherits the image's `EXPOSE`). None for non-HTTP servers and
+/// FastCGI (`-fpm`) variants.
 #[must_use]
 pub fn default_http_port(image: &ImageName) -> Option<u16> {
     let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
     if tag.contains("fpm") {
         return None;
     }
-    match image.short().as_str() {
-        "nginx" | "httpd" | "caddy" | "nextcloud" | "wordpress" => Some(80),
-        "nginxinc/nginx-unprivileged" | "tomcat" | "quay.io/keycloak/keycloak" => Some(8080),
-        "grafana/grafana" | "grafana/grafana-oss" => Some(3000),
-        "prom/prometheus" => Some(9090),
-        "prom/alertmanager" => Some(9093),
-        "prom/node-exporter" => Some(9100),
-        "docker.elastic.co/kibana/kibana" => Some(5601),
-        _ => None,
-    }
+    built_in_facts(image).and_then(|f| f.http_port)
+}
+
+/// Whether the knowledge base knows the image as a long-running server.
+#[must_use]
+pub fn is_server(image: &ImageName) -> bool {
+    built_in_facts(image).is_some_and(|f| f.kind.as_deref() == Some("server"))
+}
+
+/// A smaller variant of the image to suggest (the knowledge base's `slim`).
+#[must_use]
+pub fn slim_variant(image: &ImageName) -> Option<String> {
+    built_in_facts(image).and_then(|f| f.slim)
 }
 
 /// Groups that a family's base image already has, by name: their gid (`adduser -G www-data` in
@@ -882,6 +888,40 @@ pub const ROOT_START_SERVERS: &[&str] = &[
     "apache2-foreground",
     "apache2ctl",
     "sshd",
+];
+
+/// Programs whose job needs root at run time: daemons that manage the system (cron, sshd, process
+/// supervisors that start services as several users, firewalls, network setup, a Docker daemon).
+/// A stage that starts one of them keeps its root `USER`.
+pub const ROOT_PROGRAMS: &[&str] = &[
+    "cron",
+    "crond",
+    "anacron",
+    "sshd",
+    "supervisord",
+    "runsvdir",
+    "s6-svscan",
+    "systemd",
+    "init",
+    "iptables",
+    "ip6tables",
+    "iptables-restore",
+    "nft",
+    "ip",
+    "sysctl",
+    "modprobe",
+    "mount",
+    "dockerd",
+    "dockerd-entrypoint.sh",
+    "containerd",
+    "openvpn",
+    "wg-quick",
+    "rsyslogd",
+    "syslog-ng",
+    "postfix",
+    "dovecot",
+    "chown",
+    "setcap",
 ];
 
 /// The root-starting server (see [`ROOT_START_SERVERS`]) a base image runs when a Dockerfile built on

@@ -75,7 +75,7 @@ fn service_reason(a: &Analysis<'_>, stage: usize, port_words: &[String]) -> Opti
         return Some(format!("it exposes {first}"));
     }
     if let Base::Image(image) = a.root_base(stage) {
-        if knowledge::image_info(image).is_some_and(|i| i.server) {
+        if knowledge::is_server(image) {
             return Some(format!("its base image `{}` is a server", image.short()));
         }
     }
@@ -189,7 +189,9 @@ fn command(
             if tcp.is_empty() { curl(None) } else { todo_cmd },
         ));
     };
-    let shipped = root_image.map_or(&[][..], knowledge::shipped_fetchers);
+    let shipped = root_image
+        .map(knowledge::shipped_fetchers)
+        .unwrap_or_default();
     let has = |f: Fetcher, pkg: &str| shipped.contains(&f) || a.installs(stage, pkg);
     if has(Fetcher::Curl, "curl") {
         Ok(curl(Some(port)))
@@ -210,6 +212,12 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
     let body = a.chain_body(stage);
     if body.iter().any(|(_, i)| i.keyword == "HEALTHCHECK") {
         return None;
+    }
+    // The base image declares its own HEALTHCHECK, which the image inherits.
+    if let Base::Image(image) = a.root_base(stage) {
+        if knowledge::built_in_facts(image).and_then(|f| f.healthcheck) == Some(true) {
+            return None;
+        }
     }
     let expose: Vec<(usize, String)> = body
         .iter()

@@ -1,11 +1,12 @@
 use crate::declare_transform;
-use crate::dockerfile::analysis::{indent_of, insert_after, run_commands, Analysis, Base, User};
-use crate::dockerfile::syntax::{Args, Dockerfile, Instruction};
+use crate::dockerfile::analysis::{indent_of, insert_after, Analysis, Base, User};
+use crate::dockerfile::syntax::{Dockerfile, Instruction};
 use crate::dockerfile::{dockerfile, same_case};
 use crate::edit::Edit;
 use crate::finding::Finding;
 use crate::fix::Fix;
-use crate::knowledge::{self, Family, ImageName};
+use crate::knowledge::{self, Family};
+use crate::needs::Start;
 use crate::registry::{Check, Context};
 use crate::settings::Settings;
 
@@ -145,63 +146,13 @@ fn create_command(family: Family, s: &Settings, install: Option<&str>) -> String
     }
 }
 
-/// Why the image must keep starting as root, if it visibly drops privileges itself.
-fn drops_privileges(
+/// Decide how to give the final stage a non-root user. Err(reason, lines to show).
+fn plan(
     a: &Analysis<'_>,
     stage: usize,
-    root_image: Option<&ImageName>,
-) -> Option<String> {
-    if let Some(image) = root_image {
-        if knowledge::image_info(image).is_some_and(|i| i.drops_privileges) {
-            return Some(format!(
-                "the base image `{}` starts as root and drops privileges in its entrypoint",
-                image.short()
-            ));
-        }
-        // Only when the Dockerfile keeps the base image's command.
-        if let Some(server) =
-            knowledge::root_start_server_of(image).filter(|_| a.start_programs(stage).is_empty())
-        {
-            return Some(format!(
-                "the base image `{}` runs `{server}`, which starts as root and switches to its own worker user",
-                image.short()
-            ));
-        }
-    }
-    let tool_in = |word: &str| {
-        word.split(['/', '\\']).find_map(|seg| {
-            knowledge::PRIVILEGE_DROP_TOOLS
-                .iter()
-                .find(|t| seg == **t || seg.starts_with(&format!("{t}-")))
-        })
-    };
-    for (_, ins) in a.chain_body(stage) {
-        let words: Vec<String> = match ins.keyword.as_str() {
-            "RUN" => run_commands(ins).into_iter().flatten().collect(),
-            "ADD" | "COPY" | "ENTRYPOINT" | "CMD" => match &ins.args {
-                Args::Json(j) => j.items.iter().map(|i| i.value.clone()).collect(),
-                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
-            },
-            _ => continue,
-        };
-        if let Some(tool) = words.iter().find_map(|w| tool_in(w)) {
-            return Some(format!(
-                "the image drops privileges itself (`{tool}`): its entrypoint must start as root"
-            ));
-        }
-    }
-    a.start_programs(stage)
-        .iter()
-        .find(|p| knowledge::ROOT_START_SERVERS.contains(&p.as_str()))
-        .map(|p| {
-            format!(
-                "`{p}` starts as root and switches to its own worker user; run it unprivileged with its own configuration (pid, log and cache paths, a port above 1024) or an unprivileged image"
-            )
-        })
-}
-
-/// Decide how to give the final stage a non-root user. Err(reason, lines to show).
-fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, Plan)> {
+    s: &Settings,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan, (String, Plan)> {
     let root_image = match a.root_base(stage) {
         Base::Image(i) => Some(i),
         _ => None,
@@ -229,8 +180,15 @@ fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, P
             fallback(),
         ));
     }
-    if let Some(reason) = drops_privileges(a, stage, root_image) {
-        return Err((reason, fallback()));
+    match crate::needs::start_of(s, a, stage, read) {
+        Start::NoRoot => {}
+        Start::NeedsRoot(reason) => return Err((reason, fallback())),
+        Start::Unknown(reason) => {
+            return Err((
+                format!("{reason}, so whether it can run as another user is not known"),
+                fallback(),
+            ))
+        }
     }
     if family == Family::Windows {
         return Ok(Plan::Use {
@@ -256,14 +214,23 @@ fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, P
             )),
         };
     }
-    if let Some((name, uid, gid)) = root_image
-        .and_then(knowledge::image_info)
-        .and_then(|i| i.user)
-        .filter(|(_, uid, _)| *uid != 0)
-    {
+    if let Some((value, source)) = root_image.and_then(|image| {
+        let n = crate::needs::of_image(s, image);
+        let f = n.facts.as_ref()?;
+        let over = f.user_override.as_deref()?;
+        let (user, group) = over.split_once(':').unwrap_or((over, ""));
+        let uid = user.parse::<u32>().ok().or_else(|| {
+            f.runs_as
+                .as_ref()
+                .filter(|r| r.name.as_deref() == Some(user))
+                .map(|r| r.uid)
+        })?;
+        let gid = group.parse::<u32>().ok().unwrap_or(uid);
+        (uid != 0).then(|| (numeric(uid, gid), n.source.clone()))
+    }) {
         return Ok(Plan::Use {
-            value: numeric(uid, gid),
-            why: format!("the `{name}` user the base image ships"),
+            value,
+            why: format!("the user the base image ships: {source}"),
         });
     }
     match family {
@@ -368,7 +335,12 @@ fn describe(plan: &Plan, replaces: bool) -> String {
     }
 }
 
-fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
+fn check(
+    text: &str,
+    df: &Dockerfile,
+    s: &Settings,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Option<Finding> {
     let a = Analysis::new(df);
     let stage = a.final_stage()?;
     let User::Root(at) = a.user(stage) else {
@@ -415,7 +387,7 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             format!("The final stage runs as {admin}: {what}{msg}"),
         )
     };
-    let (plan, reason) = match plan(&a, stage, s) {
+    let (plan, reason) = match plan(&a, stage, s, read) {
         Ok(p) => (p, None),
         Err((reason, shown)) => (shown, Some(reason)),
     };
@@ -436,6 +408,9 @@ impl Check for RunsAsRoot {
         let Some(df) = dockerfile(ctx) else {
             return Vec::new();
         };
-        check(ctx.text, df, ctx.settings).into_iter().collect()
+        let read = |p: &str| ctx.workspace.read(p);
+        check(ctx.text, df, ctx.settings, &read)
+            .into_iter()
+            .collect()
     }
 }
