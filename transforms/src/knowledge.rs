@@ -1325,22 +1325,40 @@ pub const READ_ONLY_CONFIG_DIRS: &[(&str, &str)] = &[
     ("httpd", "/usr/local/apache2/conf"),
 ];
 
-/// Whether `image` only reads the folder `target` (see [`READ_ONLY_CONFIG_DIRS`]).
-#[must_use]
-pub fn reads_config_dir(image: &ImageName, target: &str) -> bool {
-    let key = image_key(image);
-    READ_ONLY_CONFIG_DIRS.iter().any(|(i, p)| {
-        *i == key && (target.trim_end_matches('/') == *p || target.starts_with(&format!("{p}/")))
-    })
+/// The knowledge base's facts for an image, with the configuration's `[[images]]` laid over.
+fn facts_with(config: &[crate::images::Entry], image: &ImageName) -> Option<crate::images::Facts> {
+    crate::images::lookup(config, image).map(|k| k.facts)
 }
 
-/// Whether `image` writes at or below `target` although it looks like configuration.
+fn within(target: &str, dir: &str) -> bool {
+    let t = target.trim_end_matches('/');
+    let d = dir.trim_end_matches('/');
+    t == d || t.starts_with(&format!("{d}/"))
+}
+
+/// Whether `image` only reads the folder `target` (the knowledge base's `config-read-only`).
 #[must_use]
-pub fn writes_config_path(image: &ImageName, target: &str) -> bool {
-    let key = image_key(image);
-    WRITABLE_CONFIG_PATHS
-        .iter()
-        .any(|(i, p)| *i == key && (target == *p || target.starts_with(&format!("{p}/"))))
+pub fn reads_config_dir(config: &[crate::images::Entry], image: &ImageName, target: &str) -> bool {
+    facts_with(config, image)
+        .and_then(|f| f.config_read_only)
+        .is_some_and(|dirs| dirs.iter().any(|d| within(target, d)))
+}
+
+/// Whether `image` writes at or below `target` although it looks like configuration (the
+/// knowledge base's `config-writes` and `state`).
+#[must_use]
+pub fn writes_config_path(
+    config: &[crate::images::Entry],
+    image: &ImageName,
+    target: &str,
+) -> bool {
+    facts_with(config, image).is_some_and(|f| {
+        f.config_writes
+            .iter()
+            .flatten()
+            .chain(f.state.iter().flatten())
+            .any(|p| within(target, p) || within(p, target))
+    })
 }
 
 /// Credential variables an image reads from a file named by `<VAR>_FILE` (the docker-library
@@ -1387,16 +1405,12 @@ pub const FILE_ENV_VARS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Whether `image` reads `<var>_FILE` for the credential `var` (see [`FILE_ENV_VARS`]).
+/// Whether `image` reads `<var>_FILE` for the credential `var` (the knowledge base's `file-env`).
 #[must_use]
-pub fn reads_file_env(image: &ImageName, var: &str) -> bool {
-    let Some(info) = image_info(image) else {
-        return false;
-    };
-    info.file_env
-        && FILE_ENV_VARS
-            .iter()
-            .any(|(i, vars)| *i == info.name && vars.contains(&var))
+pub fn reads_file_env(config: &[crate::images::Entry], image: &ImageName, var: &str) -> bool {
+    facts_with(config, image)
+        .and_then(|f| f.file_env)
+        .is_some_and(|vars| vars.iter().any(|v| v == var))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -266,6 +266,34 @@ pub fn env_addition(
     }
 }
 
+/// The names of the variables a service sets with a non-empty value in `environment`.
+#[must_use]
+pub fn environment_names(svc: &Service) -> Vec<String> {
+    match svc.value("environment") {
+        Some(Node::Mapping(m)) => m
+            .entries()
+            .iter()
+            .filter(|e| {
+                e.value()
+                    .resolve()
+                    .and_then(|n| n.as_str().map(|v| !v.is_empty()))
+                    .unwrap_or(false)
+            })
+            .map(|e| e.key().to_owned())
+            .collect(),
+        Some(Node::Sequence(seq)) => seq
+            .items()
+            .iter()
+            .filter_map(|i| i.value().resolve()?.as_str().map(str::to_owned))
+            .filter_map(|t| {
+                let (k, v) = t.split_once('=')?;
+                (!v.is_empty()).then(|| k.to_owned())
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The YAML file of a compose context.
 #[must_use]
 pub fn yaml<'a>(ctx: &Context<'a>) -> Option<&'a YamlFile> {

@@ -475,6 +475,7 @@ fn define(
 
 /// Why a hit cannot be moved in place, or None.
 fn in_place_refusal(
+    config: &[crate::images::Entry],
     hit: &Hit,
     scope: &EditScope,
     by_name: &BTreeMap<&str, &Service>,
@@ -497,7 +498,7 @@ fn in_place_refusal(
             by_name
                 .get(s.as_str())
                 .and_then(|svc| svc.image_hint())
-                .is_none_or(|i| !reads_file_env(&i, &hit.var))
+                .is_none_or(|i| !reads_file_env(config, &i, &hit.var))
         })
         .cloned()
         .collect();
@@ -545,6 +546,7 @@ fn raw_scalar(n: &Node) -> Option<String> {
 /// the change share. None when the environment cannot be copied verbatim or would carry another
 /// literal credential along.
 fn own_fix(
+    config: &[crate::images::Entry],
     file: &YamlFile,
     svc: &Service,
     hits: &[Hit],
@@ -572,7 +574,7 @@ fn own_fix(
     for (name, entry, value) in &vars {
         let is_secret = mine.iter().any(|h| h.var == *name);
         if is_secret {
-            if !reads_file_env(&image, name)
+            if !reads_file_env(config, &image, name)
                 || vars.iter().any(|(n, _, _)| *n == format!("{name}_FILE"))
             {
                 return None;
@@ -668,7 +670,7 @@ impl Check for SecretInEnvironment {
                 let refusal = if stack {
                     Some(STACK_REASON.to_owned())
                 } else {
-                    in_place_refusal(h, &scope, &by_name)
+                    in_place_refusal(&ctx.settings.images, h, &scope, &by_name)
                 };
                 (h.clone(), scope, refusal)
             })
@@ -744,7 +746,7 @@ impl Check for SecretInEnvironment {
             for svc_name in &h.services {
                 let own = by_name
                     .get(svc_name.as_str())
-                    .and_then(|svc| own_fix(file, svc, &hits, &names));
+                    .and_then(|svc| own_fix(&ctx.settings.images, file, svc, &hits, &names));
                 match own {
                     Some((fix, _)) => out.push(self.finding(
                         h,
@@ -763,7 +765,7 @@ impl Check for SecretInEnvironment {
                         by_name
                             .get(r.as_str())
                             .and_then(|svc| svc.image_hint())
-                            .is_none_or(|i| !reads_file_env(&i, &h.var))
+                            .is_none_or(|i| !reads_file_env(&ctx.settings.images, &i, &h.var))
                     })
                     .collect();
                 let reason = if unsupported.len() == rest.len() {
