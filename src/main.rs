@@ -52,6 +52,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Rules(args) => rules(args.format),
         Command::Explain(args) => explain(&args.rule),
+        Command::ExplainImage(args) => explain_image(&args),
         Command::Check(args) => {
             let code = process(&args.common, Mode::Check);
             match code {
@@ -146,6 +147,37 @@ fn rules(format: cli::RulesFormat) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn explain_image(args: &cli::ExplainImageArgs) -> ExitCode {
+    let resolver = match config::ConfigResolver::new(args.config.as_deref(), args.isolated) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dockharden: error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let here = std::path::Path::new("./.dockharden-explain-image");
+    let images = match resolver.for_path(here) {
+        Ok(c) => c.file.options.images.clone(),
+        Err(e) => {
+            eprintln!("dockharden: error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match dockharden_transforms::images::explain(&images, &args.image) {
+        Some(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        None => {
+            println!(
+                "{}: nothing is known about this image: fixes that depend on what it needs (capabilities, read-only paths, its user, the Docker socket) stay suggestions. Describe it in an `[[images]]` entry of .dockharden.toml (schema: `dockharden explain-image postgres` shows one), or answer the questions of `dockharden fix --interactive`.",
+                args.image
+            );
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn explain(rule: &str) -> ExitCode {
