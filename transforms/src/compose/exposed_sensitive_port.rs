@@ -52,8 +52,11 @@ declare_transform! {
     /// what must stay public. The short syntax is rewritten as `"127.0.0.1:HOST:CONTAINER"`,
     /// always quoted (a plain `22:22` is a base-60 number to YAML 1.1 loaders); a container port
     /// alone becomes `"127.0.0.1::PORT"` (still a random host port); the long syntax gets
-    /// `host_ip: 127.0.0.1`. Ports whose container port or host address is interpolated
-    /// (`${PORT}`) are not judged. When the port list comes from an anchor, the anchor is edited
+    /// `host_ip: 127.0.0.1`. Compose interpolates before it reads a port, so a published port that
+    /// comes from a variable is read with the variable's default: `"${SQL_PORT:-127.0.0.1:13306}:3306"`
+    /// already binds the loopback address and is not flagged; `"${PG_PORT:-5432}:5432"` binds all
+    /// interfaces by default and gets a display-only suggestion (the variable's value may carry an
+    /// address of its own); without a default it is not judged. When the port list comes from an anchor, the anchor is edited
     /// (every service that inherits the list publishes the same port).
     ///
     /// ## Options

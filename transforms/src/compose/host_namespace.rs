@@ -31,9 +31,11 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: monitoring agents (node-exporter's process metrics, cAdvisor, debuggers) and tools
-    /// that use host shared memory rely on these namespaces and lose that view. Without the key,
-    /// the container gets its own namespace (the default). When the key comes from an anchor that
+    /// Unsafe, and applied only when the image is known (no guessing): monitoring agents whose
+    /// function needs the host's PID namespace (node-exporter, cAdvisor's process metrics,
+    /// Netdata: the knowledge base's `host-pid`) keep it, and the finding says why; an image the
+    /// knowledge base knows without such a need loses the key; for an unknown image the removal is
+    /// display-only. Without the key, the container gets its own namespace (the default). When the key comes from an anchor that
     /// only services (and `x-` blocks) use, it is removed from the anchor; otherwise the finding
     /// has no fix.
     ///

@@ -55,10 +55,14 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe. A service on the host network reaches other host services through `localhost` and
-    /// sees the host's interfaces (DHCP servers, VPNs, network monitors, mDNS/UPnP discovery such
-    /// as Home Assistant's); on a bridge network it does not, and clients must use the published
-    /// ports. Leaving the default bridge cuts the service off from containers outside the project
+    /// Unsafe, and applied only when the image is known (no guessing). A service on the host
+    /// network reaches other host services through `localhost` and sees the host's interfaces
+    /// (DHCP servers, VPNs, network monitors, mDNS/UPnP discovery such as Home Assistant's); on a
+    /// bridge network it does not, and clients must use the published ports. Images whose
+    /// function needs the host network (the knowledge base's `host-network`: Home Assistant,
+    /// Plex, Syncthing discovery, node-exporter, fail2ban) keep it; unknown images get a
+    /// display-only suggestion; the ports to publish come from the service's `ports`/`expose`, else
+    /// from the ports the image is known to listen on. Leaving the default bridge cuts the service off from containers outside the project
     /// that reached it there (`external_links`, fixed IPs). When `network_mode` comes from an
     /// anchor that only services (and `x-` blocks) use, it is removed from the anchor and each of
     /// those services gets its ports; otherwise the finding has no fix.

@@ -46,7 +46,9 @@ declare_transform! {
     /// binary or on file capabilities while running as a non-root user: `sudo` or `su` in an
     /// entrypoint or a health check, `ping` on images where it is setuid, a binary given
     /// `setcap cap_net_bind_service=+ep` to bind port 80 as non-root, SELinux domain transitions.
-    /// Those cannot be seen from the compose file, hence not Safe.
+    /// Those cannot be seen from the compose file, hence not Safe; images the knowledge base knows
+    /// to run as non-root with file capabilities (CoreDNS, ingress-nginx) or `sudo` are reported
+    /// without a fix.
     ///
     /// Anchors: a `security_opt` list shared through an anchor by services only (and `x-` blocks)
     /// gets the entry once, in the anchor, since every service needs it; a list also used

@@ -29,10 +29,11 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: a service that really needs more than the defaults (loading kernel modules,
-    /// managing network interfaces, accessing a device) stops working. Grant exactly what it needs
-    /// instead: `cap_add` (e.g. NET_ADMIN), `devices` (e.g. `/dev/net/tun`), a specific
-    /// `security_opt` profile. When the key comes from an anchor that only services (and `x-`
+    /// Unsafe, and applied only when what the image needs instead is known (no guessing: the
+    /// knowledge base's `privileged-needs`, e.g. NET_ADMIN and SYS_MODULE for wg-easy, `/dev/kmsg`
+    /// for cAdvisor): `privileged` is removed and exactly those capabilities (`cap_add`) and
+    /// devices (`devices`) are given. For other images the removal is display-only: grant what
+    /// the service uses (`cap_add`, `devices`, a specific `security_opt` profile) yourself. When the key comes from an anchor that only services (and `x-`
     /// blocks) use, it is removed from the anchor, since every one of those services is flagged;
     /// an anchor also used elsewhere, or a value that is itself an anchor an alias uses, is
     /// reported without a fix.

@@ -15,12 +15,13 @@ use crate::yaml::{is_plain_safe, string_scalar, Entry, Node, Origin, YamlFile};
 declare_transform! {
     /// ## What it does
     /// Flags services whose root filesystem is writable (no `read_only`, or `read_only: false`) and
-    /// makes it read-only, giving the service a `tmpfs` for `/tmp` and for the paths its image is
-    /// known to write at run time (`knowledge::ImageInfo::writes`: `/var/cache/nginx` and
-    /// `/var/run` for nginx, `/var/run/postgresql` for postgres, ...). Paths already covered by a
-    /// declared volume or an existing `tmpfs` entry are not added; existing `tmpfs` entries are
-    /// kept and extended. Declared volumes stay writable. Windows containers (which do not support
-    /// `read_only`) and services with `extends:` are skipped.
+    /// makes it read-only, giving the service a `tmpfs` for `/tmp` and for the scratch paths its
+    /// image is known to write at run time (the knowledge base's `tmpfs`: `/var/cache/nginx` and
+    /// `/var/run` for nginx, `/var/run/postgresql` for postgres; `/run` allowing execution, plus
+    /// `S6_READ_ONLY_ROOT=1`, for s6-overlay images). Paths already covered by a volume or an
+    /// existing `tmpfs` entry are not added; existing `tmpfs` entries are kept and extended.
+    /// Windows containers (image, `platform`, `isolation`, `C:\` paths or named pipes; Docker
+    /// rejects a read-only root there) and services with `extends:` are skipped.
     ///
     /// ## Why is this bad?
     /// A writable root filesystem lets an intruder replace binaries, drop tools and persist inside the container; a read-only one confines writes to the volumes and tmpfs mounts you declared.
@@ -48,13 +49,17 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: an application that writes somewhere else than its volumes, `/tmp` and the paths
-    /// the table knows fails with "Read-only file system" (run it once and check `docker diff` to
-    /// find such paths; add a `tmpfs` for scratch data and a volume for data that must persist).
-    /// Docker mounts tmpfs `noexec`: a program that runs files from `/tmp` (some JVM native
-    /// libraries) needs `/tmp:exec`. Paths where an image keeps persistent state are never made a
-    /// tmpfs (`knowledge::PERSISTENT_PATHS`); when the image does not declare them as a `VOLUME`
-    /// and the service mounts nothing there, the fix is display-only until a volume is added.
+    /// Unsafe, and applied only when the image is known to run read-only (no guessing: the
+    /// knowledge base's `read-only = true`, or an `[[images]]` entry with `tmpfs`). An image
+    /// nobody knows gets a display-only suggestion, and `fix --interactive` asks which paths it
+    /// writes (and can save the answer). An image known not to run read-only (generated
+    /// configuration under `/etc`, a keystore next to its configuration, s6-overlay images that
+    /// do not support it) is reported without a fix, with the reason. Paths where an image keeps
+    /// state (`state`) are never made a tmpfs: when the image does not declare them as a `VOLUME`
+    /// and the service mounts nothing there, the fix is display-only until a volume is added; the
+    /// same when the service's setup makes the image write elsewhere (`writes-when`: a mounted
+    /// templates folder makes nginx render into `/etc/nginx/conf.d`). Docker mounts tmpfs
+    /// `noexec`; the paths the image runs files from get `:exec`.
     /// When `read_only` or `tmpfs` come from an anchor shared by several services, the anchor is
     /// edited only when every service that uses it needs the same change, and then one fix changes
     /// all of them together; otherwise each service gets its own keys (an own `tmpfs` repeats the

@@ -46,9 +46,11 @@ declare_transform! {
     /// Unsafe: a failing check marks the container unhealthy, and orchestrators (Swarm, compose
     /// `depends_on: condition: service_healthy`) act on it. The check is never a tool the image
     /// lacks: it is `curl -fsS` (preferred) or `wget -q --spider` (exec form), only when the final
-    /// stage's chain installs that tool and does not remove it again, or the base ships it (BusyBox
-    /// `wget` in Alpine, curl/wget in the full buildpack-deps based official images, curl in
-    /// `nginx`). It probes `http://127.0.0.1:PORT/PATH` (127.0.0.1 rather than `localhost`, which
+    /// stage's chain installs that tool and does not remove it again, or the base image ships it
+    /// in that tag (the knowledge base's `http-clients`, by version and variant: nginx's Debian
+    /// images got curl only in 1.17.10, `-slim` variants purge what they used; else BusyBox `wget`
+    /// in Alpine). A base image that declares its own `HEALTHCHECK` is not flagged (its check is
+    /// inherited). It probes `http://127.0.0.1:PORT/PATH` (127.0.0.1 rather than `localhost`, which
     /// BusyBox `wget` may resolve to `::1` first) on the first exposed TCP port that is not known to
     /// speak another protocol (databases, mail, DNS, TLS-only 443/8443, gRPC 50051, FastCGI from
     /// `php-fpm`…), with the path and timings from the options. The line goes before the final

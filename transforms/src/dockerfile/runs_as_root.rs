@@ -56,8 +56,9 @@ declare_transform! {
     ///   1000 -g 1000 app`, `groupadd -g 1000 app && useradd -u 1000 -g app app`, BusyBox
     ///   `adduser -u 82 -G www-data www-data` with the base's own `www-data` group, ids through
     ///   `ARG`/`ENV` defaults): `USER 1000:1000`, nothing created;
-    /// - a user the base ships: `node` (1000:1000) in `node` images, `nonroot` (65532:65532) in
-    ///   distroless images, `ContainerUser` in Windows images;
+    /// - a user the base ships (the knowledge base's `user-override`, cited from upstream): `node`
+    ///   (1000:1000) in `node` images, `nonroot` (65532:65532) in distroless images, `app` (1654) in
+    ///   .NET 8+ images, `ContainerUser` in Windows images;
     /// - `scratch`: only `USER uid:gid` (there is no tool to create a user, and none is needed);
     /// - Alpine/BusyBox: `RUN addgroup -S -g GID nonroot && adduser -S -D -H -u UID -G nonroot nonroot`;
     /// - Debian/Ubuntu: `RUN groupadd -r -g GID nonroot && useradd --no-log-init -r -u UID -g nonroot
@@ -73,13 +74,18 @@ declare_transform! {
     /// image, from what the stage runs (`apk` → Alpine, `apt-get` → Debian, `dnf`/`yum`/`microdnf` →
     /// RHEL, PowerShell → Windows).
     ///
-    /// The fix is only shown (display-only, with the lines to add) when:
-    /// - the base family is unknown (an unresolvable `FROM $IMAGE`, an unknown image that runs no
-    ///   package manager): which tool creates a user is a guess;
-    /// - the image drops privileges itself: it installs or uses `gosu`, `su-exec`, `s6-overlay`, …,
-    ///   its base image does (postgres, redis, linuxserver, …), or it starts a server that must start
-    ///   as root and switches to its own worker user (`nginx`, `httpd`, `apache2-foreground`, `sshd`);
-    ///   setting `USER` breaks their start;
+    /// No guessing: the fix is applied only when what the image starts is known not to need root.
+    /// It is only shown (display-only, with the lines to add) when:
+    /// - what it starts needs root: it switches users itself (`gosu`, `su-exec`, `setpriv`, s6, …
+    ///   in its own `ENTRYPOINT`/`CMD`, in an entrypoint script it copies from the build context,
+    ///   which is read, or in its base image's entrypoint, per the knowledge base: postgres,
+    ///   redis, linuxserver.io, …), it starts a server that switches its own workers (`nginx`,
+    ///   `httpd`, `apache2-foreground`), or a program whose job needs root (`cron`, `sshd`,
+    ///   `supervisord`, `iptables`, `dockerd`, a `chown` at start). An explicit `USER root` is then
+    ///   kept and reported, never replaced;
+    /// - it cannot be told: an entrypoint script that is not in the build context, a base image
+    ///   whose entrypoint the knowledge base does not describe, an unresolvable `FROM $IMAGE`;
+    /// - the base family is unknown: which tool creates a user is a guess;
     /// - the final stage has `ONBUILD RUN/COPY/ADD` triggers: they run as this user in every child
     ///   build;
     /// - the Dockerfile creates a user whose numeric uid/gid cannot be read (`useradd app`);
