@@ -129,6 +129,7 @@ impl Engine<'_> {
     /// Run the checks of `kind` on an already parsed text, with suppressions applied.
     #[must_use]
     pub fn check_parsed(&self, kind: FileKind, text: &str, parsed: &Parsed) -> Vec<Finding> {
+        let memo = crate::needs::Memo::default();
         let ctx = Context {
             text,
             kind,
@@ -136,6 +137,7 @@ impl Engine<'_> {
             settings: self.settings,
             resolver: self.resolver,
             workspace: self.workspace,
+            memo: &memo,
             path: self.path,
         };
         let mut findings: Vec<Finding> = self

@@ -32,6 +32,14 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../knowledge/images/families.toml"),
     ),
     (
+        "longtail-a.toml",
+        include_str!("../knowledge/images/longtail-a.toml"),
+    ),
+    (
+        "longtail-b.toml",
+        include_str!("../knowledge/images/longtail-b.toml"),
+    ),
+    (
         "messaging.toml",
         include_str!("../knowledge/images/messaging.toml"),
     ),
@@ -860,11 +868,31 @@ fn find<'e>(entries: &'e [Entry], short: &str) -> Option<(&'e Entry, Match)> {
     best.map(|(e, _)| (e, Match::Prefix))
 }
 
+/// The built-in `prefix/*` names, longest first: (prefix, entry index).
+static BUILT_IN_PREFIXES: LazyLock<Vec<(String, usize)>> = LazyLock::new(|| {
+    let mut v: Vec<(String, usize)> = BUILT_IN_ENTRIES
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            e.names
+                .iter()
+                .filter_map(move |n| n.strip_suffix("/*").map(|p| (p.to_owned(), i)))
+        })
+        .collect();
+    v.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    v
+});
+
 fn find_built_in(short: &str) -> Option<(&'static Entry, Match)> {
     if let Some(&i) = BUILT_IN_INDEX.get(short) {
         return Some((&BUILT_IN_ENTRIES[i], Match::Exact));
     }
-    find(&BUILT_IN_ENTRIES, short)
+    BUILT_IN_PREFIXES
+        .iter()
+        .find(|(p, _)| {
+            short.starts_with(p.as_str()) && short.as_bytes().get(p.len()) == Some(&b'/')
+        })
+        .map(|(_, i)| (&BUILT_IN_ENTRIES[*i], Match::Prefix))
 }
 
 /// Look an image up: the built-in entry (exact name, `prefix/*`, then the last path component of an

@@ -23,7 +23,7 @@ declare_transform! {
     /// service's `ports` (ignored in host mode) take effect, and each `expose` port that no `ports`
     /// entry covers is published as `"P:P"` (on all interfaces, as it was reachable in host mode).
     /// When the service declares neither, the ports the image listens on by default come from the
-    /// `NETWORK` table in `knowledge.rs` (node-exporter 9100, cAdvisor 8080, ...); when the image
+    /// knowledge base (`ports`) (node-exporter 9100, cAdvisor 8080, ...); when the image
     /// is not there either, the ports are unknown and the fix is display-only, with a `TODO`
     /// placeholder. The image's Dockerfile `EXPOSE` is out of reach of a single-file fix; add the
     /// ports by hand (or to `expose:`) in that case. Images whose function needs the host network

@@ -52,6 +52,11 @@ impl Service {
     /// configuration's `[[images]]` entry for its `image:` name is laid over either.
     #[must_use]
     pub fn needs(&self, ctx: &Context<'_>) -> crate::needs::Needs {
+        ctx.memo
+            .get_or((self.doc, self.name.clone()), || self.lookup(ctx))
+    }
+
+    fn lookup(&self, ctx: &Context<'_>) -> crate::needs::Needs {
         use crate::needs::{interpolate, of_dockerfile, of_reference, parse_dotenv, Needs};
         let env = ctx
             .workspace
@@ -609,6 +614,7 @@ pub(crate) mod testing {
             settings: &settings,
             resolver: &NoResolver,
             workspace: &crate::settings::NoWorkspace,
+            memo: &crate::needs::Memo::default(),
             path: None,
         };
         t.check(&ctx)

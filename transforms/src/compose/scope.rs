@@ -653,6 +653,7 @@ pub(crate) mod testing {
             settings,
             resolver: &NoResolver,
             workspace: &crate::settings::NoWorkspace,
+            memo: &crate::needs::Memo::default(),
             path: None,
         };
         t.check(&ctx)

@@ -19,7 +19,7 @@ declare_transform! {
     /// whose value is a literal (`${VAR}` interpolation is not one; switches such as
     /// `MYSQL_ALLOW_EMPTY_PASSWORD: "yes"` are not credentials). For images whose entrypoint reads
     /// `<NAME>_FILE` for that variable (postgres, mysql, mariadb, mongo, wordpress, nextcloud: see
-    /// `knowledge::FILE_ENV_VARS`), the fix moves the value into a compose secret: the entry
+    /// the knowledge base's `file-env`), the fix moves the value into a compose secret: the entry
     /// becomes `NAME_FILE: /run/secrets/<name>`, the service gets `secrets: [<name>]`, and a
     /// top-level `secrets: <name>: environment: NAME` takes the value from the environment of
     /// whoever runs `docker compose` (Compose 2.x). The literal is not written anywhere else: export
