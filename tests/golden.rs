@@ -34,7 +34,8 @@ pub fn cases() -> Vec<(PathBuf, PathBuf)> {
         return out;
     };
     for kind in kinds.flatten() {
-        if !kind.path().is_dir() {
+        // `workloads/` holds whole-pipeline cases with their own harness (tests/workloads.rs).
+        if !kind.path().is_dir() || kind.file_name() == "workloads" {
             continue;
         }
         let Ok(rules) = std::fs::read_dir(kind.path()) else {
@@ -73,7 +74,7 @@ fn kind_of_dir(kind_dir: &str) -> FileKind {
     }
 }
 
-fn load_settings(case: &Path) -> Settings {
+pub fn load_settings(case: &Path) -> Settings {
     let toml_path = case.with_extension("toml");
     let alt = PathBuf::from(format!("{}.toml", case.display()));
     for p in [alt, toml_path] {
@@ -110,7 +111,7 @@ fn load_settings(case: &Path) -> Settings {
 
 /// The files beside a case: `<case>.ctx/` (a `.env`, the Dockerfile of a `build:`), so that each case
 /// has its own.
-struct CaseFiles(PathBuf);
+pub struct CaseFiles(PathBuf);
 
 impl dockharden_transforms::settings::Workspace for CaseFiles {
     fn read(&self, path: &str) -> Option<String> {
@@ -118,7 +119,7 @@ impl dockharden_transforms::settings::Workspace for CaseFiles {
     }
 }
 
-fn case_files(case: &Path) -> CaseFiles {
+pub fn case_files(case: &Path) -> CaseFiles {
     let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
     CaseFiles(case.with_file_name(format!("{stem}.ctx")))
 }

@@ -6,4 +6,5 @@ mod corpus;
 mod golden;
 mod interactive;
 mod safety;
+mod workloads;
 mod yaml_corpus;
