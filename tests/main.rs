@@ -7,3 +7,4 @@ mod golden;
 mod interactive;
 mod safety;
 mod yaml_corpus;
+mod yaml_robust;
