@@ -499,7 +499,14 @@ fn stdin_report(
             (None, Some(text)) => emit_bytes(text.as_bytes()),
             (None, None) => {}
         }
+        if r.stream_rest {
+            copy_rest_of_stdin(true);
+        }
         return Ok(totals.exit_code(mode));
+    }
+    if r.stream_rest {
+        // Read the rest so that the writer of the pipe does not fail; nothing is kept.
+        copy_rest_of_stdin(false);
     }
     let mut reporter = Reporter {
         format: args.format,
@@ -515,6 +522,24 @@ fn stdin_report(
     Ok(reporter.totals.exit_code(mode))
 }
 
+/// The rest of standard input to standard output (`echo`) or nowhere, in constant memory.
+fn copy_rest_of_stdin(echo: bool) {
+    let mut input = std::io::stdin().lock();
+    let result = if echo {
+        let mut out = std::io::stdout().lock();
+        std::io::copy(&mut input, &mut out).and_then(|_| out.flush())
+    } else {
+        std::io::copy(&mut input, &mut std::io::sink()).map(|_| ())
+    };
+    if let Err(e) = result {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("dockharden: cannot copy standard input: {e}");
+        std::process::exit(2);
+    }
+}
+
 fn process_stdin(
     args: &CommonArgs,
     name: &Path,
@@ -522,8 +547,12 @@ fn process_stdin(
     mode: Mode,
     resolver: &ConfigResolver,
 ) -> anyhow::Result<FileResult> {
+    // The size limit of files applies: read one byte past it, never the whole of a huge input.
     let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes)?;
+    std::io::stdin()
+        .lock()
+        .take(files::MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)?;
     let display = display_path(name);
     let config = resolver.for_path(name)?;
     let kind = forced.or_else(|| {
@@ -531,6 +560,24 @@ fn process_stdin(
             .and_then(|n| n.to_str())
             .and_then(dockharden_transforms::source::kind_from_name)
     });
+    if bytes.len() as u64 > files::MAX_FILE_SIZE {
+        return Ok(FileResult {
+            path: display,
+            kind,
+            error: Some(run::ErrorOut {
+                message: format!(
+                    "standard input too large (more than {} bytes, the limit for files)",
+                    files::MAX_FILE_SIZE
+                ),
+                line: None,
+                column: None,
+            }),
+            // `fix` echoes what it cannot process: this part, then the rest streamed.
+            raw_output: Some(bytes),
+            stream_rest: true,
+            ..FileResult::default()
+        });
+    }
     let text = match files::decode(bytes.clone()) {
         Ok(t) => t,
         Err(e) => {

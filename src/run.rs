@@ -110,6 +110,9 @@ pub struct FileResult {
     pub output: Option<String>,
     /// Stdin input that is not text, echoed unchanged.
     pub raw_output: Option<Vec<u8>>,
+    /// Stdin was larger than the limit: only its start was read; the rest is still to be echoed
+    /// (fix) or drained (check).
+    pub stream_rest: bool,
     /// An engine bug (nothing written).
     pub bug: bool,
     /// Not a file of ours after all (walked YAML that is neither compose nor Kubernetes).
@@ -252,7 +255,15 @@ pub fn process_text(
         workspace: &workspace,
         path: Some(display),
     };
-    let index = LineIndex::new(text);
+    // YAML line breaks include a CR alone.
+    let line_index = |t: &str| {
+        if kind == FileKind::Dockerfile {
+            LineIndex::new(t)
+        } else {
+            LineIndex::with_cr_breaks(t)
+        }
+    };
+    let index = line_index(text);
     let findings = match engine.check(kind, text) {
         Ok(f) => f,
         Err(e) => {
@@ -308,7 +319,7 @@ pub fn process_text(
             return result;
         }
     };
-    let new_index = LineIndex::new(&outcome.text);
+    let new_index = line_index(&outcome.text);
     result.remaining = outcome
         .remaining
         .iter()
@@ -366,13 +377,57 @@ pub fn process_text(
 }
 
 /// A unified diff with `a/` and `b/` prefixes, applicable with `git apply` / `patch -p1`.
+///
+/// Lines are what git and patch take them to be: ended by LF only. (A CR alone is a line break in
+/// YAML, and `similar` splits on it too, which would make hunks git cannot apply; CRLF lines keep
+/// their CR as content, as git shows them.) A last line without LF gets git's
+/// `\ No newline at end of file` marker. Linear in the texts plus the diff's own cost.
 pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
+    use similar::DiffTag;
     let name = display.strip_prefix("./").unwrap_or(display);
-    let diff = similar::TextDiff::from_lines(old, new);
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let diff = similar::TextDiff::configure().diff_slices(&a, &b);
     let mut out = String::new();
     out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        out.push_str(&hunk.to_string());
+    let line = |out: &mut String, prefix: char, l: &str| {
+        out.push(prefix);
+        out.push_str(l);
+        if !l.ends_with('\n') {
+            out.push_str("\n\\ No newline at end of file\n");
+        }
+    };
+    for group in diff.grouped_ops(3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let (o0, n0) = (first.old_range().start, first.new_range().start);
+        let (o1, n1) = (last.old_range().end, last.new_range().end);
+        // `start,len` (1-based; `start` alone for one line); an empty side is numbered by the line
+        // before it (`-0,0` at the top).
+        let range = |from: usize, to: usize| match to - from {
+            1 => format!("{}", from + 1),
+            0 => format!("{from},0"),
+            len => format!("{},{len}", from + 1),
+        };
+        out.push_str(&format!("@@ -{} +{} @@\n", range(o0, o1), range(n0, n1)));
+        for op in &group {
+            match op.tag() {
+                DiffTag::Equal => {
+                    for l in &a[op.old_range()] {
+                        line(&mut out, ' ', l);
+                    }
+                }
+                DiffTag::Delete | DiffTag::Replace | DiffTag::Insert => {
+                    for l in &a[op.old_range()] {
+                        line(&mut out, '-', l);
+                    }
+                    for l in &b[op.new_range()] {
+                        line(&mut out, '+', l);
+                    }
+                }
+            }
+        }
     }
     out
 }

@@ -124,8 +124,17 @@ pub fn case_files(case: &Path) -> CaseFiles {
     CaseFiles(case.with_file_name(format!("{stem}.ctx")))
 }
 
-fn render_findings(text: &str, findings: &[dockharden_transforms::Finding]) -> String {
-    let index = LineIndex::new(text);
+fn render_findings(
+    kind: FileKind,
+    text: &str,
+    findings: &[dockharden_transforms::Finding],
+) -> String {
+    // (YAML line breaks include a CR alone.)
+    let index = if kind == FileKind::Dockerfile {
+        LineIndex::new(text)
+    } else {
+        LineIndex::with_cr_breaks(text)
+    };
     let mut s = String::new();
     for f in findings {
         let a = index.line_col(text, f.range.start);
@@ -195,7 +204,7 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
             own.is_empty(),
             "{}: ok- case has findings:\n{}",
             case.display(),
-            render_findings(&text, &findings)
+            render_findings(kind, &text, &findings)
         );
     } else {
         assert!(
@@ -275,7 +284,11 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
     );
 
     let mut snap = String::new();
-    let _ = writeln!(snap, "# findings\n{}", render_findings(&text, &findings));
+    let _ = writeln!(
+        snap,
+        "# findings\n{}",
+        render_findings(kind, &text, &findings)
+    );
     let _ = writeln!(
         snap,
         "# fixed ({} round(s), unsafe fixes on)",

@@ -8,3 +8,4 @@ mod interactive;
 mod safety;
 mod workloads;
 mod yaml_corpus;
+mod yaml_robust;

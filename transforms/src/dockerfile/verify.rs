@@ -42,25 +42,25 @@ fn meaning(ins: &Instruction) -> Meaning {
     }
 }
 
-/// Whether `edit` changes the text of `range` (overlaps it, or inserts strictly inside it).
-fn touches(edit: &Edit, range: TextRange) -> bool {
-    if edit.range.is_empty() {
-        range.start < edit.range.start && edit.range.start < range.end
-    } else {
-        edit.range.start < range.end && edit.range.end > range.start
-    }
+/// Whether one of `ranges` changes the text of `range` (overlaps it, or inserts strictly inside
+/// it). `ranges` are sorted and do not overlap (applied edits, or what they wrote), so their ends
+/// are sorted too: the first one ending after `range.start` is the only candidate. Logarithmic.
+fn touched(ranges: &[TextRange], range: TextRange) -> bool {
+    let j = ranges.partition_point(|e| e.end <= range.start);
+    ranges.get(j).is_some_and(|e| {
+        if e.is_empty() {
+            range.start < e.start && e.start < range.end
+        } else {
+            e.start < range.end
+        }
+    })
 }
 
-/// Where `offset` of the original text is in the edited text (`edits` sorted, non-overlapping). An
-/// insertion exactly at `offset` comes before it.
-fn shifted(edits: &[Edit], offset: usize) -> usize {
-    let mut out = offset;
-    for e in edits {
-        if e.range.end <= offset {
-            out = out + e.replacement.len() - e.range.len();
-        }
-    }
-    out
+/// Where `offset` of the original text is in the edited text: `shift[i]` is the total length change
+/// of the first `i` edits (sorted, non-overlapping); an insertion exactly at `offset` comes before it.
+fn shifted(edits: &[Edit], shift: &[isize], offset: usize) -> usize {
+    let n = edits.partition_point(|e| e.range.end <= offset);
+    offset.saturating_add_signed(shift[n])
 }
 
 /// Check that `after` (the parse of the edited text) means what `before` meant, apart from the
@@ -80,31 +80,27 @@ pub fn verify(
     let mut edits: Vec<Edit> = edits.to_vec();
     edits.sort();
     edits.dedup();
-    // The regions of the new text that the edits wrote.
+    let ranges: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
+    // The regions of the new text that the edits wrote, and the length change before each edit.
     let mut written: Vec<TextRange> = Vec::with_capacity(edits.len());
+    let mut shift: Vec<isize> = Vec::with_capacity(edits.len() + 1);
     let mut delta: isize = 0;
+    shift.push(0);
     for e in &edits {
         let start = e.range.start.saturating_add_signed(delta);
         written.push(TextRange::new(start, start + e.replacement.len()));
         delta += e.replacement.len() as isize - e.range.len() as isize;
+        shift.push(delta);
     }
-    let in_written = |r: TextRange| {
-        written.iter().any(|w| {
-            if w.is_empty() {
-                r.start < w.start && w.start < r.end
-            } else {
-                w.start < r.end && w.end > r.start
-            }
-        })
-    };
+    let in_written = |r: TextRange| touched(&written, r);
     // Parser directives: an untouched one stays as it was; a new or changed one was written.
     let mut kept = vec![false; after.directives.len()];
     for d in &before.directives {
-        if edits.iter().any(|e| touches(e, d.range)) {
+        if touched(&ranges, d.range) {
             continue;
         }
         let same = after.directives.iter().position(|x| {
-            x.range.start == shifted(&edits, d.range.start)
+            x.range.start == shifted(&edits, &shift, d.range.start)
                 && x.name.eq_ignore_ascii_case(&d.name)
                 && x.value == d.value
         });
@@ -123,14 +119,13 @@ pub fn verify(
     }
     let mut matched = vec![false; after.instructions.len()];
     for (n, ins) in before.instructions.iter().enumerate() {
-        if edits.iter().any(|e| touches(e, ins.full_range)) {
+        if touched(&ranges, ins.full_range) {
             continue;
         }
-        let at = shifted(&edits, ins.full_range.start);
-        let Some(k) = after
+        let at = shifted(&edits, &shift, ins.full_range.start);
+        let Ok(k) = after
             .instructions
-            .iter()
-            .position(|a| a.full_range.start == at)
+            .binary_search_by_key(&at, |a| a.full_range.start)
         else {
             return Err(format!(
                 "instruction {} (`{}` on line {}) is no longer an instruction of its own after the fix",
