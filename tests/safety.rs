@@ -165,3 +165,95 @@ fn duplicate_keys_are_errors_and_never_fixed() {
     let o = crate::cli::run(dir.path(), &["check", "--select", "DC002", "."]);
     assert!(!both(&o).contains("duplicate key"), "{}", both(&o));
 }
+
+/// The same file reached twice (the same path spelled two ways, a symbolic link to another walked
+/// file, a folder and a file in it) is processed once: findings are not duplicated and `fix` does
+/// not trip over its own write (exit 2, "the file changed since it was read").
+#[cfg(unix)]
+#[test]
+fn the_same_file_reached_twice_is_processed_once() {
+    let df = "FROM alpine:3.20\nADD app /app\n";
+    let dir = tree(&[
+        ("d/Dockerfile", df),
+        (
+            "e/compose.yaml",
+            "services:\n  a:\n    image: nginx:1.27\n    privileged: true\n",
+        ),
+    ]);
+    std::os::unix::fs::symlink("Dockerfile", dir.path().join("d/Dockerfile.link")).unwrap();
+    std::os::unix::fs::symlink("../d/Dockerfile", dir.path().join("e/Dockerfile")).unwrap();
+    std::os::unix::fs::symlink("compose.yaml", dir.path().join("e/docker-compose.yml")).unwrap();
+    let count = |o: &std::process::Output, what: &str| stdout(o).matches(what).count();
+    for args in [
+        &[
+            "check",
+            "--select",
+            "DF001",
+            "d/Dockerfile",
+            "./d/Dockerfile",
+        ][..],
+        &["check", "--select", "DF001", "d"],
+        &[
+            "check",
+            "--select",
+            "DF001",
+            "d",
+            "d/Dockerfile",
+            "d/Dockerfile.link",
+        ],
+        &["check", "--select", "DF001", "."],
+    ] {
+        let o = crate::cli::run(dir.path(), args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", both(&o));
+        assert_eq!(count(&o, ": DF001 "), 1, "{args:?}: {}", both(&o));
+        assert!(
+            stdout(&o).contains("d/Dockerfile:2:1: DF001"),
+            "{args:?}: {}",
+            both(&o)
+        );
+    }
+    let o = crate::cli::run(
+        dir.path(),
+        &["check", "--select", "DC004", "e", "e/compose.yaml"],
+    );
+    assert_eq!(count(&o, ": DC004 "), 1, "{}", both(&o));
+    let o = crate::cli::run(
+        dir.path(),
+        &[
+            "fix",
+            "--check",
+            "--select",
+            "DF001",
+            "d/Dockerfile",
+            "./d/Dockerfile",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    assert_eq!(count(&o, "+COPY app /app"), 1, "{}", both(&o));
+    let o = crate::cli::run(
+        dir.path(),
+        &[
+            "fix",
+            "--select",
+            "DF001",
+            "d/Dockerfile",
+            "./d/Dockerfile",
+            ".",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("d/Dockerfile")).unwrap(),
+        "FROM alpine:3.20\nCOPY app /app\n"
+    );
+    // The links are still links.
+    for link in ["d/Dockerfile.link", "e/Dockerfile", "e/docker-compose.yml"] {
+        assert!(
+            std::fs::symlink_metadata(dir.path().join(link))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{link}"
+        );
+    }
+}
