@@ -21,6 +21,8 @@ pub enum Mode {
         write: bool,
         /// Compute a unified diff.
         diff: bool,
+        /// Mask secret values in the diff (`--check`, whose output lands in CI logs).
+        mask_secrets: bool,
         /// `--unsafe-fixes` / `--no-unsafe-fixes` from the command line (None = config decides).
         unsafe_fixes: Option<bool>,
         /// `--allow-dirty`: write Unsafe fixes into files with uncommitted changes.
@@ -110,6 +112,8 @@ pub struct FileResult {
     pub output: Option<String>,
     /// Stdin input that is not text, echoed unchanged.
     pub raw_output: Option<Vec<u8>>,
+    /// The number of distinct secret values masked in `diff`.
+    pub masked_secrets: usize,
     /// An engine bug (nothing written).
     pub bug: bool,
     /// Not a file of ours after all (walked YAML that is neither compose nor Kubernetes).
@@ -272,6 +276,7 @@ pub fn process_text(
     let Mode::Fix {
         write,
         diff,
+        mask_secrets,
         unsafe_fixes,
         allow_dirty,
         force_write,
@@ -326,7 +331,17 @@ pub fn process_text(
     result.applied = outcome.applied.iter().map(AppliedOut::from).collect();
     result.changed = outcome.text != text;
     if result.changed {
-        if diff {
+        if diff && mask_secrets {
+            let (d, n) = crate::redact::masked_diff(
+                display,
+                text,
+                &engine.secret_ranges(kind, text),
+                &outcome.text,
+                &engine.secret_ranges(kind, &outcome.text),
+            );
+            result.diff = Some(d);
+            result.masked_secrets = n;
+        } else if diff {
             result.diff = Some(unified_diff(display, text, &outcome.text));
         }
         if write {
