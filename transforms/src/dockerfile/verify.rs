@@ -6,7 +6,7 @@
 //!
 //! An instruction is *touched* when an edit overlaps its node (its lines, the comment lines inside
 //! its continuation and its heredoc bodies) or inserts strictly inside it; an insertion at its very
-//! start or end does not touch it. Every untouched instruction must reappear, shifted by the edits
+//! start or end does not touch it, unless it continues a last line that has no line break. Every untouched instruction must reappear, shifted by the edits
 //! before it, with the same meaning; every other instruction of the result must lie at least partly
 //! in text the edits wrote.
 
@@ -42,10 +42,16 @@ fn meaning(ins: &Instruction) -> Meaning {
     }
 }
 
-/// Whether `edit` changes the text of `range` (overlaps it, or inserts strictly inside it).
-fn touches(edit: &Edit, range: TextRange) -> bool {
+/// Whether `edit` changes the text of `range` (overlaps it, or inserts strictly inside it, or
+/// appends to its last line when that line has no line break: the end of a file without a final
+/// newline, where text that does not start a new line continues the instruction).
+fn touches(text: &str, edit: &Edit, range: TextRange) -> bool {
     if edit.range.is_empty() {
-        range.start < edit.range.start && edit.range.start < range.end
+        let appended = edit.range.start == range.end
+            && !range.is_empty()
+            && !text[..range.end].ends_with('\n')
+            && !edit.replacement.starts_with(['\n', '\r']);
+        appended || (range.start < edit.range.start && edit.range.start < range.end)
     } else {
         edit.range.start < range.end && edit.range.end > range.start
     }
@@ -100,7 +106,7 @@ pub fn verify(
     // Parser directives: an untouched one stays as it was; a new or changed one was written.
     let mut kept = vec![false; after.directives.len()];
     for d in &before.directives {
-        if edits.iter().any(|e| touches(e, d.range)) {
+        if edits.iter().any(|e| touches(text, e, d.range)) {
             continue;
         }
         let same = after.directives.iter().position(|x| {
@@ -123,7 +129,7 @@ pub fn verify(
     }
     let mut matched = vec![false; after.instructions.len()];
     for (n, ins) in before.instructions.iter().enumerate() {
-        if edits.iter().any(|e| touches(e, ins.full_range)) {
+        if edits.iter().any(|e| touches(text, e, ins.full_range)) {
             continue;
         }
         let at = shifted(&edits, ins.full_range.start);
@@ -221,6 +227,22 @@ mod tests {
             &[Edit::replace(TextRange::new(at, at + 7), "echo ho")],
         )
         .unwrap();
+    }
+
+    /// A file without a final line break: text appended to its last line edits the last
+    /// instruction (DF010 adding `&& rm -rf /var/lib/apt/lists/*`), a new line appended after it
+    /// must leave it alone.
+    #[test]
+    fn an_append_to_a_last_line_without_a_line_break_edits_that_instruction() {
+        let text = "FROM debian:12\nRUN apt-get install -y curl";
+        check(
+            text,
+            &[Edit::insert(text.len(), " && rm -rf /var/lib/apt/lists/*")],
+        )
+        .unwrap();
+        check(text, &[Edit::insert(text.len(), "\nUSER 1000\n")]).unwrap();
+        let dangling = "FROM debian:12\nRUN apt-get install -y curl \\";
+        assert!(check(dangling, &[Edit::insert(dangling.len(), "\nUSER 1000\n")]).is_err());
     }
 
     #[test]
