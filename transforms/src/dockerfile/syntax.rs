@@ -2219,6 +2219,28 @@ impl Instruction {
         Some(TextRange::new(start, end))
     }
 
+    /// Whether removing [`Instruction::dangling_escape`] ends the instruction: not when the text left
+    /// before it ends in an escape character again (`VOLUME /config \<tab> \`: the literal `\`
+    /// before the blanks would then continue the line, and BuildKit has no way to read it at the end
+    /// of a line without continuing it). True when there is no dangling escape.
+    #[must_use]
+    pub fn dangling_escape_closes(&self, text: &str) -> bool {
+        let Some(r) = self.dangling_escape(text) else {
+            return true;
+        };
+        let Ok(escape) = u8::try_from(self.escape) else {
+            return true;
+        };
+        let line_start = text[..r.start].rfind('\n').map_or(0, |i| i + 1);
+        continuation(
+            text.as_bytes(),
+            line_start.max(self.range.start),
+            r.start,
+            escape,
+        )
+        .is_none()
+    }
+
     /// Is the arguments' form JSON (exec form)?
     #[must_use]
     pub fn is_json(&self) -> bool {

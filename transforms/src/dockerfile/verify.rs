@@ -157,6 +157,45 @@ pub fn verify(
         }
         matched[k] = true;
     }
+    // Whole lines inserted between instructions must stay apart from the instruction before them,
+    // also when that instruction is edited (and so not compared above): a continuation left open
+    // would make BuildKit read them as its arguments.
+    for (e, w) in edits.iter().zip(&written) {
+        if !e.range.is_empty()
+            || before
+                .instructions
+                .iter()
+                .any(|i| i.full_range.start < e.range.start && e.range.start < i.full_range.end)
+        {
+            continue;
+        }
+        let at_line_start = e.range.start == 0 || text[..e.range.start].ends_with('\n');
+        let lead = if at_line_start {
+            0
+        } else if e.replacement.starts_with("\r\n") {
+            2
+        } else if e.replacement.starts_with('\n') {
+            1
+        } else {
+            continue;
+        };
+        if e.replacement[lead..].trim().is_empty() {
+            continue;
+        }
+        let block = w.start + lead;
+        if let Some(a) = after
+            .instructions
+            .iter()
+            .find(|a| a.full_range.start < block && block < a.full_range.end)
+        {
+            let new_line = e.replacement[lead..].lines().next().unwrap_or("").trim();
+            return Err(format!(
+                "the line `{new_line}` that the fix adds is read by BuildKit as part of the `{}` instruction before it: {}",
+                a.keyword,
+                a.buildkit_dump()
+            ));
+        }
+    }
     for (k, a) in after.instructions.iter().enumerate() {
         if matched[k] {
             continue;
@@ -243,6 +282,39 @@ mod tests {
         check(text, &[Edit::insert(text.len(), "\nUSER 1000\n")]).unwrap();
         let dangling = "FROM debian:12\nRUN apt-get install -y curl \\";
         assert!(check(dangling, &[Edit::insert(dangling.len(), "\nUSER 1000\n")]).is_err());
+    }
+
+    /// Removing the dangling escape of `VOLUME /config \<tab> \<tab>` leaves `VOLUME /config \`,
+    /// continued still: the VOLUME is edited (so not compared), but the line appended after it must
+    /// not become part of it (BuildKit reads `VOLUME /config HEALTHCHECK ...`).
+    #[test]
+    fn new_lines_swallowed_by_an_edited_instruction_are_caught() {
+        let text = "FROM x\nVOLUME /config \\\t \\\t\n";
+        let df = parse(text).unwrap();
+        let escape = df.instructions[1].dangling_escape(text).unwrap();
+        let err = check(
+            text,
+            &[
+                Edit::delete(escape),
+                Edit::insert(text.len(), "HEALTHCHECK NONE\n"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("VOLUME") && err.contains("HEALTHCHECK"),
+            "{err}"
+        );
+        // Without a final line break the new line starts with one.
+        let text = "FROM x\nRUN a \\";
+        let df = parse(text).unwrap();
+        let escape = df.instructions[1].dangling_escape(text).unwrap();
+        check(
+            text,
+            &[Edit::delete(escape), Edit::insert(text.len(), "\nUSER 1\n")],
+        )
+        .unwrap();
+        let err = check(text, &[Edit::insert(text.len(), "\nUSER 1\n")]).unwrap_err();
+        assert!(err.contains("RUN"), "{err}");
     }
 
     #[test]
