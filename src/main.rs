@@ -6,6 +6,7 @@ mod discover;
 mod files;
 mod git;
 mod interactive;
+mod redact;
 mod report;
 mod run;
 mod workspace;
@@ -90,6 +91,7 @@ fn main() -> ExitCode {
             let mode = Mode::Fix {
                 write: !(args.diff || args.check),
                 diff: args.diff || args.check,
+                mask_secrets: args.check,
                 unsafe_fixes,
                 allow_dirty: args.allow_dirty,
                 force_write: args.force_write,
@@ -346,6 +348,15 @@ impl Reporter {
                         emit(d);
                     }
                     let mut err = Vec::new();
+                    if r.masked_secrets > 0 {
+                        let n = r.masked_secrets;
+                        writeln!(
+                            err,
+                            "{}: note: {n} secret value{} masked in this diff (`--check` output is for logs); it cannot be applied: use `fix --diff` for an exact patch",
+                            r.path,
+                            if n == 1 { " is" } else { "s are" }
+                        )?;
+                    }
                     report::text_findings(&mut err, one, false, true)?;
                     let _ = std::io::stderr().write_all(&err);
                 } else {

@@ -21,6 +21,8 @@ pub enum Mode {
         write: bool,
         /// Compute a unified diff.
         diff: bool,
+        /// Mask secret values in the diff (`--check`, whose output lands in CI logs).
+        mask_secrets: bool,
         /// `--unsafe-fixes` / `--no-unsafe-fixes` from the command line (None = config decides).
         unsafe_fixes: Option<bool>,
         /// `--allow-dirty`: write Unsafe fixes into files with uncommitted changes.
@@ -113,6 +115,8 @@ pub struct FileResult {
     /// Stdin was larger than the limit: only its start was read; the rest is still to be echoed
     /// (fix) or drained (check).
     pub stream_rest: bool,
+    /// The number of distinct secret values masked in `diff`.
+    pub masked_secrets: usize,
     /// An engine bug (nothing written).
     pub bug: bool,
     /// Not a file of ours after all (walked YAML that is neither compose nor Kubernetes).
@@ -283,6 +287,7 @@ pub fn process_text(
     let Mode::Fix {
         write,
         diff,
+        mask_secrets,
         unsafe_fixes,
         allow_dirty,
         force_write,
@@ -337,7 +342,17 @@ pub fn process_text(
     result.applied = outcome.applied.iter().map(AppliedOut::from).collect();
     result.changed = outcome.text != text;
     if result.changed {
-        if diff {
+        if diff && mask_secrets {
+            let (d, n) = crate::redact::masked_diff(
+                display,
+                text,
+                &engine.secret_ranges(kind, text),
+                &outcome.text,
+                &engine.secret_ranges(kind, &outcome.text),
+            );
+            result.diff = Some(d);
+            result.masked_secrets = n;
+        } else if diff {
             result.diff = Some(unified_diff(display, text, &outcome.text));
         }
         if write {
@@ -383,17 +398,35 @@ pub fn process_text(
 /// their CR as content, as git shows them.) A last line without LF gets git's
 /// `\ No newline at end of file` marker. Linear in the texts plus the diff's own cost.
 pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
+    unified_diff_shown(display, old, new, old, new)
+}
+
+/// [`unified_diff`] of `old` → `new`, printing the lines of `shown_old` / `shown_new` in their
+/// place: texts with the same lines (the same LF positions) where some values are masked. A line
+/// that has no counterpart is shown as `****`.
+pub fn unified_diff_shown(
+    display: &str,
+    old: &str,
+    new: &str,
+    shown_old: &str,
+    shown_new: &str,
+) -> String {
     use similar::DiffTag;
     let name = display.strip_prefix("./").unwrap_or(display);
     let a: Vec<&str> = old.split_inclusive('\n').collect();
     let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let sa: Vec<&str> = shown_old.split_inclusive('\n').collect();
+    let sb: Vec<&str> = shown_new.split_inclusive('\n').collect();
     let diff = similar::TextDiff::configure().diff_slices(&a, &b);
     let mut out = String::new();
     out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
-    let line = |out: &mut String, prefix: char, l: &str| {
+    let line = |out: &mut String, prefix: char, real: &str, shown: Option<&&str>| {
         out.push(prefix);
-        out.push_str(l);
-        if !l.ends_with('\n') {
+        let shown = shown.map_or("****", |l| l.strip_suffix('\n').unwrap_or(l));
+        out.push_str(shown);
+        if real.ends_with('\n') {
+            out.push('\n');
+        } else {
             out.push_str("\n\\ No newline at end of file\n");
         }
     };
@@ -414,16 +447,16 @@ pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
         for op in &group {
             match op.tag() {
                 DiffTag::Equal => {
-                    for l in &a[op.old_range()] {
-                        line(&mut out, ' ', l);
+                    for i in op.old_range() {
+                        line(&mut out, ' ', a[i], sa.get(i));
                     }
                 }
                 DiffTag::Delete | DiffTag::Replace | DiffTag::Insert => {
-                    for l in &a[op.old_range()] {
-                        line(&mut out, '-', l);
+                    for i in op.old_range() {
+                        line(&mut out, '-', a[i], sa.get(i));
                     }
-                    for l in &b[op.new_range()] {
-                        line(&mut out, '+', l);
+                    for i in op.new_range() {
+                        line(&mut out, '+', b[i], sb.get(i));
                     }
                 }
             }

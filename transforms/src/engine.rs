@@ -245,6 +245,38 @@ impl Engine<'_> {
         Ok(self.check_parsed(kind, text, &parsed))
     }
 
+    /// Where `text` holds secret values, as the rules that detect them
+    /// ([`crate::finding::SECRET_RULES`]) find them, whatever the selection and the suppressions:
+    /// those decide what is reported, not what may be shown in a log. Sorted; empty when the text
+    /// does not parse.
+    #[must_use]
+    pub fn secret_ranges(&self, kind: FileKind, text: &str) -> Vec<crate::text::TextRange> {
+        let Ok(parsed) = parse(kind, text) else {
+            return Vec::new();
+        };
+        let memo = crate::needs::Memo::default();
+        let ctx = Context {
+            text,
+            kind,
+            parsed: &parsed,
+            settings: self.settings,
+            resolver: self.resolver,
+            workspace: self.workspace,
+            memo: &memo,
+            path: self.path,
+        };
+        let mut out: Vec<crate::text::TextRange> = crate::registry::all()
+            .into_iter()
+            .filter(|t| t.kind() == kind && crate::finding::SECRET_RULES.contains(&t.code()))
+            .flat_map(|t| t.check(&ctx))
+            .flat_map(|f| f.secrets)
+            .filter(|r| r.end <= text.len())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Fix to a fixed point: every round applies the non-overlapping fixes that `accept` takes, then
     /// re-parses and verifies. `accept` sees each finding that has a fix.
     ///

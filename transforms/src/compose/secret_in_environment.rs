@@ -166,6 +166,19 @@ fn collect(all: &[Service]) -> Vec<Hit> {
     hits.into_values().collect()
 }
 
+/// Where the value of a hit is written: the scalar (mapping form) or what follows `=` in it (list
+/// form `- KEY=value`).
+fn value_range(h: &Hit) -> crate::text::TextRange {
+    let range = h.scalar.range();
+    if h.entry.is_some() {
+        return range;
+    }
+    match h.scalar.raw().find('=') {
+        Some(eq) => crate::text::TextRange::new((range.start + eq + 1).min(range.end), range.end),
+        None => range,
+    }
+}
+
 /// What the edit of a hit changes.
 fn hit_scope(hit: &Hit) -> EditScope {
     match &hit.entry {
@@ -818,7 +831,8 @@ impl SecretInEnvironment {
             h.var,
             mask_secret(&h.value)
         );
-        let finding = Finding::new(Self::CODE, Self::NAME, h.range, String::new());
+        let finding = Finding::new(Self::CODE, Self::NAME, h.range, String::new())
+            .with_secret(value_range(h));
         if let Some((reason, scope)) = refused {
             message.push_str(&format!(
                 "; {reason}, so move it out of the file yourself (for example `${{{}}}` from the environment or an untracked .env file)",

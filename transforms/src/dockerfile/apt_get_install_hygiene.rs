@@ -409,7 +409,14 @@ fn check_run(
             "Remove /var/lib/apt/lists in the same RUN".to_owned(),
         ),
     };
-    edits.extend(cleanup);
+    if let Some(c) = cleanup {
+        // After the last word of an `apt-get install` that ends the script, the flag and the
+        // cleanup go to the same offset: one insertion, the flag first.
+        match edits.iter_mut().find(|e| e.range == c.range) {
+            Some(e) => e.replacement.push_str(&c.replacement),
+            None => edits.push(c),
+        }
+    }
     let fix = if unsafe_reasons.is_empty() {
         Fix::safe(title, edits)
     } else {
@@ -508,6 +515,20 @@ mod tests {
         assert_eq!(
             fixed("FROM debian\nRUN apt-get update && apt-get install --no-install-recommends -y tini > /dev/null # quiet\n"),
             "FROM debian\nRUN apt-get update && apt-get install --no-install-recommends -y tini > /dev/null && rm -rf /var/lib/apt/lists/* # quiet\n"
+        );
+    }
+
+    /// `apt-get install` as the last word: the flag and the cleanup go to the same offset, as one
+    /// edit (two insertions at one offset conflict, which was an internal error).
+    #[test]
+    fn flag_and_cleanup_at_the_same_place() {
+        assert_eq!(
+            fixed("FROM debian\nRUN apt-get update && apt-get install\n"),
+            "FROM debian\nRUN apt-get update && apt-get install --no-install-recommends && rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fixed("FROM debian\nRUN apt-get update \\\n  && apt-get install "),
+            "FROM debian\nRUN apt-get update \\\n  && apt-get install --no-install-recommends && rm -rf /var/lib/apt/lists/* "
         );
     }
 

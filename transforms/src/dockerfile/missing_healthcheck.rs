@@ -1,6 +1,7 @@
 use crate::declare_transform;
 use crate::dockerfile::analysis::{
-    expand, indent_of, insert_after, insert_before, start_with_comments, Analysis, Base,
+    cannot_insert_after, expand, indent_of, insert_after, insert_before, start_with_comments,
+    Analysis, Base,
 };
 use crate::dockerfile::syntax::Dockerfile;
 use crate::dockerfile::{dockerfile, same_case};
@@ -312,11 +313,9 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             format!("The final stage runs a service ({reason}) but has no HEALTHCHECK{extra}"),
         )
     };
-    if first_start.is_none() && last.heredocs.iter().any(|h| !h.terminated) {
-        // The line would become part of the heredoc's body.
-        return Some(finding(
-            " (not fixed: the file ends inside an unterminated heredoc)".into(),
-        ));
+    if let (None, Some(why)) = (first_start, cannot_insert_after(text, last)) {
+        // The line would become part of the heredoc's body or of the last instruction.
+        return Some(finding(format!(" (not fixed: {why})")));
     }
     Some(match command(&a, stage, s, &ports) {
         Ok(cmd) => {

@@ -6,7 +6,7 @@
 //!
 //! An instruction is *touched* when an edit overlaps its node (its lines, the comment lines inside
 //! its continuation and its heredoc bodies) or inserts strictly inside it; an insertion at its very
-//! start or end does not touch it. Every untouched instruction must reappear, shifted by the edits
+//! start or end does not touch it, unless it continues a last line that has no line break. Every untouched instruction must reappear, shifted by the edits
 //! before it, with the same meaning; every other instruction of the result must lie at least partly
 //! in text the edits wrote.
 
@@ -56,6 +56,20 @@ fn touched(ranges: &[TextRange], range: TextRange) -> bool {
     })
 }
 
+/// Whether an insertion among `edits` (sorted) appends to the last line of `range` when that line
+/// has no line break (the end of a file without a final newline), where text that does not start a
+/// new line continues the instruction.
+fn appended(text: &str, edits: &[Edit], range: TextRange) -> bool {
+    if range.is_empty() || text[..range.end].ends_with('\n') {
+        return false;
+    }
+    let j = edits.partition_point(|e| e.range.start < range.end);
+    edits[j..]
+        .iter()
+        .take_while(|e| e.range.start == range.end)
+        .any(|e| e.range.is_empty() && !e.replacement.starts_with(['\n', '\r']))
+}
+
 /// Where `offset` of the original text is in the edited text: `shift[i]` is the total length change
 /// of the first `i` edits (sorted, non-overlapping); an insertion exactly at `offset` comes before it.
 fn shifted(edits: &[Edit], shift: &[isize], offset: usize) -> usize {
@@ -96,7 +110,7 @@ pub fn verify(
     // Parser directives: an untouched one stays as it was; a new or changed one was written.
     let mut kept = vec![false; after.directives.len()];
     for d in &before.directives {
-        if touched(&ranges, d.range) {
+        if touched(&ranges, d.range) || appended(text, &edits, d.range) {
             continue;
         }
         let same = after.directives.iter().position(|x| {
@@ -119,7 +133,7 @@ pub fn verify(
     }
     let mut matched = vec![false; after.instructions.len()];
     for (n, ins) in before.instructions.iter().enumerate() {
-        if touched(&ranges, ins.full_range) {
+        if touched(&ranges, ins.full_range) || appended(text, &edits, ins.full_range) {
             continue;
         }
         let at = shifted(&edits, &shift, ins.full_range.start);
@@ -145,6 +159,45 @@ pub fn verify(
             ));
         }
         matched[k] = true;
+    }
+    // Whole lines inserted between instructions must stay apart from the instruction before them,
+    // also when that instruction is edited (and so not compared above): a continuation left open
+    // would make BuildKit read them as its arguments.
+    for (e, w) in edits.iter().zip(&written) {
+        if !e.range.is_empty()
+            || before
+                .instructions
+                .iter()
+                .any(|i| i.full_range.start < e.range.start && e.range.start < i.full_range.end)
+        {
+            continue;
+        }
+        let at_line_start = e.range.start == 0 || text[..e.range.start].ends_with('\n');
+        let lead = if at_line_start {
+            0
+        } else if e.replacement.starts_with("\r\n") {
+            2
+        } else if e.replacement.starts_with('\n') {
+            1
+        } else {
+            continue;
+        };
+        if e.replacement[lead..].trim().is_empty() {
+            continue;
+        }
+        let block = w.start + lead;
+        if let Some(a) = after
+            .instructions
+            .iter()
+            .find(|a| a.full_range.start < block && block < a.full_range.end)
+        {
+            let new_line = e.replacement[lead..].lines().next().unwrap_or("").trim();
+            return Err(format!(
+                "the line `{new_line}` that the fix adds is read by BuildKit as part of the `{}` instruction before it: {}",
+                a.keyword,
+                a.buildkit_dump()
+            ));
+        }
     }
     for (k, a) in after.instructions.iter().enumerate() {
         if matched[k] {
@@ -216,6 +269,55 @@ mod tests {
             &[Edit::replace(TextRange::new(at, at + 7), "echo ho")],
         )
         .unwrap();
+    }
+
+    /// A file without a final line break: text appended to its last line edits the last
+    /// instruction (DF010 adding `&& rm -rf /var/lib/apt/lists/*`), a new line appended after it
+    /// must leave it alone.
+    #[test]
+    fn an_append_to_a_last_line_without_a_line_break_edits_that_instruction() {
+        let text = "FROM debian:12\nRUN apt-get install -y curl";
+        check(
+            text,
+            &[Edit::insert(text.len(), " && rm -rf /var/lib/apt/lists/*")],
+        )
+        .unwrap();
+        check(text, &[Edit::insert(text.len(), "\nUSER 1000\n")]).unwrap();
+        let dangling = "FROM debian:12\nRUN apt-get install -y curl \\";
+        assert!(check(dangling, &[Edit::insert(dangling.len(), "\nUSER 1000\n")]).is_err());
+    }
+
+    /// Removing the dangling escape of `VOLUME /config \<tab> \<tab>` leaves `VOLUME /config \`,
+    /// continued still: the VOLUME is edited (so not compared), but the line appended after it must
+    /// not become part of it (BuildKit reads `VOLUME /config HEALTHCHECK ...`).
+    #[test]
+    fn new_lines_swallowed_by_an_edited_instruction_are_caught() {
+        let text = "FROM x\nVOLUME /config \\\t \\\t\n";
+        let df = parse(text).unwrap();
+        let escape = df.instructions[1].dangling_escape(text).unwrap();
+        let err = check(
+            text,
+            &[
+                Edit::delete(escape),
+                Edit::insert(text.len(), "HEALTHCHECK NONE\n"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("VOLUME") && err.contains("HEALTHCHECK"),
+            "{err}"
+        );
+        // Without a final line break the new line starts with one.
+        let text = "FROM x\nRUN a \\";
+        let df = parse(text).unwrap();
+        let escape = df.instructions[1].dangling_escape(text).unwrap();
+        check(
+            text,
+            &[Edit::delete(escape), Edit::insert(text.len(), "\nUSER 1\n")],
+        )
+        .unwrap();
+        let err = check(text, &[Edit::insert(text.len(), "\nUSER 1\n")]).unwrap_err();
+        assert!(err.contains("RUN"), "{err}");
     }
 
     #[test]
