@@ -246,12 +246,115 @@ pub(crate) fn display_path(p: &Path) -> String {
 /// sees.
 const BATCH: usize = 256;
 
+/// The Dockerfiles a fix run processes, as the run leaves them (see [`workspace::RunView`]).
+struct RunFiles<'a> {
+    args: &'a CommonArgs,
+    mode: Mode,
+    resolver: &'a ConfigResolver,
+    git: &'a git::GitStatus,
+    /// Canonical paths of the run's Dockerfiles.
+    dockerfiles: std::collections::HashSet<PathBuf>,
+    cache: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<String>>>,
+}
+
+impl<'a> RunFiles<'a> {
+    fn new(
+        args: &'a CommonArgs,
+        mode: Mode,
+        resolver: &'a ConfigResolver,
+        git: &'a git::GitStatus,
+        candidates: &[discover::Candidate],
+    ) -> Self {
+        let dockerfiles = candidates
+            .iter()
+            .filter(|c| c.kind == Some(FileKind::Dockerfile))
+            .filter_map(|c| std::fs::canonicalize(&c.path).ok())
+            .collect();
+        Self {
+            args,
+            mode,
+            resolver,
+            git,
+            dockerfiles,
+            cache: std::sync::Mutex::default(),
+        }
+    }
+
+    fn compute(&self, path: &Path, text: &str) -> Option<String> {
+        let Mode::Fix {
+            write,
+            unsafe_fixes,
+            allow_dirty,
+            force_write,
+            ..
+        } = self.mode
+        else {
+            return None;
+        };
+        let config = self.resolver.for_path(path).ok()?;
+        let job = Job {
+            mode: Mode::Fix {
+                write: false,
+                diff: false,
+                mask_secrets: false,
+                unsafe_fixes,
+                allow_dirty,
+                force_write,
+            },
+            config: &config,
+            select: &self.args.select,
+            ignore: &self.args.ignore,
+            keep_output: true,
+            git: Some(self.git),
+            view: None,
+        };
+        let display = display_path(path);
+        let r = run::process_text(
+            &job,
+            &display,
+            path,
+            Some(FileKind::Dockerfile),
+            false,
+            text,
+            None,
+        );
+        if r.error.is_some() || !r.changed {
+            return None;
+        }
+        // The write refuses Unsafe fixes in a file with uncommitted changes: so does the view.
+        let has_unsafe = r.applied.iter().any(|a| a.applicability == "unsafe");
+        if write && has_unsafe && !allow_dirty && self.git.is_dirty(path) {
+            return None;
+        }
+        r.output
+    }
+}
+
+impl workspace::RunView for RunFiles<'_> {
+    fn after_run(&self, path: &Path, text: &str) -> Option<String> {
+        let canonical = std::fs::canonicalize(path).ok()?;
+        if !self.dockerfiles.contains(&canonical) {
+            return None;
+        }
+        if let Some(hit) = self.cache.lock().expect("run view cache").get(&canonical) {
+            return hit.clone();
+        }
+        let after = self.compute(path, text);
+        self.cache
+            .lock()
+            .expect("run view cache")
+            .insert(canonical, after.clone());
+        after
+    }
+}
+
 /// Process one walked candidate.
 fn process_candidate(
     args: &CommonArgs,
     mode: Mode,
     resolver: &ConfigResolver,
     git: &git::GitStatus,
+    view: Option<&dyn workspace::RunView>,
     c: &discover::Candidate,
 ) -> FileResult {
     let display = display_path(&c.path);
@@ -292,6 +395,7 @@ fn process_candidate(
         ignore: &args.ignore,
         keep_output: false,
         git: Some(git),
+        view,
     };
     run::process_text(
         &job,
@@ -418,6 +522,11 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let (candidates, skipped) = candidates(args, &resolver)?;
     let progress = progress_bar(candidates.len(), args.no_progress);
     let git = git::GitStatus::default();
+    let run_files = RunFiles::new(args, mode, &resolver, &git, &candidates);
+    let view: Option<&dyn workspace::RunView> = match mode {
+        Mode::Fix { .. } => Some(&run_files),
+        Mode::Check => None,
+    };
     let mut reporter = Reporter {
         format: args.format,
         mode,
@@ -432,7 +541,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             .par_iter()
             .map(|c| {
                 let _tick = Tick(&progress);
-                process_candidate(args, mode, &resolver, &git, c)
+                process_candidate(args, mode, &resolver, &git, view, c)
             })
             .filter(|r| !r.not_ours)
             .collect();
@@ -612,6 +721,7 @@ fn process_stdin(
         ignore: &args.ignore,
         keep_output: true,
         git: None,
+        view: None,
     };
     let mut r = run::process_text(&job, &display, name, kind, true, &text, None);
     if r.error.is_some() || r.output.is_none() {

@@ -178,6 +178,8 @@ pub struct Job<'a> {
     pub keep_output: bool,
     /// Git status, to protect uncommitted work from Unsafe fixes.
     pub git: Option<&'a crate::git::GitStatus>,
+    /// What the run's other files will be after it (fix mode over walked files).
+    pub view: Option<&'a dyn crate::workspace::RunView>,
 }
 
 /// For a compose override file, the services its base file defines: `compose.override.yaml` and
@@ -250,7 +252,7 @@ pub fn process_text(
     } else {
         None
     };
-    let workspace = crate::workspace::FsWorkspace::beside(path);
+    let workspace = crate::workspace::FsWorkspace::beside_in_run(path, job.view);
     let engine = Engine {
         base_services: base.as_deref(),
         transforms: selected_transforms(job.config, path, job.select, job.ignore),
