@@ -270,22 +270,6 @@ pub fn process_text(
         }
     };
     let index = line_index(text);
-    let findings = match engine.check(kind, text) {
-        Ok(f) => f,
-        Err(e) => {
-            let lc = index.line_col(text, e.range.start);
-            result.error = Some(ErrorOut {
-                message: e.message,
-                line: Some(lc.line),
-                column: Some(lc.column),
-            });
-            return result;
-        }
-    };
-    result.findings = findings
-        .iter()
-        .map(|f| finding_out(text, &index, f))
-        .collect();
     let Mode::Fix {
         write,
         diff,
@@ -295,6 +279,22 @@ pub fn process_text(
         force_write,
     } = job.mode
     else {
+        match engine.check(kind, text) {
+            Ok(findings) => {
+                result.findings = findings
+                    .iter()
+                    .map(|f| finding_out(text, &index, f))
+                    .collect();
+            }
+            Err(e) => {
+                let lc = index.line_col(text, e.range.start);
+                result.error = Some(ErrorOut {
+                    message: e.message,
+                    line: Some(lc.line),
+                    column: Some(lc.column),
+                });
+            }
+        }
         return result;
     };
     let unsafe_ok = unsafe_fixes.unwrap_or(job.config.file.unsafe_fixes.unwrap_or(false));
@@ -305,7 +305,20 @@ pub fn process_text(
             Applicability::Safe
         },
     };
-    let outcome = match engine.fix(kind, text, policy) {
+    // One parse and one check of the input: the fix's first round is the check.
+    let options = dockharden_transforms::engine::FixOptions {
+        secrets: diff && mask_secrets,
+    };
+    let outcome = match engine.fix_with_options(
+        kind,
+        text,
+        &mut |f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| fix.applicability >= policy.min_applicability)
+        },
+        options,
+    ) {
         Ok(o) => o,
         Err(EngineError::Syntax(e)) => {
             let lc = index.line_col(text, e.range.start);
@@ -317,6 +330,13 @@ pub fn process_text(
             return result;
         }
         Err(e @ EngineError::Bug { .. }) => {
+            // What the input has is still reported.
+            if let Ok(findings) = engine.check(kind, text) {
+                result.findings = findings
+                    .iter()
+                    .map(|f| finding_out(text, &index, f))
+                    .collect();
+            }
             result.bug = true;
             result.error = Some(ErrorOut {
                 message: e.to_string(),
@@ -326,6 +346,11 @@ pub fn process_text(
             return result;
         }
     };
+    result.findings = outcome
+        .initial
+        .iter()
+        .map(|f| finding_out(text, &index, f))
+        .collect();
     let new_index = line_index(&outcome.text);
     result.remaining = outcome
         .remaining
@@ -348,9 +373,9 @@ pub fn process_text(
             let (d, n) = crate::redact::masked_diff(
                 display,
                 text,
-                &engine.secret_ranges(kind, text),
+                &outcome.secrets_before,
                 &outcome.text,
-                &engine.secret_ranges(kind, &outcome.text),
+                &outcome.secrets_after,
             );
             result.diff = Some(d);
             result.masked_secrets = n;

@@ -32,6 +32,20 @@ pub struct FixOutcome {
     /// Findings left in the final text (no fix, a display-only fix, or a fix not accepted).
     pub remaining: Vec<Finding>,
     pub rounds: usize,
+    /// The findings of the input: what `check` reports for it (the first round's findings, so a
+    /// caller that fixes needs no separate check).
+    pub initial: Vec<Finding>,
+    /// With [`FixOptions::secrets`]: where the input and the output hold secret values (see
+    /// [`Engine::secret_ranges`]), computed on the parses the fix made anyway.
+    pub secrets_before: Vec<crate::text::TextRange>,
+    pub secrets_after: Vec<crate::text::TextRange>,
+}
+
+/// What [`Engine::fix_with_options`] also computes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FixOptions {
+    /// Secret ranges of the input and the output.
+    pub secrets: bool,
 }
 
 impl FixOutcome {
@@ -254,11 +268,22 @@ impl Engine<'_> {
         let Ok(parsed) = parse(kind, text) else {
             return Vec::new();
         };
+        self.secret_ranges_parsed(kind, text, &parsed)
+    }
+
+    /// [`Engine::secret_ranges`] of an already parsed text.
+    #[must_use]
+    pub fn secret_ranges_parsed(
+        &self,
+        kind: FileKind,
+        text: &str,
+        parsed: &Parsed,
+    ) -> Vec<crate::text::TextRange> {
         let memo = crate::needs::Memo::default();
         let ctx = Context {
             text,
             kind,
-            parsed: &parsed,
+            parsed,
             settings: self.settings,
             resolver: self.resolver,
             workspace: self.workspace,
@@ -291,6 +316,20 @@ impl Engine<'_> {
         text: &str,
         accept: &mut dyn FnMut(&Finding) -> bool,
     ) -> Result<FixOutcome, EngineError> {
+        self.fix_with_options(kind, text, accept, FixOptions::default())
+    }
+
+    /// [`Engine::fix_with`], also computing what `options` asks for.
+    ///
+    /// # Errors
+    /// As [`Engine::fix_with`].
+    pub fn fix_with_options(
+        &self,
+        kind: FileKind,
+        text: &str,
+        accept: &mut dyn FnMut(&Finding) -> bool,
+        options: FixOptions,
+    ) -> Result<FixOutcome, EngineError> {
         let mut cr = LoneCr::of(kind, text);
         let mut current = match &cr {
             Some(cr) => cr.normalized(text),
@@ -298,8 +337,46 @@ impl Engine<'_> {
         };
         let mut parsed = parse(kind, &current).map_err(EngineError::Syntax)?;
         let mut applied_all = Vec::new();
+        let mut initial = Vec::new();
+        let mut secrets_before = Vec::new();
+        // (Lone CRs are read as LF: the same offsets, so ranges need no mapping.)
+        let secrets = |t: &str, p: &Parsed| {
+            if options.secrets {
+                self.secret_ranges_parsed(kind, t, p)
+            } else {
+                Vec::new()
+            }
+        };
         for round in 0..=MAX_ROUNDS {
             let findings = self.check_parsed(kind, &current, &parsed);
+            if round == 0 {
+                initial.clone_from(&findings);
+                if let Some(cr) = &cr {
+                    cr.restore_findings(&mut initial);
+                }
+                secrets_before = secrets(&current, &parsed);
+            }
+            let done = |current: String,
+                        parsed: &Parsed,
+                        applied: Vec<AppliedFix>,
+                        remaining: Vec<Finding>,
+                        initial: Vec<Finding>,
+                        secrets_before: Vec<crate::text::TextRange>| {
+                let secrets_after = if round == 0 {
+                    secrets_before.clone()
+                } else {
+                    secrets(&current, parsed)
+                };
+                FixOutcome {
+                    text: current,
+                    applied,
+                    remaining,
+                    rounds: round,
+                    initial,
+                    secrets_before,
+                    secrets_after,
+                }
+            };
             let chosen: Vec<&Finding> = findings
                 .iter()
                 .filter(|f| {
@@ -312,12 +389,14 @@ impl Engine<'_> {
             if chosen.is_empty() {
                 return Ok(LoneCr::restore_outcome(
                     cr.as_ref(),
-                    FixOutcome {
-                        text: current,
-                        applied: applied_all,
-                        remaining: findings,
-                        rounds: round,
-                    },
+                    done(
+                        current,
+                        &parsed,
+                        applied_all,
+                        findings,
+                        initial,
+                        secrets_before,
+                    ),
                 ));
             }
             if round == MAX_ROUNDS {
@@ -358,12 +437,14 @@ impl Engine<'_> {
                 // Nothing could be applied (cannot happen: the first fix never conflicts).
                 return Ok(LoneCr::restore_outcome(
                     cr.as_ref(),
-                    FixOutcome {
-                        text: current,
-                        applied: applied_all,
-                        remaining: findings,
-                        rounds: round,
-                    },
+                    done(
+                        current,
+                        &parsed,
+                        applied_all,
+                        findings,
+                        initial,
+                        secrets_before,
+                    ),
                 ));
             }
             let applied: Vec<&Finding> = verified.applied.iter().map(|&i| chosen[i]).collect();
