@@ -64,7 +64,8 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| (fixes[i].range().map(|r| (r.start, r.end)), i));
 
-    let mut accepted: BTreeMap<(usize, usize), &Edit> = BTreeMap::new();
+    // Each range holds one edit, or several stacked line insertions (see [`stackable`]).
+    let mut accepted: BTreeMap<(usize, usize), Vec<&Edit>> = BTreeMap::new();
     let mut applied = Vec::new();
     let mut deferred = Vec::new();
     let mut invalid = Vec::new();
@@ -77,12 +78,15 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
             invalid.push(i);
             continue;
         }
-        if fix.edits.iter().any(|e| conflicting(&accepted, e)) {
+        if fix.edits.iter().any(|e| conflicting(text, &accepted, e)) {
             deferred.push(i);
             continue;
         }
         for e in &fix.edits {
-            accepted.entry((e.range.start, e.range.end)).or_insert(e);
+            let stack = accepted.entry((e.range.start, e.range.end)).or_default();
+            if !stack.contains(&e) {
+                stack.push(e);
+            }
         }
         applied.push(i);
     }
@@ -92,10 +96,13 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
 
     let mut out = String::with_capacity(text.len() + 64);
     let mut last = 0;
-    for e in accepted.values() {
-        out.push_str(&text[last..e.range.start]);
-        out.push_str(&e.replacement);
-        last = e.range.end;
+    for stack in accepted.values() {
+        let range = stack[0].range;
+        out.push_str(&text[last..range.start]);
+        for e in stack {
+            out.push_str(&e.replacement);
+        }
+        last = range.end;
     }
     out.push_str(&text[last..]);
     Applied {
@@ -106,18 +113,73 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     }
 }
 
-/// Whether `e` conflicts with an accepted edit (an identical edit does not: it is merged).
+/// Whether `e` inserts whole lines at the start of a line, and how its first line begins: its
+/// indentation and whether it is a sequence item. Two such insertions of different fixes at the
+/// same offset, with the same indentation and the same kind of first line, are siblings (keys of
+/// one mapping, items of one sequence, Dockerfile instructions): they are applied together, in
+/// fix order, which is what applying them in two rounds gives, without a round per insertion.
+/// (Verification by meaning still checks the result.)
+fn stackable<'e>(text: &str, e: &'e Edit) -> Option<(usize, bool, &'e str)> {
+    if !e.range.is_empty()
+        || !e.replacement.ends_with('\n')
+        || !(e.range.start == 0 || text.as_bytes()[e.range.start - 1] == b'\n')
+    {
+        return None;
+    }
+    let first = e.replacement.lines().next()?;
+    let body = first.trim_start_matches(' ');
+    if body.is_empty() || body.starts_with('\t') {
+        return None;
+    }
+    // A mapping key (`securityContext:`): two insertions that both start the same key would give it
+    // twice; they are applied in two rounds (the second then adds to the first's mapping).
+    let key = if body.starts_with('-') || body.starts_with('#') {
+        ""
+    } else {
+        body.split_once(':').map_or(body, |(k, _)| k)
+    };
+    let indent = first.len() - body.len();
+    // Every later line stays inside what the first line starts (more indented, or a sibling at
+    // the same indentation): a line that goes back out (a key of an outer mapping) would take the
+    // next stacked insertion with it.
+    let inside = e.replacement.lines().skip(1).all(|l| {
+        let b = l.trim_start_matches(' ');
+        b.is_empty() || l.len() - b.len() >= indent
+    });
+    inside.then_some((indent, body.starts_with('-'), key))
+}
+
+/// Whether the line insertion `e` may be stacked with the accepted ones of `stack` (same offset).
+fn stacks_with(text: &str, stack: &[&Edit], e: &Edit) -> bool {
+    let Some((indent, item, key)) = stackable(text, e) else {
+        return false;
+    };
+    stack.iter().all(|x| {
+        stackable(text, x)
+            .is_some_and(|(i, it, k)| i == indent && it == item && (key.is_empty() || k != key))
+    })
+}
+
+/// Whether `e` conflicts with an accepted edit (an identical edit does not: it is merged; a
+/// sibling line insertion at the same offset does not: it is stacked).
 ///
-/// Accepted edits pairwise do not conflict, so they are disjoint: no two share a byte, no insertion
-/// lies inside or at a boundary of a replacement, no two insertions share an offset. Ordered by
-/// `(start, end)`, the only ones that can reach `e` are the last one starting before `e` and those
-/// starting within `e.start..=e.end`; of the latter, every one but an identical edit and a
+/// Accepted edits of different ranges pairwise do not conflict, so they are disjoint: no two share
+/// a byte, no insertion lies inside or at a boundary of a replacement. Ordered by `(start, end)`,
+/// the only ones that can reach `e` are the last one starting before `e` and those starting within
+/// `e.start..=e.end`; of the latter, every one but an identical edit, a stackable insertion and a
 /// replacement starting exactly at `e.end` conflicts, so the scan stops after a few steps.
-fn conflicting(accepted: &BTreeMap<(usize, usize), &Edit>, e: &Edit) -> bool {
-    let hit = |a: &Edit| {
+fn conflicting(text: &str, accepted: &BTreeMap<(usize, usize), Vec<&Edit>>, e: &Edit) -> bool {
+    let hit = |stack: &Vec<&Edit>| {
         #[cfg(test)]
         crate::work::add("apply.comparisons", 1);
-        *a != *e && conflicts(a.range, e.range)
+        let a = stack[0];
+        if stack.contains(&e) {
+            return false;
+        }
+        if a.range == e.range && a.range.is_empty() {
+            return !stacks_with(text, stack, e);
+        }
+        conflicts(a.range, e.range)
     };
     if let Some((_, a)) = accepted.range(..(e.range.start, 0)).next_back() {
         if hit(a) {
@@ -128,7 +190,7 @@ fn conflicting(accepted: &BTreeMap<(usize, usize), &Edit>, e: &Edit) -> bool {
         if hit(a) {
             return true;
         }
-        if a.range.start >= e.range.end && !a.range.is_empty() {
+        if a[0].range.start >= e.range.end && !a[0].range.is_empty() {
             break;
         }
     }
