@@ -78,6 +78,23 @@ pub struct CommonArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Look images up in their registries (the only network use): pin references to
+    /// `tag@sha256:digest`, report stale pins, read the config of images the knowledge base does
+    /// not know. Also `resolve = true` in the configuration.
+    #[arg(long)]
+    pub resolve: bool,
+    /// Resolve from the look-up cache only, never asking a registry.
+    #[arg(long)]
+    pub offline: bool,
+    /// Fix stale pins (a pinned tag that now points to another digest), not only report them.
+    #[arg(long)]
+    pub update_pins: bool,
+    /// Reach this registry over plain HTTP (loopback registries always are). Repeatable.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+    /// Cached look-ups younger than this many seconds are used without asking the registry.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub cache_max_age: u64,
 }
 
 #[derive(Args, Debug)]

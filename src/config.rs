@@ -20,6 +20,10 @@ pub struct ConfigFile {
     pub ignore: Vec<String>,
     /// Apply Unsafe fixes by default.
     pub unsafe_fixes: Option<bool>,
+    /// Look images up in their registries (as `--resolve`) for the files under this config.
+    pub resolve: Option<bool>,
+    /// Registries reached over plain HTTP besides the loopback ones (as `--insecure-registry`).
+    pub insecure_registries: Vec<String>,
     /// Glob patterns (relative to the config file's folder) of paths to skip.
     pub exclude: Vec<String>,
     /// Per-path overrides: `[[overrides]] paths = ["legacy/**"]  ignore = ["DF004"]`.

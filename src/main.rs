@@ -6,6 +6,7 @@ mod discover;
 mod files;
 mod git;
 mod interactive;
+mod oci;
 mod redact;
 mod report;
 mod run;
@@ -259,6 +260,7 @@ struct RunFiles<'a> {
     git: &'a git::GitStatus,
     /// Canonical paths of the run's Dockerfiles.
     dockerfiles: std::collections::HashSet<PathBuf>,
+    lookups: Option<&'a oci::Lookups>,
     cache: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<String>>>,
 }
 
@@ -269,6 +271,7 @@ impl<'a> RunFiles<'a> {
         resolver: &'a ConfigResolver,
         git: &'a git::GitStatus,
         candidates: &[discover::Candidate],
+        lookups: Option<&'a oci::Lookups>,
     ) -> Self {
         let dockerfiles = candidates
             .iter()
@@ -281,6 +284,7 @@ impl<'a> RunFiles<'a> {
             resolver,
             git,
             dockerfiles,
+            lookups,
             cache: std::sync::Mutex::default(),
         }
     }
@@ -312,6 +316,7 @@ impl<'a> RunFiles<'a> {
             keep_output: true,
             git: Some(self.git),
             view: None,
+            registry: self.lookups,
         };
         let display = display_path(path);
         let r = run::process_text(
@@ -353,6 +358,42 @@ impl workspace::RunView for RunFiles<'_> {
     }
 }
 
+/// `--resolve`: the recording pass over the files that resolve, then every look-up at once.
+/// None when no file resolves (nothing touches the network).
+fn prepare_lookups(
+    args: &CommonArgs,
+    resolver: &ConfigResolver,
+    candidates: &[discover::Candidate],
+) -> Option<oci::Lookups> {
+    let recorder = oci::Recorder::default();
+    let insecure = std::sync::Mutex::new(Vec::new());
+    let any = std::sync::atomic::AtomicBool::new(false);
+    candidates.par_iter().for_each(|c| {
+        let Ok(config) = resolver.for_path(&c.path) else {
+            return;
+        };
+        if !oci::wanted(args, &config) {
+            return;
+        }
+        any.store(true, std::sync::atomic::Ordering::Relaxed);
+        insecure
+            .lock()
+            .expect("insecure list")
+            .extend(config.file.insecure_registries.iter().cloned());
+        if let Ok(text) = files::read_text(&c.path) {
+            oci::record(args, &config, &c.path, c.kind, &text, &recorder);
+        }
+    });
+    if !any.into_inner() {
+        return None;
+    }
+    let refs = recorder.refs.into_inner().expect("recorder");
+    let options = oci::options(args, insecure.into_inner().expect("insecure list"));
+    let mut l = oci::look_up(&refs, &options);
+    l.everywhere = args.resolve || args.offline;
+    Some(l)
+}
+
 /// Process one walked candidate.
 fn process_candidate(
     args: &CommonArgs,
@@ -360,6 +401,7 @@ fn process_candidate(
     resolver: &ConfigResolver,
     git: &git::GitStatus,
     view: Option<&dyn workspace::RunView>,
+    lookups: Option<&oci::Lookups>,
     c: &discover::Candidate,
 ) -> FileResult {
     let display = display_path(&c.path);
@@ -401,6 +443,7 @@ fn process_candidate(
         keep_output: false,
         git: Some(git),
         view,
+        registry: lookups,
     };
     run::process_text(
         &job,
@@ -527,7 +570,8 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let (candidates, skipped) = candidates(args, &resolver)?;
     let progress = progress_bar(candidates.len(), args.no_progress);
     let git = git::GitStatus::default();
-    let run_files = RunFiles::new(args, mode, &resolver, &git, &candidates);
+    let lookups = prepare_lookups(args, &resolver, &candidates);
+    let run_files = RunFiles::new(args, mode, &resolver, &git, &candidates, lookups.as_ref());
     let view: Option<&dyn workspace::RunView> = match mode {
         Mode::Fix { .. } => Some(&run_files),
         Mode::Check => None,
@@ -546,7 +590,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             .par_iter()
             .map(|c| {
                 let _tick = Tick(&progress);
-                process_candidate(args, mode, &resolver, &git, view, c)
+                process_candidate(args, mode, &resolver, &git, view, lookups.as_ref(), c)
             })
             .filter(|r| !r.not_ours)
             .collect();
@@ -719,6 +763,17 @@ fn process_stdin(
             })
         }
     };
+    let lookups = oci::wanted(args, &config).then(|| {
+        let recorder = oci::Recorder::default();
+        oci::record(args, &config, name, kind, &text, &recorder);
+        let refs = recorder.refs.into_inner().expect("recorder");
+        let mut l = oci::look_up(
+            &refs,
+            &oci::options(args, config.file.insecure_registries.clone()),
+        );
+        l.everywhere = true;
+        l
+    });
     let job = Job {
         mode,
         config: &config,
@@ -727,6 +782,7 @@ fn process_stdin(
         keep_output: true,
         git: None,
         view: None,
+        registry: lookups.as_ref(),
     };
     let mut r = run::process_text(&job, &display, name, kind, true, &text, None);
     if r.error.is_some() || r.output.is_none() {

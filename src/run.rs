@@ -180,6 +180,8 @@ pub struct Job<'a> {
     pub git: Option<&'a crate::git::GitStatus>,
     /// What the run's other files will be after it (fix mode over walked files).
     pub view: Option<&'a dyn crate::workspace::RunView>,
+    /// The run's registry look-ups (`--resolve` or `resolve = true` somewhere).
+    pub registry: Option<&'a crate::oci::Lookups>,
 }
 
 /// For a compose override file, the services its base file defines: `compose.override.yaml` and
@@ -246,7 +248,28 @@ pub fn process_text(
         return result;
     };
     result.kind = Some(kind);
-    let settings = &job.config.file.options;
+    // Registry answers for this file when the run or its configuration asks for them; the
+    // facts read from image configs join the settings as the lowest-priority source.
+    let lookups = job
+        .registry
+        .filter(|l| l.everywhere || job.config.file.resolve == Some(true));
+    let table = lookups.map(crate::oci::Lookups::resolver);
+    let resolver: &dyn dockharden_transforms::settings::ImageResolver = match &table {
+        Some(t) => t,
+        None => &NoResolver,
+    };
+    let with_registry;
+    let settings = match lookups {
+        Some(l) => {
+            with_registry = dockharden_transforms::settings::Settings {
+                update_pins: l.update_pins,
+                registry_facts: l.facts.clone(),
+                ..job.config.file.options.clone()
+            };
+            &with_registry
+        }
+        None => &job.config.file.options,
+    };
     let base = if kind == FileKind::Compose {
         compose_base_services(path)
     } else {
@@ -257,7 +280,7 @@ pub fn process_text(
         base_services: base.as_deref(),
         transforms: selected_transforms(job.config, path, job.select, job.ignore),
         settings,
-        resolver: &NoResolver,
+        resolver,
         workspace: &workspace,
         path: Some(display),
     };
@@ -270,6 +293,18 @@ pub fn process_text(
         }
     };
     let index = line_index(text);
+    // A registry look-up this file needed failed: report it and leave the file as it is.
+    let registry_failure = || {
+        let failed = table.as_ref().map(crate::oci::TableResolver::failed)?;
+        (!failed.is_empty()).then(|| ErrorOut {
+            message: format!(
+                "registry look-up failed, file left unchanged: {}",
+                failed.join("; ")
+            ),
+            line: None,
+            column: None,
+        })
+    };
     let Mode::Fix {
         write,
         diff,
@@ -285,6 +320,7 @@ pub fn process_text(
                     .iter()
                     .map(|f| finding_out(text, &index, f))
                     .collect();
+                result.error = registry_failure();
             }
             Err(e) => {
                 let lc = index.line_col(text, e.range.start);
@@ -351,6 +387,10 @@ pub fn process_text(
         .iter()
         .map(|f| finding_out(text, &index, f))
         .collect();
+    if let Some(e) = registry_failure() {
+        result.error = Some(e);
+        return result;
+    }
     let new_index = line_index(&outcome.text);
     result.remaining = outcome
         .remaining

@@ -932,6 +932,16 @@ fn is_private_mirror(image: &ImageName) -> bool {
     })
 }
 
+/// The key of an image in [`crate::settings::Settings::registry_facts`]: its short name and tag
+/// (`latest` when none), or its digest when it has one (`nginx:1.27`, `ghcr.io/acme/agent@sha256:…`).
+#[must_use]
+pub fn registry_key(image: &ImageName) -> String {
+    match (&image.digest, &image.tag) {
+        (Some(d), _) => format!("{}@{d}", image.short()),
+        (None, t) => format!("{}:{}", image.short(), t.as_deref().unwrap_or("latest")),
+    }
+}
+
 /// Look an image up: the built-in entry (exact name, `prefix/*`, then, for an image on a private
 /// registry, the last path component when an official image of that name is known), with
 /// the user's `[[images]]` entries for it laid over, resolved for the image's tag. None when nothing

@@ -257,6 +257,22 @@ pub fn of_image(settings: &Settings, image: &ImageName) -> Needs {
     let subject = subject_of(image);
     match images::lookup(&settings.images, image) {
         Some(known) => from_known(image, subject, known),
+        None if settings
+            .registry_facts
+            .contains_key(&images::registry_key(image)) =>
+        {
+            // Lower priority than the knowledge base and the configuration: read from the image's
+            // own config in its registry (`--resolve`), only what that config proves.
+            let facts = settings.registry_facts[&images::registry_key(image)].clone();
+            Needs {
+                image: Some(image.clone()),
+                facts: Some(facts),
+                source: format!("the image config of `{}` in its registry", image.short()),
+                unknown: None,
+                subject,
+                built: false,
+            }
+        }
         None => Needs {
             image: Some(image.clone()),
             ..Needs::unknown(

@@ -24,6 +24,15 @@ pub struct Settings {
     /// `[options]`): what the user knows about images, laid over the built-in knowledge.
     #[serde(skip)]
     pub images: Vec<crate::images::Entry>,
+    /// `--update-pins`: a stale pin (its tag now points to another digest) is fixed, not only
+    /// reported.
+    #[serde(skip)]
+    pub update_pins: bool,
+    /// Facts read from images' registries (`--resolve`), keyed by the reference's short name and
+    /// tag (`ghcr.io/acme/agent:1.2`): used only for images that the knowledge base and the
+    /// configuration do not know.
+    #[serde(skip)]
+    pub registry_facts: std::sync::Arc<BTreeMap<String, crate::images::Facts>>,
 }
 
 impl Default for Settings {
@@ -37,6 +46,8 @@ impl Default for Settings {
             capabilities: BTreeMap::new(),
             kubernetes: KubernetesOptions::default(),
             images: Vec::new(),
+            update_pins: false,
+            registry_facts: std::sync::Arc::default(),
         }
     }
 }
@@ -209,11 +220,41 @@ impl Settings {
     }
 }
 
+/// A pin found by a resolver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedPin {
+    /// What to write after the repository: `tag@sha256:…` (the digest the registry serves for the
+    /// tag as written, or for a version tag that has the same digest as `latest`).
+    pub pin: String,
+    /// Something the finding must say about it (e.g. no version tag has `latest`'s digest).
+    pub note: Option<String>,
+}
+
 /// Resolves an image reference to a pinned one (tag@digest). The network enters only through this.
 pub trait ImageResolver: Send + Sync {
     /// `image` is the reference as written (e.g. `python:3.12-slim` or `nginx`); returns the pin
     /// to write (e.g. `3.12-slim@sha256:…`), or None when unknown.
     fn resolve(&self, image: &str) -> Option<String>;
+
+    /// Whether this resolver looks images up in their registries (`--resolve`): then a reference
+    /// with a tag but no digest is not pinned either, and pins are checked for staleness.
+    fn active(&self) -> bool {
+        false
+    }
+
+    /// The pin for `image` with what the finding must say about it. A resolver's pin always names
+    /// the image that the reference as written gets today (the same digest), so applying it does
+    /// not change the build.
+    fn pin(&self, image: &str) -> Option<ResolvedPin> {
+        self.resolve(image)
+            .map(|pin| ResolvedPin { pin, note: None })
+    }
+
+    /// For a reference with a tag and a digest (`nginx:1.27@sha256:…`): the digest the tag points
+    /// to now, or None when unknown. A different digest than the written one is a stale pin.
+    fn current_digest(&self, _image: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Read access to the files next to the one being checked, for what decides a fix but lives
@@ -272,5 +313,77 @@ mod tests {
             .set("kubernetes.secret-name", None, "App_Secrets")
             .is_err());
         assert!(s.set("nope", None, "1").is_err());
+    }
+}
+
+/// A resolver that answers like a registry holding a few images, for the rules' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{ImageResolver, ResolvedPin, Settings};
+    use crate::engine::{Engine, FixPolicy};
+    use crate::finding::Finding;
+    use crate::fix::Applicability;
+    use crate::source::FileKind;
+
+    pub(crate) struct FakeRegistry;
+
+    impl ImageResolver for FakeRegistry {
+        fn resolve(&self, image: &str) -> Option<String> {
+            self.pin(image).map(|p| p.pin)
+        }
+        fn active(&self) -> bool {
+            true
+        }
+        fn pin(&self, image: &str) -> Option<ResolvedPin> {
+            let (pin, note) = match image {
+                "nginx" | "nginx:latest" => ("1.27.3@sha256:aa", None),
+                "python:3.12" => ("3.12@sha256:bb", None),
+                "app" | "app:latest" => (
+                    "latest@sha256:cc",
+                    Some("no version tag has the digest of `latest`"),
+                ),
+                _ => return None,
+            };
+            Some(ResolvedPin {
+                pin: pin.into(),
+                note: note.map(Into::into),
+            })
+        }
+        fn current_digest(&self, image: &str) -> Option<String> {
+            image
+                .starts_with("redis:7@")
+                .then(|| "sha256:new".to_owned())
+        }
+    }
+
+    /// Findings of `text` and its text after fixing everything up to Unsafe.
+    pub(crate) fn run(kind: FileKind, text: &str, update_pins: bool) -> (Vec<Finding>, String) {
+        let settings = Settings {
+            update_pins,
+            ..Settings::default()
+        };
+        let transforms: Vec<&'static dyn crate::registry::Transform> = crate::registry::all()
+            .into_iter()
+            .filter(|t| ["DF003", "DC013", "K8S010"].contains(&t.code()))
+            .collect();
+        let engine = Engine {
+            transforms,
+            settings: &settings,
+            resolver: &FakeRegistry,
+            workspace: &super::NoWorkspace,
+            path: None,
+            base_services: None,
+        };
+        let findings = engine.check(kind, text).unwrap();
+        let out = engine
+            .fix(
+                kind,
+                text,
+                FixPolicy {
+                    min_applicability: Applicability::Safe,
+                },
+            )
+            .unwrap();
+        (findings, out.text)
     }
 }

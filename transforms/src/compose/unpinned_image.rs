@@ -46,6 +46,13 @@ declare_transform! {
     /// that inherits it is flagged too; otherwise (a service that builds the image must keep the
     /// name) each flagged service gets its own pinned `image:`, which overrides the merged one.
     ///
+    /// With `--resolve` the resolver is the image's registry: a tag without a digest is flagged
+    /// too, every reference is pinned to `tag@sha256:<digest>` (the digest the registry serves for
+    /// the tag as written; for `latest` or no tag, the most specific version tag with the same
+    /// digest, else `latest@sha256:…` and the message says so), and such a pin is Safe: it names
+    /// the image the reference gets today. A pin whose tag now points to another digest is
+    /// reported as stale, with a fix applied only under `--update-pins`.
+    ///
     /// ## Options
     /// `pins` (table): image name as written (without tag) or its short name → `tag`,
     /// `tag@sha256:…` or `@sha256:…`, e.g. `redis = "7.4-alpine"`.
@@ -65,8 +72,10 @@ struct Hit {
     doc: usize,
 }
 
-/// Whether the image reference of `svc` is flagged: returns its scalar.
-fn flagged(svc: &Service) -> Option<(Scalar, String, ImageName)> {
+/// Whether the image reference of `svc` is to be judged: returns its scalar. With a resolver that
+/// looks images up (`resolving`), tagged references (a digest may be missing) and pinned ones (the
+/// pin may be stale) are judged too.
+fn flagged(svc: &Service, resolving: bool) -> Option<(Scalar, String, ImageName)> {
     if svc.get("build").is_some() {
         return None;
     }
@@ -79,7 +88,7 @@ fn flagged(svc: &Service) -> Option<(Scalar, String, ImageName)> {
         return None;
     }
     let image = ImageName::parse(&reference);
-    if image.is_pinned() || image.repository.is_empty() {
+    if image.repository.is_empty() || (image.is_pinned() && !resolving) {
         return None;
     }
     Some((scalar, reference, image))
@@ -112,7 +121,7 @@ impl Check for UnpinnedImage {
         };
         let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
         for svc in services(file) {
-            let Some((scalar, reference, image)) = flagged(&svc) else {
+            let Some((scalar, reference, image)) = flagged(&svc, ctx.resolver.active()) else {
                 continue;
             };
             let r = scalar.range();
@@ -159,11 +168,57 @@ fn toml_key(key: &str) -> String {
     }
 }
 
+/// A reference with a tag and a digest whose tag now points to another digest: reported, fixed
+/// with `--update-pins`.
+fn stale(ctx: &Context<'_>, index: &SemanticIndex, hit: &Hit) -> Vec<Finding> {
+    let (Some(written), Some(_)) = (&hit.image.digest, &hit.image.tag) else {
+        return Vec::new();
+    };
+    let Some(current) = ctx.resolver.current_digest(&hit.reference) else {
+        return Vec::new();
+    };
+    if &current == written {
+        return Vec::new();
+    }
+    let before = hit.reference.split('@').next().unwrap_or(&hit.reference);
+    let new = format!("{before}@{current}");
+    let message = format!(
+        "{} image `{}`, a stale pin: its tag now points to `{current}`",
+        run_verb(&hit.services),
+        hit.reference
+    );
+    let wanted: Vec<&str> = hit.services.iter().map(String::as_str).collect();
+    let changes = index
+        .occurrences(&hit.scalar.as_node())
+        .filter(|a| only_touches(a, &wanted));
+    let fix = match changes {
+        Some(changes) if ctx.settings.update_pins => Fix::safe(
+            format!("Update the pin to `{new}` (--update-pins)"),
+            vec![hit.scalar.replace(&new)],
+        )
+        .with_changes(changes),
+        _ => Fix::display_only(
+            format!("Update the pin to `{new}` (run with --update-pins to apply)"),
+            vec![hit.scalar.replace(&new)],
+        ),
+    };
+    vec![Finding::new(
+        UnpinnedImage::CODE,
+        UnpinnedImage::NAME,
+        hit.scalar.range(),
+        message,
+    )
+    .with_fix(fix)]
+}
+
 fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit) -> Vec<Finding> {
-    let what = if hit.image.tag.is_some() {
-        "which uses the mutable tag `latest`"
-    } else {
-        "which has no tag (so `latest`)"
+    if hit.image.digest.is_some() {
+        return stale(ctx, index, hit);
+    }
+    let what = match hit.image.tag.as_deref() {
+        Some("latest") => "which uses the mutable tag `latest`",
+        Some(_) => "which has a tag but no digest (a tag can be moved to another image)",
+        None => "which has no tag (so `latest`)",
     };
     let base = base_of(&hit.reference, &hit.image);
     let affected = index.occurrences(&hit.scalar.as_node());
@@ -180,20 +235,48 @@ fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit
         .as_ref()
         .filter(|a| only_touches(a, &wanted))
         .cloned();
-    let pin = pin_for(ctx.settings, &hit.image)
-        .map(str::to_owned)
-        .or_else(|| ctx.resolver.resolve(&hit.reference));
-    let pinned = pin.as_deref().and_then(|p| {
-        let new = format!("{base}{}", pinned_suffix(&hit.image, p));
-        (ImageName::parse(&new).is_pinned() && new != hit.reference).then_some((p, new))
+    // A tag the user chose is kept: the pin table (which may name another tag) is only for
+    // untagged and `latest` references.
+    let table = if hit.image.is_pinned() {
+        None
+    } else {
+        pin_for(ctx.settings, &hit.image).map(|p| (p.to_owned(), false, None))
+    };
+    let pin = table.or_else(|| {
+        ctx.resolver
+            .pin(&hit.reference)
+            .map(|p| (p.pin, true, p.note))
     });
+    if hit.image.is_pinned() && pin.is_none() {
+        return Vec::new();
+    }
+    let resolved = pin.as_ref().is_some_and(|p| p.1);
+    let note = pin.as_ref().and_then(|p| p.2.clone());
+    let pinned = pin.as_ref().and_then(|(p, _, _)| {
+        let new = format!("{base}{}", pinned_suffix(&hit.image, p));
+        let parsed = ImageName::parse(&new);
+        (parsed.is_pinned() && (!resolved || parsed.digest.is_some()) && new != hit.reference)
+            .then_some((p.as_str(), new))
+    });
+    if hit.image.is_pinned() && pinned.is_none() {
+        return Vec::new();
+    }
     let mut message = format!(
         "{} image `{}`, {what}: every pull may bring a different image",
         run_verb(&hit.services),
         hit.reference
     );
+    if let Some(n) = &note {
+        message.push_str(&format!("; {n}"));
+    }
     let fixed = |p: &str, title: String, edits: Vec<Edit>, changes: Vec<SemanticPath>| {
-        let fix = match applicability(&hit.image, p) {
+        // A resolver's pin names the image the reference gets today: Safe.
+        let applicability = if resolved {
+            Applicability::Safe
+        } else {
+            applicability(&hit.image, p)
+        };
+        let fix = match applicability {
             Applicability::Safe => Fix::safe(title, edits),
             _ => Fix::unsafe_(title, edits),
         };
@@ -301,6 +384,34 @@ mod tests {
         assert_eq!(applicability(&i, "1.2"), Applicability::Unsafe);
         let l = ImageName::parse("redis:latest");
         assert_eq!(applicability(&l, "latest@sha256:ab"), Applicability::Safe);
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use crate::fix::Applicability;
+    use crate::settings::testing::run;
+    use crate::source::FileKind;
+
+    #[test]
+    fn registry_pins_and_stale_pins() {
+        let t = "services:\n  web:\n    image: nginx\n  py:\n    image: \"python:3.12\"\n  app:\n    image: app\n  cache:\n    image: redis:7@sha256:old # pinned\n  other:\n    image: alpine:3.20\n";
+        let (f, out) = run(FileKind::Compose, t, false);
+        assert_eq!(f.len(), 4, "{f:#?}");
+        assert!(f[2].message.contains("no version tag"), "{f:#?}");
+        assert!(f[3].message.contains("stale pin"), "{f:#?}");
+        assert_eq!(
+            f[3].fix.as_ref().unwrap().applicability,
+            Applicability::DisplayOnly
+        );
+        assert_eq!(
+            out,
+            "services:\n  web:\n    image: nginx:1.27.3@sha256:aa\n  py:\n    image: \"python:3.12@sha256:bb\"\n  app:\n    image: app:latest@sha256:cc\n  cache:\n    image: redis:7@sha256:old # pinned\n  other:\n    image: alpine:3.20\n"
+        );
+        let (_, out) = run(FileKind::Compose, t, true);
+        assert!(out.contains("image: redis:7@sha256:new # pinned"), "{out}");
+        let (f, _) = run(FileKind::Compose, &out, true);
+        assert!(f.is_empty(), "{f:#?}");
     }
 }
 

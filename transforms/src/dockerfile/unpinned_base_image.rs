@@ -5,7 +5,7 @@ use crate::dockerfile::dockerfile;
 use crate::dockerfile::syntax::{Dockerfile, Instruction};
 use crate::edit::Edit;
 use crate::finding::Finding;
-use crate::fix::Fix;
+use crate::fix::{Applicability, Fix};
 use crate::knowledge::{pin_for, pinned_suffix, ImageName};
 use crate::registry::{Check, Context};
 use crate::text::TextRange;
@@ -55,6 +55,13 @@ declare_transform! {
     /// `ARG TAG=3.12-slim`), never the `FROM` when the ARG carries the image. An ARG shared by several
     /// `FROM`s is edited only when every one of them gets the very same edit; otherwise the fix stays
     /// display-only. A pin keeps the written tag next to a bare digest (`python:3.12@sha256:…`).
+    ///
+    /// With `--resolve` the resolver is the image's registry: a tag without a digest is flagged
+    /// too, every reference is pinned to `tag@sha256:<digest>` (the digest the registry serves for
+    /// the tag as written; for `latest` or no tag, the most specific version tag with the same
+    /// digest, else `latest@sha256:…` and the message says so), and such a pin is Safe: it names
+    /// the image the reference gets today. A pin whose tag now points to another digest is
+    /// reported as stale, with a fix applied only under `--update-pins`.
     ///
     /// ## Options
     /// `[pins]`: image name → `tag`, `tag@sha256:…` or `@sha256:…`.
@@ -380,9 +387,9 @@ enum PinSource {
 
 struct Candidate {
     finding: Finding,
-    /// The edit, its applicability (true = Safe) and title, when a pin is known and the place to
-    /// edit could be found.
-    edit: Option<(Edit, bool, String)>,
+    /// The edit, its applicability and title, when a pin is known and the place to edit could be
+    /// found.
+    edit: Option<(Edit, Applicability, String)>,
     /// The DisplayOnly suggestion (placeholder edit) and its title.
     suggestion: (Vec<Edit>, String),
     /// The ARG (name) that the edit changes, if it edits an ARG default.
@@ -430,6 +437,55 @@ fn edit_for(exp: &Expanded, image: &ImageName, suffix: &str) -> Option<Edit> {
     }
 }
 
+/// A reference with a digest: reported when its tag now points to another digest (a stale pin),
+/// fixed only with `--update-pins`.
+fn stale_pin(
+    ctx: &Context<'_>,
+    g: &GlobalArgs,
+    exp: &Expanded,
+    image: &ImageName,
+    value: &str,
+    at: TextRange,
+) -> Option<Candidate> {
+    let written = image.digest.as_deref()?;
+    image.tag.as_ref()?;
+    let current = ctx.resolver.current_digest(value)?;
+    if current == written {
+        return None;
+    }
+    let finding = Finding::new(
+        UnpinnedBaseImage::CODE,
+        UnpinnedBaseImage::NAME,
+        at,
+        format!("Base image `{value}` is a stale pin: its tag now points to `{current}`"),
+    );
+    let n = exp.bytes.len();
+    let r = exp.original(n - written.len(), n)?;
+    let edit = Edit::replace(r, &current);
+    let arg = if at.contains_range(edit.range) {
+        None
+    } else {
+        Some(arg_names_at(g, edit.range)?)
+    };
+    let (applicability, title) = if ctx.settings.update_pins {
+        (
+            Applicability::Safe,
+            format!("Update the pin to `{current}` (--update-pins)"),
+        )
+    } else {
+        (
+            Applicability::DisplayOnly,
+            format!("Update the pin to `{current}` (run with --update-pins to apply)"),
+        )
+    };
+    Some(Candidate {
+        finding,
+        edit: Some((edit, applicability, title.clone())),
+        suggestion: (Vec::new(), title),
+        arg,
+    })
+}
+
 fn check_from(
     ctx: &Context<'_>,
     g: &GlobalArgs,
@@ -450,7 +506,16 @@ fn check_from(
         return None;
     }
     let image = ImageName::parse(&value);
-    if image.is_pinned() || !image.is_well_formed() {
+    if !image.is_well_formed() {
+        return None;
+    }
+    if image.digest.is_some() {
+        return stale_pin(ctx, g, &exp, &image, &value, r.range);
+    }
+    // With a resolver that looks images up, a tag without a digest is not a pin either: the tag
+    // can be moved to another image.
+    let resolving = ctx.resolver.active();
+    if image.is_pinned() && !resolving {
         return None;
     }
     let templated = value != r.text;
@@ -469,10 +534,10 @@ fn check_from(
     } else {
         String::new()
     };
-    let problem = if image.tag.is_some() {
-        "uses the `latest` tag"
-    } else {
-        "has no tag (it means `latest`)"
+    let problem = match image.tag.as_deref() {
+        Some("latest") => "uses the `latest` tag",
+        Some(_) => "has a tag but no digest (a tag can be moved to another image)",
+        None => "has no tag (it means `latest`)",
     };
     let finding = Finding::new(
         UnpinnedBaseImage::CODE,
@@ -496,13 +561,28 @@ fn check_from(
         "Pin `{name_shown}` to a specific version, e.g. `{name_shown}:<tag>` (add `\"{name_shown}\" = \"<tag>\"` under [pins] in the configuration to fix it)"
     );
 
-    let pin = pin_for(ctx.settings, &image)
-        .map(|p| (p.to_owned(), PinSource::Table))
-        .or_else(|| {
-            ctx.resolver
-                .resolve(&value)
-                .map(|p| (p, PinSource::Resolver))
-        });
+    let table = if image.is_pinned() {
+        None
+    } else {
+        pin_for(ctx.settings, &image).map(|p| (p.to_owned(), PinSource::Table))
+    };
+    let mut note = None;
+    let pin = table.or_else(|| {
+        ctx.resolver.pin(&value).map(|p| {
+            note = p.note;
+            (p.pin, PinSource::Resolver)
+        })
+    });
+    if image.is_pinned() && pin.is_none() {
+        return None;
+    }
+    let finding = match &note {
+        Some(n) => {
+            let message = format!("{}; {n}", finding.message);
+            Finding::new(finding.code, finding.name, finding.range, message)
+        }
+        None => finding,
+    };
     let mut arg = None;
     let edit = pin.and_then(|(pin, source)| {
         let pin = pin.trim().to_owned();
@@ -528,7 +608,13 @@ fn check_from(
             None => format!("Pin `{name_shown}` to `{target}` ({from})"),
         };
         arg = owner;
-        Some((e, keeps_tag(&image, &pin), title))
+        // A resolver's pin names the image the reference gets today: Safe.
+        let applicability = if source == PinSource::Resolver || keeps_tag(&image, &pin) {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        };
+        Some((e, applicability, title))
     });
     let finding = if edit.is_none() {
         finding.with_need(crate::finding::Need {
@@ -591,13 +677,13 @@ impl Check for UnpinnedBaseImage {
                 });
             }
             let fix = match (&c.edit, blocked) {
-                (Some((e, safe, title)), false) => {
-                    if *safe {
-                        Fix::safe(title.clone(), vec![e.clone()])
-                    } else {
-                        Fix::unsafe_(title.clone(), vec![e.clone()])
+                (Some((e, applicability, title)), false) => match applicability {
+                    Applicability::Safe => Fix::safe(title.clone(), vec![e.clone()]),
+                    Applicability::Unsafe => Fix::unsafe_(title.clone(), vec![e.clone()]),
+                    Applicability::DisplayOnly => {
+                        Fix::display_only(title.clone(), vec![e.clone()])
                     }
-                }
+                },
                 (Some((e, _, title)), true) => Fix::display_only(
                     format!(
                         "{title} (not applied: ARG {} is also used by another FROM that this pin does not fit)",
@@ -617,7 +703,6 @@ impl Check for UnpinnedBaseImage {
 mod tests {
     use super::*;
     use crate::engine::{Engine, FixPolicy};
-    use crate::fix::Applicability;
     use crate::settings::{ImageResolver, NoResolver, Settings};
     use crate::source::FileKind;
 
@@ -725,6 +810,35 @@ mod tests {
             f[0].fix.as_ref().unwrap().applicability,
             Applicability::Unsafe
         );
+    }
+
+    #[test]
+    fn registry_pins_keep_tags_and_report_stale_pins() {
+        use crate::settings::testing::run;
+        let t = "ARG BASE=python:3.12\nFROM nginx\nFROM ${BASE}\nFROM app:latest\nFROM redis:7@sha256:old\nFROM redis:7@sha256:new\nFROM alpine:3.20\n";
+        let (f, out) = run(FileKind::Dockerfile, t, false);
+        assert_eq!(f.len(), 4, "{f:#?}");
+        assert!(
+            f[2].message.contains("no version tag has the digest"),
+            "{f:#?}"
+        );
+        assert!(f[3].message.contains("stale pin"), "{f:#?}");
+        assert_eq!(
+            f[3].fix.as_ref().unwrap().applicability,
+            Applicability::DisplayOnly
+        );
+        assert_eq!(
+            out,
+            "ARG BASE=python:3.12@sha256:bb\nFROM nginx:1.27.3@sha256:aa\nFROM ${BASE}\nFROM app:latest@sha256:cc\nFROM redis:7@sha256:old\nFROM redis:7@sha256:new\nFROM alpine:3.20\n"
+        );
+        let (_, out) = run(FileKind::Dockerfile, t, true);
+        assert!(
+            out.contains("FROM redis:7@sha256:new\nFROM redis:7@sha256:new\n"),
+            "{out}"
+        );
+        // The fixed output is the fixed point: nothing left to report.
+        let (f, _) = run(FileKind::Dockerfile, &out, true);
+        assert!(f.is_empty(), "{f:#?}");
     }
 
     #[test]

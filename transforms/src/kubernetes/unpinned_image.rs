@@ -36,6 +36,13 @@ declare_transform! {
     /// now. The registry, repository and quoting of the reference are kept; images written with
     /// variables (`${IMAGE}`) are not judged. Ephemeral containers are reported only.
     ///
+    /// With `--resolve` the resolver is the image's registry: a tag without a digest is flagged
+    /// too, every reference is pinned to `tag@sha256:<digest>` (the digest the registry serves for
+    /// the tag as written; for `latest` or no tag, the most specific version tag with the same
+    /// digest, else `latest@sha256:…` and the message says so), and such a pin is Safe: it names
+    /// the image the reference gets today. A pin whose tag now points to another digest is
+    /// reported as stale, with a fix applied only under `--update-pins`.
+    ///
     /// ## Options
     /// `[pins]`: image name (as written, without tag, or its short name) → `tag`, `tag@sha256:…` or
     /// `@sha256:…`.
@@ -57,6 +64,55 @@ fn without_tag(written: &str, image: &ImageName) -> String {
     }
 }
 
+/// A reference with a tag and a digest whose tag now points to another digest: reported, fixed
+/// with `--update-pins`.
+fn stale(
+    ctx: &Context<'_>,
+    c: &crate::kubernetes::model::Container,
+    image: &ImageName,
+    scalar: &crate::yaml::Scalar,
+    written: &str,
+) -> Option<Finding> {
+    let old = image.digest.as_deref()?;
+    image.tag.as_ref()?;
+    let current = ctx.resolver.current_digest(written)?;
+    if current == old {
+        return None;
+    }
+    let before = written.split('@').next().unwrap_or(written);
+    let new = format!("{before}@{current}");
+    let finding = Finding::new(
+        UnpinnedImage::CODE,
+        UnpinnedImage::NAME,
+        scalar.range(),
+        format!(
+            "The {} uses image `{written}`, a stale pin: its tag now points to `{current}`",
+            c.label()
+        ),
+    );
+    let fix = container_refusal(c).and_then(|()| {
+        if !editable_node(&scalar.as_node()) {
+            return Err("the image is shared through a YAML anchor or alias".into());
+        }
+        let mut patch = Patch::new();
+        patch.replace_scalar(scalar, &new, c.path(&["image"]));
+        if ctx.settings.update_pins {
+            make_fix(
+                Applicability::Safe,
+                format!("Update the pin to `{new}` (--update-pins)"),
+                patch,
+            )
+        } else {
+            make_fix(
+                Applicability::DisplayOnly,
+                format!("Update the pin to `{new}` (run with --update-pins to apply)"),
+                patch,
+            )
+        }
+    });
+    Some(attach(finding, fix))
+}
+
 impl Check for UnpinnedImage {
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let Some(file) = yaml(ctx) else {
@@ -68,23 +124,50 @@ impl Check for UnpinnedImage {
                 let Some(image) = c.image() else {
                     continue;
                 };
-                if image.is_pinned() {
+                let resolving = ctx.resolver.active();
+                if image.is_pinned() && !resolving {
                     continue;
                 }
                 let Some(scalar) = c.image_scalar() else {
                     continue;
                 };
                 let written = scalar.value().trim().to_owned();
-                let state = match &image.tag {
-                    Some(_) => "the `latest` tag",
+                if image.digest.is_some() {
+                    if let Some(f) = stale(ctx, &c, &image, &scalar, &written) {
+                        out.push(f);
+                    }
+                    continue;
+                }
+                // A tag the user chose is kept: the pin table is only for untagged and `latest`.
+                let table = if image.is_pinned() {
+                    None
+                } else {
+                    pin_for(ctx.settings, &image)
+                };
+                let resolved = if table.is_none() {
+                    ctx.resolver.pin(&written)
+                } else {
+                    None
+                };
+                if image.is_pinned() && resolved.is_none() {
+                    continue;
+                }
+                let state = match image.tag.as_deref() {
+                    Some("latest") => "the `latest` tag",
+                    Some(_) => "a tag but no digest (a tag can be moved to another image)",
                     None => "no tag",
                 };
+                let note = resolved
+                    .as_ref()
+                    .and_then(|p| p.note.as_ref())
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
                 let finding = Finding::new(
                     Self::CODE,
                     Self::NAME,
                     scalar.range(),
                     format!(
-                        "The {} uses image `{written}` with {state}: the version that runs changes with every pull",
+                        "The {} uses image `{written}` with {state}: the version that runs changes with every pull{note}",
                         c.label()
                     ),
                 );
@@ -93,22 +176,12 @@ impl Check for UnpinnedImage {
                         return Err("the image is shared through a YAML anchor or alias".into());
                     }
                     let base = without_tag(&written, &image);
-                    let (pin, applicability) = if let Some(p) = pin_for(ctx.settings, &image) {
+                    let (pin, applicability) = if let Some(p) = table {
                         (p.to_owned(), Applicability::Unsafe)
-                    } else if let Some(p) = ctx.resolver.resolve(&written) {
-                        let digest_only = p.starts_with('@')
-                            || image
-                                .tag
-                                .as_deref()
-                                .is_some_and(|t| p.starts_with(&format!("{t}@")));
-                        (
-                            p,
-                            if digest_only {
-                                Applicability::Safe
-                            } else {
-                                Applicability::Unsafe
-                            },
-                        )
+                    } else if let Some(p) = &resolved {
+                        // A resolver's pin names the image the reference gets today (the same
+                        // digest, under the written tag or a version tag that has it): Safe.
+                        (p.pin.clone(), Applicability::Safe)
                     } else {
                         ("TODO".to_owned(), Applicability::DisplayOnly)
                     };
@@ -129,5 +202,31 @@ impl Check for UnpinnedImage {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use crate::fix::Applicability;
+    use crate::settings::testing::run;
+    use crate::source::FileKind;
+
+    #[test]
+    fn registry_pins_every_container_kind_and_stale_pins() {
+        let t = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: j\nspec:\n  schedule: \"* * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          initContainers:\n            - name: init\n              image: python:3.12\n          containers:\n            - name: web\n              image: nginx:latest\n            - name: cache\n              image: redis:7@sha256:old\n            - name: other\n              image: alpine:3.20\n";
+        let (f, out) = run(FileKind::Kubernetes, t, false);
+        assert_eq!(f.len(), 3, "{f:#?}");
+        let stale = f.iter().find(|x| x.message.contains("stale pin")).unwrap();
+        assert_eq!(
+            stale.fix.as_ref().unwrap().applicability,
+            Applicability::DisplayOnly
+        );
+        assert!(out.contains("image: python:3.12@sha256:bb\n"), "{out}");
+        assert!(out.contains("image: nginx:1.27.3@sha256:aa\n"), "{out}");
+        assert!(out.contains("image: redis:7@sha256:old\n"), "{out}");
+        let (_, out) = run(FileKind::Kubernetes, t, true);
+        assert!(out.contains("image: redis:7@sha256:new\n"), "{out}");
+        let (f, _) = run(FileKind::Kubernetes, &out, true);
+        assert!(f.is_empty(), "{f:#?}");
     }
 }

@@ -1,0 +1,551 @@
+//! `--resolve`: look the run's images up in their registries, once per image, before any file is
+//! checked, and hand the answers to the rules through the transforms' `ImageResolver`.
+//!
+//! 1. A recording pass runs the pinning rules (DF003, DC013, K8S010) over every file with a
+//!    resolver that only notes which references they ask about.
+//! 2. Those references are looked up, at most `CONCURRENCY` at a time, through the cache (per
+//!    registry, repository and tag, with the time of the look-up) and the registry client.
+//! 3. The run proper uses a resolver that answers from that table; a file whose look-up failed
+//!    gets an error naming the registry and the reason, and is left unchanged.
+//!
+//! Without `--resolve` (or `resolve = true`) none of this runs and nothing touches the network.
+
+pub mod cache;
+pub mod client;
+pub mod credentials;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dockharden_transforms::images::{self, Facts};
+use dockharden_transforms::knowledge::ImageName;
+use dockharden_transforms::settings::{ImageResolver, ResolvedPin};
+use futures_util::StreamExt as _;
+use oci_client::Reference;
+
+/// Look-ups in flight at once.
+const CONCURRENCY: usize = 8;
+
+/// How the run resolves.
+#[derive(Clone, Debug, Default)]
+pub struct ResolveOptions {
+    /// Use the cache only.
+    pub offline: bool,
+    /// Cached answers younger than this are used without asking the registry.
+    pub max_age: Duration,
+    /// Registries reached over plain HTTP besides the loopback ones.
+    pub insecure: Vec<String>,
+    /// Fix stale pins.
+    pub update_pins: bool,
+    /// The first retry's wait.
+    pub backoff: Duration,
+    /// The cache folder (None: no cache).
+    pub cache_dir: Option<std::path::PathBuf>,
+}
+
+/// Notes every reference the rules ask about; answers nothing.
+#[derive(Default)]
+pub struct Recorder {
+    pub refs: Mutex<BTreeSet<String>>,
+}
+
+impl Recorder {
+    fn note(&self, image: &str) {
+        self.refs
+            .lock()
+            .expect("recorder")
+            .insert(image.trim().to_owned());
+    }
+}
+
+impl ImageResolver for Recorder {
+    fn resolve(&self, image: &str) -> Option<String> {
+        self.note(image);
+        None
+    }
+    fn active(&self) -> bool {
+        true
+    }
+    fn pin(&self, image: &str) -> Option<ResolvedPin> {
+        self.note(image);
+        None
+    }
+    fn current_digest(&self, image: &str) -> Option<String> {
+        self.note(image);
+        None
+    }
+}
+
+/// Where an image lives: the registry host, the repository (Docker Hub's `library/` added) and
+/// the tag (`latest` when none).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Coord {
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+}
+
+impl Coord {
+    /// None for a reference that names no tag to look up (a digest alone) or is malformed.
+    pub fn of(image: &ImageName) -> Option<Self> {
+        if !image.is_well_formed() || image.repository.is_empty() {
+            return None;
+        }
+        if image.digest.is_some() && image.tag.is_none() {
+            return None;
+        }
+        let registry = match image.registry.as_deref() {
+            None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io") => {
+                "docker.io".to_owned()
+            }
+            Some(r) => r.to_ascii_lowercase(),
+        };
+        let repository = if registry == "docker.io" && !image.repository.contains('/') {
+            format!("library/{}", image.repository)
+        } else {
+            image.repository.clone()
+        };
+        Some(Self {
+            registry,
+            repository,
+            tag: image.tag.clone().unwrap_or_else(|| "latest".into()),
+        })
+    }
+
+    fn key(&self) -> String {
+        format!("{}/{}:{}", self.registry, self.repository, self.tag)
+    }
+
+    fn reference(&self) -> Reference {
+        Reference::with_tag(
+            self.registry.clone(),
+            self.repository.clone(),
+            self.tag.clone(),
+        )
+    }
+}
+
+/// What the registry said about one tag.
+#[derive(Clone, Debug)]
+struct TagAnswer {
+    digest: String,
+    /// For `latest`: the version tag with the same digest, if any.
+    version_tag: Option<String>,
+    facts: Option<Facts>,
+}
+
+/// The answer for one reference as written.
+#[derive(Clone, Debug, Default)]
+struct Answer {
+    pin: Option<ResolvedPin>,
+    current: Option<String>,
+}
+
+/// Every look-up of the run.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    answers: HashMap<String, Result<Answer, String>>,
+    /// Facts read from image configs, keyed as [`images::registry_key`].
+    pub facts: Arc<BTreeMap<String, Facts>>,
+    pub update_pins: bool,
+    /// `--resolve` was given (else only files whose configuration says `resolve = true`).
+    pub everywhere: bool,
+}
+
+impl Lookups {
+    pub fn resolver(&self) -> TableResolver<'_> {
+        TableResolver {
+            lookups: self,
+            failures: Mutex::default(),
+        }
+    }
+}
+
+/// Answers from the run's table; notes the references whose look-up failed.
+pub struct TableResolver<'a> {
+    lookups: &'a Lookups,
+    pub failures: Mutex<BTreeSet<String>>,
+}
+
+impl TableResolver<'_> {
+    fn answer(&self, image: &str) -> Option<&Answer> {
+        match self.lookups.answers.get(image.trim())? {
+            Ok(a) => Some(a),
+            Err(e) => {
+                self.failures.lock().expect("failures").insert(e.clone());
+                None
+            }
+        }
+    }
+
+    /// The failed look-ups this file needed, one message each.
+    pub fn failed(&self) -> Vec<String> {
+        self.failures
+            .lock()
+            .expect("failures")
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+impl ImageResolver for TableResolver<'_> {
+    fn resolve(&self, image: &str) -> Option<String> {
+        self.pin(image).map(|p| p.pin)
+    }
+    fn active(&self) -> bool {
+        true
+    }
+    fn pin(&self, image: &str) -> Option<ResolvedPin> {
+        self.answer(image).and_then(|a| a.pin.clone())
+    }
+    fn current_digest(&self, image: &str) -> Option<String> {
+        self.answer(image).and_then(|a| a.current.clone())
+    }
+}
+
+/// Look up `refs` (references as written). Never fails as a whole: each reference gets its answer
+/// or its error.
+pub fn look_up(refs: &BTreeSet<String>, options: &ResolveOptions) -> Lookups {
+    let mut coords: BTreeMap<String, Coord> = BTreeMap::new();
+    let mut per_ref: Vec<(String, ImageName, Coord)> = Vec::new();
+    for r in refs {
+        let image = ImageName::parse(r);
+        if let Some(c) = Coord::of(&image) {
+            coords.insert(c.key(), c.clone());
+            per_ref.push((r.clone(), image, c));
+        }
+    }
+    // Facts are read for images that the knowledge base does not know.
+    let wants_facts: BTreeSet<String> = per_ref
+        .iter()
+        .filter(|(_, image, _)| images::lookup(&[], image).is_none())
+        .map(|(_, _, c)| c.key())
+        .collect();
+    let mut cache = cache::Cache::load(options.cache_dir.as_deref());
+    let now = cache::now();
+    let max_age = options.max_age.as_secs();
+    let mut results: BTreeMap<String, Result<TagAnswer, String>> = BTreeMap::new();
+    let mut to_fetch: Vec<Coord> = Vec::new();
+    for (key, c) in &coords {
+        let latest = c.tag == "latest";
+        let hit = cache.tags.get(key).filter(|e| {
+            (options.offline || now.saturating_sub(e.looked_up) < max_age)
+                && (!latest || e.version_tag.is_some())
+        });
+        let facts_key = |d: &str| format!("{}/{}@{d}", c.registry, c.repository);
+        match hit {
+            Some(e)
+                if !wants_facts.contains(key)
+                    || options.offline
+                    || cache.facts.contains_key(&facts_key(&e.digest)) =>
+            {
+                results.insert(
+                    key.clone(),
+                    Ok(TagAnswer {
+                        digest: e.digest.clone(),
+                        version_tag: e.version_tag.clone().flatten(),
+                        facts: cache.facts.get(&facts_key(&e.digest)).cloned(),
+                    }),
+                );
+            }
+            _ if options.offline => {
+                results.insert(
+                    key.clone(),
+                    Err(format!(
+                        "registry `{}`: `{}:{}` is not in the look-up cache and --offline forbids asking the registry",
+                        c.registry, c.repository, c.tag
+                    )),
+                );
+            }
+            _ => to_fetch.push(c.clone()),
+        }
+    }
+    if !to_fetch.is_empty() {
+        let fetchedv = fetch_all(&to_fetch, &wants_facts, options);
+        for (c, r) in fetchedv {
+            if let Ok(a) = &r {
+                let latest = c.tag == "latest";
+                cache.tags.insert(
+                    c.key(),
+                    cache::TagEntry {
+                        digest: a.digest.clone(),
+                        looked_up: now,
+                        version_tag: latest.then(|| a.version_tag.clone()),
+                    },
+                );
+                // The version tag found for `latest` was read too: it has the same digest.
+                if let Some(v) = a.version_tag.as_ref().filter(|_| latest) {
+                    cache.tags.insert(
+                        format!("{}/{}:{v}", c.registry, c.repository),
+                        cache::TagEntry {
+                            digest: a.digest.clone(),
+                            looked_up: now,
+                            version_tag: None,
+                        },
+                    );
+                }
+                if let Some(f) = &a.facts {
+                    cache.facts.insert(
+                        format!("{}/{}@{}", c.registry, c.repository, a.digest),
+                        f.clone(),
+                    );
+                }
+            }
+            results.insert(c.key(), r);
+        }
+        if let Err(e) = cache.save() {
+            eprintln!(
+                "dockharden: warning: cannot write the look-up cache {}: {e}",
+                cache
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let mut answers = HashMap::new();
+    let mut facts = BTreeMap::new();
+    for (written, image, c) in per_ref {
+        let answer = match &results[&c.key()] {
+            Err(e) => Err(format!("{e} (image `{written}`)")),
+            Ok(a) => {
+                if let Some(f) = &a.facts {
+                    facts.insert(images::registry_key(&image), f.clone());
+                    let mut pinned = image.clone();
+                    pinned.digest = Some(a.digest.clone());
+                    facts.insert(images::registry_key(&pinned), f.clone());
+                    if let Some(v) = &a.version_tag {
+                        let mut tagged = image.clone();
+                        tagged.tag = Some(v.clone());
+                        tagged.digest = None;
+                        facts.insert(images::registry_key(&tagged), f.clone());
+                    }
+                }
+                Ok(if image.digest.is_some() {
+                    Answer {
+                        pin: None,
+                        current: Some(a.digest.clone()),
+                    }
+                } else if c.tag == "latest" {
+                    Answer {
+                        pin: Some(match &a.version_tag {
+                            Some(v) => ResolvedPin {
+                                pin: format!("{v}@{}", a.digest),
+                                note: None,
+                            },
+                            None => ResolvedPin {
+                                pin: format!("latest@{}", a.digest),
+                                note: Some(
+                                    "no version tag has the digest of `latest`, so the digest is pinned after `latest`"
+                                        .into(),
+                                ),
+                            },
+                        }),
+                        current: None,
+                    }
+                } else {
+                    Answer {
+                        pin: Some(ResolvedPin {
+                            pin: format!("{}@{}", c.tag, a.digest),
+                            note: None,
+                        }),
+                        current: None,
+                    }
+                })
+            }
+        };
+        answers.insert(written, answer);
+    }
+    Lookups {
+        answers,
+        facts: Arc::new(facts),
+        update_pins: options.update_pins,
+        everywhere: false,
+    }
+}
+
+/// Ask the registries about `coords`, at most [`CONCURRENCY`] at a time.
+fn fetch_all(
+    coords: &[Coord],
+    wants_facts: &BTreeSet<String>,
+    options: &ResolveOptions,
+) -> Vec<(Coord, Result<TagAnswer, String>)> {
+    let docker = match credentials::DockerConfig::load() {
+        Ok(d) => d,
+        Err(e) => {
+            return coords
+                .iter()
+                .map(|c| (c.clone(), Err(format!("{e:#}"))))
+                .collect()
+        }
+    };
+    let hosts: Vec<String> = coords
+        .iter()
+        .map(|c| c.registry.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return coords
+                .iter()
+                .map(|c| {
+                    (
+                        c.clone(),
+                        Err(format!("cannot start the network runtime: {e}")),
+                    )
+                })
+                .collect()
+        }
+    };
+    let client_options = client::Options {
+        insecure: options.insecure.clone(),
+        backoff: options.backoff,
+        ..client::Options::default()
+    };
+    runtime.block_on(async {
+        let fetcher = client::Fetcher::new(&hosts, docker, &client_options);
+        let fetcher = &fetcher;
+        futures_util::stream::iter(coords.iter().cloned())
+            .map(|c| async move {
+                let facts = wants_facts.contains(&c.key());
+                let r = fetch_one(fetcher, &c, facts)
+                    .await
+                    .map_err(|e| format!("registry `{}`: {e}", c.registry));
+                (c, r)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await
+    })
+}
+
+async fn fetch_one(f: &client::Fetcher, c: &Coord, facts: bool) -> Result<TagAnswer, String> {
+    let r = c.reference();
+    let m = f.manifest(&r).await?;
+    let version_tag = if c.tag == "latest" {
+        f.version_tag(&r, &m.digest).await?
+    } else {
+        None
+    };
+    let facts = if facts {
+        Some(client::facts_of(&f.config(&r, &m).await?))
+    } else {
+        None
+    };
+    let _ = &m.media_type;
+    Ok(TagAnswer {
+        digest: m.digest,
+        version_tag,
+        facts,
+    })
+}
+
+/// Whether the file under `config` is resolved in this run.
+pub fn wanted(args: &crate::cli::CommonArgs, config: &crate::config::Config) -> bool {
+    args.resolve || args.offline || config.file.resolve == Some(true)
+}
+
+/// The recording pass over one file: note the references the pinning rules ask about.
+pub fn record(
+    args: &crate::cli::CommonArgs,
+    config: &crate::config::Config,
+    path: &std::path::Path,
+    kind: Option<dockharden_transforms::source::FileKind>,
+    text: &str,
+    recorder: &Recorder,
+) {
+    let Some(kind) = crate::run::resolve_kind(kind, text) else {
+        return;
+    };
+    let transforms = crate::run::selected_transforms(config, path, &args.select, &args.ignore)
+        .into_iter()
+        .filter(|t| ["DF003", "DC013", "K8S010"].contains(&t.code()))
+        .collect();
+    let engine = dockharden_transforms::engine::Engine {
+        base_services: None,
+        transforms,
+        settings: &config.file.options,
+        resolver: recorder,
+        workspace: &dockharden_transforms::settings::NoWorkspace,
+        path: None,
+    };
+    // A file that does not parse is reported by the run proper.
+    let _ = engine.check(kind, text);
+}
+
+/// The options of this run's look-ups.
+pub fn options(
+    args: &crate::cli::CommonArgs,
+    insecure_from_configs: impl IntoIterator<Item = String>,
+) -> ResolveOptions {
+    let mut insecure = args.insecure_registry.clone();
+    insecure.extend(insecure_from_configs);
+    insecure.sort();
+    insecure.dedup();
+    let backoff = std::env::var("DOCKHARDEN_REGISTRY_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_millis(500), Duration::from_millis);
+    ResolveOptions {
+        offline: args.offline,
+        max_age: Duration::from_secs(args.cache_max_age),
+        insecure,
+        update_pins: args.update_pins,
+        backoff,
+        cache_dir: cache::dir(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_hub_normalisation() {
+        let c = |s: &str| Coord::of(&ImageName::parse(s)).map(|c| c.key());
+        assert_eq!(
+            c("nginx").as_deref(),
+            Some("docker.io/library/nginx:latest")
+        );
+        assert_eq!(
+            c("docker.io/library/nginx:1.27").as_deref(),
+            Some("docker.io/library/nginx:1.27")
+        );
+        assert_eq!(
+            c("index.docker.io/bitnami/redis:7").as_deref(),
+            Some("docker.io/bitnami/redis:7")
+        );
+        assert_eq!(
+            c("localhost:5000/app:1@sha256:ab").as_deref(),
+            Some("localhost:5000/app:1")
+        );
+        assert_eq!(c("app@sha256:ab"), None);
+        assert_eq!(c("Not An Image"), None);
+    }
+
+    #[test]
+    fn offline_without_cache_is_an_error_per_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let refs: BTreeSet<String> = ["localhost:1/none:1".to_owned()].into();
+        let l = look_up(
+            &refs,
+            &ResolveOptions {
+                offline: true,
+                cache_dir: Some(dir.path().to_owned()),
+                ..ResolveOptions::default()
+            },
+        );
+        let r = l.resolver();
+        assert_eq!(r.pin("localhost:1/none:1"), None);
+        let failed = r.failed();
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].contains("--offline"), "{failed:?}");
+    }
+}
