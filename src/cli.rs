@@ -26,6 +26,22 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show the documentation of a rule.
     Explain(ExplainArgs),
+    /// Show what dockharden knows about an image (its user, capabilities, writable paths, ...)
+    /// and the upstream evidence of each fact.
+    ExplainImage(ExplainImageArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainImageArgs {
+    /// Image reference (e.g. `postgres:16-alpine`, `ghcr.io/acme/agent:1`).
+    pub image: String,
+    /// Configuration file whose `[[images]]` entries are laid over the built-in knowledge
+    /// (default: `.dockharden.toml` found upward from the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore configuration files: only the built-in knowledge.
+    #[arg(long)]
+    pub isolated: bool,
 }
 
 #[derive(Args, Debug, Clone)]

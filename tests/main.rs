@@ -6,4 +6,6 @@ mod corpus;
 mod golden;
 mod interactive;
 mod safety;
+mod workloads;
 mod yaml_corpus;
+mod yaml_robust;

@@ -78,6 +78,29 @@ impl Needs {
     }
 }
 
+/// What the lookups of one check of one text found, keyed by the workload (a compose service's
+/// document and name): every rule asks for the same service, and the answer cannot change within a
+/// check (a fix round starts a new one).
+#[derive(Default)]
+pub struct Memo {
+    needs: std::sync::Mutex<std::collections::HashMap<(usize, String), Needs>>,
+}
+
+impl Memo {
+    /// The cached answer for `key`, or `compute`'s (then cached).
+    pub fn get_or(&self, key: (usize, String), compute: impl FnOnce() -> Needs) -> Needs {
+        if let Some(hit) = self.needs.lock().expect("needs memo").get(&key) {
+            return hit.clone();
+        }
+        let value = compute();
+        self.needs
+            .lock()
+            .expect("needs memo")
+            .insert(key, value.clone());
+        value
+    }
+}
+
 /// Whether a `USER`/`user:` value is root (`root`, `0`, `0:0`, `ContainerAdministrator`).
 #[must_use]
 pub fn is_root_user(user: &str) -> bool {
@@ -458,6 +481,201 @@ pub fn of_dockerfile(
     }
     needs.facts = Some(facts);
     needs
+}
+
+/// Whether the program a stage starts needs to start as root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// It needs root at start (why): it switches users itself, or its job needs root.
+    NeedsRoot(String),
+    /// Nothing it starts is known to need root: the base's entrypoint (when kept) is known not to
+    /// switch users, and its own programs and entrypoint scripts need no root.
+    NoRoot,
+    /// Not known (why): an entrypoint script that cannot be read, a base image whose entrypoint
+    /// is unknown.
+    Unknown(String),
+}
+
+/// What the final (or `stage`) image starts and whether that needs root: its own `ENTRYPOINT` /
+/// `CMD` programs (root daemons, user-switching tools), the entrypoint scripts it copies from the
+/// build context (`read` reads a path relative to the context), and, when it keeps its base
+/// image's entrypoint, what the knowledge base says about that.
+#[must_use]
+pub fn start_of(
+    settings: &Settings,
+    a: &Analysis<'_>,
+    stage: usize,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Start {
+    use crate::dockerfile::syntax::Args;
+    use crate::knowledge::{PRIVILEGE_DROP_TOOLS, ROOT_PROGRAMS, ROOT_START_SERVERS};
+    let needs_root = |word: &str| -> Option<String> {
+        let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
+        if let Some(t) = PRIVILEGE_DROP_TOOLS
+            .iter()
+            .find(|t| base == **t || base.starts_with(&format!("{t}-")))
+        {
+            return Some(format!(
+                "it switches users itself (`{t}`), so it must start as root"
+            ));
+        }
+        if ROOT_START_SERVERS.contains(&base) {
+            return Some(format!(
+                "`{base}` starts as root and switches to its own worker user"
+            ));
+        }
+        ROOT_PROGRAMS
+            .contains(&base)
+            .then(|| format!("it runs `{base}`, which needs root"))
+    };
+    let body = a.chain_body(stage);
+    // Its own programs, in RUN (a user-switching tool installed), ENTRYPOINT and CMD.
+    for (_, ins) in &body {
+        let words: Vec<String> = match ins.keyword.as_str() {
+            "RUN" => crate::dockerfile::analysis::run_commands(ins)
+                .into_iter()
+                .flatten()
+                .filter(|w| PRIVILEGE_DROP_TOOLS.iter().any(|t| w.contains(t)))
+                .collect(),
+            "ENTRYPOINT" | "CMD" => match &ins.args {
+                Args::Json(j) => j.items.iter().map(|i| i.value.clone()).collect(),
+                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+            },
+            _ => continue,
+        };
+        if let Some(why) = words.iter().find_map(|w| needs_root(w)) {
+            return Start::NeedsRoot(why);
+        }
+    }
+    for p in a.start_programs(stage) {
+        if let Some(why) = needs_root(&p) {
+            return Start::NeedsRoot(why);
+        }
+    }
+    // Entrypoint scripts it copies from the build context: the program an ENTRYPOINT or CMD
+    // starts (its first word, or the word after an init wrapper such as tini), and any `*.sh`.
+    let started: Vec<String> = body
+        .iter()
+        .filter(|(_, i)| matches!(i.keyword.as_str(), "ENTRYPOINT" | "CMD"))
+        .flat_map(|(_, i)| {
+            let words: Vec<String> = match &i.args {
+                Args::Json(j) => j.items.iter().map(|x| x.value.clone()).collect(),
+                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+            };
+            let mut out: Vec<String> = words
+                .iter()
+                .filter(|w| w.ends_with(".sh"))
+                .cloned()
+                .collect();
+            let first = words
+                .iter()
+                .position(|w| {
+                    let base = w.rsplit('/').next().unwrap_or(w);
+                    !matches!(base, "tini" | "dumb-init" | "--" | "-g" | "-s")
+                })
+                .and_then(|i| words.get(i));
+            if let Some(f) = first.filter(|f| f.starts_with('/') || f.starts_with("./")) {
+                out.push(f.clone());
+            }
+            out
+        })
+        .collect();
+    for script in &started {
+        let name = script.rsplit('/').next().unwrap_or(script);
+        let source = body.iter().rev().find_map(|(_, i)| {
+            if !matches!(i.keyword.as_str(), "COPY" | "ADD") || i.flag("from").is_some() {
+                return None;
+            }
+            let words: Vec<String> = match &i.args {
+                Args::Json(j) => j.items.iter().map(|x| x.value.clone()).collect(),
+                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+            };
+            let (dest, sources) = words.split_last()?;
+            let hit = dest == script
+                || (dest.ends_with('/') && format!("{dest}{name}") == *script)
+                || (sources.len() == 1
+                    && dest.trim_end_matches('/') == script.trim_end_matches('/'));
+            let into_dir = dest.ends_with('/') || sources.len() > 1;
+            if hit {
+                return sources
+                    .iter()
+                    .find(|s| into_dir && s.rsplit('/').next() == Some(name))
+                    .or(sources.first())
+                    .cloned();
+            }
+            if into_dir && script.starts_with(dest.as_str()) {
+                return sources
+                    .iter()
+                    .find(|s| s.rsplit('/').next() == Some(name))
+                    .cloned();
+            }
+            None
+        });
+        let Some(source) = source else {
+            continue;
+        };
+        let Some(text) = read(&source) else {
+            if source.ends_with(".sh") {
+                return Start::Unknown(format!("its entrypoint script `{source}` cannot be read"));
+            }
+            // A program built or downloaded into the context (a binary): it is what runs.
+            continue;
+        };
+        if !source.ends_with(".sh") && !text.starts_with("#!") {
+            continue;
+        }
+        for cmd in crate::dockerfile::analysis::commands(&text) {
+            if let Some(why) = cmd.first().and_then(|w| needs_root(w)) {
+                return Start::NeedsRoot(format!("its entrypoint script `{source}`: {why}"));
+            }
+            // `exec gosu app "$@"`, `su-exec`: the tool is an argument.
+            if let Some(why) = cmd.iter().skip(1).take(2).find_map(|w| {
+                let base = w.rsplit('/').next().unwrap_or(w);
+                PRIVILEGE_DROP_TOOLS
+                    .contains(&base)
+                    .then(|| needs_root(w))
+                    .flatten()
+            }) {
+                return Start::NeedsRoot(format!("its entrypoint script `{source}`: {why}"));
+            }
+        }
+    }
+    let own_entrypoint = body.iter().any(|(_, i)| i.keyword == "ENTRYPOINT");
+    let own_cmd = body.iter().any(|(_, i)| i.keyword == "CMD");
+    if own_entrypoint {
+        return Start::NoRoot;
+    }
+    match a.root_base(stage) {
+        Base::Scratch => Start::NoRoot,
+        Base::Unresolved(t) => Start::Unknown(format!("its base image `{t}` cannot be resolved")),
+        Base::Stage(_) => Start::NoRoot,
+        Base::Image(image) => {
+            let n = of_image(settings, image);
+            let Some(f) = n.facts else {
+                return Start::Unknown(format!(
+                    "what the entrypoint of its base image `{}` does is not known",
+                    n.subject
+                ));
+            };
+            if let Some(why) = f.needs_root {
+                return Start::NeedsRoot(format!("`{}` needs root: {why}", n.subject));
+            }
+            match f.switch_user.as_deref() {
+                // A server that switches its own workers matters only when it is what runs.
+                Some("master-worker") if own_cmd => Start::NoRoot,
+                Some(how) if how != "none" => Start::NeedsRoot(format!(
+                    "its base image `{}` starts as root and switches users itself ({how}; {})",
+                    n.subject, n.source
+                )),
+                Some(_) => Start::NoRoot,
+                None if f.kind.as_deref() == Some("runtime") => Start::NoRoot,
+                None => Start::Unknown(format!(
+                    "whether the entrypoint of its base image `{}` switches users is not known",
+                    n.subject
+                )),
+            }
+        }
+    }
 }
 
 /// A build that sets its own `ENTRYPOINT`: what the base's entrypoint did at start is unknown.

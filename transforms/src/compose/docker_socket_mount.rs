@@ -35,10 +35,17 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: a service that really uses the Docker API (Traefik, Portainer, CI runners, monitoring
-    /// agents) stops working. Give such a service a filtering socket proxy instead (for example
-    /// `tecnativa/docker-socket-proxy` or `wollomatok/socket-proxy`) that allows only the endpoints it
-    /// needs, and point it at `tcp://socket-proxy:2375` on an internal network. When the mount comes
+    /// Unsafe, and decided by what the image is known to do (no guessing). An image the knowledge
+    /// base knows, and that is not a Docker API client, loses the mount. A known Docker API client
+    /// (Traefik, nginx-proxy, Portainer, Watchtower, CI runners, Dozzle, ...) keeps working: it
+    /// gets a filtering proxy instead, a new service `docker-socket-proxy`
+    /// (`tecnativa/docker-socket-proxy`, on the client's networks) that allows only the API
+    /// sections the client uses and only reads unless it must write, and the client is pointed at
+    /// it through its endpoint setting (`DOCKER_HOST=tcp://docker-socket-proxy:2375`); when that
+    /// setting or the sections are not known, or the client names the socket in its own
+    /// configuration, the finding explains what to do. An unknown image gets a display-only
+    /// removal, and `fix --interactive` asks whether it uses the Docker API. A filtering proxy's
+    /// own socket mount is not reported. When the mount comes
     /// from an anchor (`<<: *defaults`) or an aliased list, the shared list is edited only because
     /// every service that uses it mounts the same socket; the verification checks that nothing else
     /// changed. When the socket is the only entry of a shared list, the list becomes `[]`. An item that
@@ -331,12 +338,14 @@ fn proxy_fix(
         Some(Node::Mapping(m)) => m.entries().iter().map(|e| e.key().to_owned()).collect(),
         Some(_) => return Err("its `networks` cannot be read".into()),
     };
+    let write = client.write || client.sections.iter().any(|s| s == "POST");
     let mut sections: Vec<String> = client.sections.clone();
-    sections.retain(|s| !matches!(s.as_str(), "EVENTS" | "PING" | "VERSION"));
+    // Granted by default (EVENTS, PING, VERSION), or the write switch set below (POST).
+    sections.retain(|s| !matches!(s.as_str(), "EVENTS" | "PING" | "VERSION" | "POST"));
     sections.sort();
     sections.dedup();
     let mut env: Vec<String> = sections.iter().map(|s| format!("{s}: \"1\"")).collect();
-    env.push(format!("POST: \"{}\"", u8::from(client.write)));
+    env.push(format!("POST: \"{}\"", u8::from(write)));
     let quote = file.preferred_quote();
     let socket = crate::yaml::string_scalar(
         &format!("{}:/var/run/docker.sock:ro", hit.source),

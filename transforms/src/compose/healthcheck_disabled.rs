@@ -5,7 +5,6 @@ use crate::declare_transform;
 use crate::edit::Edit;
 use crate::finding::Finding;
 use crate::fix::Fix;
-use crate::knowledge::image_info;
 use crate::registry::{Check, Context};
 use crate::yaml::{Entry, Node};
 
@@ -113,9 +112,7 @@ fn long_running(svc: &Service) -> Option<String> {
         return None;
     }
     let image = svc.image()?;
-    image_info(&image)
-        .filter(|i| i.server)
-        .map(|_| format!("`{}` is a server image", image.short()))
+    crate::knowledge::is_server(&image).then(|| format!("`{}` is a server image", image.short()))
 }
 
 impl Check for HealthcheckDisabled {

@@ -16,14 +16,14 @@ declare_transform! {
     /// Flags services whose `cap_drop` (as merge keys define it: an inherited `cap_drop` counts)
     /// does not contain `ALL`, and adds it: `cap_drop: [ALL]` as a new key (block or flow style, as
     /// the service writes its lists), or `ALL` appended to an existing `cap_drop`. The service's own
-    /// `cap_add` is kept (Docker applies `cap_add` after `cap_drop`), and the capabilities that
-    /// well-known images need to start are added back to `cap_add`: official images whose
-    /// entrypoint starts as root, fixes the ownership of its data and drops privileges with gosu /
-    /// su-exec (postgres, mysql, mariadb, redis, mongo, rabbitmq, nextcloud, ...: CHOWN, SETUID,
-    /// SETGID, DAC_OVERRIDE, FOWNER), servers that bind a port below 1024 (NET_BIND_SERVICE, also
-    /// for any service that publishes or exposes a container port below 1024), plus the
-    /// `capabilities` option. The table lives in `knowledge.rs` (`ImageInfo::caps`,
-    /// `caps_to_add_back`). A capability the service drops explicitly is not added back.
+    /// `cap_add` is kept (Docker applies `cap_add` after `cap_drop`), and what the image is known
+    /// to need is added back to `cap_add`: the `cap-add` of its knowledge-base entry (cited from its
+    /// entrypoint: CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID for postgres, which chowns its data
+    /// and switches users with gosu; NET_BIND_SERVICE for caddy, whose binary has the file
+    /// capability), or of the configuration (`[[images]]` `cap-add`, or the `capabilities`
+    /// option), plus NET_BIND_SERVICE when a process running as root listens on a container port
+    /// below 1024. A capability the service drops explicitly is not added back. See
+    /// `dockharden explain-image NAME`.
     ///
     /// ## Why is this bad?
     /// A container keeps 14 Linux capabilities by default (NET_RAW, DAC_OVERRIDE, SETUID, MKNOD, SYS_CHROOT, ...) that an attacker who gets code execution can use; most services need none or a few.
@@ -62,10 +62,14 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: a process that needs a capability the fix does not add back fails (often only a
-    /// feature: `ping` without NET_RAW, `chown` in a start script). Images the table does not know
-    /// (locally built ones included) get nothing back; the message says so. Start with the fix,
-    /// read the logs, and add what an "Operation not permitted" names. With `privileged: true`
+    /// Unsafe, and applied only when what the image needs is known (no guessing): from the
+    /// configuration, the service's own `build:` Dockerfile (a non-root `USER` of its own on a known
+    /// base), or the knowledge base. A runtime image that runs whatever command it is given
+    /// (python, node, debian) running as root, an image nobody knows, or a build whose base or
+    /// entrypoint is unknown get a display-only suggestion, and `fix --interactive` asks which
+    /// capabilities the image needs (and can save the answer as an `[[images]]` entry). A
+    /// process that uses a capability the knowledge base does not name (a feature such as `ping`)
+    /// fails with "Operation not permitted": add it to `cap_add`. With `privileged: true`
     /// the container gets every capability whatever `cap_drop` says (see DC004); the key is added
     /// anyway, so the service is hardened once `privileged` goes.
     ///
@@ -162,6 +166,15 @@ fn add_backs(ctx: &Context<'_>, svc: &Service) -> Back {
         for c in list {
             caps.push((normalize_cap(c), "the `capabilities` option".to_owned()));
         }
+    } else if svc.own_non_root_user().is_some()
+        && facts.switch_user.as_deref().is_some_and(|s| s != "none")
+        && facts
+            .user
+            .as_deref()
+            .is_some_and(crate::needs::is_root_user)
+    {
+        // Started as a non-root user, the entrypoint skips what it does as root (fixing
+        // ownership, switching users): none of the capabilities of the root start are needed.
     } else if let Some(list) = &facts.cap_add {
         if facts.kind.as_deref() == Some("runtime") && !non_root {
             let why = format!(

@@ -51,7 +51,9 @@ declare_transform! {
     /// Only a human knows how much a service needs: without configured values the fix is
     /// display-only and shows the lines with a `TODO` placeholder. With values from the
     /// configuration it is unsafe: a limit that is too low gets the container OOM-killed or
-    /// throttled. When only some values are configured, those are applied and the rest stays a
+    /// throttled. A configured memory limit below what the service itself asks for (a JVM
+    /// `-Xmx` in its environment or command, plus a quarter for the rest of the process) or below
+    /// the least memory its image documents (the knowledge base's `min-memory`) is only shown. When only some values are configured, those are applied and the rest stays a
     /// suggestion. When `deploy` (or its `resources` / `limits`) comes from an anchor shared by
     /// several services, the anchor is edited only when every service that uses it needs the same
     /// change; otherwise the service gets its own `mem_limit` / `cpus` / `pids_limit`, or the fix is

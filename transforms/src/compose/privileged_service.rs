@@ -29,10 +29,11 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: a service that really needs more than the defaults (loading kernel modules,
-    /// managing network interfaces, accessing a device) stops working. Grant exactly what it needs
-    /// instead: `cap_add` (e.g. NET_ADMIN), `devices` (e.g. `/dev/net/tun`), a specific
-    /// `security_opt` profile. When the key comes from an anchor that only services (and `x-`
+    /// Unsafe, and applied only when what the image needs instead is known (no guessing: the
+    /// knowledge base's `privileged-needs`, e.g. NET_ADMIN and SYS_MODULE for wg-easy, `/dev/kmsg`
+    /// for cAdvisor): `privileged` is removed and exactly those capabilities (`cap_add`) and
+    /// devices (`devices`) are given. For other images the removal is display-only: grant what
+    /// the service uses (`cap_add`, `devices`, a specific `security_opt` profile) yourself. When the key comes from an anchor that only services (and `x-`
     /// blocks) use, it is removed from the anchor, since every one of those services is flagged;
     /// an anchor also used elsewhere, or a value that is itself an anchor an alias uses, is
     /// reported without a fix.
@@ -90,11 +91,32 @@ impl Check for PrivilegedService {
                             for (key, values) in
                                 [("cap_add", &instead.cap_add), ("devices", &instead.devices)]
                             {
+                                // What the service already has (a device by its host path).
+                                let have: Vec<String> = match svc.value(key) {
+                                    Some(crate::yaml::Node::Sequence(seq)) => seq
+                                        .items()
+                                        .iter()
+                                        .filter_map(|i| i.value().resolve()?.as_str().map(str::to_owned))
+                                        .map(|v| {
+                                            let v = crate::knowledge::normalize_cap(&v);
+                                            v.split(':').next().unwrap_or(&v).to_owned()
+                                        })
+                                        .collect(),
+                                    _ => Vec::new(),
+                                };
+                                let values: Vec<String> = values
+                                    .iter()
+                                    .filter(|v| {
+                                        let v = crate::knowledge::normalize_cap(v);
+                                        !have.contains(&v.split(':').next().unwrap_or(&v).to_owned())
+                                    })
+                                    .cloned()
+                                    .collect();
                                 if values.is_empty() {
                                     continue;
                                 }
                                 given.push(format!("`{}` gets {key} {}", svc.name, values.join(", ")));
-                                match plan_append(file, svc, &all, key, values, false) {
+                                match plan_append(file, svc, &all, key, &values, false) {
                                     Ok(p) => {
                                         changes.extend(p.changes.clone());
                                         plans.push(p);

@@ -54,17 +54,19 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// - Setting `user:` is Unsafe: files in the service's volumes and bind mounts must be
-    ///   readable (and, where it writes, writable) by that uid/gid, the image's own files under
-    ///   root-only paths are no longer writable, and binding ports below 1024 needs Docker 20.10+
-    ///   (which lets any user bind them inside the container) or `NET_BIND_SERVICE`. Images that
-    ///   ship a non-root user get that user's ids (`node` → `1000:1000`, distroless → `65532:65532`,
-    ///   Windows → `ContainerUser`); other images get `uid`/`gid` from the options.
+    /// - Setting `user:` is Unsafe, and applied only with a user the image is known to work as (no
+    ///   guessing: the knowledge base's `user-override`, cited from upstream, or an `[[images]]`
+    ///   entry; Windows → `ContainerUser`), and not while the service mounts volumes where the
+    ///   image kept data written as root (the data must be given to that user first). Images that
+    ///   switch users themselves (gosu, su-exec, s6, a master process) and images that already run
+    ///   as non-root are not flagged; images whose function needs root (Docker-in-Docker, a mail
+    ///   server's supervisord) are reported without a fix. Runtime images that run whatever command
+    ///   they are given (python, node, debian) and unknown images get a display-only `user:`
+    ///   suggestion; `fix --interactive` asks which user works and can save the answer.
     /// - Removing `user: root` is Safe when the image's default user is root anyway and its
     ///   entrypoint drops privileges (postgres, redis, ...: nothing changes at run time), Unsafe when
     ///   the image runs as non-root by default or the service builds its image (its Dockerfile's
     ///   `USER` applies again).
-    /// - Unknown images get a display-only `user:` suggestion.
     ///
     /// New values are always quoted (`"10001:10001"`: an unquoted `uid:gid` can be a base-60
     /// number to YAML 1.1 loaders). When `user:` comes from an anchor shared by several services,
@@ -124,7 +126,9 @@ struct Want {
 enum Image {
     /// Built from a Dockerfile (`build:`): its `USER` decides (DF002).
     Built,
-    Windows(String),
+    /// A Windows container: its name, and whether `ContainerUser` is known to work for it (the
+    /// knowledge base's `user-override`, or its own default user).
+    Windows(String, bool),
     Known(Needs),
     Unknown(Needs),
     None,
@@ -144,7 +148,13 @@ fn image_of(ctx: &Context<'_>, svc: &Service) -> Image {
             .as_ref()
             .is_some_and(|i| family_of(i) == Family::Windows);
     if windows {
-        return Image::Windows(needs.subject);
+        let f = needs.facts();
+        if f.user.as_deref() == Some("ContainerUser") {
+            // nanoserver: not an administrator by default.
+            return Image::None;
+        }
+        let known = f.user_override.as_deref() == Some("ContainerUser");
+        return Image::Windows(needs.subject, known);
     }
     if needs.facts.is_some() {
         Image::Known(needs)
@@ -278,11 +288,15 @@ fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
                     text,
                     None,
                 ),
-                Image::Windows(_) => want(
+                Image::Windows(_, known) => want(
                     Change::Set("ContainerUser".to_owned()),
-                    Applicability::Unsafe,
+                    if *known { Applicability::Unsafe } else { Applicability::DisplayOnly },
                     Some(entry),
-                    format!("runs as the container administrator (`user: {text}`); use `ContainerUser`"),
+                    if *known {
+                        format!("runs as the container administrator (`user: {text}`); use `ContainerUser`")
+                    } else {
+                        format!("runs as the container administrator (`user: {text}`); use `ContainerUser` if the image works without administrator rights (services and their monitors often do not), which is not known")
+                    },
                     text,
                     None,
                 ),
@@ -339,11 +353,19 @@ fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
                 return None;
             }
             let w = match &image {
-                Image::Windows(i) => want(
+                Image::Windows(i, known) => want(
                     Change::Set("ContainerUser".to_owned()),
-                    Applicability::Unsafe,
+                    if *known {
+                        Applicability::Unsafe
+                    } else {
+                        Applicability::DisplayOnly
+                    },
                     None,
-                    format!("runs as the container administrator: image `{i}` defaults to `ContainerAdministrator`; set `user: ContainerUser`"),
+                    if *known {
+                        format!("runs as the container administrator: image `{i}` defaults to `ContainerAdministrator`; set `user: ContainerUser`")
+                    } else {
+                        format!("may run as the container administrator: set `user: ContainerUser` if image `{i}` works without administrator rights (services and their monitors often do not), which is not known")
+                    },
                     String::new(),
                     None,
                 ),
@@ -357,7 +379,10 @@ fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
                             Change::Keep,
                             Applicability::DisplayOnly,
                             None,
-                            format!("runs as root: `{}` needs root: {why} ({}), so no `user:` is set", n.subject, n.source),
+                            format!(
+                                "runs as root: `{}` needs root: {why} ({}), so no `user:` is set",
+                                n.subject, n.source
+                            ),
                             String::new(),
                             None,
                         )

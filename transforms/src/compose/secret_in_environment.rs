@@ -19,7 +19,7 @@ declare_transform! {
     /// whose value is a literal (`${VAR}` interpolation is not one; switches such as
     /// `MYSQL_ALLOW_EMPTY_PASSWORD: "yes"` are not credentials). For images whose entrypoint reads
     /// `<NAME>_FILE` for that variable (postgres, mysql, mariadb, mongo, wordpress, nextcloud: see
-    /// `knowledge::FILE_ENV_VARS`), the fix moves the value into a compose secret: the entry
+    /// the knowledge base's `file-env`), the fix moves the value into a compose secret: the entry
     /// becomes `NAME_FILE: /run/secrets/<name>`, the service gets `secrets: [<name>]`, and a
     /// top-level `secrets: <name>: environment: NAME` takes the value from the environment of
     /// whoever runs `docker compose` (Compose 2.x). The literal is not written anywhere else: export
@@ -164,6 +164,19 @@ fn collect(all: &[Service]) -> Vec<Hit> {
         }
     }
     hits.into_values().collect()
+}
+
+/// Where the value of a hit is written: the scalar (mapping form) or what follows `=` in it (list
+/// form `- KEY=value`).
+fn value_range(h: &Hit) -> crate::text::TextRange {
+    let range = h.scalar.range();
+    if h.entry.is_some() {
+        return range;
+    }
+    match h.scalar.raw().find('=') {
+        Some(eq) => crate::text::TextRange::new((range.start + eq + 1).min(range.end), range.end),
+        None => range,
+    }
 }
 
 /// What the edit of a hit changes.
@@ -475,6 +488,7 @@ fn define(
 
 /// Why a hit cannot be moved in place, or None.
 fn in_place_refusal(
+    config: &[crate::images::Entry],
     hit: &Hit,
     scope: &EditScope,
     by_name: &BTreeMap<&str, &Service>,
@@ -497,7 +511,7 @@ fn in_place_refusal(
             by_name
                 .get(s.as_str())
                 .and_then(|svc| svc.image_hint())
-                .is_none_or(|i| !reads_file_env(&i, &hit.var))
+                .is_none_or(|i| !reads_file_env(config, &i, &hit.var))
         })
         .cloned()
         .collect();
@@ -545,6 +559,7 @@ fn raw_scalar(n: &Node) -> Option<String> {
 /// the change share. None when the environment cannot be copied verbatim or would carry another
 /// literal credential along.
 fn own_fix(
+    config: &[crate::images::Entry],
     file: &YamlFile,
     svc: &Service,
     hits: &[Hit],
@@ -572,7 +587,7 @@ fn own_fix(
     for (name, entry, value) in &vars {
         let is_secret = mine.iter().any(|h| h.var == *name);
         if is_secret {
-            if !reads_file_env(&image, name)
+            if !reads_file_env(config, &image, name)
                 || vars.iter().any(|(n, _, _)| *n == format!("{name}_FILE"))
             {
                 return None;
@@ -668,7 +683,7 @@ impl Check for SecretInEnvironment {
                 let refusal = if stack {
                     Some(STACK_REASON.to_owned())
                 } else {
-                    in_place_refusal(h, &scope, &by_name)
+                    in_place_refusal(&ctx.settings.images, h, &scope, &by_name)
                 };
                 (h.clone(), scope, refusal)
             })
@@ -744,7 +759,7 @@ impl Check for SecretInEnvironment {
             for svc_name in &h.services {
                 let own = by_name
                     .get(svc_name.as_str())
-                    .and_then(|svc| own_fix(file, svc, &hits, &names));
+                    .and_then(|svc| own_fix(&ctx.settings.images, file, svc, &hits, &names));
                 match own {
                     Some((fix, _)) => out.push(self.finding(
                         h,
@@ -763,7 +778,7 @@ impl Check for SecretInEnvironment {
                         by_name
                             .get(r.as_str())
                             .and_then(|svc| svc.image_hint())
-                            .is_none_or(|i| !reads_file_env(&i, &h.var))
+                            .is_none_or(|i| !reads_file_env(&ctx.settings.images, &i, &h.var))
                     })
                     .collect();
                 let reason = if unsupported.len() == rest.len() {
@@ -816,7 +831,8 @@ impl SecretInEnvironment {
             h.var,
             mask_secret(&h.value)
         );
-        let finding = Finding::new(Self::CODE, Self::NAME, h.range, String::new());
+        let finding = Finding::new(Self::CODE, Self::NAME, h.range, String::new())
+            .with_secret(value_range(h));
         if let Some((reason, scope)) = refused {
             message.push_str(&format!(
                 "; {reason}, so move it out of the file yourself (for example `${{{}}}` from the environment or an untracked .env file)",

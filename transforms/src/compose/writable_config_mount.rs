@@ -55,7 +55,7 @@ declare_transform! {
     /// `config.json`, a certificate renewer) fails to save. Images known to write paths that look
     /// like configuration (certbot and `/etc/letsencrypt`, nginx-proxy's `conf.d`, Pi-hole's
     /// `/etc/pihole`, GitLab's `/etc/gitlab`, linuxserver.io images' `/config`) are left alone
-    /// (`knowledge::WRITABLE_CONFIG_PATHS`). When the mount comes from an anchor or a list shared by
+    /// (the knowledge base's `config-writes`, `state` and `writes-when`). When the mount comes from an anchor or a list shared by
     /// several services, it is edited in place only when every service that uses it gets the same
     /// change; otherwise the fix is display-only.
     ///
@@ -206,15 +206,45 @@ fn config_reason(mount: &Mount) -> Option<Reason> {
 }
 
 /// Whether the service's image writes there although it looks like configuration.
-fn image_writes(svc: &Service, mount: &Mount) -> bool {
-    svc.image_hint()
-        .is_some_and(|i| writes_config_path(&i, mount.target.trim()))
+fn image_writes(config: &[crate::images::Entry], svc: &Service, mount: &Mount) -> bool {
+    let Some(image) = svc.image_hint() else {
+        return false;
+    };
+    let target = mount.target.trim();
+    if writes_config_path(config, &image, target) {
+        return true;
+    }
+    // Paths it writes in this service's setup (`writes-when`: a mounted templates folder, a
+    // variable that turns on a rewrite).
+    let Some(facts) = crate::images::lookup(config, &image).map(|k| k.facts) else {
+        return false;
+    };
+    let targets: Vec<String> = match svc.value("volumes") {
+        Some(Node::Sequence(seq)) => seq
+            .items()
+            .iter()
+            .filter_map(|i| parse_mount(&i.value()))
+            .map(|m| m.target.trim().to_owned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let env = crate::compose::model::environment_names(svc);
+    facts.writes_when.iter().flatten().any(|w| {
+        let holds = match (&w.mounted, &w.env) {
+            (Some(m), _) => targets
+                .iter()
+                .any(|t| path_within(t, m) || path_within(m, t)),
+            (None, Some(v)) => env.contains(v),
+            (None, None) => false,
+        };
+        holds && (path_within(target, &w.path) || path_within(&w.path, target))
+    })
 }
 
 /// Whether the service's image is known to only read the folder.
-fn image_reads(svc: &Service, mount: &Mount) -> bool {
+fn image_reads(config: &[crate::images::Entry], svc: &Service, mount: &Mount) -> bool {
     svc.image_hint()
-        .is_some_and(|i| reads_config_dir(&i, mount.target.trim()))
+        .is_some_and(|i| reads_config_dir(config, &i, mount.target.trim()))
 }
 
 /// A configuration mount and the services that use it.
@@ -232,7 +262,7 @@ struct Hit {
     unsure: Vec<String>,
 }
 
-fn collect(all: &[Service]) -> Vec<Hit> {
+fn collect(config: &[crate::images::Entry], all: &[Service]) -> Vec<Hit> {
     let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
     for svc in all {
         let Some((entry, _)) = svc.get("volumes") else {
@@ -256,7 +286,7 @@ fn collect(all: &[Service]) -> Vec<Hit> {
             let Some(reason) = config_reason(&mount) else {
                 continue;
             };
-            let writer = image_writes(svc, &mount);
+            let writer = image_writes(config, svc, &mount);
             let key = (node.range().start, node.range().end);
             let hit = hits.entry(key).or_insert_with(|| Hit {
                 item: item.clone(),
@@ -270,7 +300,7 @@ fn collect(all: &[Service]) -> Vec<Hit> {
             if writer {
                 hit.writers.push(svc.name.clone());
             } else {
-                if !reason.certain && !image_reads(svc, &mount) {
+                if !reason.certain && !image_reads(config, svc, &mount) {
                     hit.unsure.push(svc.name.clone());
                 }
                 hit.services.push(svc.name.clone());
@@ -344,7 +374,7 @@ impl Check for WritableConfigMount {
             return Vec::new();
         };
         let all = services(file);
-        collect(&all)
+        collect(&ctx.settings.images, &all)
             .into_iter()
             .map(|hit| {
                 let who = if hit.services.len() == 1 {

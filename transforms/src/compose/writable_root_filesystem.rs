@@ -15,12 +15,13 @@ use crate::yaml::{is_plain_safe, string_scalar, Entry, Node, Origin, YamlFile};
 declare_transform! {
     /// ## What it does
     /// Flags services whose root filesystem is writable (no `read_only`, or `read_only: false`) and
-    /// makes it read-only, giving the service a `tmpfs` for `/tmp` and for the paths its image is
-    /// known to write at run time (`knowledge::ImageInfo::writes`: `/var/cache/nginx` and
-    /// `/var/run` for nginx, `/var/run/postgresql` for postgres, ...). Paths already covered by a
-    /// declared volume or an existing `tmpfs` entry are not added; existing `tmpfs` entries are
-    /// kept and extended. Declared volumes stay writable. Windows containers (which do not support
-    /// `read_only`) and services with `extends:` are skipped.
+    /// makes it read-only, giving the service a `tmpfs` for `/tmp` and for the scratch paths its
+    /// image is known to write at run time (the knowledge base's `tmpfs`: `/var/cache/nginx` and
+    /// `/var/run` for nginx, `/var/run/postgresql` for postgres; `/run` allowing execution, plus
+    /// `S6_READ_ONLY_ROOT=1`, for s6-overlay images). Paths already covered by a volume or an
+    /// existing `tmpfs` entry are not added; existing `tmpfs` entries are kept and extended.
+    /// Windows containers (image, `platform`, `isolation`, `C:\` paths or named pipes; Docker
+    /// rejects a read-only root there) and services with `extends:` are skipped.
     ///
     /// ## Why is this bad?
     /// A writable root filesystem lets an intruder replace binaries, drop tools and persist inside the container; a read-only one confines writes to the volumes and tmpfs mounts you declared.
@@ -48,13 +49,17 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: an application that writes somewhere else than its volumes, `/tmp` and the paths
-    /// the table knows fails with "Read-only file system" (run it once and check `docker diff` to
-    /// find such paths; add a `tmpfs` for scratch data and a volume for data that must persist).
-    /// Docker mounts tmpfs `noexec`: a program that runs files from `/tmp` (some JVM native
-    /// libraries) needs `/tmp:exec`. Paths where an image keeps persistent state are never made a
-    /// tmpfs (`knowledge::PERSISTENT_PATHS`); when the image does not declare them as a `VOLUME`
-    /// and the service mounts nothing there, the fix is display-only until a volume is added.
+    /// Unsafe, and applied only when the image is known to run read-only (no guessing: the
+    /// knowledge base's `read-only = true`, or an `[[images]]` entry with `tmpfs`). An image
+    /// nobody knows gets a display-only suggestion, and `fix --interactive` asks which paths it
+    /// writes (and can save the answer). An image known not to run read-only (generated
+    /// configuration under `/etc`, a keystore next to its configuration, s6-overlay images that
+    /// do not support it) is reported without a fix, with the reason. Paths where an image keeps
+    /// state (`state`) are never made a tmpfs: when the image does not declare them as a `VOLUME`
+    /// and the service mounts nothing there, the fix is display-only until a volume is added; the
+    /// same when the service's setup makes the image write elsewhere (`writes-when`: a mounted
+    /// templates folder makes nginx render into `/etc/nginx/conf.d`). Docker mounts tmpfs
+    /// `noexec`; the paths the image runs files from get `:exec`.
     /// When `read_only` or `tmpfs` come from an anchor shared by several services, the anchor is
     /// edited only when every service that uses it needs the same change, and then one fix changes
     /// all of them together; otherwise each service gets its own keys (an own `tmpfs` repeats the
@@ -496,7 +501,7 @@ impl Check for WritableRootFilesystem {
             .iter()
             .filter_map(|n| plan(file, n, Mode::InPlace).map(|ops| (n.svc.name.clone(), ops)))
             .collect();
-        let blocked: Vec<&str> = needs
+        let blocked: std::collections::HashSet<&str> = needs
             .iter()
             .filter(|n| {
                 !n.blocked.is_empty()
@@ -506,25 +511,49 @@ impl Check for WritableRootFilesystem {
             .map(|n| n.svc.name.as_str())
             .collect();
         let group_of = groups(&in_place);
+        // The members of each group, and each group's combined edits, computed once (not once
+        // per member: a group can hold every service).
+        let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, g) in &group_of {
+            members.entry(g.clone()).or_default().push(name.clone());
+        }
         // A group is applied in place when every shared op is uniform and no member is blocked.
-        let mut group_ok: BTreeMap<String, bool> = BTreeMap::new();
+        let mut ok: BTreeMap<String, bool> = BTreeMap::new();
         for (name, ops) in &in_place {
             let g = group_of[name].clone();
-            let ok = !blocked.contains(&name.as_str())
+            let fine = !blocked.contains(name.as_str())
                 && ops
                     .iter()
                     .all(|o| o.is_private_to(name) || uniform(o, &in_place));
-            let e = group_ok.entry(g).or_insert(true);
-            *e &= ok;
+            let e = ok.entry(g).or_insert(true);
+            *e &= fine;
         }
+        let mut groups = Groups {
+            of: group_of,
+            ok,
+            members,
+            ops: BTreeMap::new(),
+        };
         needs
             .iter()
             .map(|n| {
-                let chosen = self.choose(file, n, &in_place, &group_of, &group_ok);
+                let chosen = self.choose(file, n, &in_place, &mut groups);
                 self.finding(n, chosen)
             })
             .collect()
     }
+}
+
+/// Services that share in-place ops, as [`groups`] joins them.
+struct Groups {
+    /// Service → its group (a representative member).
+    of: BTreeMap<String, String>,
+    /// Group → whether it may be fixed in place.
+    ok: BTreeMap<String, bool>,
+    /// Group → its members.
+    members: BTreeMap<String, Vec<String>>,
+    /// Group → its members' ops joined, when they combine (filled on first use).
+    ops: BTreeMap<String, Option<Vec<Op>>>,
 }
 
 impl WritableRootFilesystem {
@@ -533,8 +562,7 @@ impl WritableRootFilesystem {
         file: &YamlFile,
         n: &Need,
         in_place: &BTreeMap<String, Vec<Op>>,
-        group_of: &BTreeMap<String, String>,
-        group_ok: &BTreeMap<String, bool>,
+        groups: &mut Groups,
     ) -> Option<Chosen> {
         let name = &n.svc.name;
         let list = |paths: &[String]| {
@@ -564,23 +592,29 @@ impl WritableRootFilesystem {
             Knows::Works { .. } => None,
         };
         let own_ok = |ops: &Vec<Op>| ops.iter().all(|o| o.is_private_to(name));
-        let group = group_of.get(name);
-        if let Some(group) = group.filter(|g| group_ok.get(*g).copied().unwrap_or(false)) {
-            let members: Vec<&String> = group_of
-                .iter()
-                .filter(|(_, g)| *g == group)
-                .map(|(k, _)| k)
-                .collect();
-            let mut ops: Vec<Op> = Vec::new();
-            for m in &members {
-                for o in &in_place[*m] {
-                    if !ops.contains(o) {
-                        ops.push(o.clone());
+        let group = groups.of.get(name);
+        if let Some(group) = group.filter(|g| groups.ok.get(*g).copied().unwrap_or(false)) {
+            let members: Vec<&String> = groups
+                .members
+                .get(group)
+                .map_or(Vec::new(), |m| m.iter().collect());
+            let combined = groups
+                .ops
+                .entry(group.clone())
+                .or_insert_with(|| {
+                    let mut ops: Vec<Op> = Vec::new();
+                    for m in &members {
+                        for o in &in_place[*m] {
+                            if !ops.contains(o) {
+                                ops.push(o.clone());
+                            }
+                        }
                     }
-                }
-            }
-            let edits = merge_inserts(ops.iter().flat_map(|o| o.edits.clone()).collect());
-            if well_formed(&edits) {
+                    let edits = merge_inserts(ops.iter().flat_map(|o| o.edits.clone()).collect());
+                    well_formed(&edits).then_some(ops)
+                })
+                .clone();
+            if let Some(ops) = combined {
                 return Some(Chosen {
                     ops,
                     with: members

@@ -92,11 +92,12 @@ fn check(df: &Dockerfile) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let (Base::Image(image), false) = (a.root_base(stage), family == Family::Alpine) {
         let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
-        let slim = knowledge::image_info(image).and_then(|i| i.slim);
+        let slim = knowledge::slim_variant(image);
         // php's Apache variants have no Alpine counterpart (the small variant is FPM, another
         // server architecture): not a like-for-like suggestion.
         let like_for_like = |p: &&str| !(p.contains("fpm") && tag.contains("apache"));
         if let Some(pattern) = slim
+            .as_deref()
             .filter(like_for_like)
             .filter(|_| !SMALL_TAGS.iter().any(|t| tag.contains(t)))
         {

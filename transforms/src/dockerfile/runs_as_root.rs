@@ -1,11 +1,14 @@
 use crate::declare_transform;
-use crate::dockerfile::analysis::{indent_of, insert_after, run_commands, Analysis, Base, User};
-use crate::dockerfile::syntax::{Args, Dockerfile, Instruction};
+use crate::dockerfile::analysis::{
+    cannot_insert_after, indent_of, insert_after, Analysis, Base, User,
+};
+use crate::dockerfile::syntax::{Dockerfile, Instruction};
 use crate::dockerfile::{dockerfile, same_case};
 use crate::edit::Edit;
 use crate::finding::Finding;
 use crate::fix::Fix;
-use crate::knowledge::{self, Family, ImageName};
+use crate::knowledge::{self, Family};
+use crate::needs::Start;
 use crate::registry::{Check, Context};
 use crate::settings::Settings;
 
@@ -55,8 +58,9 @@ declare_transform! {
     ///   1000 -g 1000 app`, `groupadd -g 1000 app && useradd -u 1000 -g app app`, BusyBox
     ///   `adduser -u 82 -G www-data www-data` with the base's own `www-data` group, ids through
     ///   `ARG`/`ENV` defaults): `USER 1000:1000`, nothing created;
-    /// - a user the base ships: `node` (1000:1000) in `node` images, `nonroot` (65532:65532) in
-    ///   distroless images, `ContainerUser` in Windows images;
+    /// - a user the base ships (the knowledge base's `user-override`, cited from upstream): `node`
+    ///   (1000:1000) in `node` images, `nonroot` (65532:65532) in distroless images, `app` (1654) in
+    ///   .NET 8+ images, `ContainerUser` in Windows images;
     /// - `scratch`: only `USER uid:gid` (there is no tool to create a user, and none is needed);
     /// - Alpine/BusyBox: `RUN addgroup -S -g GID nonroot && adduser -S -D -H -u UID -G nonroot nonroot`;
     /// - Debian/Ubuntu: `RUN groupadd -r -g GID nonroot && useradd --no-log-init -r -u UID -g nonroot
@@ -72,13 +76,18 @@ declare_transform! {
     /// image, from what the stage runs (`apk` → Alpine, `apt-get` → Debian, `dnf`/`yum`/`microdnf` →
     /// RHEL, PowerShell → Windows).
     ///
-    /// The fix is only shown (display-only, with the lines to add) when:
-    /// - the base family is unknown (an unresolvable `FROM $IMAGE`, an unknown image that runs no
-    ///   package manager): which tool creates a user is a guess;
-    /// - the image drops privileges itself: it installs or uses `gosu`, `su-exec`, `s6-overlay`, …,
-    ///   its base image does (postgres, redis, linuxserver, …), or it starts a server that must start
-    ///   as root and switches to its own worker user (`nginx`, `httpd`, `apache2-foreground`, `sshd`);
-    ///   setting `USER` breaks their start;
+    /// No guessing: the fix is applied only when what the image starts is known not to need root.
+    /// It is only shown (display-only, with the lines to add) when:
+    /// - what it starts needs root: it switches users itself (`gosu`, `su-exec`, `setpriv`, s6, …
+    ///   in its own `ENTRYPOINT`/`CMD`, in an entrypoint script it copies from the build context,
+    ///   which is read, or in its base image's entrypoint, per the knowledge base: postgres,
+    ///   redis, linuxserver.io, …), it starts a server that switches its own workers (`nginx`,
+    ///   `httpd`, `apache2-foreground`), or a program whose job needs root (`cron`, `sshd`,
+    ///   `supervisord`, `iptables`, `dockerd`, a `chown` at start). An explicit `USER root` is then
+    ///   kept and reported, never replaced;
+    /// - it cannot be told: an entrypoint script that is not in the build context, a base image
+    ///   whose entrypoint the knowledge base does not describe, an unresolvable `FROM $IMAGE`;
+    /// - the base family is unknown: which tool creates a user is a guess;
     /// - the final stage has `ONBUILD RUN/COPY/ADD` triggers: they run as this user in every child
     ///   build;
     /// - the Dockerfile creates a user whose numeric uid/gid cannot be read (`useradd app`);
@@ -145,63 +154,13 @@ fn create_command(family: Family, s: &Settings, install: Option<&str>) -> String
     }
 }
 
-/// Why the image must keep starting as root, if it visibly drops privileges itself.
-fn drops_privileges(
+/// Decide how to give the final stage a non-root user. Err(reason, lines to show).
+fn plan(
     a: &Analysis<'_>,
     stage: usize,
-    root_image: Option<&ImageName>,
-) -> Option<String> {
-    if let Some(image) = root_image {
-        if knowledge::image_info(image).is_some_and(|i| i.drops_privileges) {
-            return Some(format!(
-                "the base image `{}` starts as root and drops privileges in its entrypoint",
-                image.short()
-            ));
-        }
-        // Only when the Dockerfile keeps the base image's command.
-        if let Some(server) =
-            knowledge::root_start_server_of(image).filter(|_| a.start_programs(stage).is_empty())
-        {
-            return Some(format!(
-                "the base image `{}` runs `{server}`, which starts as root and switches to its own worker user",
-                image.short()
-            ));
-        }
-    }
-    let tool_in = |word: &str| {
-        word.split(['/', '\\']).find_map(|seg| {
-            knowledge::PRIVILEGE_DROP_TOOLS
-                .iter()
-                .find(|t| seg == **t || seg.starts_with(&format!("{t}-")))
-        })
-    };
-    for (_, ins) in a.chain_body(stage) {
-        let words: Vec<String> = match ins.keyword.as_str() {
-            "RUN" => run_commands(ins).into_iter().flatten().collect(),
-            "ADD" | "COPY" | "ENTRYPOINT" | "CMD" => match &ins.args {
-                Args::Json(j) => j.items.iter().map(|i| i.value.clone()).collect(),
-                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
-            },
-            _ => continue,
-        };
-        if let Some(tool) = words.iter().find_map(|w| tool_in(w)) {
-            return Some(format!(
-                "the image drops privileges itself (`{tool}`): its entrypoint must start as root"
-            ));
-        }
-    }
-    a.start_programs(stage)
-        .iter()
-        .find(|p| knowledge::ROOT_START_SERVERS.contains(&p.as_str()))
-        .map(|p| {
-            format!(
-                "`{p}` starts as root and switches to its own worker user; run it unprivileged with its own configuration (pid, log and cache paths, a port above 1024) or an unprivileged image"
-            )
-        })
-}
-
-/// Decide how to give the final stage a non-root user. Err(reason, lines to show).
-fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, Plan)> {
+    s: &Settings,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan, (String, Plan)> {
     let root_image = match a.root_base(stage) {
         Base::Image(i) => Some(i),
         _ => None,
@@ -229,8 +188,15 @@ fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, P
             fallback(),
         ));
     }
-    if let Some(reason) = drops_privileges(a, stage, root_image) {
-        return Err((reason, fallback()));
+    match crate::needs::start_of(s, a, stage, read) {
+        Start::NoRoot => {}
+        Start::NeedsRoot(reason) => return Err((reason, fallback())),
+        Start::Unknown(reason) => {
+            return Err((
+                format!("{reason}, so whether it can run as another user is not known"),
+                fallback(),
+            ))
+        }
     }
     if family == Family::Windows {
         return Ok(Plan::Use {
@@ -256,14 +222,23 @@ fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, P
             )),
         };
     }
-    if let Some((name, uid, gid)) = root_image
-        .and_then(knowledge::image_info)
-        .and_then(|i| i.user)
-        .filter(|(_, uid, _)| *uid != 0)
-    {
+    if let Some((value, source)) = root_image.and_then(|image| {
+        let n = crate::needs::of_image(s, image);
+        let f = n.facts.as_ref()?;
+        let over = f.user_override.as_deref()?;
+        let (user, group) = over.split_once(':').unwrap_or((over, ""));
+        let uid = user.parse::<u32>().ok().or_else(|| {
+            f.runs_as
+                .as_ref()
+                .filter(|r| r.name.as_deref() == Some(user))
+                .map(|r| r.uid)
+        })?;
+        let gid = group.parse::<u32>().ok().unwrap_or(uid);
+        (uid != 0).then(|| (numeric(uid, gid), n.source.clone()))
+    }) {
         return Ok(Plan::Use {
-            value: numeric(uid, gid),
-            why: format!("the `{name}` user the base image ships"),
+            value,
+            why: format!("the user the base image ships: {source}"),
         });
     }
     match family {
@@ -321,15 +296,15 @@ fn plan(a: &Analysis<'_>, stage: usize, s: &Settings) -> Result<Plan, (String, P
 }
 
 /// The edits that give the final stage `plan`'s user, and whether they replace a trailing
-/// `USER root`. None when the lines would have to go after a heredoc that runs to the end of the
-/// file (they would become part of its body).
+/// `USER root`. Err with the reason when the lines cannot go after the instruction they would follow
+/// (see [`cannot_insert_after`]).
 fn edits(
     text: &str,
     df: &Dockerfile,
     a: &Analysis<'_>,
     stage: usize,
     plan: &Plan,
-) -> Option<(Vec<Edit>, bool)> {
+) -> Result<(Vec<Edit>, bool), &'static str> {
     let from = &df.instructions[a.stages[stage].from];
     let like = from.keyword_range.slice(text);
     let (anchor_index, anchor) = a
@@ -340,11 +315,11 @@ fn edits(
     let user_kw = same_case("USER", like);
     if anchor.keyword == "USER" && anchor_index != a.stages[stage].from {
         if let (Plan::Use { value, .. }, Some((_, range))) = (plan, anchor.user()) {
-            return Some((vec![Edit::replace(range, value.clone())], true));
+            return Ok((vec![Edit::replace(range, value.clone())], true));
         }
     }
-    if anchor.heredocs.iter().any(|h| !h.terminated) {
-        return None;
+    if let Some(why) = cannot_insert_after(text, anchor) {
+        return Err(why);
     }
     let indent = indent_of(text, anchor);
     let mut lines: Vec<String> = Vec::new();
@@ -352,7 +327,7 @@ fn edits(
         lines.push(format!("{indent}{} {command}", same_case("RUN", like)));
     }
     lines.push(format!("{indent}{user_kw} {}", plan.value()));
-    Some((insert_after(text, anchor, &lines), false))
+    Ok((insert_after(text, anchor, &lines), false))
 }
 
 fn describe(plan: &Plan, replaces: bool) -> String {
@@ -368,7 +343,12 @@ fn describe(plan: &Plan, replaces: bool) -> String {
     }
 }
 
-fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
+fn check(
+    text: &str,
+    df: &Dockerfile,
+    s: &Settings,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Option<Finding> {
     let a = Analysis::new(df);
     let stage = a.final_stage()?;
     let User::Root(at) = a.user(stage) else {
@@ -415,14 +395,13 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             format!("The final stage runs as {admin}: {what}{msg}"),
         )
     };
-    let (plan, reason) = match plan(&a, stage, s) {
+    let (plan, reason) = match plan(&a, stage, s, read) {
         Ok(p) => (p, None),
         Err((reason, shown)) => (shown, Some(reason)),
     };
-    let Some((e, replaces)) = edits(text, df, &a, stage, &plan) else {
-        return Some(finding(
-            " (not fixed: the file ends inside an unterminated heredoc)".into(),
-        ));
+    let (e, replaces) = match edits(text, df, &a, stage, &plan) {
+        Ok(x) => x,
+        Err(why) => return Some(finding(format!(" (not fixed: {why})"))),
     };
     Some(match reason {
         None => finding(String::new()).with_fix(Fix::unsafe_(describe(&plan, replaces), e)),
@@ -436,6 +415,9 @@ impl Check for RunsAsRoot {
         let Some(df) = dockerfile(ctx) else {
             return Vec::new();
         };
-        check(ctx.text, df, ctx.settings).into_iter().collect()
+        let read = |p: &str| ctx.workspace.read(p);
+        check(ctx.text, df, ctx.settings, &read)
+            .into_iter()
+            .collect()
     }
 }
