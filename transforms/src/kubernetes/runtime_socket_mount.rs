@@ -1,6 +1,7 @@
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
+use crate::images::DockerApi;
 use crate::knowledge::is_runtime_socket;
 use crate::kubernetes::model::{get_mapping, get_str, pods, yaml};
 use crate::kubernetes::patch::Patch;
@@ -52,14 +53,21 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: a workload that really uses the runtime's API (CI runners building images, monitoring
-    /// agents such as cAdvisor, Docker-in-Docker setups) stops working. Build images with a
-    /// daemonless builder (BuildKit rootless, kaniko, buildah) and read container metrics from the
-    /// kubelet instead. A `volumes` or `volumeMounts` list left empty is removed with its key. All the
-    /// socket volumes of one pod are removed by one fix, so that no mount is left without its volume.
+    /// Unsafe, and applied only when every container that mounts the socket is known not to use
+    /// the Docker API (`docker-api = false` in the configuration's `[[images]]` or the knowledge
+    /// base: nginx) and every socket is Docker's (the knowledge base says whether an image uses the
+    /// Docker API, not the containerd or CRI-O API). A known Docker API client (the Portainer
+    /// agent, CI runners, Traefik's Docker provider) is reported without a fix: its function is the
+    /// API, and a filtering proxy sidecar is not written for Kubernetes (DC001 does that for
+    /// compose). Otherwise (an image nobody knows, another runtime's socket) the removal is a
+    /// display-only suggestion; say whether the image uses the API with `docker-api` in an
+    /// `[[images]]` entry of `.dockharden.toml`. Read container metrics from the kubelet and build
+    /// images with a daemonless builder (BuildKit rootless, kaniko, buildah) instead. A `volumes`
+    /// or `volumeMounts` list left empty is removed with its key. All the socket volumes of one pod
+    /// are removed by one fix, so that no mount is left without its volume.
     ///
     /// ## Options
-    /// None.
+    /// `[[images]]` entries (`docker-api`) describe images the knowledge base does not know.
     ///
     /// ## References
     /// Guideline: "DO NOT expose `/var/run/docker.sock` to containers via volume mounts". checkov
@@ -121,6 +129,69 @@ impl Check for RuntimeSocketMount {
                     described.join(", ")
                 ),
             );
+            // What the containers that mount a socket do with it.
+            let socket_names: Vec<&str> = hits
+                .iter()
+                .filter_map(|(_, n, _, _)| n.as_deref())
+                .collect();
+            let mut clients = Vec::new();
+            let mut unknown = Vec::new();
+            for c in pod.containers() {
+                if !c
+                    .mounts()
+                    .iter()
+                    .any(|m| socket_names.contains(&m.name.as_str()))
+                {
+                    continue;
+                }
+                let needs = c.needs(ctx);
+                let name = c.name.clone().unwrap_or_else(|| "container".into());
+                match needs.facts.as_ref().and_then(|f| f.docker_api.clone()) {
+                    Some(DockerApi::Client(_)) => clients.push(format!(
+                        "`{name}` (`{}`) is a Docker API client{}",
+                        needs.subject,
+                        needs.because()
+                    )),
+                    Some(DockerApi::None) => {}
+                    None => unknown.push(format!(
+                        "`{name}`: {}",
+                        needs.unknown.clone().unwrap_or_else(|| format!(
+                            "whether `{}` uses the Docker API is not known{}",
+                            needs.subject,
+                            needs.because()
+                        ))
+                    )),
+                }
+            }
+            let mut finding = finding;
+            if !clients.is_empty() {
+                finding.message.push_str(&format!(
+                    "; its function is the API: {}, so it is not removed",
+                    clients.join("; ")
+                ));
+                out.push(finding);
+                continue;
+            }
+            let other: Vec<&str> = hits
+                .iter()
+                .map(|(_, _, p, _)| p.as_str())
+                .filter(|p| !p.ends_with("docker.sock"))
+                .collect();
+            let applicability = if !unknown.is_empty() {
+                finding.message.push_str(&format!(
+                    " (display only: whether it uses the API is not known: {})",
+                    unknown.join("; ")
+                ));
+                Applicability::DisplayOnly
+            } else if !other.is_empty() {
+                finding.message.push_str(&format!(
+                    " (display only: the knowledge base says whether an image uses the Docker API, not whether it uses {})",
+                    other.join(", ")
+                ));
+                Applicability::DisplayOnly
+            } else {
+                Applicability::Unsafe
+            };
             let fix = pod_refusal(&pod).and_then(|()| {
                 let names: Vec<&str> = hits
                     .iter()
@@ -156,7 +227,7 @@ impl Check for RuntimeSocketMount {
                 let idx: Vec<usize> = hits.iter().map(|h| h.0).collect();
                 patch.remove_items(&volumes, &idx, pod.path(&["volumes"]))?;
                 make_fix(
-                    Applicability::Unsafe,
+                    applicability,
                     if hits.len() == 1 {
                         "Remove the runtime socket volume and its mounts".to_owned()
                     } else {
