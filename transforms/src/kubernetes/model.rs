@@ -580,7 +580,10 @@ impl Container {
     #[must_use]
     pub fn needs(&self, ctx: &Context<'_>) -> Needs {
         match self.image_str().filter(|s| !s.trim().is_empty()) {
-            Some(reference) => crate::needs::of_reference(ctx.settings, &reference, &|_| None),
+            // The answer depends on the reference only: one lookup per image and check.
+            Some(reference) => ctx.memo.get_or((usize::MAX, reference.clone()), || {
+                crate::needs::of_reference(ctx.settings, &reference, &|_| None)
+            }),
             None => Needs {
                 unknown: Some(format!("the {} names no image", self.label())),
                 subject: self.name.clone().unwrap_or_else(|| "container".into()),
