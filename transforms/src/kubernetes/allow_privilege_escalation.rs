@@ -1,7 +1,8 @@
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
-use crate::kubernetes::model::{as_bool, pods, yaml};
+use crate::kubernetes::image;
+use crate::kubernetes::model::{as_bool, pods, yaml, Container};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, container_refusal, make_fix};
 use crate::registry::{Check, Context};
@@ -34,22 +35,66 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe. Checkov (CKV_K8S_20), kube-score and Polaris all demand the setting and most
-    /// workloads never notice it, but it does change behaviour: setuid-root binaries (`sudo`, `su`,
-    /// `ping` in older images, `newgrp`) and binaries with file capabilities (`setcap`) stop gaining
-    /// privileges, so a container that starts as a non-root user and relies on them fails. Images
-    /// that start as root and drop privileges themselves (`gosu`, `su-exec`, `setpriv`) are not
-    /// affected: they only lose privileges. No fix is offered while the container is `privileged:
-    /// true` or adds `CAP_SYS_ADMIN`: the API server rejects `allowPrivilegeEscalation: false`
-    /// together with either (remove `privileged` first, see K8S002).
+    /// Unsafe, and broadly applicable: the flag only stops privilege *gain* at `execve`, so
+    /// images that start as root and switch users themselves (`gosu`, `su-exec`, `setpriv`) keep
+    /// working, and an image nobody knows still gets the fix (issue 9: the one fix that stays
+    /// applicable without knowing the image). What breaks is a non-root process that relies on a
+    /// setuid binary (`sudo`, `su`, `ping` in older images) or on file capabilities
+    /// (`setcap cap_net_bind_service=+ep` to bind port 80 as non-root): the capability is never
+    /// gained. Containers whose image the configuration's `[[images]]` or the knowledge base shows
+    /// to rely on that are reported without a fix:
+    /// - `no-new-privileges-breaks` (a container engine whose containers inherit the flag, Pi-hole's
+    ///   setcap start-up), or an entrypoint that gains its privileges with `sudo` or `capsh`;
+    /// - an image with `cap-add` whose entrypoint does not switch users (so the capabilities come
+    ///   from its binaries' file capabilities) when the container runs as a non-root user: the
+    ///   manifest sets one, the image's own `USER` is one (the ingress-nginx controller as
+    ///   www-data binding 80 and 443), or the image has a `user-override` that K8S004 sets (Caddy
+    ///   as 1000). Such a container binds ports below 1024 only with the capability in its
+    ///   bounding set (K8S003 adds it back) and `allowPrivilegeEscalation` left on, or with the
+    ///   runtime's unprivileged port range (`net.ipv4.ip_unprivileged_port_start`).
+    ///
+    /// No fix is offered either while the container is `privileged: true` or adds
+    /// `CAP_SYS_ADMIN`: the API server rejects `allowPrivilegeEscalation: false` together with
+    /// either (remove `privileged` first, see K8S002).
     ///
     /// ## Options
-    /// None.
+    /// `[[images]]` entries (`no-new-privileges-breaks`, `cap-add`, `switch-user`, `user`) describe
+    /// images the knowledge base does not know.
     ///
     /// ## References
     /// Guideline: "Set `allowPrivilegeEscalation: false` in Kubernetes security contexts". Kubernetes
     /// Pod Security Standards (restricted), checkov CKV_K8S_20, CIS Kubernetes Benchmark 5.2.5.
     pub struct AllowPrivilegeEscalation => "K8S001", "allow-privilege-escalation", Kubernetes, Sometimes;
+}
+
+/// Why `allowPrivilegeEscalation: false` would stop the container's image from working, when the
+/// configuration or the knowledge base shows it (see "Fix safety").
+fn blocked(c: &Container, ctx: &Context<'_>) -> Option<String> {
+    let needs = c.needs(ctx);
+    let f = needs.facts.as_ref()?;
+    let source = needs.because();
+    if let Some(why) = &f.no_new_privileges_breaks {
+        return Some(format!("{why}{source}"));
+    }
+    if let Some(helper @ ("sudo" | "capsh")) = f.switch_user.as_deref() {
+        return Some(format!(
+            "`{}` gains its privileges with `{helper}`{source}",
+            needs.subject
+        ));
+    }
+    let caps = image::file_capabilities(&needs)?;
+    let how = if image::runs_non_root(c, &needs) {
+        "as the non-root user it runs as"
+    } else if image::override_ids(f).is_some() && f.needs_root.is_none() {
+        "as the non-root user K8S004 sets (its `user-override`)"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "`{}` gets {} only from file capabilities of its binaries {how}{source}, and `allowPrivilegeEscalation: false` keeps a non-root process from gaining them (give it the runtime's unprivileged port range, or leave the flag on)",
+        needs.subject,
+        caps.join(", ")
+    ))
 }
 
 impl Check for AllowPrivilegeEscalation {
@@ -80,15 +125,18 @@ impl Check for AllowPrivilegeEscalation {
                     }
                     _ => (c.range(), "does not set `allowPrivilegeEscalation: false`"),
                 };
-                let finding = Finding::new(
-                    Self::CODE,
-                    Self::NAME,
-                    range,
-                    format!(
-                        "The {} {what}: its processes can gain privileges through setuid binaries and file capabilities",
-                        c.label()
-                    ),
+                let mut message = format!(
+                    "The {} {what}: its processes can gain privileges through setuid binaries and file capabilities",
+                    c.label()
                 );
+                if let Some(why) = blocked(&c, ctx) {
+                    message.push_str(&format!(
+                        "; but the flag would stop it from working: {why}, so there is no fix"
+                    ));
+                    out.push(Finding::new(Self::CODE, Self::NAME, range, message));
+                    continue;
+                }
+                let finding = Finding::new(Self::CODE, Self::NAME, range, message);
                 let fix = container_refusal(&c).and_then(|()| {
                     if c.sc(&["privileged"]).is_some_and(|n| as_bool(&n) == Some(true)) {
                         return Err("the API rejects it together with `privileged: true`; remove that first (K8S002)".into());

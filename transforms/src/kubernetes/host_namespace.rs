@@ -32,12 +32,18 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: node agents that really need the host's namespaces (CNI plugins, node exporters,
-    /// log collectors, kube-proxy) stop working; with `hostNetwork` removed the pod gets its own IP
-    /// and its `hostPort`s go through the CNI's port mapping. `false` values are left alone.
+    /// Display-only, as for compose (DC005, DC006): whoever shared the host's namespace had a
+    /// reason that an image entry cannot answer (a monitoring or debugging setup, shared memory
+    /// with a host program, a `hostPort` layout), so the removal is shown and applied only with
+    /// `fix --interactive`. When the configuration's `[[images]]` or the knowledge base shows that a
+    /// container's function needs the namespace (`host-network`: calico-node programs the host's
+    /// routes; `host-pid`: node-exporter reads the host's processes), the key is reported without
+    /// a fix. With `hostNetwork` removed the pod gets its own IP and its `hostPort`s go through
+    /// the CNI's port mapping. `false` values are left alone.
     ///
     /// ## Options
-    /// None.
+    /// `[[images]]` entries (`host-network`, `host-pid`) describe images the knowledge base does
+    /// not know.
     ///
     /// ## References
     /// Guideline: "DO NOT share host network namespace (`--net=host`)". Kubernetes Pod Security
@@ -66,15 +72,54 @@ impl Check for HostNamespace {
                 if entry.value().resolve().and_then(|n| as_bool(&n)) != Some(true) {
                     continue;
                 }
-                let finding = Finding::new(
-                    Self::CODE,
-                    Self::NAME,
-                    entry.range(),
-                    format!(
-                        "{} shares the host's {what} namespace (`{key}: true`)",
-                        pod.label()
-                    ),
+                let mut message = format!(
+                    "{} shares the host's {what} namespace (`{key}: true`)",
+                    pod.label()
                 );
+                // Whether a container's function needs it, and which images are not known.
+                let mut needed = Vec::new();
+                let mut unknown = Vec::new();
+                for c in pod.containers() {
+                    let needs = c.needs(ctx);
+                    let name = c.name.clone().unwrap_or_else(|| "container".into());
+                    let Some(f) = &needs.facts else {
+                        unknown.push(format!(
+                            "`{name}`: {}",
+                            needs
+                                .unknown
+                                .clone()
+                                .unwrap_or_else(|| "its image is not known".into())
+                        ));
+                        continue;
+                    };
+                    let why = match *key {
+                        "hostNetwork" => f.host_network.as_ref(),
+                        "hostPID" => f.host_pid.as_ref(),
+                        _ => None,
+                    };
+                    if let Some(why) = why {
+                        needed.push(format!("`{name}`: {why}{}", needs.because()));
+                    }
+                }
+                if !needed.is_empty() {
+                    message.push_str(&format!(
+                        "; its function needs it: {}, so it is not removed",
+                        needed.join("; ")
+                    ));
+                    out.push(Finding::new(Self::CODE, Self::NAME, entry.range(), message));
+                    continue;
+                }
+                if unknown.is_empty() {
+                    message.push_str(&format!(
+                        " (display only: its images do not need it as far as the knowledge base shows, but what this setup uses the host's {what} namespace for is not known)"
+                    ));
+                } else {
+                    message.push_str(&format!(
+                        " (display only: whether its function needs the host's {what} namespace is not known: {})",
+                        unknown.join("; ")
+                    ));
+                }
+                let finding = Finding::new(Self::CODE, Self::NAME, entry.range(), message);
                 let fix = pod_refusal(&pod).and_then(|()| {
                     if origin != crate::yaml::Origin::Own || !editable_node(&entry.value()) {
                         return Err(format!("`{key}` is shared through a YAML anchor or alias"));
@@ -82,7 +127,7 @@ impl Check for HostNamespace {
                     let mut patch = Patch::new();
                     patch.remove_entry(&entry, pod.path(&[key]))?;
                     make_fix(
-                        Applicability::Unsafe,
+                        Applicability::DisplayOnly,
                         format!("Remove `{key}: true`"),
                         patch,
                     )

@@ -1,8 +1,10 @@
 //! Kubernetes workload transforms: the guideline's `securityContext` items, resources, images,
 //! secrets and service account tokens, for every pod template of a manifest (see [`model`]).
 
+pub mod image;
 pub mod model;
 pub mod patch;
+pub mod volumes;
 
 pub mod allow_privilege_escalation;
 pub mod automount_service_account_token;

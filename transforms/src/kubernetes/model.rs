@@ -9,6 +9,7 @@
 
 use crate::fix::SemanticPath;
 use crate::knowledge::ImageName;
+use crate::needs::Needs;
 use crate::paths::{child, node_path, under_anchor};
 use crate::registry::Context;
 use crate::source::Parsed;
@@ -60,6 +61,8 @@ pub struct Pod {
     pub path: SemanticPath,
     /// Reached through an alias, under an anchor or merge keys: report, never edit.
     pub shared: bool,
+    /// The names of a StatefulSet's `volumeClaimTemplates` (mounted like volumes).
+    pub claim_templates: Vec<String>,
 }
 
 /// Which list of the pod spec a container comes from.
@@ -264,7 +267,19 @@ fn pod_of(r: &Resource) -> Option<Pod> {
         return None;
     };
     let name = get_mapping(resource, "metadata").and_then(|m| get_str(&m, "name"));
+    let claim_templates = get_mapping(resource, "spec")
+        .and_then(|s| get_sequence(&s, "volumeClaimTemplates"))
+        .map(|s| {
+            s.items()
+                .iter()
+                .filter_map(|i| i.value().resolve())
+                .filter_map(|v| get_mapping(v.as_mapping()?, "metadata"))
+                .filter_map(|m| get_str(&m, "name"))
+                .collect()
+        })
+        .unwrap_or_default();
     Some(Pod {
+        claim_templates,
         doc: r.doc,
         kind,
         name,
@@ -385,6 +400,58 @@ impl Pod {
     #[must_use]
     pub fn volumes(&self) -> Option<Sequence> {
         get_sequence(&self.spec, "volumes")
+    }
+
+    /// The names of the pod's volumes.
+    #[must_use]
+    pub fn volume_names(&self) -> Vec<String> {
+        self.volumes()
+            .map(|s| {
+                s.items()
+                    .iter()
+                    .filter_map(|i| i.value().resolve())
+                    .filter_map(|v| v.as_mapping().and_then(|m| get_str(m, "name")))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What backs the volume `name`.
+    #[must_use]
+    pub fn volume_source(&self, name: &str) -> VolumeSource {
+        let volume = self.volumes().and_then(|s| {
+            s.items()
+                .iter()
+                .filter_map(|i| i.value().resolve())
+                .filter_map(|v| v.as_mapping().cloned())
+                .find(|m| get_str(m, "name").as_deref() == Some(name))
+        });
+        let Some(v) = volume else {
+            if self.claim_templates.iter().any(|n| n == name) {
+                return VolumeSource::Claim("volumeClaimTemplates");
+            }
+            return VolumeSource::Missing;
+        };
+        for e in v.entries() {
+            match e.key() {
+                "name" => {}
+                "emptyDir" => return VolumeSource::EmptyDir,
+                "persistentVolumeClaim" => return VolumeSource::Claim("persistentVolumeClaim"),
+                "ephemeral" => return VolumeSource::Claim("ephemeral"),
+                "csi" => return VolumeSource::Claim("csi"),
+                "configMap" | "secret" | "downwardAPI" | "projected" => {
+                    return VolumeSource::Projected
+                }
+                "hostPath" => {
+                    let path = get_mapping(&v, "hostPath")
+                        .and_then(|h| get_str(&h, "path"))
+                        .unwrap_or_default();
+                    return VolumeSource::Fixed(format!("hostPath `{path}`"));
+                }
+                other => return VolumeSource::Fixed(format!("`{other}`")),
+            }
+        }
+        VolumeSource::Fixed("a volume without a source".into())
     }
 }
 
@@ -507,16 +574,44 @@ impl Container {
             .cloned()
     }
 
-    /// The capabilities the knowledge table lists for an image that starts as root and drops
-    /// privileges itself (it needs them back after `drop: [ALL]`); empty otherwise.
+    /// What is known about the container's image (ARCHITECTURE 4b): the configuration's
+    /// `[[images]]`, then the knowledge base. A manifest has no build and no `.env`: a reference
+    /// with `${...}` or `{{ }}` in it is unknown as far as it cannot be read.
     #[must_use]
-    pub fn known_capabilities(&self) -> Vec<String> {
-        match self.image().as_ref().and_then(crate::knowledge::image_info) {
-            Some(info) if info.drops_privileges => {
-                info.caps.iter().map(|c| (*c).to_owned()).collect()
-            }
-            _ => Vec::new(),
+    pub fn needs(&self, ctx: &Context<'_>) -> Needs {
+        match self.image_str().filter(|s| !s.trim().is_empty()) {
+            // The answer depends on the reference only: one lookup per image and check.
+            Some(reference) => ctx.memo.get_or((usize::MAX, reference.clone()), || {
+                crate::needs::of_reference(ctx.settings, &reference, &|_| None)
+            }),
+            None => Needs {
+                unknown: Some(format!("the {} names no image", self.label())),
+                subject: self.name.clone().unwrap_or_else(|| "container".into()),
+                ..Needs::default()
+            },
         }
+    }
+
+    /// The question that makes a fact about the container's image known (`images.cap-add`, ...),
+    /// keyed by the image name; None without a readable image name.
+    #[must_use]
+    pub fn image_question(
+        &self,
+        needs: &Needs,
+        option: &'static str,
+        prompt: String,
+    ) -> Option<crate::finding::Need> {
+        let image = needs.image.as_ref()?;
+        let key = match &image.registry {
+            Some(r) => format!("{r}/{}", image.repository),
+            None => image.repository.clone(),
+        };
+        Some(crate::finding::Need {
+            option,
+            key: Some(key),
+            prompt,
+            default: None,
+        })
     }
 
     /// The container's `volumeMounts` list.
@@ -524,6 +619,91 @@ impl Container {
     pub fn volume_mounts(&self) -> Option<Sequence> {
         get_sequence(&self.mapping, "volumeMounts")
     }
+
+    /// The container's mounts as far as they can be read.
+    #[must_use]
+    pub fn mounts(&self) -> Vec<Mount> {
+        let Some(seq) = self.volume_mounts() else {
+            return Vec::new();
+        };
+        seq.items()
+            .iter()
+            .filter_map(|i| i.value().resolve())
+            .filter_map(|v| {
+                let m = v.as_mapping()?;
+                Some(Mount {
+                    name: get_str(m, "name")?,
+                    path: get_str(m, "mountPath")?,
+                    read_only: get_value(m, "readOnly").and_then(|n| as_bool(&n)) == Some(true),
+                })
+            })
+            .collect()
+    }
+
+    /// The container ports it declares (`ports[].containerPort`).
+    #[must_use]
+    pub fn container_ports(&self) -> Vec<i64> {
+        get_sequence(&self.mapping, "ports")
+            .map(|s| {
+                s.items()
+                    .iter()
+                    .filter_map(|i| i.value().resolve())
+                    .filter_map(|v| get_value(v.as_mapping()?, "containerPort"))
+                    .filter_map(|n| as_int(&n))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The names and literal values of the container's `env` list (None for `valueFrom`).
+    #[must_use]
+    pub fn env(&self) -> Vec<(String, Option<String>)> {
+        get_sequence(&self.mapping, "env")
+            .map(|s| {
+                s.items()
+                    .iter()
+                    .filter_map(|i| i.value().resolve())
+                    .filter_map(|v| {
+                        let m = v.as_mapping()?;
+                        Some((get_str(m, "name")?, get_str(m, "value")))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A `volumeMounts` item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub name: String,
+    pub path: String,
+    pub read_only: bool,
+}
+
+/// What backs a pod volume, as far as ownership goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VolumeSource {
+    /// `emptyDir`: created world-writable for the pod.
+    EmptyDir,
+    /// Volumes whose ownership the kubelet adjusts to `fsGroup` (`persistentVolumeClaim`,
+    /// `ephemeral`, a StatefulSet `volumeClaimTemplates` entry, inline `csi`): the kind.
+    Claim(&'static str),
+    /// Volumes the container reads only (`configMap`, `secret`, `downwardAPI`, `projected`).
+    Projected,
+    /// A host directory or another source `fsGroup` does not change (`hostPath`, `nfs`, ...):
+    /// the kind and, for `hostPath`, the host path.
+    Fixed(String),
+    /// No volume of that name.
+    Missing,
+}
+
+/// Whether `path` is `dir` or below it (trailing slashes ignored).
+#[must_use]
+pub fn path_within(path: &str, dir: &str) -> bool {
+    let p = path.trim_end_matches('/');
+    let d = dir.trim_end_matches('/');
+    d.is_empty() || p == d || p.starts_with(&format!("{d}/"))
 }
 
 /// Whether a node (a value that a fix edits) can be edited in place.
@@ -670,5 +850,54 @@ spec:
             c.effective("runAsNonRoot").and_then(|n| as_bool(&n)),
             Some(true)
         );
+    }
+
+    #[test]
+    fn volume_sources() {
+        let text = "\
+kind: StatefulSet
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        volumeMounts:
+        - {name: data, mountPath: /data}
+        - {name: cfg, mountPath: /etc/a, readOnly: true}
+      volumes:
+      - {name: cfg, configMap: {name: a}}
+      - {name: scratch, emptyDir: {}}
+      - {name: host, hostPath: {path: /srv/a}}
+      - {name: claim, persistentVolumeClaim: {claimName: c}}
+      - {name: nfs, nfs: {server: s, path: /x}}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+";
+        let file = parse(text);
+        let pod = &pods(&file)[0];
+        assert_eq!(pod.claim_templates, ["data"]);
+        assert_eq!(
+            pod.volume_source("data"),
+            VolumeSource::Claim("volumeClaimTemplates")
+        );
+        assert_eq!(pod.volume_source("cfg"), VolumeSource::Projected);
+        assert_eq!(pod.volume_source("scratch"), VolumeSource::EmptyDir);
+        assert_eq!(
+            pod.volume_source("host"),
+            VolumeSource::Fixed("hostPath `/srv/a`".into())
+        );
+        assert_eq!(
+            pod.volume_source("claim"),
+            VolumeSource::Claim("persistentVolumeClaim")
+        );
+        assert_eq!(
+            pod.volume_source("nfs"),
+            VolumeSource::Fixed("`nfs`".into())
+        );
+        assert_eq!(pod.volume_source("nope"), VolumeSource::Missing);
+        let mounts = pod.containers()[0].mounts();
+        assert_eq!(mounts.len(), 2);
+        assert!(!mounts[0].read_only && mounts[1].read_only);
+        assert!(path_within("/data/x", "/data/") && !path_within("/database", "/data"));
     }
 }

@@ -1,6 +1,7 @@
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
+use crate::images::DockerApi;
 use crate::knowledge::is_runtime_socket;
 use crate::kubernetes::model::{get_mapping, get_str, pods, yaml};
 use crate::kubernetes::patch::Patch;
@@ -52,14 +53,23 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: a workload that really uses the runtime's API (CI runners building images, monitoring
-    /// agents such as cAdvisor, Docker-in-Docker setups) stops working. Build images with a
-    /// daemonless builder (BuildKit rootless, kaniko, buildah) and read container metrics from the
-    /// kubelet instead. A `volumes` or `volumeMounts` list left empty is removed with its key. All the
-    /// socket volumes of one pod are removed by one fix, so that no mount is left without its volume.
+    /// Unsafe, and applied only when every container that mounts the socket is known not to use the
+    /// Docker API (`docker-api = false` in the configuration's `[[images]]`, or a knowledge base
+    /// entry that does not name it a client: the entries name every Docker API client they know, as
+    /// for DC001; nginx) and every socket is Docker's (the knowledge base says whether an image
+    /// uses the Docker API, not the containerd or CRI-O API). A known Docker API client (the
+    /// Portainer agent, CI runners, Traefik's Docker provider) is reported without a fix: its
+    /// function is the API, and a filtering proxy sidecar is not written for Kubernetes (DC001 does
+    /// that for compose). Otherwise (an image nobody knows, another runtime's socket) the removal
+    /// is a display-only suggestion, and `fix --interactive` asks whether the image uses the API
+    /// (saved as `docker-api` in an `[[images]]` entry of `.dockharden.toml`). Read container
+    /// metrics from the kubelet and build images with a daemonless builder (BuildKit rootless,
+    /// kaniko, buildah) instead. A `volumes` or `volumeMounts` list left empty is removed with its
+    /// key. All the socket volumes of one pod are removed by one fix, so that no mount is left
+    /// without its volume.
     ///
     /// ## Options
-    /// None.
+    /// `[[images]]` entries (`docker-api`) describe images the knowledge base does not know.
     ///
     /// ## References
     /// Guideline: "DO NOT expose `/var/run/docker.sock` to containers via volume mounts". checkov
@@ -121,6 +131,84 @@ impl Check for RuntimeSocketMount {
                     described.join(", ")
                 ),
             );
+            // What the containers that mount a socket do with it.
+            let socket_names: Vec<&str> = hits
+                .iter()
+                .filter_map(|(_, n, _, _)| n.as_deref())
+                .collect();
+            let mut clients = Vec::new();
+            let mut unknown = Vec::new();
+            let mut ask = None;
+            for c in pod.containers() {
+                if !c
+                    .mounts()
+                    .iter()
+                    .any(|m| socket_names.contains(&m.name.as_str()))
+                {
+                    continue;
+                }
+                let needs = c.needs(ctx);
+                let name = c.name.clone().unwrap_or_else(|| "container".into());
+                match needs.facts.as_ref().and_then(|f| f.docker_api.clone()) {
+                    Some(DockerApi::Client(_)) => clients.push(format!(
+                        "`{name}` (`{}`) is a Docker API client{}",
+                        needs.subject,
+                        needs.because()
+                    )),
+                    Some(DockerApi::None) => {}
+                    // An entry the knowledge base has researched names the Docker API clients;
+                    // one that does not mention the API is not one (as DC001).
+                    None if needs.facts.is_some() => {}
+                    None => {
+                        unknown.push(format!(
+                            "`{name}`: {}",
+                            needs
+                                .unknown
+                                .clone()
+                                .unwrap_or_else(|| "its image is not known".into())
+                        ));
+                        if ask.is_none() {
+                            ask = c.image_question(
+                                &needs,
+                                "images.docker-api",
+                                format!(
+                                    "Does `{}` use the Docker API? `no`, or the variable that points it at another endpoint (e.g. DOCKER_HOST)",
+                                    needs.subject
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            let mut finding = finding;
+            if !clients.is_empty() {
+                finding.message.push_str(&format!(
+                    "; its function is the API: {}, so it is not removed",
+                    clients.join("; ")
+                ));
+                out.push(finding);
+                continue;
+            }
+            let other: Vec<&str> = hits
+                .iter()
+                .map(|(_, _, p, _)| p.as_str())
+                .filter(|p| !p.ends_with("docker.sock"))
+                .collect();
+            let applicability = if !unknown.is_empty() {
+                finding.message.push_str(&format!(
+                    " (display only: whether it uses the API is not known: {})",
+                    unknown.join("; ")
+                ));
+                Applicability::DisplayOnly
+            } else if !other.is_empty() {
+                finding.message.push_str(&format!(
+                    " (display only: the knowledge base says whether an image uses the Docker API, not whether it uses {})",
+                    other.join(", ")
+                ));
+                Applicability::DisplayOnly
+            } else {
+                Applicability::Unsafe
+            };
             let fix = pod_refusal(&pod).and_then(|()| {
                 let names: Vec<&str> = hits
                     .iter()
@@ -156,7 +244,7 @@ impl Check for RuntimeSocketMount {
                 let idx: Vec<usize> = hits.iter().map(|h| h.0).collect();
                 patch.remove_items(&volumes, &idx, pod.path(&["volumes"]))?;
                 make_fix(
-                    Applicability::Unsafe,
+                    applicability,
                     if hits.len() == 1 {
                         "Remove the runtime socket volume and its mounts".to_owned()
                     } else {
@@ -165,8 +253,61 @@ impl Check for RuntimeSocketMount {
                     patch,
                 )
             });
-            out.push(attach(finding, fix));
+            let finding = attach(finding, fix);
+            out.push(match ask {
+                Some(need) if applicability == Applicability::DisplayOnly => {
+                    finding.with_need(need)
+                }
+                _ => finding,
+            });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Engine;
+    use crate::fix::Applicability;
+    use crate::source::FileKind;
+
+    fn findings(image: &str) -> Vec<crate::Finding> {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: {image}\n      volumeMounts:\n        - name: docker\n          mountPath: /var/run/docker.sock\n  volumes:\n    - name: docker\n      hostPath:\n        path: /var/run/docker.sock\n"
+        );
+        let engine = Engine {
+            transforms: vec![crate::registry::find("K8S008").unwrap()],
+            ..Engine::with_defaults()
+        };
+        engine.check(FileKind::Kubernetes, &text).unwrap()
+    }
+
+    /// An unknown image: the removal is only shown, and the session asks whether it uses the API.
+    #[test]
+    fn unknown_images_are_asked_about() {
+        let f = findings("ghcr.io/acme/runner:3.0");
+        assert_eq!(f.len(), 1);
+        let fix = f[0].fix.as_ref().unwrap();
+        assert_eq!(fix.applicability, Applicability::DisplayOnly);
+        let need = f[0].need.as_ref().unwrap();
+        assert_eq!(need.option, "images.docker-api");
+        assert_eq!(need.key.as_deref(), Some("ghcr.io/acme/runner"));
+    }
+
+    /// A known client keeps its socket (no fix, no question); a known non-client loses it.
+    #[test]
+    fn known_images_decide() {
+        let f = findings("portainer/agent:2.21.4");
+        assert!(
+            f[0].fix.is_none() && f[0].need.is_none(),
+            "{}",
+            f[0].message
+        );
+        let f = findings("nginx:1.27");
+        assert_eq!(
+            f[0].fix.as_ref().unwrap().applicability,
+            Applicability::Unsafe
+        );
+        assert!(f[0].need.is_none());
     }
 }

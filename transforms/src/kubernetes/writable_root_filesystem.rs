@@ -1,21 +1,23 @@
-use std::collections::BTreeSet;
-
 use crate::declare_transform;
-use crate::finding::Finding;
+use crate::finding::{Finding, Need};
 use crate::fix::Applicability;
-use crate::kubernetes::model::{as_bool, get_str, pods, yaml, Container};
+use crate::kubernetes::model::{as_bool, path_within, pods, yaml, Container};
 use crate::kubernetes::patch::{Patch, Refusal};
+use crate::kubernetes::volumes::{add_env, add_volumes, label_of, mount_empty_dirs, Names};
 use crate::kubernetes::{attach, container_refusal, make_fix, pod_refusal};
 use crate::registry::{Check, Context};
-use crate::yaml::{Mapping, Node};
 
 declare_transform! {
     /// ## What it does
-    /// Flags containers and init containers without `readOnlyRootFilesystem: true` and sets it,
-    /// adding an `emptyDir` volume and mount for `/tmp` and for the paths dockharden's image table
-    /// says the image writes (e.g. `/var/cache/nginx` and `/var/run` for nginx), except where a
-    /// volume mount already covers the path. Ephemeral containers are reported only; Windows pods and
-    /// images are skipped.
+    /// Flags containers and init containers without `readOnlyRootFilesystem: true`. When the image
+    /// is known to run read-only (`read-only = true` in the configuration's `[[images]]` or the
+    /// knowledge base), the fix sets it and mounts an `emptyDir` at `/tmp` and at every path the
+    /// image writes at run time (`tmpfs`: `/var/cache/nginx` and `/var/run` for nginx,
+    /// `/home/model-server/tmp` and `/home/model-server/logs` for TorchServe, ...), except where a
+    /// volume mount already covers the path, and adds the variables it needs to run read-only
+    /// (`read-only-env`). Images known not to run read-only (`read-only = false`: the ingress-nginx
+    /// controller, GitLab) are reported without a fix, with the reason. Ephemeral containers are
+    /// reported only; Windows pods and images are skipped.
     ///
     /// ## Why is this bad?
     /// A writable root filesystem lets an attacker who got code execution drop and run tools, modify the application's binaries or configuration, and persist until the container is replaced.
@@ -25,34 +27,54 @@ declare_transform! {
     /// spec:
     ///   containers:
     ///     - name: web
-    ///       image: example/web:1.0
+    ///       image: nginx:1.27
     /// ```
     /// becomes
     /// ```yaml
     /// spec:
     ///   containers:
     ///     - name: web
-    ///       image: example/web:1.0
+    ///       image: nginx:1.27
     ///       securityContext:
     ///         readOnlyRootFilesystem: true
     ///       volumeMounts:
     ///         - name: tmp
     ///           mountPath: /tmp
+    ///         - name: var-cache-nginx
+    ///           mountPath: /var/cache/nginx
+    ///         - name: var-run
+    ///           mountPath: /var/run
     ///   volumes:
     ///     - name: tmp
+    ///       emptyDir: {}
+    ///     - name: var-cache-nginx
+    ///       emptyDir: {}
+    ///     - name: var-run
     ///       emptyDir: {}
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe: an application that writes anywhere else than its volumes and the added `emptyDir`
-    /// mounts (caches, PID files, generated configuration, uploads) fails with "Read-only file
-    /// system". The `emptyDir` volumes are per pod, start empty and vanish with the pod; whatever the
-    /// image shipped in those directories is hidden. Volume names are `tmp` (or the path, dashed),
-    /// prefixed with the container name when taken. While every volume of the pod is a container
-    /// runtime socket (K8S008 removes those), the two fixes are not combined in one round.
+    /// Unsafe, and applied only when the paths the image writes are known. Display-only (with the
+    /// `/tmp` suggestion) when:
+    /// - which paths the image writes is not known (an image outside the knowledge base, or an
+    ///   entry without `read-only`); `fix --interactive` asks for them and saves them as `tmpfs` in
+    ///   an `[[images]]` entry of `.dockharden.toml`;
+    /// - the image keeps state in a path where the container mounts no volume (`state`: Jupyter's
+    ///   `/home/jovyan`, redis' `/data`): mount one there first. A `VOLUME` of the image's
+    ///   Dockerfile does not count: containerd makes it a writable volume, but CRI-O's default
+    ///   (`image_volumes = "mkdir"`) creates it inside the root filesystem, read-only with the rest;
+    /// - the image writes another path in this container's setup (`writes-when`: a variable it
+    ///   sets, such as Jupyter's `GEN_CERT`, or a folder it mounts, such as nginx templates).
+    ///
+    /// Even when applied, the `emptyDir` volumes are per pod, start empty and vanish with the pod;
+    /// whatever the image shipped in those directories is hidden. Volume names are the path,
+    /// dashed (`tmp`, `var-cache-nginx`), prefixed with the container name when taken. While
+    /// every volume of the pod is a container runtime socket (K8S008 removes those), the two
+    /// fixes are not combined in one round.
     ///
     /// ## Options
-    /// None.
+    /// `[[images]]` entries (`read-only`, `tmpfs`, `state`, `read-only-env`) describe images the
+    /// knowledge base does not know.
     ///
     /// ## References
     /// Guideline: "Use read-only root filesystems (`--read-only` or `readOnlyRootFilesystem: true`)"
@@ -61,137 +83,119 @@ declare_transform! {
     pub struct WritableRootFilesystem => "K8S005", "writable-root-filesystem", Kubernetes, Sometimes;
 }
 
-/// A DNS-1123 label for a volume of `path` (`/var/cache/nginx` → `var-cache-nginx`).
-fn label_of(path: &str) -> String {
-    let mut s = String::new();
-    for ch in path.chars() {
-        if ch.is_ascii_alphanumeric() {
-            s.push(ch.to_ascii_lowercase());
-        } else if !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    let s = s.trim_matches('-').to_owned();
-    if s.is_empty() {
-        "root".to_owned()
-    } else {
-        s
-    }
+/// What is known about whether a container's image runs with a read-only root filesystem.
+enum Knows {
+    /// It does, given the `emptyDir`s of [`Plan::paths`] (and [`Plan::env`]); the source.
+    Works(String),
+    /// It does not: why, with the source.
+    Cannot(String),
+    /// Not known: why, and the question that would tell.
+    Unknown(String, Option<Need>),
 }
 
-fn clamp(name: &str) -> String {
-    let mut n: String = name.chars().take(63).collect();
-    while n.ends_with('-') {
-        n.pop();
-    }
-    n
+/// What one container needs to run read-only.
+struct Plan {
+    knows: Knows,
+    /// Paths that get an `emptyDir` (`/tmp` and the image's scratch paths not already mounted).
+    paths: Vec<String>,
+    /// Variables the image needs to run read-only that the container does not set.
+    env: Vec<(String, String)>,
+    /// State paths of the image with nothing mounted there: they need a volume first.
+    blocked: Vec<String>,
+    /// Paths the image writes in this container's setup (`writes-when`) that nothing mounts.
+    conditional: Vec<(String, String)>,
 }
 
-/// Whether a mount at `mount` covers `path` (the same directory or a parent of it).
-fn covers(mount: &str, path: &str) -> bool {
-    let m = mount.trim_end_matches('/');
-    let p = path.trim_end_matches('/');
-    m.is_empty() || p == m || p.starts_with(&format!("{m}/"))
-}
-
-/// A mapping fragment written line by line (`name: tmp\nmountPath: /tmp`).
-fn item(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let v = if crate::yaml::is_plain_safe(v, false) {
-                (*v).to_owned()
-            } else {
-                crate::yaml::double_quoted(v)
-            };
-            format!("{k}: {v}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Add `items` to the list at `key` of `m` (creating the key, or filling a null / `[]` value).
-fn extend_list(
-    patch: &mut Patch,
-    m: &Mapping,
-    path: &crate::fix::SemanticPath,
-    key: &str,
-    items: &[String],
-) -> Result<(), Refusal> {
-    let as_block = || -> String {
-        items
-            .iter()
-            .map(|i| {
-                i.lines()
-                    .enumerate()
-                    .map(|(n, l)| {
-                        if n == 0 {
-                            format!("- {l}")
-                        } else {
-                            format!("  {l}")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+fn plan(c: &Container, ctx: &Context<'_>) -> Plan {
+    let needs = c.needs(ctx);
+    let facts = needs.facts();
+    let mounts: Vec<String> = c.mounts().into_iter().map(|m| m.path).collect();
+    let covered = |p: &str| mounts.iter().any(|m| path_within(p, m));
+    let state = facts.state.clone().unwrap_or_default();
+    let knows = match facts.read_only {
+        Some(true) => Knows::Works(needs.because()),
+        Some(false) => Knows::Cannot(format!(
+            "{}{}",
+            facts
+                .read_only_why
+                .clone()
+                .unwrap_or_else(|| "it writes into its root filesystem".into()),
+            needs.because()
+        )),
+        None => Knows::Unknown(
+            needs.unknown.clone().unwrap_or_else(|| {
+                format!(
+                    "which paths `{}` writes at run time is not known{}",
+                    needs.subject,
+                    needs.because()
+                )
+            }),
+            c.image_question(
+                &needs,
+                "images.tmpfs",
+                format!(
+                    "Paths `{}` writes at run time outside its volumes (each gets an emptyDir), e.g. /tmp /var/run, or `none`",
+                    needs.subject
+                ),
+            ),
+        ),
     };
-    let list_path = crate::paths::child(path, &[key]);
-    match m.get(key) {
-        Some(e) => match e.value() {
-            Node::Sequence(s) if !s.is_empty() => {
-                for i in items {
-                    patch.append_item(&s, i, list_path.clone())?;
-                }
-                Ok(())
-            }
-            Node::Sequence(_) | Node::Null(_) => patch.replace_value(&e, &as_block(), list_path),
-            v if v.is_null() => patch.replace_value(&e, &as_block(), list_path),
-            _ => Err(format!("`{key}` is not a list")),
-        },
-        None => patch.set(m, path, &[], &[(key, &as_block())]),
+    let mut paths: Vec<String> = Vec::new();
+    for p in std::iter::once("/tmp".to_owned()).chain(facts.tmpfs.clone().unwrap_or_default()) {
+        if paths.contains(&p) || covered(&p) || state.iter().any(|s| path_within(&p, s)) {
+            continue;
+        }
+        paths.push(p);
+    }
+    // A `VOLUME` of the image's Dockerfile is no Kubernetes volume: where the runtime creates it
+    // inside the root filesystem (CRI-O's default `image_volumes = "mkdir"`), it is read-only with
+    // the rest. Only a mount in the manifest keeps state writable.
+    let blocked = state.iter().filter(|p| !covered(p)).cloned().collect();
+    let env_now = c.env();
+    let env = facts
+        .read_only_env
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !env_now.iter().any(|(n, _)| n == k))
+        .collect();
+    let conditional = facts
+        .writes_when
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| {
+            let holds = match (&w.mounted, &w.env) {
+                (Some(m), _) => mounts
+                    .iter()
+                    .any(|t| path_within(t, m) || path_within(m, t)),
+                (None, Some(v)) => env_now
+                    .iter()
+                    .any(|(n, val)| n == v && val.as_deref().is_none_or(|x| !x.is_empty())),
+                (None, None) => false,
+            };
+            holds && !covered(&w.path)
+        })
+        .map(|w| (w.path, w.why))
+        .collect();
+    Plan {
+        knows,
+        paths,
+        env,
+        blocked,
+        conditional,
     }
 }
 
-fn fix(c: &Container) -> Result<crate::fix::Fix, Refusal> {
+fn fix(
+    c: &Container,
+    plan: &Plan,
+    applicability: Applicability,
+) -> Result<crate::fix::Fix, Refusal> {
     container_refusal(c)?;
     pod_refusal(&c.pod)?;
-    let mut wanted: Vec<&str> = vec!["/tmp"];
-    if let Some(info) = c.image().as_ref().and_then(crate::knowledge::image_info) {
-        for w in info.writes {
-            if !wanted.contains(w) {
-                wanted.push(w);
-            }
-        }
-    }
-    let mounts: Vec<String> = c
-        .volume_mounts()
-        .map(|s| {
-            s.items()
-                .iter()
-                .filter_map(|i| i.value().resolve())
-                .filter_map(|v| v.as_mapping().and_then(|m| get_str(m, "mountPath")))
-                .collect()
-        })
-        .unwrap_or_default();
-    let needed: Vec<&str> = wanted
-        .into_iter()
-        .filter(|p| !mounts.iter().any(|m| covers(m, p)))
-        .collect();
-    let volumes = c.pod.volumes();
-    let mut taken: BTreeSet<String> = volumes
-        .as_ref()
-        .map(|s| {
-            s.items()
-                .iter()
-                .filter_map(|i| i.value().resolve())
-                .filter_map(|v| v.as_mapping().and_then(|m| get_str(m, "name")))
-                .collect()
-        })
-        .unwrap_or_default();
-    if !needed.is_empty() {
-        if let Some(vols) = &volumes {
+    if !plan.paths.is_empty() {
+        if let Some(vols) = &c.pod.volumes() {
             let all_sockets = !vols.is_empty()
                 && vols.items().iter().all(|i| {
                     i.value()
@@ -213,53 +217,43 @@ fn fix(c: &Container) -> Result<crate::fix::Fix, Refusal> {
         &["securityContext"],
         &[("readOnlyRootFilesystem", "true")],
     )?;
-    let mut mount_items = Vec::new();
+    let mut names = Names::of(c);
+    let labelled: Vec<(String, String)> = plan
+        .paths
+        .iter()
+        .map(|p| (label_of(p), p.clone()))
+        .collect();
     let mut volume_items = Vec::new();
-    for p in &needed {
-        let base = label_of(p);
-        let mut name = clamp(&base);
-        if taken.contains(&name) {
-            let prefix = c
-                .name
-                .as_deref()
-                .map_or_else(|| "container".to_owned(), label_of);
-            name = clamp(&format!("{prefix}-{base}"));
-            let stem = name.clone();
-            let mut n = 2;
-            while taken.contains(&name) {
-                name = clamp(&format!("{stem}-{n}"));
-                n += 1;
-            }
-        }
-        taken.insert(name.clone());
-        mount_items.push(item(&[("name", &name), ("mountPath", p)]));
-        volume_items.push(format!("{}\nemptyDir: {{}}", item(&[("name", &name)])));
-    }
-    if !needed.is_empty() {
-        extend_list(
-            &mut patch,
-            &c.mapping,
-            &c.path,
-            "volumeMounts",
-            &mount_items,
-        )?;
-        extend_list(
-            &mut patch,
-            &c.pod.spec,
-            &c.pod.path,
-            "volumes",
-            &volume_items,
-        )?;
-    }
-    let title = if needed.is_empty() {
+    mount_empty_dirs(&mut patch, c, &mut names, &labelled, &mut volume_items)?;
+    add_volumes(&mut patch, c, &volume_items)?;
+    add_env(&mut patch, c, &plan.env)?;
+    let mut title = if plan.paths.is_empty() {
         "Set `readOnlyRootFilesystem: true`".to_owned()
     } else {
         format!(
             "Set `readOnlyRootFilesystem: true` with emptyDir volumes for {}",
-            needed.join(", ")
+            plan.paths.join(", ")
         )
     };
-    make_fix(Applicability::Unsafe, title, patch)
+    if !plan.env.is_empty() {
+        title.push_str(&format!(
+            " and {}",
+            plan.env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    make_fix(applicability, title, patch)
+}
+
+fn quoted(paths: &[String]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Check for WritableRootFilesystem {
@@ -287,16 +281,61 @@ impl Check for WritableRootFilesystem {
                     (Some((e, _)), Some(false)) => e.range(),
                     _ => c.range(),
                 };
-                let finding = Finding::new(
-                    Self::CODE,
-                    Self::NAME,
-                    range,
-                    format!(
-                        "The {} has a writable root filesystem (`readOnlyRootFilesystem` is not `true`)",
-                        c.label()
-                    ),
+                let mut message = format!(
+                    "The {} has a writable root filesystem (`readOnlyRootFilesystem` is not `true`)",
+                    c.label()
                 );
-                out.push(attach(finding, fix(&c)));
+                let plan = plan(&c, ctx);
+                let mut ask = None;
+                let applicability = match &plan.knows {
+                    Knows::Cannot(why) => {
+                        message.push_str(&format!(
+                            "; `{}` cannot run read-only: {why}, so there is no fix",
+                            c.needs(ctx).subject
+                        ));
+                        out.push(Finding::new(Self::CODE, Self::NAME, range, message));
+                        continue;
+                    }
+                    Knows::Unknown(why, need) => {
+                        ask.clone_from(need);
+                        message.push_str(&format!(
+                            " (display only: {why}; name the paths it writes with `tmpfs` in an `[[images]]` entry of .dockharden.toml, or answer in `fix --interactive`)"
+                        ));
+                        Applicability::DisplayOnly
+                    }
+                    Knows::Works(source) => {
+                        if !plan.paths.is_empty() {
+                            message.push_str(&format!(
+                                "; it writes {}{source}: each gets an emptyDir",
+                                quoted(&plan.paths)
+                            ));
+                        }
+                        let mut shown = Vec::new();
+                        if !plan.blocked.is_empty() {
+                            shown.push(format!(
+                                "it keeps state in {}, where the pod mounts no volume (a `VOLUME` of its Dockerfile stays writable only where the container runtime makes it a volume): mount one there first",
+                                quoted(&plan.blocked)
+                            ));
+                        }
+                        for (path, why) in &plan.conditional {
+                            shown.push(format!("it writes `{path}` in this setup ({why}): mount an emptyDir or a volume there first"));
+                        }
+                        if shown.is_empty() {
+                            Applicability::Unsafe
+                        } else {
+                            message.push_str(&format!(" (display only: {})", shown.join("; ")));
+                            Applicability::DisplayOnly
+                        }
+                    }
+                };
+                let finding = attach(
+                    Finding::new(Self::CODE, Self::NAME, range, message),
+                    fix(&c, &plan, applicability),
+                );
+                out.push(match ask {
+                    Some(need) => finding.with_need(need),
+                    None => finding,
+                });
             }
         }
         out
