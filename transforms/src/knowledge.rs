@@ -1910,13 +1910,15 @@ mod tests {
     #[test]
     fn compose_tables() {
         let pg = ImageName::parse("postgres:16-alpine");
-        assert!(reads_file_env(&pg, "POSTGRES_PASSWORD"));
-        assert!(!reads_file_env(&pg, "DB_PASSWORD"));
+        assert!(reads_file_env(&[], &pg, "POSTGRES_PASSWORD"));
+        assert!(!reads_file_env(&[], &pg, "DB_PASSWORD"));
         assert!(!reads_file_env(
+            &[],
             &ImageName::parse("example/app"),
             "POSTGRES_PASSWORD"
         ));
         assert!(!reads_file_env(
+            &[],
             &ImageName::parse("linuxserver/mariadb"),
             "MYSQL_PASSWORD"
         ));
@@ -1930,13 +1932,15 @@ mod tests {
             "linuxserver"
         );
         let certbot = ImageName::parse("certbot/certbot:v2.11.0");
-        assert!(writes_config_path(&certbot, "/etc/letsencrypt/live"));
-        assert!(!writes_config_path(&certbot, "/etc/letsencrypt-other"));
+        assert!(writes_config_path(&[], &certbot, "/etc/letsencrypt/live"));
+        assert!(!writes_config_path(&[], &certbot, "/etc/letsencrypt-other"));
         assert!(reads_config_dir(
+            &[],
             &ImageName::parse("nginx"),
             "/etc/nginx/conf.d"
         ));
         assert!(!reads_config_dir(
+            &[],
             &ImageName::parse("example/app"),
             "/etc/app"
         ));
