@@ -141,13 +141,13 @@ impl Engine<'_> {
         let mut findings: Vec<Finding> = self
             .transforms
             .iter()
-            .filter(|t| t.kind() == kind)
+            .filter(|t| t.applies_to(kind))
             .flat_map(|t| t.check(&ctx))
             .collect();
         let codes: Vec<&'static str> = self
             .transforms
             .iter()
-            .filter(|t| t.kind() == kind)
+            .filter(|t| t.applies_to(kind))
             .map(|t| t.code())
             .collect();
         findings = suppression::apply(text, &codes, findings);
@@ -188,16 +188,10 @@ impl Engine<'_> {
     ) -> Result<FixOutcome, EngineError> {
         let mut current = text.to_owned();
         let mut parsed = parse(kind, &current).map_err(EngineError::Syntax)?;
-        let mut semantic = if kind == FileKind::Dockerfile {
-            None
+        let mut semantic = if kind.has_semantic_value() {
+            Some(semantic_of(kind, &current).map_err(EngineError::Syntax)?)
         } else {
-            Some(crate::yaml::semantic(&current).map_err(|e| {
-                EngineError::Syntax(SyntaxError {
-                    message: e.message,
-                    range: e.range,
-                    template: false,
-                })
-            })?)
+            None
         };
         let mut applied_all = Vec::new();
         for round in 0..=MAX_ROUNDS {
@@ -314,24 +308,37 @@ impl Engine<'_> {
                 }
             })?;
         }
-        if kind != FileKind::Dockerfile && !applied.is_empty() {
+        if let (Parsed::Script(after), false) = (&new_parsed, applied.is_empty()) {
+            // Verify by meaning: the commands outside the edited container commands are unchanged.
+            if crate::scripts::verify::applies(kind) {
+                let Parsed::Script(before) = parse(kind, text).map_err(EngineError::Syntax)? else {
+                    unreachable!("a script kind parses to a script file")
+                };
+                let changes: Vec<crate::fix::SemanticPath> = applied
+                    .iter()
+                    .filter_map(|f| f.fix.as_ref())
+                    .flat_map(|f| f.changes.iter().cloned())
+                    .collect();
+                crate::scripts::verify::verify(&before, after, &changes).map_err(|message| {
+                    EngineError::Bug {
+                        codes: codes_of(&applied),
+                        message,
+                    }
+                })?;
+            }
+        }
+        if kind.has_semantic_value() && !applied.is_empty() {
             let computed;
             let before = match before {
                 Some(b) => b,
                 None => {
-                    computed = crate::yaml::semantic(text).map_err(|e| {
-                        EngineError::Syntax(SyntaxError {
-                            message: e.message,
-                            range: e.range,
-                            template: false,
-                        })
-                    })?;
+                    computed = semantic_of(kind, text).map_err(EngineError::Syntax)?;
                     &computed
                 }
             };
-            let after = crate::yaml::semantic(&result.text).map_err(|e| EngineError::Bug {
+            let after = semantic_of(kind, &result.text).map_err(|e| EngineError::Bug {
                 codes: codes_of(&applied),
-                message: format!("the fixed YAML does not load: {}", e.message),
+                message: format!("the fixed file does not load: {}", e.message),
             })?;
             verify_semantic(before, &after, &applied).map_err(|message| EngineError::Bug {
                 codes: codes_of(&applied),
@@ -362,6 +369,19 @@ impl Engine<'_> {
                 .as_ref()
                 .is_some_and(|fix| fix.applicability >= policy.min_applicability)
         })
+    }
+}
+
+/// The semantic value of a YAML or JSON file.
+fn semantic_of(kind: FileKind, text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
+    if kind.is_yaml() {
+        crate::yaml::semantic(text).map_err(|e| SyntaxError {
+            message: e.message,
+            range: e.range,
+            template: false,
+        })
+    } else {
+        crate::scripts::semantic(kind, text)
     }
 }
 

@@ -491,7 +491,7 @@ impl Entry {
                 if matches!(name.as_str(), "kind" | "platform" | "slim") {
                     continue;
                 }
-                if !evidence.iter().any(|e| e.facts.iter().any(|x| *x == name)) {
+                if !evidence.iter().any(|e| e.facts.contains(&name)) {
                     return Err(EntryError(format!(
                         "image {}{what}: fact `{name}` cites no evidence",
                         self.names.join(", ")

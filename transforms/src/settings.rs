@@ -193,11 +193,7 @@ impl Settings {
     /// Lay `facts` over the configuration's `[[images]]` entry for `image` (created when missing).
     pub fn learn(&mut self, image: &str, facts: &crate::images::Facts) {
         let name = crate::knowledge::ImageName::parse(image).short();
-        match self
-            .images
-            .iter_mut()
-            .find(|e| e.names.iter().any(|n| *n == name))
-        {
+        match self.images.iter_mut().find(|e| e.names.contains(&name)) {
             Some(e) => e.facts.overlay(facts),
             None => self.images.push(crate::images::Entry {
                 names: vec![name],

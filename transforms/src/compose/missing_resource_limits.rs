@@ -474,7 +474,7 @@ impl Check for MissingResourceLimits {
                 let too_small = writes
                     .iter()
                     .find(|(r, _)| matches!(r, Res::Memory))
-                    .and_then(|_| limits.memory.as_deref())
+                    .and(limits.memory.as_deref())
                     .filter(|_| !placeholder)
                     .and_then(|m| memory_too_small(ctx, &svc, m));
                 Some(Need {
