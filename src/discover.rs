@@ -205,10 +205,42 @@ pub fn discover(
             })
         });
     }
-    let mut found = found.into_inner().expect("lock");
-    found.sort();
-    found.dedup_by(|a, b| a.path == b.path);
+    let found = dedup_by_file(found.into_inner().expect("lock"));
     let mut skipped = skipped.into_inner().expect("lock");
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup_by(|a, b| a.path == b.path);
     (found, skipped)
+}
+
+/// One candidate per file: paths that name the same file (`d/Dockerfile` and `./d/Dockerfile`, a
+/// symbolic link and its target, a folder walked and a file in it given too) are grouped by their
+/// canonical path. The path kept is, in order of preference, one that involves no symbolic link,
+/// one given on the command line, the first in path order; it is explicit when any of them was, and
+/// takes its kind from the first of them that has one. Sorted by path.
+fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
+    found.sort();
+    let mut groups: std::collections::BTreeMap<PathBuf, Vec<Candidate>> =
+        std::collections::BTreeMap::new();
+    for c in found {
+        let key = std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone());
+        groups.entry(key).or_default().push(c);
+    }
+    let mut out: Vec<Candidate> = groups
+        .into_iter()
+        .map(|(canonical, mut group)| {
+            if group.len() == 1 {
+                return group.pop().expect("one");
+            }
+            let direct = |c: &Candidate| std::path::absolute(&c.path).is_ok_and(|a| a == canonical);
+            group.sort_by_key(|c| (!direct(c), !c.explicit));
+            let explicit = group.iter().any(|c| c.explicit);
+            let kind = group.iter().find_map(|c| c.kind);
+            let mut keep = group.swap_remove(0);
+            keep.explicit = explicit;
+            keep.kind = keep.kind.or(kind);
+            keep
+        })
+        .collect();
+    out.sort();
+    out
 }

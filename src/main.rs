@@ -6,6 +6,7 @@ mod discover;
 mod files;
 mod git;
 mod interactive;
+mod redact;
 mod report;
 mod run;
 mod workspace;
@@ -90,6 +91,7 @@ fn main() -> ExitCode {
             let mode = Mode::Fix {
                 write: !(args.diff || args.check),
                 diff: args.diff || args.check,
+                mask_secrets: args.check,
                 unsafe_fixes,
                 allow_dirty: args.allow_dirty,
                 force_write: args.force_write,
@@ -254,12 +256,115 @@ pub(crate) fn display_path(p: &Path) -> String {
 /// sees.
 const BATCH: usize = 256;
 
+/// The Dockerfiles a fix run processes, as the run leaves them (see [`workspace::RunView`]).
+struct RunFiles<'a> {
+    args: &'a CommonArgs,
+    mode: Mode,
+    resolver: &'a ConfigResolver,
+    git: &'a git::GitStatus,
+    /// Canonical paths of the run's Dockerfiles.
+    dockerfiles: std::collections::HashSet<PathBuf>,
+    cache: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<String>>>,
+}
+
+impl<'a> RunFiles<'a> {
+    fn new(
+        args: &'a CommonArgs,
+        mode: Mode,
+        resolver: &'a ConfigResolver,
+        git: &'a git::GitStatus,
+        candidates: &[discover::Candidate],
+    ) -> Self {
+        let dockerfiles = candidates
+            .iter()
+            .filter(|c| c.kind == Some(FileKind::Dockerfile))
+            .filter_map(|c| std::fs::canonicalize(&c.path).ok())
+            .collect();
+        Self {
+            args,
+            mode,
+            resolver,
+            git,
+            dockerfiles,
+            cache: std::sync::Mutex::default(),
+        }
+    }
+
+    fn compute(&self, path: &Path, text: &str) -> Option<String> {
+        let Mode::Fix {
+            write,
+            unsafe_fixes,
+            allow_dirty,
+            force_write,
+            ..
+        } = self.mode
+        else {
+            return None;
+        };
+        let config = self.resolver.for_path(path).ok()?;
+        let job = Job {
+            mode: Mode::Fix {
+                write: false,
+                diff: false,
+                mask_secrets: false,
+                unsafe_fixes,
+                allow_dirty,
+                force_write,
+            },
+            config: &config,
+            select: &self.args.select,
+            ignore: &self.args.ignore,
+            keep_output: true,
+            git: Some(self.git),
+            view: None,
+        };
+        let display = display_path(path);
+        let r = run::process_text(
+            &job,
+            &display,
+            path,
+            Some(FileKind::Dockerfile),
+            false,
+            text,
+            None,
+        );
+        if r.error.is_some() || !r.changed {
+            return None;
+        }
+        // The write refuses Unsafe fixes in a file with uncommitted changes: so does the view.
+        let has_unsafe = r.applied.iter().any(|a| a.applicability == "unsafe");
+        if write && has_unsafe && !allow_dirty && self.git.is_dirty(path) {
+            return None;
+        }
+        r.output
+    }
+}
+
+impl workspace::RunView for RunFiles<'_> {
+    fn after_run(&self, path: &Path, text: &str) -> Option<String> {
+        let canonical = std::fs::canonicalize(path).ok()?;
+        if !self.dockerfiles.contains(&canonical) {
+            return None;
+        }
+        if let Some(hit) = self.cache.lock().expect("run view cache").get(&canonical) {
+            return hit.clone();
+        }
+        let after = self.compute(path, text);
+        self.cache
+            .lock()
+            .expect("run view cache")
+            .insert(canonical, after.clone());
+        after
+    }
+}
+
 /// Process one walked candidate.
 fn process_candidate(
     args: &CommonArgs,
     mode: Mode,
     resolver: &ConfigResolver,
     git: &git::GitStatus,
+    view: Option<&dyn workspace::RunView>,
     c: &discover::Candidate,
 ) -> FileResult {
     let display = display_path(&c.path);
@@ -300,6 +405,7 @@ fn process_candidate(
         ignore: &args.ignore,
         keep_output: false,
         git: Some(git),
+        view,
     };
     run::process_text(
         &job,
@@ -356,6 +462,15 @@ impl Reporter {
                         emit(d);
                     }
                     let mut err = Vec::new();
+                    if r.masked_secrets > 0 {
+                        let n = r.masked_secrets;
+                        writeln!(
+                            err,
+                            "{}: note: {n} secret value{} masked in this diff (`--check` output is for logs); it cannot be applied: use `fix --diff` for an exact patch",
+                            r.path,
+                            if n == 1 { " is" } else { "s are" }
+                        )?;
+                    }
                     report::text_findings(&mut err, one, false, true)?;
                     let _ = std::io::stderr().write_all(&err);
                 } else {
@@ -417,6 +532,11 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let (candidates, skipped) = candidates(args, &resolver)?;
     let progress = progress_bar(candidates.len(), args.no_progress);
     let git = git::GitStatus::default();
+    let run_files = RunFiles::new(args, mode, &resolver, &git, &candidates);
+    let view: Option<&dyn workspace::RunView> = match mode {
+        Mode::Fix { .. } => Some(&run_files),
+        Mode::Check => None,
+    };
     let mut reporter = Reporter {
         format: args.format,
         mode,
@@ -431,7 +551,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             .par_iter()
             .map(|c| {
                 let _tick = Tick(&progress);
-                process_candidate(args, mode, &resolver, &git, c)
+                process_candidate(args, mode, &resolver, &git, view, c)
             })
             .filter(|r| !r.not_ours)
             .collect();
@@ -509,7 +629,14 @@ fn stdin_report(
             (None, Some(text)) => emit_bytes(text.as_bytes()),
             (None, None) => {}
         }
+        if r.stream_rest {
+            copy_rest_of_stdin(true);
+        }
         return Ok(totals.exit_code(mode));
+    }
+    if r.stream_rest {
+        // Read the rest so that the writer of the pipe does not fail; nothing is kept.
+        copy_rest_of_stdin(false);
     }
     let mut reporter = Reporter {
         format: args.format,
@@ -525,6 +652,24 @@ fn stdin_report(
     Ok(reporter.totals.exit_code(mode))
 }
 
+/// The rest of standard input to standard output (`echo`) or nowhere, in constant memory.
+fn copy_rest_of_stdin(echo: bool) {
+    let mut input = std::io::stdin().lock();
+    let result = if echo {
+        let mut out = std::io::stdout().lock();
+        std::io::copy(&mut input, &mut out).and_then(|_| out.flush())
+    } else {
+        std::io::copy(&mut input, &mut std::io::sink()).map(|_| ())
+    };
+    if let Err(e) = result {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("dockharden: cannot copy standard input: {e}");
+        std::process::exit(2);
+    }
+}
+
 fn process_stdin(
     args: &CommonArgs,
     name: &Path,
@@ -532,8 +677,12 @@ fn process_stdin(
     mode: Mode,
     resolver: &ConfigResolver,
 ) -> anyhow::Result<FileResult> {
+    // The size limit of files applies: read one byte past it, never the whole of a huge input.
     let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes)?;
+    std::io::stdin()
+        .lock()
+        .take(files::MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)?;
     let display = display_path(name);
     let config = resolver.for_path(name)?;
     let kind = forced.or_else(|| {
@@ -542,6 +691,24 @@ fn process_stdin(
             .and_then(dockharden_transforms::source::kind_from_name)
             .or_else(|| dockharden_transforms::source::kind_from_path(&name.to_string_lossy()))
     });
+    if bytes.len() as u64 > files::MAX_FILE_SIZE {
+        return Ok(FileResult {
+            path: display,
+            kind,
+            error: Some(run::ErrorOut {
+                message: format!(
+                    "standard input too large (more than {} bytes, the limit for files)",
+                    files::MAX_FILE_SIZE
+                ),
+                line: None,
+                column: None,
+            }),
+            // `fix` echoes what it cannot process: this part, then the rest streamed.
+            raw_output: Some(bytes),
+            stream_rest: true,
+            ..FileResult::default()
+        });
+    }
     let text = match files::decode(bytes.clone()) {
         Ok(t) => t,
         Err(e) => {
@@ -565,6 +732,7 @@ fn process_stdin(
         ignore: &args.ignore,
         keep_output: true,
         git: None,
+        view: None,
     };
     let mut r = run::process_text(&job, &display, name, kind, true, &text, None);
     if r.error.is_some() || r.output.is_none() {

@@ -21,6 +21,8 @@ pub enum Mode {
         write: bool,
         /// Compute a unified diff.
         diff: bool,
+        /// Mask secret values in the diff (`--check`, whose output lands in CI logs).
+        mask_secrets: bool,
         /// `--unsafe-fixes` / `--no-unsafe-fixes` from the command line (None = config decides).
         unsafe_fixes: Option<bool>,
         /// `--allow-dirty`: write Unsafe fixes into files with uncommitted changes.
@@ -110,6 +112,11 @@ pub struct FileResult {
     pub output: Option<String>,
     /// Stdin input that is not text, echoed unchanged.
     pub raw_output: Option<Vec<u8>>,
+    /// Stdin was larger than the limit: only its start was read; the rest is still to be echoed
+    /// (fix) or drained (check).
+    pub stream_rest: bool,
+    /// The number of distinct secret values masked in `diff`.
+    pub masked_secrets: usize,
     /// An engine bug (nothing written).
     pub bug: bool,
     /// Not a file of ours after all (walked YAML that is neither compose nor Kubernetes).
@@ -171,6 +178,8 @@ pub struct Job<'a> {
     pub keep_output: bool,
     /// Git status, to protect uncommitted work from Unsafe fixes.
     pub git: Option<&'a crate::git::GitStatus>,
+    /// What the run's other files will be after it (fix mode over walked files).
+    pub view: Option<&'a dyn crate::workspace::RunView>,
 }
 
 /// For a compose override file, the services its base file defines: `compose.override.yaml` and
@@ -244,7 +253,7 @@ pub fn process_text(
     } else {
         None
     };
-    let workspace = crate::workspace::FsWorkspace::beside(path);
+    let workspace = crate::workspace::FsWorkspace::beside_in_run(path, job.view);
     let engine = Engine {
         base_services: base.as_deref(),
         transforms: selected_transforms(job.config, path, job.select, job.ignore),
@@ -253,7 +262,15 @@ pub fn process_text(
         workspace: &workspace,
         path: Some(display),
     };
-    let index = LineIndex::new(text);
+    // YAML line breaks include a CR alone.
+    let line_index = |t: &str| {
+        if kind == FileKind::Dockerfile {
+            LineIndex::new(t)
+        } else {
+            LineIndex::with_cr_breaks(t)
+        }
+    };
+    let index = line_index(text);
     let findings = match engine.check(kind, text) {
         Ok(f) => f,
         Err(e) => {
@@ -273,6 +290,7 @@ pub fn process_text(
     let Mode::Fix {
         write,
         diff,
+        mask_secrets,
         unsafe_fixes,
         allow_dirty,
         force_write,
@@ -309,7 +327,7 @@ pub fn process_text(
             return result;
         }
     };
-    let new_index = LineIndex::new(&outcome.text);
+    let new_index = line_index(&outcome.text);
     result.remaining = outcome
         .remaining
         .iter()
@@ -327,7 +345,17 @@ pub fn process_text(
     result.applied = outcome.applied.iter().map(AppliedOut::from).collect();
     result.changed = outcome.text != text;
     if result.changed {
-        if diff {
+        if diff && mask_secrets {
+            let (d, n) = crate::redact::masked_diff(
+                display,
+                text,
+                &engine.secret_ranges(kind, text),
+                &outcome.text,
+                &engine.secret_ranges(kind, &outcome.text),
+            );
+            result.diff = Some(d);
+            result.masked_secrets = n;
+        } else if diff {
             result.diff = Some(unified_diff(display, text, &outcome.text));
         }
         if write {
@@ -367,13 +395,75 @@ pub fn process_text(
 }
 
 /// A unified diff with `a/` and `b/` prefixes, applicable with `git apply` / `patch -p1`.
+///
+/// Lines are what git and patch take them to be: ended by LF only. (A CR alone is a line break in
+/// YAML, and `similar` splits on it too, which would make hunks git cannot apply; CRLF lines keep
+/// their CR as content, as git shows them.) A last line without LF gets git's
+/// `\ No newline at end of file` marker. Linear in the texts plus the diff's own cost.
 pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
+    unified_diff_shown(display, old, new, old, new)
+}
+
+/// [`unified_diff`] of `old` → `new`, printing the lines of `shown_old` / `shown_new` in their
+/// place: texts with the same lines (the same LF positions) where some values are masked. A line
+/// that has no counterpart is shown as `****`.
+pub fn unified_diff_shown(
+    display: &str,
+    old: &str,
+    new: &str,
+    shown_old: &str,
+    shown_new: &str,
+) -> String {
+    use similar::DiffTag;
     let name = display.strip_prefix("./").unwrap_or(display);
-    let diff = similar::TextDiff::from_lines(old, new);
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let sa: Vec<&str> = shown_old.split_inclusive('\n').collect();
+    let sb: Vec<&str> = shown_new.split_inclusive('\n').collect();
+    let diff = similar::TextDiff::configure().diff_slices(&a, &b);
     let mut out = String::new();
     out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        out.push_str(&hunk.to_string());
+    let line = |out: &mut String, prefix: char, real: &str, shown: Option<&&str>| {
+        out.push(prefix);
+        let shown = shown.map_or("****", |l| l.strip_suffix('\n').unwrap_or(l));
+        out.push_str(shown);
+        if real.ends_with('\n') {
+            out.push('\n');
+        } else {
+            out.push_str("\n\\ No newline at end of file\n");
+        }
+    };
+    for group in diff.grouped_ops(3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let (o0, n0) = (first.old_range().start, first.new_range().start);
+        let (o1, n1) = (last.old_range().end, last.new_range().end);
+        // `start,len` (1-based; `start` alone for one line); an empty side is numbered by the line
+        // before it (`-0,0` at the top).
+        let range = |from: usize, to: usize| match to - from {
+            1 => format!("{}", from + 1),
+            0 => format!("{from},0"),
+            len => format!("{},{len}", from + 1),
+        };
+        out.push_str(&format!("@@ -{} +{} @@\n", range(o0, o1), range(n0, n1)));
+        for op in &group {
+            match op.tag() {
+                DiffTag::Equal => {
+                    for i in op.old_range() {
+                        line(&mut out, ' ', a[i], sa.get(i));
+                    }
+                }
+                DiffTag::Delete | DiffTag::Replace | DiffTag::Insert => {
+                    for i in op.old_range() {
+                        line(&mut out, '-', a[i], sa.get(i));
+                    }
+                    for i in op.new_range() {
+                        line(&mut out, '+', b[i], sb.get(i));
+                    }
+                }
+            }
+        }
     }
     out
 }

@@ -8,13 +8,33 @@ use std::sync::Mutex;
 
 use dockharden_transforms::settings::Workspace;
 
-/// Reads files relative to a folder; caches what it read.
-pub struct FsWorkspace {
-    dir: PathBuf,
-    cache: Mutex<HashMap<PathBuf, Option<String>>>,
+/// What a file will be once this run is over, for files the run fixes itself: a compose file's
+/// lookups read the `build:` Dockerfile as the run leaves it (DF002 adds a `USER`, which changes
+/// what the service needs), so one run reaches the fixed point a second run would.
+pub trait RunView: Sync {
+    /// The text `path` (read as `text`) will have after this run; None when the run leaves it as
+    /// it is (not one of its files, nothing to fix, or not written).
+    fn after_run(&self, path: &Path, text: &str) -> Option<String>;
 }
 
-impl FsWorkspace {
+/// Reads files relative to a folder; caches what it read.
+pub struct FsWorkspace<'a> {
+    dir: PathBuf,
+    cache: Mutex<HashMap<PathBuf, Option<String>>>,
+    view: Option<&'a dyn RunView>,
+}
+
+impl<'a> FsWorkspace<'a> {
+    /// Files relative to the folder of `file` (the current directory for a bare name), as `view`
+    /// says this run leaves them.
+    #[must_use]
+    pub fn beside_in_run(file: &Path, view: Option<&'a dyn RunView>) -> Self {
+        Self {
+            view,
+            ..Self::beside(file)
+        }
+    }
+
     /// Files relative to the folder of `file` (the current directory for a bare name).
     #[must_use]
     pub fn beside(file: &Path) -> Self {
@@ -25,11 +45,12 @@ impl FsWorkspace {
         Self {
             dir,
             cache: Mutex::new(HashMap::new()),
+            view: None,
         }
     }
 }
 
-impl Workspace for FsWorkspace {
+impl Workspace for FsWorkspace<'_> {
     fn read(&self, path: &str) -> Option<String> {
         // Remote build contexts (git URLs, `https://`) are not files.
         if path.contains("://") || path.starts_with("git@") {
@@ -39,7 +60,12 @@ impl Workspace for FsWorkspace {
         if let Some(hit) = self.cache.lock().expect("workspace cache").get(&full) {
             return hit.clone();
         }
-        let text = crate::files::read_text(&full).ok();
+        let text = crate::files::read_text(&full)
+            .ok()
+            .map(|t| match self.view {
+                Some(v) => v.after_run(&full, &t).unwrap_or(t),
+                None => t,
+            });
         self.cache
             .lock()
             .expect("workspace cache")

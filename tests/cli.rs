@@ -616,3 +616,48 @@ fn override_files_leave_missing_keys_of_base_services_to_the_base_file() {
         "{v}"
     );
 }
+
+/// A compose service built from a Dockerfile of the same run is judged on the Dockerfile as the run
+/// leaves it: DF002 adds a USER, and what the service needs follows from that in the same run, so a
+/// second run changes nothing (in place, and `--diff` shows the same result).
+#[test]
+fn one_run_reaches_the_fixed_point_across_files() {
+    let files = [
+        (
+            "app/Dockerfile",
+            "FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
+        ),
+        (
+            "compose.yaml",
+            "services:\n  app:\n    build: ./app\n    ports:\n      - \"127.0.0.1:8000:8000\"\n",
+        ),
+    ];
+    let dir = tree(&files);
+    let diff_dir = tree(&files);
+    let o = run(dir.path(), &["fix", "--unsafe-fixes"]);
+    assert!(o.status.success() || o.status.code() == Some(1), "{o:?}");
+    let first = std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap();
+    let o = run(dir.path(), &["fix", "--unsafe-fixes", "--diff"]);
+    assert!(
+        stdout(&o).is_empty(),
+        "the second run changed files again:\n{}\n(after the first run:\n{first})",
+        stdout(&o)
+    );
+    // `--diff` on the untouched tree shows what the write gave.
+    let o = run(diff_dir.path(), &["fix", "--unsafe-fixes", "--diff"]);
+    let g = Command::new("git")
+        .args(["apply", "-p1"])
+        .current_dir(diff_dir.path())
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(&o.stdout)?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(g.success());
+    assert_eq!(
+        std::fs::read_to_string(diff_dir.path().join("compose.yaml")).unwrap(),
+        first
+    );
+}

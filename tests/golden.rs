@@ -34,7 +34,8 @@ pub fn cases() -> Vec<(PathBuf, PathBuf)> {
         return out;
     };
     for kind in kinds.flatten() {
-        if !kind.path().is_dir() {
+        // `workloads/` holds whole-pipeline cases with their own harness (tests/workloads.rs).
+        if !kind.path().is_dir() || kind.file_name() == "workloads" {
             continue;
         }
         let Ok(rules) = std::fs::read_dir(kind.path()) else {
@@ -72,7 +73,7 @@ fn kind_of_dir(kind_dir: &str) -> FileKind {
         .unwrap_or_else(|| panic!("unknown golden kind folder {kind_dir}"))
 }
 
-fn load_settings(case: &Path) -> Settings {
+pub fn load_settings(case: &Path) -> Settings {
     let toml_path = case.with_extension("toml");
     let alt = PathBuf::from(format!("{}.toml", case.display()));
     for p in [alt, toml_path] {
@@ -109,7 +110,7 @@ fn load_settings(case: &Path) -> Settings {
 
 /// The files beside a case: `<case>.ctx/` (a `.env`, the Dockerfile of a `build:`), so that each case
 /// has its own.
-struct CaseFiles(PathBuf);
+pub struct CaseFiles(PathBuf);
 
 impl dockharden_transforms::settings::Workspace for CaseFiles {
     fn read(&self, path: &str) -> Option<String> {
@@ -117,13 +118,22 @@ impl dockharden_transforms::settings::Workspace for CaseFiles {
     }
 }
 
-fn case_files(case: &Path) -> CaseFiles {
+pub fn case_files(case: &Path) -> CaseFiles {
     let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
     CaseFiles(case.with_file_name(format!("{stem}.ctx")))
 }
 
-fn render_findings(text: &str, findings: &[dockharden_transforms::Finding]) -> String {
-    let index = LineIndex::new(text);
+fn render_findings(
+    kind: FileKind,
+    text: &str,
+    findings: &[dockharden_transforms::Finding],
+) -> String {
+    // (YAML line breaks include a CR alone.)
+    let index = if kind == FileKind::Dockerfile {
+        LineIndex::new(text)
+    } else {
+        LineIndex::with_cr_breaks(text)
+    };
     let mut s = String::new();
     for f in findings {
         let a = index.line_col(text, f.range.start);
@@ -192,7 +202,7 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
             own.is_empty(),
             "{}: ok- case has findings:\n{}",
             case.display(),
-            render_findings(&text, &findings)
+            render_findings(kind, &text, &findings)
         );
     } else {
         assert!(
@@ -272,7 +282,11 @@ fn run_case(rule_dir: &Path, case: &Path) -> String {
     );
 
     let mut snap = String::new();
-    let _ = writeln!(snap, "# findings\n{}", render_findings(&text, &findings));
+    let _ = writeln!(
+        snap,
+        "# findings\n{}",
+        render_findings(kind, &text, &findings)
+    );
     let _ = writeln!(
         snap,
         "# fixed ({} round(s), unsafe fixes on)",

@@ -7,4 +7,6 @@ mod corpus_scripts;
 mod golden;
 mod interactive;
 mod safety;
+mod workloads;
 mod yaml_corpus;
+mod yaml_robust;

@@ -165,3 +165,203 @@ fn duplicate_keys_are_errors_and_never_fixed() {
     let o = crate::cli::run(dir.path(), &["check", "--select", "DC002", "."]);
     assert!(!both(&o).contains("duplicate key"), "{}", both(&o));
 }
+
+/// The same file reached twice (the same path spelled two ways, a symbolic link to another walked
+/// file, a folder and a file in it) is processed once: findings are not duplicated and `fix` does
+/// not trip over its own write (exit 2, "the file changed since it was read").
+#[cfg(unix)]
+#[test]
+fn the_same_file_reached_twice_is_processed_once() {
+    let df = "FROM alpine:3.20\nADD app /app\n";
+    let dir = tree(&[
+        ("d/Dockerfile", df),
+        (
+            "e/compose.yaml",
+            "services:\n  a:\n    image: nginx:1.27\n    privileged: true\n",
+        ),
+    ]);
+    std::os::unix::fs::symlink("Dockerfile", dir.path().join("d/Dockerfile.link")).unwrap();
+    std::os::unix::fs::symlink("../d/Dockerfile", dir.path().join("e/Dockerfile")).unwrap();
+    std::os::unix::fs::symlink("compose.yaml", dir.path().join("e/docker-compose.yml")).unwrap();
+    let count = |o: &std::process::Output, what: &str| stdout(o).matches(what).count();
+    for args in [
+        &[
+            "check",
+            "--select",
+            "DF001",
+            "d/Dockerfile",
+            "./d/Dockerfile",
+        ][..],
+        &["check", "--select", "DF001", "d"],
+        &[
+            "check",
+            "--select",
+            "DF001",
+            "d",
+            "d/Dockerfile",
+            "d/Dockerfile.link",
+        ],
+        &["check", "--select", "DF001", "."],
+    ] {
+        let o = crate::cli::run(dir.path(), args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", both(&o));
+        assert_eq!(count(&o, ": DF001 "), 1, "{args:?}: {}", both(&o));
+        assert!(
+            stdout(&o).contains("d/Dockerfile:2:1: DF001"),
+            "{args:?}: {}",
+            both(&o)
+        );
+    }
+    let o = crate::cli::run(
+        dir.path(),
+        &["check", "--select", "DC004", "e", "e/compose.yaml"],
+    );
+    assert_eq!(count(&o, ": DC004 "), 1, "{}", both(&o));
+    let o = crate::cli::run(
+        dir.path(),
+        &[
+            "fix",
+            "--check",
+            "--select",
+            "DF001",
+            "d/Dockerfile",
+            "./d/Dockerfile",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    assert_eq!(count(&o, "+COPY app /app"), 1, "{}", both(&o));
+    let o = crate::cli::run(
+        dir.path(),
+        &[
+            "fix",
+            "--select",
+            "DF001",
+            "d/Dockerfile",
+            "./d/Dockerfile",
+            ".",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("d/Dockerfile")).unwrap(),
+        "FROM alpine:3.20\nCOPY app /app\n"
+    );
+    // The links are still links.
+    for link in ["d/Dockerfile.link", "e/Dockerfile", "e/docker-compose.yml"] {
+        assert!(
+            std::fs::symlink_metadata(dir.path().join(link))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{link}"
+        );
+    }
+}
+
+/// `fix --check` is the CI gate and its output lands in build logs: the secret values that DF005,
+/// DC011 and K8S011 find are masked in the diff it prints (the `-` lines that remove them, context
+/// lines and lines that still hold them, and the same value written elsewhere in the file), and it
+/// says so. `fix --diff` stays exact: `git apply` of it equals what `fix` writes.
+#[test]
+fn fix_check_masks_secrets_and_fix_diff_stays_exact() {
+    let dockerfile = "FROM alpine:3.20\nARG GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\nENV DB_PASSWORD=\"hunter2hunter2\"\nRUN git clone https://$GITHUB_TOKEN@github.com/org/private.git\nADD app /app\nRUN mysql -phunter2hunter2 -e 'select 1'\nUSER 10001:10001\n";
+    let compose = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_USER: app\n      POSTGRES_PASSWORD: Sup3rS3cretValue\n    # was Sup3rS3cretValue before\n";
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n      env:\n        - name: API_TOKEN\n          value: \"tok-9f8e7d6c5b4a39281706\"\n";
+    let config = "[options.kubernetes]\nsecret-name = \"app-secrets\"\n";
+    let files = [
+        ("Dockerfile", dockerfile),
+        ("compose.yaml", compose),
+        ("k8s/pod.yaml", pod),
+        (".dockharden.toml", config),
+    ];
+    let secrets = [
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "hunter2hunter2",
+        "Sup3rS3cretValue",
+        "tok-9f8e7d6c5b4a39281706",
+    ];
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run dockharden")
+    };
+    let rules = "DF001,DF005,DC011,K8S011";
+    let a = tree(&files);
+    let o = run(
+        a.path(),
+        &["fix", "--check", "--unsafe-fixes", "--select", rules, "."],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    let out = both(&o);
+    for s in secrets {
+        assert!(
+            !out.contains(s),
+            "`fix --check` printed the secret `{s}`:\n{out}"
+        );
+    }
+    // The diff is still there, with the secrets masked where they were.
+    let diff = stdout(&o);
+    assert!(diff.contains("-ARG GITHUB_TOKEN=gh****\n"), "{diff}");
+    assert!(diff.contains("+COPY app /app\n"), "{diff}");
+    assert!(
+        diff.contains("-      POSTGRES_PASSWORD: Su****\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("-          value: \"to****\"\n"), "{diff}");
+    assert!(
+        diff.contains(" RUN mysql -phu**** -e 'select 1'\n"),
+        "{diff}"
+    );
+    assert!(diff.contains(" ENV DB_PASSWORD=\"hu****\"\n"), "{diff}");
+    // And it says so.
+    assert!(
+        stderr(&o).contains("secret values are masked"),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing written.
+    assert_eq!(
+        std::fs::read_to_string(a.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+
+    // --diff is exact: git apply of it equals what `fix` writes.
+    let o = run(
+        a.path(),
+        &["fix", "--diff", "--unsafe-fixes", "--select", rules, "."],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    let diff = stdout(&o);
+    assert!(
+        diff.contains("-ARG GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"),
+        "{diff}"
+    );
+    assert!(!stderr(&o).contains("masked"), "{}", stderr(&o));
+    std::fs::write(a.path().join("patch.diff"), &diff).unwrap();
+    let g = Command::new("git")
+        .args(["apply", "--unsafe-paths", "patch.diff"])
+        .current_dir(a.path())
+        .output()
+        .unwrap();
+    assert!(
+        g.status.success(),
+        "git apply: {}\n{diff}",
+        String::from_utf8_lossy(&g.stderr)
+    );
+    let b = tree(&files);
+    let o = run(b.path(), &["fix", "--unsafe-fixes", "--select", rules, "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    for (name, _) in files {
+        assert_eq!(
+            std::fs::read_to_string(a.path().join(name)).unwrap(),
+            std::fs::read_to_string(b.path().join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    assert_ne!(
+        std::fs::read_to_string(b.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+}

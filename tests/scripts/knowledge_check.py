@@ -49,6 +49,7 @@ FACTS = {
     "docker-api": "docker-api",
     "privileged-needs": "privileged-needs",
     "host-network": STR,
+    "no-new-privileges-breaks": STR,
     "host-pid": STR,
     "ports": STRS,
     "http-port": int,

@@ -1,6 +1,8 @@
 //! Applying fixes to a text: sorted, identical edits merged, overlapping fixes deferred, all-or-nothing
 //! per fix (the model of ruff's `apply_fixes` and rustfix's replacement engine).
 
+use std::collections::BTreeMap;
+
 use crate::edit::Edit;
 use crate::fix::Fix;
 use crate::text::TextRange;
@@ -53,12 +55,16 @@ fn conflicts(a: TextRange, b: TextRange) -> bool {
 /// Apply `fixes` to `text`. A fix whose edits conflict with an already accepted fix is deferred as a
 /// whole; an edit identical to an accepted one is merged (applied once). Fixes are considered in order
 /// of their first edit, then in input order, so the result does not depend on how they were produced.
+///
+/// Linear in the text plus `n log n` in the edits: accepted edits are kept ordered by range, and
+/// accepted edits never conflict with each other, so an edit can only conflict with its
+/// neighbours in that order (see [`conflicting`]).
 #[must_use]
 pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| (fixes[i].range().map(|r| (r.start, r.end)), i));
 
-    let mut accepted: Vec<&Edit> = Vec::new();
+    let mut accepted: BTreeMap<(usize, usize), &Edit> = BTreeMap::new();
     let mut applied = Vec::new();
     let mut deferred = Vec::new();
     let mut invalid = Vec::new();
@@ -71,19 +77,12 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
             invalid.push(i);
             continue;
         }
-        let conflict = fix.edits.iter().any(|e| {
-            accepted
-                .iter()
-                .any(|a| *a != e && conflicts(a.range, e.range))
-        });
-        if conflict {
+        if fix.edits.iter().any(|e| conflicting(&accepted, e)) {
             deferred.push(i);
             continue;
         }
         for e in &fix.edits {
-            if !accepted.contains(&e) {
-                accepted.push(e);
-            }
+            accepted.entry((e.range.start, e.range.end)).or_insert(e);
         }
         applied.push(i);
     }
@@ -91,10 +90,9 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     deferred.sort_unstable();
     invalid.sort_unstable();
 
-    accepted.sort_by_key(|e| (e.range.start, e.range.end));
     let mut out = String::with_capacity(text.len() + 64);
     let mut last = 0;
-    for e in accepted {
+    for e in accepted.values() {
         out.push_str(&text[last..e.range.start]);
         out.push_str(&e.replacement);
         last = e.range.end;
@@ -106,6 +104,35 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
         deferred,
         invalid,
     }
+}
+
+/// Whether `e` conflicts with an accepted edit (an identical edit does not: it is merged).
+///
+/// Accepted edits pairwise do not conflict, so they are disjoint: no two share a byte, no insertion
+/// lies inside or at a boundary of a replacement, no two insertions share an offset. Ordered by
+/// `(start, end)`, the only ones that can reach `e` are the last one starting before `e` and those
+/// starting within `e.start..=e.end`; of the latter, every one but an identical edit and a
+/// replacement starting exactly at `e.end` conflicts, so the scan stops after a few steps.
+fn conflicting(accepted: &BTreeMap<(usize, usize), &Edit>, e: &Edit) -> bool {
+    let hit = |a: &Edit| {
+        #[cfg(test)]
+        crate::work::add("apply.comparisons", 1);
+        *a != *e && conflicts(a.range, e.range)
+    };
+    if let Some((_, a)) = accepted.range(..(e.range.start, 0)).next_back() {
+        if hit(a) {
+            return true;
+        }
+    }
+    for (_, a) in accepted.range((e.range.start, 0)..=(e.range.end, usize::MAX)) {
+        if hit(a) {
+            return true;
+        }
+        if a.range.start >= e.range.end && !a.range.is_empty() {
+            break;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -180,6 +207,34 @@ mod tests {
         let r = apply_fixes("abc", &[&a]);
         assert_eq!(r.text, "abc");
         assert_eq!(r.invalid, vec![0]);
+    }
+
+    /// Scaling by counting work: each fix is compared with a few accepted neighbours, not with every
+    /// accepted fix (20 000 fixes used to take 200 million comparisons).
+    #[test]
+    fn conflicts_are_checked_against_neighbours_only() {
+        let text = "ab".repeat(10_000);
+        let fixes: Vec<Fix> = (0..10_000)
+            .flat_map(|i| {
+                [
+                    fix(vec![Edit::replace(TextRange::new(2 * i, 2 * i + 1), "A")]),
+                    // Overlaps the first: deferred.
+                    fix(vec![Edit::replace(TextRange::new(2 * i, 2 * i + 2), "X")]),
+                ]
+            })
+            .collect();
+        let refs: Vec<&Fix> = fixes.iter().collect();
+        crate::work::take("apply.comparisons");
+        let r = apply_fixes(&text, &refs);
+        assert_eq!(r.applied.len(), 10_000);
+        assert_eq!(r.deferred.len(), 10_000);
+        assert_eq!(r.text, "Ab".repeat(10_000));
+        let n = crate::work::take("apply.comparisons");
+        assert!(
+            n <= 4 * fixes.len(),
+            "{n} comparisons for {} fixes",
+            fixes.len()
+        );
     }
 
     /// Random fixes over random text: never panics, the applied fixes never overlap each other, and

@@ -7,7 +7,7 @@ use crate::finding::Finding;
 use crate::fix::{Applicability, Fix};
 use crate::registry::{Context, Transform};
 use crate::settings::{ImageResolver, NoResolver, NoWorkspace, Settings, Workspace};
-use crate::source::{parse, FileKind, Parsed, SyntaxError};
+use crate::source::{parse, reparse, FileKind, Parsed, SyntaxError};
 use crate::suppression;
 
 /// Maximum number of fix rounds before the loop is declared non-converging (a bug).
@@ -74,8 +74,68 @@ pub struct Verified {
     pub parsed: Parsed,
     /// Indexes (into the findings given) of the fixes applied.
     pub applied: Vec<usize>,
-    /// YAML: the semantic value of `text` (None for Dockerfiles or when nothing was applied).
-    pub semantic: Option<Vec<serde_json::Value>>,
+}
+
+/// Why a set of fixes was not applied: the error, and for YAML the document that failed
+/// verification (the fixes of the other documents are fine together).
+struct Failure {
+    error: EngineError,
+    documents: Option<Vec<usize>>,
+}
+
+impl Failure {
+    fn bug(findings: &[&Finding], message: String) -> Self {
+        Self {
+            error: EngineError::Bug {
+                codes: codes_of(findings),
+                message,
+            },
+            documents: None,
+        }
+    }
+}
+
+/// The position of `f` in `chosen` (the same reference).
+fn index_in(chosen: &[&Finding], f: &Finding) -> usize {
+    chosen
+        .iter()
+        .position(|c| std::ptr::eq(*c, f))
+        .expect("a retried fix was chosen")
+}
+
+/// The fixes to retry after the YAML documents `failed` did not verify: every fix that edits no
+/// failing document, and the first fix of each failing document alone.
+fn retry_set<'f>(parsed: &Parsed, chosen: &[&'f Finding], failed: &[usize]) -> Vec<&'f Finding> {
+    let Parsed::Yaml(file) = parsed else {
+        return chosen[..1].to_vec();
+    };
+    let starts: Vec<usize> = file.documents().iter().map(|d| d.range().start).collect();
+    let doc_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+    let mut taken: Vec<usize> = Vec::new();
+    let mut out = Vec::new();
+    for f in chosen {
+        let docs: BTreeSet<usize> = f
+            .fix
+            .iter()
+            .flat_map(|x| x.edits.iter())
+            .map(|e| doc_of(e.range.start))
+            .collect();
+        let failing: Vec<usize> = docs
+            .iter()
+            .copied()
+            .filter(|d| failed.contains(d))
+            .collect();
+        if failing.is_empty() {
+            out.push(*f);
+        } else if docs.len() == 1 && !taken.contains(&failing[0]) {
+            taken.push(failing[0]);
+            out.push(*f);
+        }
+    }
+    if out.is_empty() {
+        out.push(chosen[0]);
+    }
+    out
 }
 
 /// Which fixes a run applies.
@@ -129,6 +189,7 @@ impl Engine<'_> {
     /// Run the checks of `kind` on an already parsed text, with suppressions applied.
     #[must_use]
     pub fn check_parsed(&self, kind: FileKind, text: &str, parsed: &Parsed) -> Vec<Finding> {
+        let memo = crate::needs::Memo::default();
         let ctx = Context {
             text,
             kind,
@@ -136,6 +197,7 @@ impl Engine<'_> {
             settings: self.settings,
             resolver: self.resolver,
             workspace: self.workspace,
+            memo: &memo,
             path: self.path,
         };
         let mut findings: Vec<Finding> = self
@@ -166,17 +228,60 @@ impl Engine<'_> {
         findings
     }
 
-    /// Parse and check.
+    /// Parse and check. A YAML text with lone CR line breaks is checked as if they were LF (see
+    /// [`LoneCr`]); the findings' edits apply to `text` as it is.
     ///
     /// # Errors
     /// The file does not parse.
     pub fn check(&self, kind: FileKind, text: &str) -> Result<Vec<Finding>, SyntaxError> {
+        if let Some(cr) = LoneCr::of(kind, text) {
+            let lf = cr.normalized(text);
+            let parsed = parse(kind, &lf)?;
+            let mut findings = self.check_parsed(kind, &lf, &parsed);
+            cr.restore_findings(&mut findings);
+            return Ok(findings);
+        }
         let parsed = parse(kind, text)?;
         Ok(self.check_parsed(kind, text, &parsed))
     }
 
+    /// Where `text` holds secret values, as the rules that detect them
+    /// ([`crate::finding::SECRET_RULES`]) find them, whatever the selection and the suppressions:
+    /// those decide what is reported, not what may be shown in a log. Sorted; empty when the text
+    /// does not parse.
+    #[must_use]
+    pub fn secret_ranges(&self, kind: FileKind, text: &str) -> Vec<crate::text::TextRange> {
+        let Ok(parsed) = parse(kind, text) else {
+            return Vec::new();
+        };
+        let memo = crate::needs::Memo::default();
+        let ctx = Context {
+            text,
+            kind,
+            parsed: &parsed,
+            settings: self.settings,
+            resolver: self.resolver,
+            workspace: self.workspace,
+            memo: &memo,
+            path: self.path,
+        };
+        let mut out: Vec<crate::text::TextRange> = crate::registry::all()
+            .into_iter()
+            .filter(|t| t.applies_to(kind) && crate::finding::SECRET_RULES.contains(&t.code()))
+            .flat_map(|t| t.check(&ctx))
+            .flat_map(|f| f.secrets)
+            .filter(|r| r.end <= text.len())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Fix to a fixed point: every round applies the non-overlapping fixes that `accept` takes, then
     /// re-parses and verifies. `accept` sees each finding that has a fix.
+    ///
+    /// Every round costs time linear in the text: the fixes are applied in one pass, the text is
+    /// parsed again once, and only the YAML documents whose text changed are loaded and compared.
     ///
     /// # Errors
     /// The input does not parse, or a transform misbehaved (then nothing must be written).
@@ -186,13 +291,12 @@ impl Engine<'_> {
         text: &str,
         accept: &mut dyn FnMut(&Finding) -> bool,
     ) -> Result<FixOutcome, EngineError> {
-        let mut current = text.to_owned();
-        let mut parsed = parse(kind, &current).map_err(EngineError::Syntax)?;
-        let mut semantic = if kind.has_semantic_value() {
-            Some(semantic_of(kind, &current).map_err(EngineError::Syntax)?)
-        } else {
-            None
+        let mut cr = LoneCr::of(kind, text);
+        let mut current = match &cr {
+            Some(cr) => cr.normalized(text),
+            None => text.to_owned(),
         };
+        let mut parsed = parse(kind, &current).map_err(EngineError::Syntax)?;
         let mut applied_all = Vec::new();
         for round in 0..=MAX_ROUNDS {
             let findings = self.check_parsed(kind, &current, &parsed);
@@ -206,12 +310,15 @@ impl Engine<'_> {
                 .filter(|f| accept(f))
                 .collect();
             if chosen.is_empty() {
-                return Ok(FixOutcome {
-                    text: current,
-                    applied: applied_all,
-                    remaining: findings,
-                    rounds: round,
-                });
+                return Ok(LoneCr::restore_outcome(
+                    cr.as_ref(),
+                    FixOutcome {
+                        text: current,
+                        applied: applied_all,
+                        remaining: findings,
+                        rounds: round,
+                    },
+                ));
             }
             if round == MAX_ROUNDS {
                 let codes: BTreeSet<&'static str> = chosen.iter().map(|f| f.code).collect();
@@ -220,29 +327,50 @@ impl Engine<'_> {
                     message: format!("fixes did not converge after {MAX_ROUNDS} rounds"),
                 });
             }
-            let verified = match self.apply_verified(kind, &current, semantic.as_deref(), &chosen) {
+            let verified = match self.verified(kind, &current, &parsed, &chosen) {
                 Ok(v) => v,
                 // Fixes that are fine alone may not combine (two removals emptying one mapping):
-                // apply the first alone this round; only its own failure is a bug.
-                Err(EngineError::Bug { .. }) if chosen.len() > 1 => {
-                    self.apply_verified(kind, &current, semantic.as_deref(), &chosen[..1])?
+                // the fixes of the YAML documents that verified are kept and each failing document
+                // gets its first fix alone this round; only a fix's own failure is a bug.
+                Err(failure) if chosen.len() > 1 => {
+                    let retry = match &failure.documents {
+                        Some(docs) => retry_set(&parsed, &chosen, docs),
+                        None => chosen[..1].to_vec(),
+                    };
+                    match self.verified(kind, &current, &parsed, &retry) {
+                        Ok(v) => Verified {
+                            applied: v
+                                .applied
+                                .iter()
+                                .map(|&i| index_in(&chosen, retry[i]))
+                                .collect(),
+                            ..v
+                        },
+                        Err(_) if retry.len() > 1 => self
+                            .verified(kind, &current, &parsed, &chosen[..1])
+                            .map_err(|f| f.error)?,
+                        Err(f) => return Err(f.error),
+                    }
                 }
-                Err(e) => return Err(e),
+                Err(failure) => return Err(failure.error),
             };
             if verified.applied.is_empty() {
                 // Nothing could be applied (cannot happen: the first fix never conflicts).
-                return Ok(FixOutcome {
-                    text: current,
-                    applied: applied_all,
-                    remaining: findings,
-                    rounds: round,
-                });
+                return Ok(LoneCr::restore_outcome(
+                    cr.as_ref(),
+                    FixOutcome {
+                        text: current,
+                        applied: applied_all,
+                        remaining: findings,
+                        rounds: round,
+                    },
+                ));
             }
             let applied: Vec<&Finding> = verified.applied.iter().map(|&i| chosen[i]).collect();
-            if verified.semantic.is_some() {
-                semantic = verified.semantic;
+            if let Some(cr) = cr.as_mut() {
+                cr.shift(applied.iter().filter_map(|f| f.fix.as_ref()));
             }
-            let index = crate::text::LineIndex::new(&current);
+            let index = crate::text::LineIndex::with_cr_breaks(&current);
             for f in &applied {
                 let fix = f.fix.as_ref().expect("chosen findings have fixes");
                 applied_all.push(AppliedFix {
@@ -260,97 +388,114 @@ impl Engine<'_> {
     }
 
     /// Apply the fixes of `chosen` once (non-overlapping ones; the others are left for a later round),
-    /// then re-parse and, for YAML, verify that the semantic value changed only where the applied
-    /// fixes declare. `before` is the semantic value of `text` (computed when None).
+    /// then re-parse and verify by meaning: for YAML the semantic value may change only where the
+    /// applied fixes declare, for a Dockerfile only the instructions the edits touch. `before` is
+    /// `text` parsed (parsed here when None).
     ///
     /// # Errors
-    /// A bug: malformed edits, an unparseable result, or an undeclared semantic change.
+    /// A bug: malformed edits, an unparseable result, or an undeclared change of meaning.
     pub fn apply_verified(
         &self,
         kind: FileKind,
         text: &str,
-        before: Option<&[serde_json::Value]>,
+        before: Option<&Parsed>,
         chosen: &[&Finding],
     ) -> Result<Verified, EngineError> {
+        let computed;
+        let before = match before {
+            Some(b) => b,
+            None => {
+                computed = parse(kind, text).map_err(EngineError::Syntax)?;
+                &computed
+            }
+        };
+        self.verified(kind, text, before, chosen)
+            .map_err(|f| f.error)
+    }
+
+    fn verified(
+        &self,
+        kind: FileKind,
+        text: &str,
+        before: &Parsed,
+        chosen: &[&Finding],
+    ) -> Result<Verified, Failure> {
         let fixes: Vec<&Fix> = chosen.iter().filter_map(|f| f.fix.as_ref()).collect();
         let result = apply_fixes(text, &fixes);
         if !result.invalid.is_empty() {
             let bad: Vec<&Finding> = result.invalid.iter().map(|&i| chosen[i]).collect();
-            return Err(EngineError::Bug {
-                codes: codes_of(&bad),
-                message: "a fix produced malformed edits (overlapping or out of bounds)".into(),
-            });
+            return Err(Failure::bug(
+                &bad,
+                "a fix produced malformed edits (overlapping or out of bounds)".into(),
+            ));
         }
         let applied: Vec<&Finding> = result.applied.iter().map(|&i| chosen[i]).collect();
-        let new_parsed = parse(kind, &result.text).map_err(|e| EngineError::Bug {
-            codes: codes_of(&applied),
-            message: format!("the fixed text does not parse: {}", e.message),
+        let (new_parsed, loaded) = reparse(kind, &result.text, before).map_err(|e| {
+            Failure::bug(
+                &applied,
+                format!("the fixed text does not parse: {}", e.message),
+            )
         })?;
-        let mut semantic = None;
-        if let (Parsed::Dockerfile(after), false) = (&new_parsed, applied.is_empty()) {
-            // Verify by meaning: only the instructions the applied edits touch may differ.
-            let before = crate::dockerfile::syntax::parse(text).map_err(|e| {
-                EngineError::Syntax(SyntaxError {
-                    message: e.message,
-                    range: e.range,
-                    template: false,
-                })
-            })?;
-            let edits: Vec<crate::Edit> = result
-                .applied
-                .iter()
-                .flat_map(|&i| fixes[i].edits.iter().cloned())
-                .collect();
-            crate::dockerfile::verify::verify(text, &before, after, &edits).map_err(|message| {
-                EngineError::Bug {
-                    codes: codes_of(&applied),
-                    message,
-                }
-            })?;
+        if applied.is_empty() {
+            return Ok(Verified {
+                text: result.text,
+                parsed: new_parsed,
+                applied: result.applied,
+            });
         }
-        if let (Parsed::Script(after), false) = (&new_parsed, applied.is_empty()) {
-            // Verify by meaning: the commands outside the edited container commands are unchanged.
-            if crate::scripts::verify::applies(kind) {
-                let Parsed::Script(before) = parse(kind, text).map_err(EngineError::Syntax)? else {
-                    unreachable!("a script kind parses to a script file")
-                };
+        match (before, &new_parsed) {
+            (Parsed::Dockerfile(before), Parsed::Dockerfile(after)) => {
+                // Verify by meaning: only the instructions the applied edits touch may differ.
+                let edits: Vec<crate::Edit> = result
+                    .applied
+                    .iter()
+                    .flat_map(|&i| fixes[i].edits.iter().cloned())
+                    .collect();
+                crate::dockerfile::verify::verify(text, before, after, &edits)
+                    .map_err(|message| Failure::bug(&applied, message))?;
+            }
+            (Parsed::Yaml(before), Parsed::Yaml(after)) => {
+                let loaded = loaded.unwrap_or_else(|| (0..after.values().len()).collect());
+                verify_semantic(before.values(), after.values(), &loaded, &applied).map_err(
+                    |(message, doc)| {
+                        let mut f = Failure::bug(&applied, message);
+                        f.documents = Some(vec![doc]);
+                        f
+                    },
+                )?;
+            }
+            (Parsed::Script(before_file), Parsed::Script(after_file)) => {
+                // Verify by meaning: the commands outside the edited container commands are
+                // unchanged, and a YAML or JSON value changes only where the fixes declare.
                 let changes: Vec<crate::fix::SemanticPath> = applied
                     .iter()
                     .filter_map(|f| f.fix.as_ref())
                     .flat_map(|f| f.changes.iter().cloned())
                     .collect();
-                crate::scripts::verify::verify(&before, after, &changes).map_err(|message| {
-                    EngineError::Bug {
-                        codes: codes_of(&applied),
-                        message,
-                    }
-                })?;
-            }
-        }
-        if kind.has_semantic_value() && !applied.is_empty() {
-            let computed;
-            let before = match before {
-                Some(b) => b,
-                None => {
-                    computed = semantic_of(kind, text).map_err(EngineError::Syntax)?;
-                    &computed
+                if crate::scripts::verify::applies(kind) {
+                    crate::scripts::verify::verify(before_file, after_file, &changes)
+                        .map_err(|message| Failure::bug(&applied, message))?;
                 }
-            };
-            let after = semantic_of(kind, &result.text).map_err(|e| EngineError::Bug {
-                codes: codes_of(&applied),
-                message: format!("the fixed file does not load: {}", e.message),
-            })?;
-            verify_semantic(before, &after, &applied).map_err(|message| EngineError::Bug {
-                codes: codes_of(&applied),
-                message,
-            })?;
-            semantic = Some(after);
+                if kind.has_semantic_value() {
+                    let a = crate::scripts::values(before_file, text)
+                        .map_err(|e| Failure::bug(&applied, e.message))?;
+                    let b = crate::scripts::values(after_file, &result.text).map_err(|e| {
+                        Failure::bug(
+                            &applied,
+                            format!("the fixed file does not load: {}", e.message),
+                        )
+                    })?;
+                    let all: Vec<usize> = (0..a.len().max(b.len())).collect();
+                    verify_semantic(&a, &b, &all, &applied)
+                        .map_err(|(message, _)| Failure::bug(&applied, message))?;
+                }
+            }
+            _ => unreachable!("a text keeps its kind"),
         }
         Ok(Verified {
             text: result.text,
             parsed: new_parsed,
             applied: result.applied,
-            semantic,
         })
     }
 
@@ -372,16 +517,96 @@ impl Engine<'_> {
     }
 }
 
-/// The semantic value of a YAML or JSON file.
-fn semantic_of(kind: FileKind, text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
-    if kind.is_yaml() {
-        crate::yaml::semantic(text).map_err(|e| SyntaxError {
-            message: e.message,
-            range: e.range,
-            template: false,
+/// YAML line breaks may be a CR alone (classic Mac OS files), besides LF and CRLF. The rules and the
+/// edit builders work on lines that end in LF, so such a text is processed with each lone CR read
+/// as LF: the same length, the same offsets, the same meaning. Afterwards the CRs are put back: at
+/// the places that had one (followed through each round's edits), and in a text without any LF
+/// also in the lines the fixes added, which then end in CR like the others.
+struct LoneCr {
+    /// Where the lone CRs are, in the current text.
+    positions: Vec<usize>,
+    /// The text has no LF at all: every LF of the result is a CR.
+    only: bool,
+}
+
+impl LoneCr {
+    fn of(kind: FileKind, text: &str) -> Option<Self> {
+        if !kind.is_yaml() {
+            return None;
+        }
+        let positions = crate::text::lone_crs(text);
+        (!positions.is_empty()).then(|| Self {
+            only: !text.contains('\n'),
+            positions,
         })
-    } else {
-        crate::scripts::semantic(kind, text)
+    }
+
+    fn normalized(&self, text: &str) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        for &p in &self.positions {
+            bytes[p] = b'\n';
+        }
+        String::from_utf8(bytes).expect("CR and LF are both ASCII")
+    }
+
+    /// Follow the positions through the edits of one round (those of `fixes`, applied together):
+    /// a CR inside a replaced range is gone, the others move by the length change before them.
+    fn shift<'a>(&mut self, fixes: impl Iterator<Item = &'a Fix>) {
+        if self.only {
+            return;
+        }
+        let mut edits: Vec<&crate::Edit> = fixes.flat_map(|f| f.edits.iter()).collect();
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        edits.dedup();
+        let mut out = Vec::with_capacity(self.positions.len());
+        let mut j = 0;
+        let mut delta: isize = 0;
+        for &p in &self.positions {
+            while j < edits.len() && edits[j].range.end <= p {
+                delta += edits[j].replacement.len() as isize - edits[j].range.len() as isize;
+                j += 1;
+            }
+            if j < edits.len() && edits[j].range.start <= p && p < edits[j].range.end {
+                continue;
+            }
+            out.push(p.saturating_add_signed(delta));
+        }
+        self.positions = out;
+    }
+
+    fn restore_text(&self, text: String) -> String {
+        if self.only {
+            return text.replace('\n', "\r");
+        }
+        let mut bytes = text.into_bytes();
+        for &p in &self.positions {
+            if bytes.get(p) == Some(&b'\n') {
+                bytes[p] = b'\r';
+            }
+        }
+        String::from_utf8(bytes).expect("CR and LF are both ASCII")
+    }
+
+    /// In a text without LF, the edits of findings write CR line breaks.
+    fn restore_findings(&self, findings: &mut [Finding]) {
+        if !self.only {
+            return;
+        }
+        for f in findings {
+            for e in f.fix.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+                if e.replacement.contains('\n') {
+                    e.replacement = e.replacement.replace('\n', "\r");
+                }
+            }
+        }
+    }
+
+    fn restore_outcome(cr: Option<&Self>, mut outcome: FixOutcome) -> FixOutcome {
+        if let Some(cr) = cr {
+            outcome.text = cr.restore_text(outcome.text);
+            cr.restore_findings(&mut outcome.remaining);
+        }
+        outcome
     }
 }
 
@@ -391,24 +616,49 @@ fn codes_of(findings: &[&Finding]) -> Vec<&'static str> {
 }
 
 /// Every semantic difference between `before` and `after` must be declared by an applied fix.
+/// Only the documents in `loaded` can differ (the others kept their value, text unchanged); each
+/// difference is checked against the paths declared for its document, by prefix, in a hash set.
+/// On failure: the message and the document.
 fn verify_semantic(
-    before: &[serde_json::Value],
-    after: &[serde_json::Value],
+    a: &[std::sync::Arc<serde_json::Value>],
+    b: &[std::sync::Arc<serde_json::Value>],
+    loaded: &[usize],
     applied: &[&Finding],
-) -> Result<(), String> {
-    let diffs = crate::yaml::semantic_diff(before, after);
-    for (doc, path) in diffs {
-        let covered = applied.iter().any(|f| {
-            f.fix
-                .as_ref()
-                .is_some_and(|fix| fix.changes.iter().any(|c| c.covers(doc, &path)))
-        });
-        if !covered {
-            return Err(format!(
-                "the fix changed `{}` (document {}), which no applied fix declares",
-                path.join("."),
-                doc + 1
-            ));
+) -> Result<(), (String, usize)> {
+    let mut declared: std::collections::HashMap<usize, std::collections::HashSet<&[String]>> =
+        std::collections::HashMap::new();
+    for f in applied {
+        for c in f.fix.iter().flat_map(|x| x.changes.iter()) {
+            declared
+                .entry(c.document)
+                .or_default()
+                .insert(c.keys.as_slice());
+        }
+    }
+    let docs: Vec<usize> = if a.len() == b.len() {
+        loaded.to_vec()
+    } else {
+        (0..a.len().max(b.len())).collect()
+    };
+    for doc in docs {
+        let paths = match (a.get(doc), b.get(doc)) {
+            (Some(x), Some(y)) => crate::yaml::semantic_diff_one(x, y),
+            _ => vec![Vec::new()],
+        };
+        for path in paths {
+            let covered = declared
+                .get(&doc)
+                .is_some_and(|set| (0..=path.len()).any(|n| set.contains(&path[..n])));
+            if !covered {
+                return Err((
+                    format!(
+                        "the fix changed `{}` (document {}), which no applied fix declares",
+                        path.join("."),
+                        doc + 1
+                    ),
+                    doc,
+                ));
+            }
         }
     }
     Ok(())
@@ -486,6 +736,70 @@ mod tests {
         assert_eq!(out.text, "a: {}\nb: 3\n");
         assert_eq!(out.applied.len(), 2);
         assert!(out.rounds >= 2);
+    }
+
+    /// Scaling by counting work: fixing one document of a 500-document file loads that document
+    /// again after each round, not the file.
+    #[test]
+    fn only_the_documents_a_round_changed_are_loaded_again() {
+        let engine = Engine {
+            transforms: vec![&T1, &T2],
+            ..Engine::with_defaults()
+        };
+        let mut text = String::from("a:\n  x: 1\n  y: 2\n  z: 3\n");
+        for i in 0..500 {
+            text += &format!("---\nb: {i}\n");
+        }
+        crate::work::take("yaml.documents_loaded");
+        let out = engine
+            .fix(
+                FileKind::Compose,
+                &text,
+                FixPolicy {
+                    min_applicability: Applicability::Unsafe,
+                },
+            )
+            .unwrap();
+        assert!(
+            out.text.starts_with("a:\n  z: 3\n---\nb: 0\n"),
+            "{}",
+            out.text
+        );
+        let loaded = crate::work::take("yaml.documents_loaded");
+        // The first parse loads all 501; each round (x and y together) one more.
+        assert!(loaded <= 501 + out.rounds, "{loaded} documents loaded");
+    }
+
+    #[test]
+    fn lone_cr_line_breaks_are_kept_where_they_were() {
+        let policy = FixPolicy {
+            min_applicability: Applicability::Unsafe,
+        };
+        let engine = Engine {
+            transforms: vec![&T1],
+            ..Engine::with_defaults()
+        };
+        // Only CRs: processed as LF, every line break written back as CR.
+        let out = engine
+            .fix(FileKind::Compose, "a:\r  x: 1\r  y: 2\rb: 3\r", policy)
+            .unwrap();
+        assert_eq!(out.text, "a:\r  y: 2\rb: 3\r");
+        // Mixed: each CR stays a CR, each LF an LF, wherever the edits moved them.
+        let out = engine
+            .fix(
+                FileKind::Compose,
+                "z: 0\ra:\n  x: 1\r  y: 2\rb: 3\n",
+                policy,
+            )
+            .unwrap();
+        assert_eq!(out.text, "z: 0\ra:\n  y: 2\rb: 3\n");
+        // Findings of `check` are located and their edits apply to the text as it is.
+        let findings = engine
+            .check(FileKind::Compose, "a:\r  x: 1\r  y: 2\r")
+            .unwrap();
+        assert_eq!(findings.len(), 1);
+        let edits = &findings[0].fix.as_ref().unwrap().edits;
+        assert_eq!(edits[0].range, TextRange::new(3, 10));
     }
 
     #[test]

@@ -32,6 +32,14 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../knowledge/images/families.toml"),
     ),
     (
+        "longtail-a.toml",
+        include_str!("../knowledge/images/longtail-a.toml"),
+    ),
+    (
+        "longtail-b.toml",
+        include_str!("../knowledge/images/longtail-b.toml"),
+    ),
+    (
         "messaging.toml",
         include_str!("../knowledge/images/messaging.toml"),
     ),
@@ -336,6 +344,9 @@ facts! {
     privileged_needs: PrivilegedNeeds => same,
     /// Why it needs the host network namespace.
     host_network: String => any,
+    /// Why `no-new-privileges` stops it from working (a setuid helper or file capabilities it
+    /// relies on, a container engine whose containers inherit the flag).
+    no_new_privileges_breaks: String => any,
     /// Why it needs the host PID namespace.
     host_pid: String => any,
     /// Ports it listens on by default.
@@ -860,15 +871,69 @@ fn find<'e>(entries: &'e [Entry], short: &str) -> Option<(&'e Entry, Match)> {
     best.map(|(e, _)| (e, Match::Prefix))
 }
 
+/// The built-in `prefix/*` names, longest first: (prefix, entry index).
+static BUILT_IN_PREFIXES: LazyLock<Vec<(String, usize)>> = LazyLock::new(|| {
+    let mut v: Vec<(String, usize)> = BUILT_IN_ENTRIES
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            e.names
+                .iter()
+                .filter_map(move |n| n.strip_suffix("/*").map(|p| (p.to_owned(), i)))
+        })
+        .collect();
+    v.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    v
+});
+
 fn find_built_in(short: &str) -> Option<(&'static Entry, Match)> {
     if let Some(&i) = BUILT_IN_INDEX.get(short) {
         return Some((&BUILT_IN_ENTRIES[i], Match::Exact));
     }
-    find(&BUILT_IN_ENTRIES, short)
+    BUILT_IN_PREFIXES
+        .iter()
+        .find(|(p, _)| {
+            short.starts_with(p.as_str()) && short.as_bytes().get(p.len()) == Some(&b'/')
+        })
+        .map(|(_, i)| (&BUILT_IN_ENTRIES[*i], Match::Prefix))
 }
 
-/// Look an image up: the built-in entry (exact name, `prefix/*`, then the last path component of an
-/// image outside Docker Hub's official namespace when an official image of that name is known), with
+/// Public registries and hubs whose namespaces hold vendors' own builds (`ghcr.io/immich-app/postgres`,
+/// `docker.io/acme/redis` are other images than the official ones of that name).
+const PUBLIC_REGISTRIES: &[&str] = &[
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "registry.k8s.io",
+    "k8s.gcr.io",
+    "mcr.microsoft.com",
+    "public.ecr.aws",
+    "registry.gitlab.com",
+    "lscr.io",
+    "docker.elastic.co",
+    "nvcr.io",
+    "cgr.dev",
+    "registry.access.redhat.com",
+    "registry.redhat.io",
+    "codeberg.org",
+];
+
+/// Whether `image` is on a private registry (`registry.example.com/team/redis`,
+/// `123.dkr.ecr.eu-west-1.amazonaws.com/redis`, `localhost:5000/redis`): a mirror of the official
+/// image of its last path component, as teams keep them. Images in a public registry's namespaces
+/// are vendors' own builds.
+fn is_private_mirror(image: &ImageName) -> bool {
+    image.registry.as_deref().is_some_and(|r| {
+        let host = r.to_ascii_lowercase();
+        !PUBLIC_REGISTRIES.contains(&host.as_str()) && !host.ends_with(".docker.io")
+    })
+}
+
+/// Look an image up: the built-in entry (exact name, `prefix/*`, then, for an image on a private
+/// registry, the last path component when an official image of that name is known), with
 /// the user's `[[images]]` entries for it laid over, resolved for the image's tag. None when nothing
 /// is known: unknown, and fixes that depend on it stay suggestions.
 #[must_use]
@@ -876,7 +941,7 @@ pub fn lookup(config: &[Entry], image: &ImageName) -> Option<Known> {
     let short = image.short();
     let tag = Tag::of(image);
     let mut built = find_built_in(&short);
-    if built.is_none() && short.contains('/') {
+    if built.is_none() && is_private_mirror(image) {
         let last = image.base_name();
         if let Some(&i) = BUILT_IN_INDEX.get(&last) {
             built = Some((&BUILT_IN_ENTRIES[i], Match::Mirror));
@@ -913,7 +978,7 @@ pub fn entries_for<'a>(config: &'a [Entry], name: &str) -> Vec<&'a Entry> {
     let built = find_built_in(&short).or_else(|| {
         BUILT_IN_INDEX
             .get(&image.base_name())
-            .filter(|_| short.contains('/'))
+            .filter(|_| is_private_mirror(&image))
             .map(|&i| (&BUILT_IN_ENTRIES[i], Match::Mirror))
     });
     if let Some((e, _)) = built {
@@ -1062,6 +1127,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(k.matched, Some(Match::Mirror));
+        // A vendor's own build on a public registry is another image.
+        assert!(lookup(&[], &ImageName::parse("ghcr.io/immich-app/postgres:14")).is_none());
+        assert!(lookup(&[], &ImageName::parse("acme/redis:7")).is_none());
         assert!(lookup(&[], &ImageName::parse("example/unknown-app:1")).is_none());
     }
 

@@ -26,3 +26,24 @@ pub use edit::Edit;
 pub use finding::Finding;
 pub use fix::{Applicability, Fix, SemanticPath};
 pub use text::{LineCol, LineIndex, TextRange};
+
+/// Step counters for the tests that check costs grow linearly with the input: they count work
+/// (documents loaded, edits compared, scripts lexed), never time. Compiled into test builds only.
+#[cfg(test)]
+pub(crate) mod work {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    thread_local! {
+        static COUNTS: RefCell<HashMap<&'static str, usize>> = RefCell::new(HashMap::new());
+    }
+
+    pub(crate) fn add(what: &'static str, n: usize) {
+        COUNTS.with(|c| *c.borrow_mut().entry(what).or_insert(0) += n);
+    }
+
+    /// The count so far on this thread, reset to zero.
+    pub(crate) fn take(what: &'static str) -> usize {
+        COUNTS.with(|c| c.borrow_mut().remove(what).unwrap_or(0))
+    }
+}

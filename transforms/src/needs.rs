@@ -78,6 +78,29 @@ impl Needs {
     }
 }
 
+/// What the lookups of one check of one text found, keyed by the workload (a compose service's
+/// document and name): every rule asks for the same service, and the answer cannot change within a
+/// check (a fix round starts a new one).
+#[derive(Default)]
+pub struct Memo {
+    needs: std::sync::Mutex<std::collections::HashMap<(usize, String), Needs>>,
+}
+
+impl Memo {
+    /// The cached answer for `key`, or `compute`'s (then cached).
+    pub fn get_or(&self, key: (usize, String), compute: impl FnOnce() -> Needs) -> Needs {
+        if let Some(hit) = self.needs.lock().expect("needs memo").get(&key) {
+            return hit.clone();
+        }
+        let value = compute();
+        self.needs
+            .lock()
+            .expect("needs memo")
+            .insert(key, value.clone());
+        value
+    }
+}
+
 /// Whether a `USER`/`user:` value is root (`root`, `0`, `0:0`, `ContainerAdministrator`).
 #[must_use]
 pub fn is_root_user(user: &str) -> bool {

@@ -13,6 +13,8 @@ pub struct Context<'a> {
     pub resolver: &'a dyn ImageResolver,
     /// The files next to this one (`.env`, a service's Dockerfile).
     pub workspace: &'a dyn Workspace,
+    /// The image lookups of this check, shared by the rules.
+    pub memo: &'a crate::needs::Memo,
     /// The file's path as given by the user, if any (used for messages and override-file logic).
     pub path: Option<&'a str>,
 }

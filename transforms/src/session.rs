@@ -187,10 +187,20 @@ impl<'e> Session<'e> {
             name: f.name,
             title: fix.title.clone(),
             applicability: fix.applicability,
-            line: LineIndex::new(&self.text).line_of(f.range.start) + 1,
+            line: self.line_of(f.range.start),
         });
         self.text = verified.text;
         Ok(())
+    }
+
+    /// 1-based line of `offset` in the current text (YAML line breaks include a lone CR).
+    fn line_of(&self, offset: usize) -> usize {
+        let index = if self.kind == FileKind::Dockerfile {
+            LineIndex::new(&self.text)
+        } else {
+            LineIndex::with_cr_breaks(&self.text)
+        };
+        index.line_of(offset) + 1
     }
 
     fn applicable(&self, f: &Finding) -> bool {
@@ -234,7 +244,7 @@ impl<'e> Session<'e> {
                     && !self.declined.contains(&key_of(&self.text, f))
             });
             let Some(f) = next else { return Ok(None) };
-            let line = LineIndex::new(&self.text).line_of(f.range.start) + 1;
+            let line = self.line_of(f.range.start);
             if !self.applicable(&f) {
                 self.pending = Some(f.clone());
                 return Ok(Some(Question {

@@ -44,8 +44,10 @@ impl Default for Settings {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HealthcheckOptions {
-    /// HTTP path probed by an inferred healthcheck.
-    pub path: String,
+    /// HTTP path probed by an inferred healthcheck. None: not known (the health path of an
+    /// application is a value only a human knows), except where the knowledge base names the base
+    /// image's own.
+    pub path: Option<String>,
     pub interval: String,
     pub timeout: String,
     pub retries: u32,
@@ -57,7 +59,7 @@ pub struct HealthcheckOptions {
 impl Default for HealthcheckOptions {
     fn default() -> Self {
         Self {
-            path: "/".into(),
+            path: None,
             interval: "30s".into(),
             timeout: "5s".into(),
             retries: 3,
@@ -152,7 +154,7 @@ impl Settings {
                 if !v.starts_with('/') || v.contains(char::is_whitespace) {
                     return Err(format!("`{v}` is not an absolute URL path (e.g. /healthz)"));
                 }
-                self.healthcheck.path = v.to_owned();
+                self.healthcheck.path = Some(v.to_owned());
             }
             "pins" => {
                 let image = key.ok_or("a pin needs the image name")?;

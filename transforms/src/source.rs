@@ -139,14 +139,40 @@ fn yaml_template_marker(text: &str) -> Option<usize> {
     text.find("{{").filter(|&i| text[i..].contains("}}"))
 }
 
-/// Parse `text` as `kind`.
+/// Parse `text` as `kind`. YAML is also loaded (its meaning, under the same limits as everywhere):
+/// a file that parses here is one that `fix` can work on.
 ///
 /// # Errors
 /// A located syntax error; templates are errors with `template: true`.
 pub fn parse(kind: FileKind, text: &str) -> Result<Parsed, SyntaxError> {
+    parse_with(kind, text, None).map(|(p, _)| p)
+}
+
+/// [`parse`] a new version of a text parsed before as `previous` (the fix loop after applying
+/// edits). YAML documents whose text did not change keep their meaning without being loaded again.
+/// Returns the parsed file and, for YAML, the indexes of the documents that were loaded.
+///
+/// # Errors
+/// As [`parse`].
+pub fn reparse(
+    kind: FileKind,
+    text: &str,
+    previous: &Parsed,
+) -> Result<(Parsed, Option<Vec<usize>>), SyntaxError> {
+    match previous {
+        Parsed::Yaml(file) => parse_with(kind, text, Some(file)),
+        Parsed::Dockerfile(_) | Parsed::Script(_) => parse_with(kind, text, None),
+    }
+}
+
+fn parse_with(
+    kind: FileKind,
+    text: &str,
+    previous: Option<&yaml::YamlFile>,
+) -> Result<(Parsed, Option<Vec<usize>>), SyntaxError> {
     match kind {
         FileKind::Dockerfile => dockerfile::syntax::parse(text)
-            .map(Parsed::Dockerfile)
+            .map(|d| (Parsed::Dockerfile(d), None))
             .map_err(|e| {
                 let template = e.is_template();
                 SyntaxError {
@@ -165,8 +191,12 @@ pub fn parse(kind: FileKind, text: &str) -> Result<Parsed, SyntaxError> {
                     });
                 }
             }
-            match yaml::parse(text) {
-                Ok(file) => Ok(Parsed::Yaml(file)),
+            let parsed = match previous {
+                Some(p) => yaml::reparse(text, p).map(|(f, loaded)| (f, Some(loaded))),
+                None => yaml::parse(text).map(|f| (f, None)),
+            };
+            match parsed {
+                Ok((file, loaded)) => Ok((Parsed::Yaml(file), loaded)),
                 Err(e) => {
                     let template = yaml_template_marker(text).is_some();
                     Err(SyntaxError {
@@ -190,7 +220,9 @@ pub fn parse(kind: FileKind, text: &str) -> Result<Parsed, SyntaxError> {
         | FileKind::GitlabCi
         | FileKind::Systemd
         | FileKind::DaemonJson
-        | FileKind::Markdown => scripts::parse(kind, text).map(|f| Parsed::Script(Box::new(f))),
+        | FileKind::Markdown => {
+            scripts::parse(kind, text).map(|f| (Parsed::Script(Box::new(f)), None))
+        }
     }
 }
 
@@ -322,8 +354,8 @@ pub fn detect_yaml_kind(text: &str) -> Option<FileKind> {
     let mut has_services = false;
     let mut only_compose_keys = true;
     let (mut has_on, mut has_jobs, mut has_script) = (false, false, false);
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
+    // (YAML line breaks are LF, CRLF or a CR alone.)
+    for line in text.split(['\n', '\r']) {
         if line.starts_with("---") {
             if has_api && has_kind {
                 return Some(FileKind::Kubernetes);

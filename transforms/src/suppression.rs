@@ -150,22 +150,20 @@ fn codes_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// The next line after `line` that is not blank and not a comment.
-fn next_code_line(lines: &[&str], line: usize) -> usize {
-    let mut l = line + 1;
-    while l < lines.len() {
-        let t = lines[l].trim();
-        if !t.is_empty() && !t.starts_with('#') {
-            return l;
-        }
-        l += 1;
-    }
-    l
-}
-
 fn parse_suppressions(text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
     let lines: Vec<&str> = text.split('\n').collect();
+    // For each line, the first line at or after it that is not blank and not a comment (one
+    // backwards pass: a long run of comment lines would otherwise be scanned once per comment).
+    let mut code_from = vec![lines.len(); lines.len() + 1];
+    for n in (0..lines.len()).rev() {
+        let t = lines[n].trim();
+        code_from[n] = if !t.is_empty() && !t.starts_with('#') {
+            n
+        } else {
+            code_from[n + 1]
+        };
+    }
     let mut offset = 0;
     for (n, raw) in lines.iter().enumerate() {
         let line_start = offset;
@@ -181,7 +179,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
             alone.then(|| TextRange::new(line_start, (line_start + raw.len() + 1).min(text.len())));
         let body = comment_text.trim();
         // Applies to the comment's own line (a trailing comment) or the next code line.
-        let target = if alone { next_code_line(&lines, n) } else { n };
+        let target = if alone { code_from[n + 1] } else { n };
         let line_scope = Scope::Lines(n, target);
         if let Some(rest) = strip_prefix_ci(body, "dockharden:") {
             let rest = rest.trim();
@@ -347,6 +345,8 @@ fn find_comment(line: &str) -> Option<usize> {
 }
 
 fn covers(s: &Suppression, code: &str, line: usize) -> bool {
+    #[cfg(test)]
+    crate::work::add("suppression.covers", 1);
     let code_ok = s.codes.is_empty() || s.codes.iter().any(|c| c == code);
     code_ok
         && match s.scope {
@@ -368,17 +368,53 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
     }
     let index = LineIndex::new(text);
     let mut used = vec![Vec::<String>::new(); sups.len()];
-    let mut kept = Vec::with_capacity(findings.len());
-    for f in findings {
-        let line = index.line_of(f.range.start);
-        let mut suppressed = false;
-        for (i, s) in sups.iter().enumerate() {
-            if covers(s, f.code, line) {
-                suppressed = true;
-                used[i].push(f.code.to_owned());
+    // Findings in line order against the line suppressions whose lines have started and not
+    // ended (a sweep), plus the file-wide ones: no finding is compared with every suppression.
+    let lines: Vec<usize> = findings
+        .iter()
+        .map(|f| index.line_of(f.range.start))
+        .collect();
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| lines[i]);
+    let file_wide: Vec<usize> = (0..sups.len())
+        .filter(|&i| matches!(sups[i].scope, Scope::File))
+        .collect();
+    let mut spans: Vec<(usize, usize, usize)> = sups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s.scope {
+            Scope::Lines(a, b) => Some((a.min(b), a.max(b), i)),
+            Scope::File => None,
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut open: std::collections::BTreeSet<(usize, usize)> = std::collections::BTreeSet::new();
+    let mut next = 0;
+    let mut suppressed = vec![false; findings.len()];
+    for &fi in &order {
+        let line = lines[fi];
+        while next < spans.len() && spans[next].0 <= line {
+            open.insert((spans[next].1, spans[next].2));
+            next += 1;
+        }
+        while open.first().is_some_and(|&(end, _)| end < line) {
+            open.pop_first();
+        }
+        let code = findings[fi].code;
+        for i in open
+            .iter()
+            .map(|&(_, i)| i)
+            .chain(file_wide.iter().copied())
+        {
+            if covers(&sups[i], code, line) {
+                suppressed[fi] = true;
+                used[i].push(code.to_owned());
             }
         }
-        if !suppressed {
+    }
+    let mut kept = Vec::with_capacity(findings.len());
+    for (f, gone) in findings.into_iter().zip(&suppressed) {
+        if !gone {
             kept.push(f);
         }
     }
@@ -450,6 +486,23 @@ mod tests {
 
     fn f(code: &'static str, start: usize) -> Finding {
         Finding::new(code, "x", TextRange::new(start, start + 1), "m")
+    }
+
+    /// Scaling by counting work: a finding is compared with the suppressions of its lines, not with
+    /// every suppression of the file.
+    #[test]
+    fn findings_meet_only_the_suppressions_of_their_lines() {
+        let mut text = String::new();
+        let mut found = Vec::new();
+        for _ in 0..2_000 {
+            found.push(f("DF001", text.len()));
+            text += "ADD a b # dockharden: ignore=DF001\n";
+        }
+        crate::work::take("suppression.covers");
+        let out = apply(&text, &["DF001"], found);
+        assert!(out.is_empty(), "{out:?}");
+        let n = crate::work::take("suppression.covers");
+        assert!(n <= 2 * 2_000, "{n} comparisons");
     }
 
     #[test]

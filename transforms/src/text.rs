@@ -100,6 +100,20 @@ impl LineIndex {
         Self { line_starts }
     }
 
+    /// Like [`LineIndex::new`], but a CR not followed by LF also ends a line, as in YAML (line
+    /// breaks are CRLF, LF or CR alone).
+    #[must_use]
+    pub fn with_cr_breaks(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                line_starts.push(i + 1);
+            }
+        }
+        Self { line_starts }
+    }
+
     /// The 0-based line that contains `offset`.
     #[must_use]
     pub fn line_of(&self, offset: usize) -> usize {
@@ -142,6 +156,23 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
     LineIndex::new(text).line_col(text, offset)
 }
 
+/// Offsets of the CRs that are line breaks on their own (not followed by LF), in order.
+#[must_use]
+pub fn lone_crs(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    memchr_iter(bytes, b'\r')
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .collect()
+}
+
+fn memchr_iter(bytes: &[u8], b: u8) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(move |(_, &x)| x == b)
+        .map(|(i, _)| i)
+}
+
 /// The line ending a file mostly uses: `"\r\n"` when its first line break is CRLF, else `"\n"`.
 #[must_use]
 pub fn line_ending(text: &str) -> &'static str {
@@ -173,6 +204,17 @@ mod tests {
         assert!(r(0, 5).overlaps(TextRange::empty(3)));
         assert!(TextRange::empty(3).overlaps(TextRange::empty(3)));
         assert!(!TextRange::empty(3).overlaps(TextRange::empty(4)));
+    }
+
+    #[test]
+    fn lone_cr_is_a_line_break_for_yaml() {
+        let t = "a\rb\r\nc\nd";
+        assert_eq!(lone_crs(t), vec![1]);
+        let i = LineIndex::with_cr_breaks(t);
+        assert_eq!(i.line_col(t, 2), LineCol { line: 2, column: 1 });
+        assert_eq!(i.line_col(t, 5), LineCol { line: 3, column: 1 });
+        assert_eq!(i.line_col(t, 7), LineCol { line: 4, column: 1 });
+        assert_eq!(LineIndex::new(t).line_col(t, 2).line, 1);
     }
 
     #[test]

@@ -338,12 +338,14 @@ fn proxy_fix(
         Some(Node::Mapping(m)) => m.entries().iter().map(|e| e.key().to_owned()).collect(),
         Some(_) => return Err("its `networks` cannot be read".into()),
     };
+    let write = client.write || client.sections.iter().any(|s| s == "POST");
     let mut sections: Vec<String> = client.sections.clone();
-    sections.retain(|s| !matches!(s.as_str(), "EVENTS" | "PING" | "VERSION"));
+    // Granted by default (EVENTS, PING, VERSION), or the write switch set below (POST).
+    sections.retain(|s| !matches!(s.as_str(), "EVENTS" | "PING" | "VERSION" | "POST"));
     sections.sort();
     sections.dedup();
     let mut env: Vec<String> = sections.iter().map(|s| format!("{s}: \"1\"")).collect();
-    env.push(format!("POST: \"{}\"", u8::from(client.write)));
+    env.push(format!("POST: \"{}\"", u8::from(write)));
     let quote = file.preferred_quote();
     let socket = crate::yaml::string_scalar(
         &format!("{}:/var/run/docker.sock:ro", hit.source),

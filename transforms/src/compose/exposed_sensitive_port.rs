@@ -56,7 +56,9 @@ declare_transform! {
     /// comes from a variable is read with the variable's default: `"${SQL_PORT:-127.0.0.1:13306}:3306"`
     /// already binds the loopback address and is not flagged; `"${PG_PORT:-5432}:5432"` binds all
     /// interfaces by default and gets a display-only suggestion (the variable's value may carry an
-    /// address of its own); without a default it is not judged. When the port list comes from an anchor, the anchor is edited
+    /// address of its own); without a default it is not judged. A port that is the image's own
+    /// service port (the knowledge base's `ports`: a database published for its clients) gets a
+    /// display-only suggestion: publishing it was the point. When the port list comes from an anchor, the anchor is edited
     /// (every service that inherits the list publishes the same port).
     ///
     /// ## Options
@@ -350,9 +352,24 @@ impl Check for ExposedSensitivePort {
             return Vec::new();
         };
         let mut indexes: BTreeMap<usize, SemanticIndex> = BTreeMap::new();
+        let all = services(file);
         collect(file)
             .into_iter()
             .map(|hit| {
+                // A port the image itself serves (a git server's SSH) is its function, not remote
+                // administration: binding it to the loopback address cuts off its users.
+                let own: Vec<String> = crate::compose::model::needs_of(ctx, &all, &hit.services)
+                    .into_iter()
+                    .filter(|(_, n)| {
+                        n.facts.as_ref().and_then(|f| f.ports.as_ref()).is_some_and(|ports| {
+                            ports.iter().any(|p| {
+                                p.split('/').next().and_then(|x| x.parse::<u16>().ok())
+                                    == Some(hit.port)
+                            })
+                        })
+                    })
+                    .map(|(_, n)| n.subject)
+                    .collect();
                 let index = indexes
                     .entry(hit.doc)
                     .or_insert_with(|| SemanticIndex::build(file, hit.doc));
@@ -381,11 +398,20 @@ impl Check for ExposedSensitivePort {
                 let title = "Bind the published port to 127.0.0.1";
                 let wanted: Vec<&str> = hit.services.iter().map(String::as_str).collect();
                 let variable = matches!(hit.plan, Plan::Variable(..));
+                let own_service = !own.is_empty()
+                    && ADMIN_PORTS.iter().any(|(p, _)| *p == hit.port);
+                if own_service {
+                    message.push_str(&format!(
+                        " (display only: port {} is what `{}` serves, not remote administration; bind it to 127.0.0.1 only if no other machine connects to it)",
+                        hit.port,
+                        own.join("`, `")
+                    ));
+                }
                 if variable {
                     message.push_str(" (display only: the published address comes from a variable, whose value may carry an address of its own: bind it to 127.0.0.1 where the variable is set)");
                 }
                 let fix = match planned {
-                    Some((edits, _)) if variable => Fix::display_only(title, edits),
+                    Some((edits, _)) if variable || own_service => Fix::display_only(title, edits),
                     Some((edits, changes)) if !hit.specific && only_touches(&changes, &wanted) => {
                         Fix::unsafe_(title, edits).with_changes(changes)
                     }

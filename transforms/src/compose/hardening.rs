@@ -9,8 +9,8 @@ use crate::edit::Edit;
 use crate::fix::SemanticPath;
 use crate::text::TextRange;
 use crate::yaml::{
-    is_plain_safe, plain_is_string, quoted, Entry, Mapping, Node, Origin, Parent, QuoteStyle,
-    ScalarStyle, Sequence, YamlFile,
+    is_plain_safe, plain_is_string, quoted, Entry, Node, Origin, Parent, QuoteStyle, ScalarStyle,
+    Sequence, YamlFile,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -171,29 +171,10 @@ pub fn edit_reach(
 
 /// Every alias of a document (name, offset), merge-key aliases included.
 fn document_aliases(doc: &crate::yaml::Document) -> Vec<(String, usize)> {
-    fn walk(node: &Node, out: &mut Vec<(String, usize)>, depth: usize) {
-        if depth > 256 {
-            return;
-        }
-        match node {
-            Node::Alias(a) => out.push((a.name().to_owned(), a.range().start)),
-            Node::Mapping(m) => {
-                for e in m.entries() {
-                    walk(&e.key_node(), out, depth + 1);
-                    walk(&e.value(), out, depth + 1);
-                }
-            }
-            Node::Sequence(s) => {
-                for i in s.items() {
-                    walk(&i.value(), out, depth + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(&doc.root(), &mut out, 0);
-    out
+    doc.aliases()
+        .iter()
+        .map(|a| (a.name().to_owned(), a.range().start))
+        .collect()
 }
 
 /// Whether the service's mapping is an anchor that an alias or merge key elsewhere uses: a key
@@ -210,49 +191,33 @@ pub fn service_mapping_shared(svc: &Service) -> bool {
         .any(|(n, at)| *n == name && !(own.start <= *at && *at <= own.end))
 }
 
-/// Whether a new `key` inserted into the service's mapping would also reach other mappings: an alias
-/// copies the mapping (`other: *web`), or a mapping without its own `key` merges it
-/// (`<<: *web`, directly or through another merged mapping).
+/// Whether a new `key` inserted into the service's mapping would also reach other places: the
+/// mapping, or a mapping that holds it (`services: &all`), is an anchor that an alias copies
+/// (`other: *web`) or that a mapping without its own `key` merges (`<<: *web`, directly or through
+/// another merged mapping, at any level). The places are those of
+/// [`super::scope::edit_scope_for_key`].
 #[must_use]
 pub fn insertion_reaches_others(svc: &Service, key: &str) -> bool {
-    fn merges(x: &Mapping, target: usize, depth: usize) -> bool {
-        depth < 32
-            && x.merge_sources()
-                .iter()
-                .any(|(src, _)| src.0.id == target || merges(src, target, depth + 1))
+    !insertion_reach(svc, key).is_empty()
+}
+
+/// The semantic paths other than `svc`'s own `key` that a new `key` inserted into the service's
+/// mapping would change (see [`insertion_reaches_others`]), as `a.b.c` strings.
+#[must_use]
+pub fn insertion_reach(svc: &Service, key: &str) -> Vec<String> {
+    let own = svc.path(&[key]);
+    let scope = super::scope::edit_scope_for_key(&svc.mapping, key);
+    let mut out: Vec<String> = scope
+        .paths
+        .iter()
+        .filter(|p| **p != own)
+        .map(|p| p.keys.join("."))
+        .collect();
+    if out.is_empty() && scope.foreign {
+        // (Too deep to follow, or through a key: reported without a path.)
+        out.push("a place reached through an alias".to_owned());
     }
-    fn walk(node: &Node, target: usize, key: &str, depth: usize) -> bool {
-        if depth > 256 {
-            return false;
-        }
-        match node {
-            Node::Alias(a) => a
-                .target()
-                .and_then(|t| t.resolve())
-                .is_some_and(|t| matches!(&t, Node::Mapping(m) if m.0.id == target)),
-            Node::Mapping(m) => {
-                if m.0.id != target
-                    && merges(m, target, 0)
-                    && m.get(key).filter(|e| !e.is_merge()).is_none()
-                {
-                    return true;
-                }
-                m.entries().iter().any(|e| {
-                    // `<<: *x` is a merge, handled above, not a copy.
-                    !e.is_merge() && walk(&e.value(), target, key, depth + 1)
-                })
-            }
-            Node::Sequence(s) => s
-                .items()
-                .iter()
-                .any(|i| walk(&i.value(), target, key, depth + 1)),
-            _ => false,
-        }
-    }
-    if svc.mapping.anchor().is_none() {
-        return false;
-    }
-    walk(&svc.mapping.document().root(), svc.mapping.0.id, key, 0)
+    out
 }
 
 /// Whether deleting the ranges of `edits` keeps every alias of the document resolvable: no anchor
@@ -286,33 +251,15 @@ pub fn removal_keeps_anchors(file: &YamlFile, doc: usize, edits: &[Edit]) -> boo
 /// flow mapping, or most of its own sequence values are flow sequences; with no sequence of its own,
 /// as most sequences of the document's services are. Block style otherwise.
 #[must_use]
-pub fn prefers_flow(svc: &Service, all: &[Service]) -> bool {
+pub fn prefers_flow(svc: &Service) -> bool {
     if svc.mapping.is_flow() {
         return true;
     }
-    let count = |m: &Mapping| {
-        let (mut flow, mut block) = (0usize, 0usize);
-        for e in m.entries() {
-            if let Node::Sequence(s) = e.value() {
-                if s.is_flow() {
-                    flow += 1;
-                } else {
-                    block += 1;
-                }
-            }
-        }
-        (flow, block)
-    };
-    let (f, b) = count(&svc.mapping);
+    let (f, b) = super::model::sequence_styles(&svc.mapping);
     if f + b > 0 {
         return f > b;
     }
-    let (mut f, mut b) = (0, 0);
-    for other in all.iter().filter(|o| o.doc == svc.doc) {
-        let (x, y) = count(&other.mapping);
-        f += x;
-        b += y;
-    }
+    let (f, b) = svc.doc_sequences;
     f > b
 }
 
@@ -476,17 +423,29 @@ pub fn ordered_edits(plans: &[&Plan]) -> Vec<Edit> {
 /// The reason no lossless edit exists.
 pub fn plan_own_list(
     svc: &Service,
-    all: &[Service],
+    _all: &[Service],
     key: &str,
     items: &[String],
 ) -> Result<Plan, String> {
-    if insertion_reaches_others(svc, key) {
+    let reach = insertion_reach(svc, key);
+    if !reach.is_empty() && svc.mapping.anchor().is_some() {
         return Err(format!(
             "service `{}` is an anchor that other services use without their own `{key}`, so a key added to it would reach them too",
             svc.name
         ));
     }
-    let flow = prefers_flow(svc, all);
+    if !reach.is_empty() {
+        return Err(format!(
+            "service `{}` is inside a mapping that is an anchor used elsewhere, so a `{key}` added to it would also change {}",
+            svc.name,
+            reach
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let flow = prefers_flow(svc);
     let fragment = list_fragment(items, flow);
     let own = svc.mapping.get(key).filter(|e| !e.is_merge());
     let new_key = own.is_none();
@@ -529,7 +488,7 @@ pub fn plan_append(
 ) -> Result<Plan, String> {
     let quote = file.preferred_quote();
     let new_items = |seq: Option<&Sequence>| -> Vec<String> {
-        let flow = seq.map_or_else(|| prefers_flow(svc, all), Sequence::is_flow);
+        let flow = seq.map_or_else(|| prefers_flow(svc), Sequence::is_flow);
         values
             .iter()
             .map(|v| item_text(v, seq, flow, quote))
@@ -590,12 +549,12 @@ pub fn plan_append(
 /// re-checked for the new list's style).
 fn inherited_items(
     svc: &Service,
-    all: &[Service],
+    _all: &[Service],
     key: &str,
     seq: &Sequence,
     quote: QuoteStyle,
 ) -> Result<Vec<String>, String> {
-    let flow = prefers_flow(svc, all);
+    let flow = prefers_flow(svc);
     let mut items = Vec::new();
     for (it, v) in seq.items().iter().zip(scalar_items(seq)) {
         let Some(v) = v else {
@@ -700,7 +659,7 @@ pub fn plan_replace_item(
     }
     let quote = file.preferred_quote();
     let mut items = inherited_items(svc, all, key, &seq, quote)?;
-    items[index] = item_text(value, None, prefers_flow(svc, all), quote);
+    items[index] = item_text(value, None, prefers_flow(svc), quote);
     plan_own_list(svc, all, key, &items)
 }
 

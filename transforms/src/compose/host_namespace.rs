@@ -31,11 +31,12 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe, and applied only when the image is known (no guessing): monitoring agents whose
-    /// function needs the host's PID namespace (node-exporter, cAdvisor's process metrics,
-    /// Netdata: the knowledge base's `host-pid`) keep it, and the finding says why; an image the
-    /// knowledge base knows without such a need loses the key; for an unknown image the removal is
-    /// display-only. Without the key, the container gets its own namespace (the default). When the key comes from an anchor that
+    /// Display-only (no guessing): whoever shared a host namespace had a reason that neither the
+    /// image nor the compose file shows (a debugger, a monitoring setup, shared memory with a host
+    /// program), so the removal is shown, never applied. Monitoring agents whose function needs
+    /// the host's PID namespace (node-exporter, cAdvisor's process metrics, Netdata: the knowledge
+    /// base's `host-pid`) are reported without a fix, with the reason. Without the key, the
+    /// container gets its own namespace (the default). When the key comes from an anchor that
     /// only services (and `x-` blocks) use, it is removed from the anchor; otherwise the finding
     /// has no fix.
     ///
@@ -46,7 +47,7 @@ declare_transform! {
     /// Guideline: "DO NOT share host network namespace" (and the other host namespaces). CIS Docker
     /// Benchmark v1.7 5.16 (PID), 5.17 (IPC), 5.21 (UTS), 5.31 (user namespaces); compose-lint
     /// CL-0010 (`pid` and `ipc` only).
-    pub struct HostNamespace => "DC005", "host-namespace", Compose, Sometimes;
+    pub struct HostNamespace => "DC005", "host-namespace", Compose, None;
 }
 
 /// The namespace keys and what sharing each with the host gives away.
@@ -113,26 +114,25 @@ impl Check for HostNamespace {
                     continue;
                 }
                 out.push(match hit.plan {
-                    Ok(plan) if !unknown.is_empty() => {
-                        message.push_str(&format!(
-                            " (display only: whether its function needs the host's {namespace} namespace is not known: {})",
-                            unknown.join("; ")
-                        ));
-                        Finding::new(Self::CODE, Self::NAME, hit.entry.range(), message).with_fix(
-                            Fix::display_only(
-                                format!("Remove `{key}: host`"),
-                                finish_edits(file.text(), plan.edits),
-                            )
-                            .with_changes(plan.changes),
-                        )
-                    }
                     Ok(plan) => {
+                        // Whoever shared the host's namespace had a reason the image cannot tell
+                        // (a debugging or monitoring setup, shared memory with a host program).
+                        if unknown.is_empty() {
+                            message.push_str(&format!(
+                                " (display only: the image does not need it as far as the knowledge base shows, but what this setup uses the host's {namespace} namespace for is not known)"
+                            ));
+                        } else {
+                            message.push_str(&format!(
+                                " (display only: whether its function needs the host's {namespace} namespace is not known: {})",
+                                unknown.join("; ")
+                            ));
+                        }
                         let mut title = format!("Remove `{key}: host`");
                         if plan.shared {
                             title.push_str(&format!(" (shared by {})", quote_names(&names)));
                         }
                         Finding::new(Self::CODE, Self::NAME, hit.entry.range(), message).with_fix(
-                            Fix::unsafe_(title, finish_edits(file.text(), plan.edits))
+                            Fix::display_only(title, finish_edits(file.text(), plan.edits))
                                 .with_changes(plan.changes),
                         )
                     }

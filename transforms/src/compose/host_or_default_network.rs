@@ -23,7 +23,7 @@ declare_transform! {
     /// service's `ports` (ignored in host mode) take effect, and each `expose` port that no `ports`
     /// entry covers is published as `"P:P"` (on all interfaces, as it was reachable in host mode).
     /// When the service declares neither, the ports the image listens on by default come from the
-    /// `NETWORK` table in `knowledge.rs` (node-exporter 9100, cAdvisor 8080, ...); when the image
+    /// knowledge base (`ports`) (node-exporter 9100, cAdvisor 8080, ...); when the image
     /// is not there either, the ports are unknown and the fix is display-only, with a `TODO`
     /// placeholder. The image's Dockerfile `EXPOSE` is out of reach of a single-file fix; add the
     /// ports by hand (or to `expose:`) in that case. Images whose function needs the host network
@@ -55,7 +55,8 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe, and applied only when the image is known (no guessing). A service on the host
+    /// Removing `network_mode: bridge` is Unsafe. Removing `network_mode: host` is display-only (no
+    /// guessing: whoever chose it had a reason the image cannot tell). A service on the host
     /// network reaches other host services through `localhost` and sees the host's interfaces
     /// (DHCP servers, VPNs, network monitors, mDNS/UPnP discovery such as Home Assistant's); on a
     /// bridge network it does not, and clients must use the published ports. Images whose
@@ -296,7 +297,10 @@ impl HostOrDefaultNetwork {
             message.push_str(&format!(" (display only: {})", refused.join("; ")));
             Fix::display_only(title, edits)
         } else {
-            Fix::unsafe_(title, edits)
+            // Whoever chose the host network had a reason the image cannot tell (a proxy to a
+            // service on the host's localhost, a LAN protocol): the change is only shown.
+            message.push_str(" (display only: what this setup reaches through the host network (services on the host's `localhost`, LAN discovery) is not known; check that before you apply it)");
+            Fix::display_only(title, edits)
         };
         Finding::new(Self::CODE, Self::NAME, hit.entry.range(), message)
             .with_fix(fix.with_changes(changes))

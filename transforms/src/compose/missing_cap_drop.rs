@@ -166,6 +166,15 @@ fn add_backs(ctx: &Context<'_>, svc: &Service) -> Back {
         for c in list {
             caps.push((normalize_cap(c), "the `capabilities` option".to_owned()));
         }
+    } else if svc.own_non_root_user().is_some()
+        && facts.switch_user.as_deref().is_some_and(|s| s != "none")
+        && facts
+            .user
+            .as_deref()
+            .is_some_and(crate::needs::is_root_user)
+    {
+        // Started as a non-root user, the entrypoint skips what it does as root (fixing
+        // ownership, switching users): none of the capabilities of the root start are needed.
     } else if let Some(list) = &facts.cap_add {
         if facts.kind.as_deref() == Some("runtime") && !non_root {
             let why = format!(

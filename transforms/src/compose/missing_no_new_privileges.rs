@@ -250,18 +250,34 @@ impl Check for MissingNoNewPrivileges {
                     .into_iter()
                     .filter_map(|(svc, needs)| {
                         let f = needs.facts.as_ref()?;
-                        let non_root = svc.own_non_root_user().is_some()
-                            || (svc.str("user").is_none() && needs.runs_non_root());
-                        let file_caps = non_root && f.cap_add.as_ref().is_some_and(|c| !c.is_empty());
-                        let setuid = matches!(f.switch_user.as_deref(), Some("sudo"));
-                        (file_caps || setuid).then(|| {
+                        if let Some(why) = &f.no_new_privileges_breaks {
+                            return Some(format!("`{}`: {why} ({})", svc.name, needs.source));
+                        }
+                        // A process that starts as a non-root user can hold a capability only
+                        // through a file capability of the binary it runs; one that starts as
+                        // root and switches users itself (gosu, a master process) holds them
+                        // already and is not affected.
+                        let starts_non_root = svc.own_non_root_user().is_some()
+                            || (svc.str("user").is_none()
+                                && f.user.as_deref().is_some_and(|u| {
+                                    !u.contains('$') && !crate::needs::is_root_user(u)
+                                }));
+                        let file_caps = starts_non_root
+                            && f.cap_add.as_ref().is_some_and(|c| !c.is_empty())
+                            && !(svc.own_non_root_user().is_some()
+                                && f.switch_user.as_deref().is_some_and(|s| s != "none"));
+                        let helper = matches!(f.switch_user.as_deref(), Some("sudo" | "capsh"));
+                        (file_caps || helper).then(|| {
                             format!(
-                                "`{}` runs as a non-root user and relies on {} ({})",
+                                "`{}` relies on {} ({})",
                                 svc.name,
-                                if setuid {
-                                    "sudo".to_owned()
+                                if helper {
+                                    format!("`{}` to gain its privileges", f.switch_user.clone().unwrap_or_default())
                                 } else {
-                                    format!("file capabilities ({})", f.cap_add.clone().unwrap_or_default().join(", "))
+                                    format!(
+                                        "file capabilities ({}) while it runs as a non-root user",
+                                        f.cap_add.clone().unwrap_or_default().join(", ")
+                                    )
                                 },
                                 needs.source
                             )

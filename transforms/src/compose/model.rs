@@ -18,6 +18,25 @@ pub struct Service {
     pub entry: Entry,
     /// The service mapping (aliases resolved).
     pub mapping: Mapping,
+    /// Flow and block sequences that are values of keys of the service mappings of this document,
+    /// counted once per document (the list style new lists follow when the service has none).
+    pub doc_sequences: (usize, usize),
+}
+
+/// Flow and block sequences that are values of the keys of `m`.
+#[must_use]
+pub fn sequence_styles(m: &Mapping) -> (usize, usize) {
+    let (mut flow, mut block) = (0usize, 0usize);
+    for e in m.entries() {
+        if let Node::Sequence(s) = e.value() {
+            if s.is_flow() {
+                flow += 1;
+            } else {
+                block += 1;
+            }
+        }
+    }
+    (flow, block)
 }
 
 impl Service {
@@ -52,6 +71,11 @@ impl Service {
     /// configuration's `[[images]]` entry for its `image:` name is laid over either.
     #[must_use]
     pub fn needs(&self, ctx: &Context<'_>) -> crate::needs::Needs {
+        ctx.memo
+            .get_or((self.doc, self.name.clone()), || self.lookup(ctx))
+    }
+
+    fn lookup(&self, ctx: &Context<'_>) -> crate::needs::Needs {
         use crate::needs::{interpolate, of_dockerfile, of_reference, parse_dotenv, Needs};
         let env = ctx
             .workspace
@@ -332,7 +356,19 @@ pub fn services(file: &YamlFile) -> Vec<Service> {
                 doc: doc.index(),
                 entry,
                 mapping,
+                doc_sequences: (0, 0),
             });
+        }
+        let first = out
+            .iter()
+            .position(|s| s.doc == doc.index())
+            .unwrap_or(out.len());
+        let total = out[first..]
+            .iter()
+            .map(|s| sequence_styles(&s.mapping))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        for s in &mut out[first..] {
+            s.doc_sequences = total;
         }
     }
     out
@@ -609,6 +645,7 @@ pub(crate) mod testing {
             settings: &settings,
             resolver: &NoResolver,
             workspace: &crate::settings::NoWorkspace,
+            memo: &crate::needs::Memo::default(),
             path: None,
         };
         t.check(&ctx)
@@ -705,9 +742,10 @@ services:
 
     #[test]
     fn index_budget_refuses() {
-        // A billion-laughs shape: each level aliases the previous one ten times.
+        // A billion-laughs shape: each level aliases the previous one ten times (four levels: about
+        // 120 000 nodes, which the parser's alias limit lets through and the index refuses).
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-        for i in 1..7 {
+        for i in 1..5 {
             let p = i - 1;
             text.push_str(&format!(
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"

@@ -91,11 +91,32 @@ impl Check for PrivilegedService {
                             for (key, values) in
                                 [("cap_add", &instead.cap_add), ("devices", &instead.devices)]
                             {
+                                // What the service already has (a device by its host path).
+                                let have: Vec<String> = match svc.value(key) {
+                                    Some(crate::yaml::Node::Sequence(seq)) => seq
+                                        .items()
+                                        .iter()
+                                        .filter_map(|i| i.value().resolve()?.as_str().map(str::to_owned))
+                                        .map(|v| {
+                                            let v = crate::knowledge::normalize_cap(&v);
+                                            v.split(':').next().unwrap_or(&v).to_owned()
+                                        })
+                                        .collect(),
+                                    _ => Vec::new(),
+                                };
+                                let values: Vec<String> = values
+                                    .iter()
+                                    .filter(|v| {
+                                        let v = crate::knowledge::normalize_cap(v);
+                                        !have.contains(&v.split(':').next().unwrap_or(&v).to_owned())
+                                    })
+                                    .cloned()
+                                    .collect();
                                 if values.is_empty() {
                                     continue;
                                 }
                                 given.push(format!("`{}` gets {key} {}", svc.name, values.join(", ")));
-                                match plan_append(file, svc, &all, key, values, false) {
+                                match plan_append(file, svc, &all, key, &values, false) {
                                     Ok(p) => {
                                         changes.extend(p.changes.clone());
                                         plans.push(p);

@@ -126,7 +126,9 @@ struct Want {
 enum Image {
     /// Built from a Dockerfile (`build:`): its `USER` decides (DF002).
     Built,
-    Windows(String),
+    /// A Windows container: its name, and whether `ContainerUser` is known to work for it (the
+    /// knowledge base's `user-override`, or its own default user).
+    Windows(String, bool),
     Known(Needs),
     Unknown(Needs),
     None,
@@ -146,7 +148,13 @@ fn image_of(ctx: &Context<'_>, svc: &Service) -> Image {
             .as_ref()
             .is_some_and(|i| family_of(i) == Family::Windows);
     if windows {
-        return Image::Windows(needs.subject);
+        let f = needs.facts();
+        if f.user.as_deref() == Some("ContainerUser") {
+            // nanoserver: not an administrator by default.
+            return Image::None;
+        }
+        let known = f.user_override.as_deref() == Some("ContainerUser");
+        return Image::Windows(needs.subject, known);
     }
     if needs.facts.is_some() {
         Image::Known(needs)
@@ -280,11 +288,15 @@ fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
                     text,
                     None,
                 ),
-                Image::Windows(_) => want(
+                Image::Windows(_, known) => want(
                     Change::Set("ContainerUser".to_owned()),
-                    Applicability::Unsafe,
+                    if *known { Applicability::Unsafe } else { Applicability::DisplayOnly },
                     Some(entry),
-                    format!("runs as the container administrator (`user: {text}`); use `ContainerUser`"),
+                    if *known {
+                        format!("runs as the container administrator (`user: {text}`); use `ContainerUser`")
+                    } else {
+                        format!("runs as the container administrator (`user: {text}`); use `ContainerUser` if the image works without administrator rights (services and their monitors often do not), which is not known")
+                    },
                     text,
                     None,
                 ),
@@ -341,11 +353,19 @@ fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
                 return None;
             }
             let w = match &image {
-                Image::Windows(i) => want(
+                Image::Windows(i, known) => want(
                     Change::Set("ContainerUser".to_owned()),
-                    Applicability::Unsafe,
+                    if *known {
+                        Applicability::Unsafe
+                    } else {
+                        Applicability::DisplayOnly
+                    },
                     None,
-                    format!("runs as the container administrator: image `{i}` defaults to `ContainerAdministrator`; set `user: ContainerUser`"),
+                    if *known {
+                        format!("runs as the container administrator: image `{i}` defaults to `ContainerAdministrator`; set `user: ContainerUser`")
+                    } else {
+                        format!("may run as the container administrator: set `user: ContainerUser` if image `{i}` works without administrator rights (services and their monitors often do not), which is not known")
+                    },
                     String::new(),
                     None,
                 ),
@@ -359,7 +379,10 @@ fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
                             Change::Keep,
                             Applicability::DisplayOnly,
                             None,
-                            format!("runs as root: `{}` needs root: {why} ({}), so no `user:` is set", n.subject, n.source),
+                            format!(
+                                "runs as root: `{}` needs root: {why} ({}), so no `user:` is set",
+                                n.subject, n.source
+                            ),
                             String::new(),
                             None,
                         )

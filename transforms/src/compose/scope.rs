@@ -110,31 +110,6 @@ pub fn same_node(a: &Node, b: &Node) -> bool {
         && a.document().index() == b.document().index()
 }
 
-/// Every alias node of a document (aliases are not followed).
-fn aliases_of(root: &Node) -> Vec<crate::yaml::Alias> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.clone()];
-    let mut budget = 200_000usize;
-    while let Some(n) = stack.pop() {
-        budget = budget.saturating_sub(1);
-        if budget == 0 {
-            break;
-        }
-        match n {
-            Node::Alias(a) => out.push(a),
-            Node::Mapping(m) => {
-                for e in m.entries() {
-                    stack.push(e.key_node());
-                    stack.push(e.value());
-                }
-            }
-            Node::Sequence(s) => stack.extend(s.items().into_iter().map(|i| i.value())),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// If `node` is a merge source (the value of `<<`, or an item of the list that is), the mapping
 /// that holds the `<<` entry.
 fn merge_holder(node: &Node) -> Option<Mapping> {
@@ -177,7 +152,6 @@ pub fn edit_scope_for_key(mapping: &Mapping, key: &str) -> EditScope {
 
 fn scope_from(start: Node, rel: Vec<String>) -> EditScope {
     let doc = start.document();
-    let aliases = aliases_of(&doc.root());
     let mut scope = EditScope::default();
     let mut queue = vec![(start, rel)];
     let mut steps = 0usize;
@@ -192,7 +166,8 @@ fn scope_from(start: Node, rel: Vec<String>) -> EditScope {
         loop {
             if cur.anchor().is_some() {
                 let name = cur.anchor().unwrap_or_default();
-                for alias in aliases.iter().filter(|a| a.name() == name) {
+                // (Last first: the queue is a stack, so services come out in document order.)
+                for alias in doc.aliases_named(&name).iter().rev() {
                     let Some(target) = alias.target() else {
                         continue;
                     };
@@ -653,6 +628,7 @@ pub(crate) mod testing {
             settings,
             resolver: &NoResolver,
             workspace: &crate::settings::NoWorkspace,
+            memo: &crate::needs::Memo::default(),
             path: None,
         };
         t.check(&ctx)
@@ -800,7 +776,8 @@ mod tests {
         for (t, want) in [
             ("s:\n  a: 1\n", "s:\n  a: 1\n  b: 2\n  c: [x]\n"),
             ("s: {a: 1}\n", "s: {a: 1, b: 2, c: [x]}\n"),
-            ("s: {a: 1,}\n", "s: {a: 1, b: 2, c: [x]}\n"),
+            // The trailing comma stays.
+            ("s: {a: 1,}\n", "s: {a: 1, b: 2, c: [x],}\n"),
             ("s: {\n  a: 1\n}\n", "s: {\n  a: 1,\n  b: 2,\n  c: [x]\n}\n"),
             ("s: {}\n", "s: {b: 2, c: [x]}\n"),
         ] {

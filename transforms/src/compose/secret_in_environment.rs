@@ -19,7 +19,7 @@ declare_transform! {
     /// whose value is a literal (`${VAR}` interpolation is not one; switches such as
     /// `MYSQL_ALLOW_EMPTY_PASSWORD: "yes"` are not credentials). For images whose entrypoint reads
     /// `<NAME>_FILE` for that variable (postgres, mysql, mariadb, mongo, wordpress, nextcloud: see
-    /// `knowledge::FILE_ENV_VARS`), the fix moves the value into a compose secret: the entry
+    /// the knowledge base's `file-env`), the fix moves the value into a compose secret: the entry
     /// becomes `NAME_FILE: /run/secrets/<name>`, the service gets `secrets: [<name>]`, and a
     /// top-level `secrets: <name>: environment: NAME` takes the value from the environment of
     /// whoever runs `docker compose` (Compose 2.x). The literal is not written anywhere else: export
@@ -164,6 +164,19 @@ fn collect(all: &[Service]) -> Vec<Hit> {
         }
     }
     hits.into_values().collect()
+}
+
+/// Where the value of a hit is written: the scalar (mapping form) or what follows `=` in it (list
+/// form `- KEY=value`).
+fn value_range(h: &Hit) -> crate::text::TextRange {
+    let range = h.scalar.range();
+    if h.entry.is_some() {
+        return range;
+    }
+    match h.scalar.raw().find('=') {
+        Some(eq) => crate::text::TextRange::new((range.start + eq + 1).min(range.end), range.end),
+        None => range,
+    }
 }
 
 /// What the edit of a hit changes.
@@ -818,7 +831,8 @@ impl SecretInEnvironment {
             h.var,
             mask_secret(&h.value)
         );
-        let finding = Finding::new(Self::CODE, Self::NAME, h.range, String::new());
+        let finding = Finding::new(Self::CODE, Self::NAME, h.range, String::new())
+            .with_secret(value_range(h));
         if let Some((reason, scope)) = refused {
             message.push_str(&format!(
                 "; {reason}, so move it out of the file yourself (for example `${{{}}}` from the environment or an untracked .env file)",

@@ -332,6 +332,7 @@ services:
             settings: &settings,
             resolver: &crate::settings::NoResolver,
             workspace: &crate::settings::NoWorkspace,
+            memo: &crate::needs::Memo::default(),
             path: None,
         };
         let f = UnpinnedImage.check(&ctx);

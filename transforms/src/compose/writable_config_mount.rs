@@ -55,7 +55,7 @@ declare_transform! {
     /// `config.json`, a certificate renewer) fails to save. Images known to write paths that look
     /// like configuration (certbot and `/etc/letsencrypt`, nginx-proxy's `conf.d`, Pi-hole's
     /// `/etc/pihole`, GitLab's `/etc/gitlab`, linuxserver.io images' `/config`) are left alone
-    /// (`knowledge::WRITABLE_CONFIG_PATHS`). When the mount comes from an anchor or a list shared by
+    /// (the knowledge base's `config-writes`, `state` and `writes-when`). When the mount comes from an anchor or a list shared by
     /// several services, it is edited in place only when every service that uses it gets the same
     /// change; otherwise the fix is display-only.
     ///

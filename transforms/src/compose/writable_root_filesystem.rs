@@ -501,7 +501,7 @@ impl Check for WritableRootFilesystem {
             .iter()
             .filter_map(|n| plan(file, n, Mode::InPlace).map(|ops| (n.svc.name.clone(), ops)))
             .collect();
-        let blocked: Vec<&str> = needs
+        let blocked: std::collections::HashSet<&str> = needs
             .iter()
             .filter(|n| {
                 !n.blocked.is_empty()
@@ -511,25 +511,49 @@ impl Check for WritableRootFilesystem {
             .map(|n| n.svc.name.as_str())
             .collect();
         let group_of = groups(&in_place);
+        // The members of each group, and each group's combined edits, computed once (not once
+        // per member: a group can hold every service).
+        let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, g) in &group_of {
+            members.entry(g.clone()).or_default().push(name.clone());
+        }
         // A group is applied in place when every shared op is uniform and no member is blocked.
-        let mut group_ok: BTreeMap<String, bool> = BTreeMap::new();
+        let mut ok: BTreeMap<String, bool> = BTreeMap::new();
         for (name, ops) in &in_place {
             let g = group_of[name].clone();
-            let ok = !blocked.contains(&name.as_str())
+            let fine = !blocked.contains(name.as_str())
                 && ops
                     .iter()
                     .all(|o| o.is_private_to(name) || uniform(o, &in_place));
-            let e = group_ok.entry(g).or_insert(true);
-            *e &= ok;
+            let e = ok.entry(g).or_insert(true);
+            *e &= fine;
         }
+        let mut groups = Groups {
+            of: group_of,
+            ok,
+            members,
+            ops: BTreeMap::new(),
+        };
         needs
             .iter()
             .map(|n| {
-                let chosen = self.choose(file, n, &in_place, &group_of, &group_ok);
+                let chosen = self.choose(file, n, &in_place, &mut groups);
                 self.finding(n, chosen)
             })
             .collect()
     }
+}
+
+/// Services that share in-place ops, as [`groups`] joins them.
+struct Groups {
+    /// Service → its group (a representative member).
+    of: BTreeMap<String, String>,
+    /// Group → whether it may be fixed in place.
+    ok: BTreeMap<String, bool>,
+    /// Group → its members.
+    members: BTreeMap<String, Vec<String>>,
+    /// Group → its members' ops joined, when they combine (filled on first use).
+    ops: BTreeMap<String, Option<Vec<Op>>>,
 }
 
 impl WritableRootFilesystem {
@@ -538,8 +562,7 @@ impl WritableRootFilesystem {
         file: &YamlFile,
         n: &Need,
         in_place: &BTreeMap<String, Vec<Op>>,
-        group_of: &BTreeMap<String, String>,
-        group_ok: &BTreeMap<String, bool>,
+        groups: &mut Groups,
     ) -> Option<Chosen> {
         let name = &n.svc.name;
         let list = |paths: &[String]| {
@@ -569,23 +592,29 @@ impl WritableRootFilesystem {
             Knows::Works { .. } => None,
         };
         let own_ok = |ops: &Vec<Op>| ops.iter().all(|o| o.is_private_to(name));
-        let group = group_of.get(name);
-        if let Some(group) = group.filter(|g| group_ok.get(*g).copied().unwrap_or(false)) {
-            let members: Vec<&String> = group_of
-                .iter()
-                .filter(|(_, g)| *g == group)
-                .map(|(k, _)| k)
-                .collect();
-            let mut ops: Vec<Op> = Vec::new();
-            for m in &members {
-                for o in &in_place[*m] {
-                    if !ops.contains(o) {
-                        ops.push(o.clone());
+        let group = groups.of.get(name);
+        if let Some(group) = group.filter(|g| groups.ok.get(*g).copied().unwrap_or(false)) {
+            let members: Vec<&String> = groups
+                .members
+                .get(group)
+                .map_or(Vec::new(), |m| m.iter().collect());
+            let combined = groups
+                .ops
+                .entry(group.clone())
+                .or_insert_with(|| {
+                    let mut ops: Vec<Op> = Vec::new();
+                    for m in &members {
+                        for o in &in_place[*m] {
+                            if !ops.contains(o) {
+                                ops.push(o.clone());
+                            }
+                        }
                     }
-                }
-            }
-            let edits = merge_inserts(ops.iter().flat_map(|o| o.edits.clone()).collect());
-            if well_formed(&edits) {
+                    let edits = merge_inserts(ops.iter().flat_map(|o| o.edits.clone()).collect());
+                    well_formed(&edits).then_some(ops)
+                })
+                .clone();
+            if let Some(ops) = combined {
                 return Some(Chosen {
                     ops,
                     with: members

@@ -143,6 +143,23 @@ pub fn mask_url_credentials(url: &str) -> String {
     format!("{scheme}://{masked}@{host}{}", &rest[host_end..])
 }
 
+/// Where the password (or token) of a URL's user-info is written inside `range` (the source word as
+/// written, quotes included).
+fn url_password_range(text: &str, range: TextRange) -> Option<TextRange> {
+    let written = range.slice(text);
+    let after_scheme = written.find("://")? + 3;
+    let rest = &written[after_scheme..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let start = range.start + after_scheme;
+    Some(match userinfo.split_once(':') {
+        Some((user, pass)) => {
+            TextRange::new(start + user.len() + 1, start + user.len() + 1 + pass.len())
+        }
+        None => TextRange::new(start, start + userinfo.len()),
+    })
+}
+
 /// The sources of an ADD (destination excluded) with their ranges, unquoted.
 fn sources(ins: &Instruction) -> Vec<(String, TextRange)> {
     let mut all: Vec<(String, TextRange)> = match &ins.args {
@@ -179,6 +196,7 @@ fn check_instruction(
             continue;
         }
         let shown = mask_url_credentials(src);
+        let secret = url_password_range(text, *range);
         if is_git_url(src) {
             if pinned_git_commit(src, &|n| arg_default(df, idx, n)) {
                 continue;
@@ -188,7 +206,8 @@ fn check_instruction(
                 AddUrlWithoutChecksum::NAME,
                 *range,
                 format!("ADD of git repository `{shown}` is not pinned to a commit: a branch or tag can move"),
-            );
+            )
+            .with_secrets(secret);
             // Suggest `#<commit-sha>` in place of the ref (keeping a `:subdir`), or appended.
             let suggestion = match src.split_once('#') {
                 Some((base, frag)) => match frag.split_once(':') {
@@ -216,7 +235,8 @@ fn check_instruction(
             AddUrlWithoutChecksum::NAME,
             *range,
             format!("ADD downloads `{shown}` without `--checksum`: the download is not verified"),
-        );
+        )
+        .with_secrets(secret);
         if single {
             findings.push(f.with_fix(Fix::display_only(
                 "Add `--checksum=sha256:<TODO>` with the file's SHA-256 (needs BuildKit, Dockerfile frontend 1.6+)",

@@ -1004,6 +1004,22 @@ pub fn insert_after(text: &str, ins: &Instruction, lines: &[String]) -> Vec<Edit
     edits
 }
 
+/// Why lines cannot be inserted after `ins` with [`insert_after`] (None when they can): the file ends
+/// inside an unterminated heredoc of `ins` (they would become part of its body), or inside a
+/// continuation of `ins` that removing the dangling escape character does not end.
+#[must_use]
+pub fn cannot_insert_after(text: &str, ins: &Instruction) -> Option<&'static str> {
+    if ins.heredocs.iter().any(|h| !h.terminated) {
+        return Some("the file ends inside an unterminated heredoc");
+    }
+    if !ins.dangling_escape_closes(text) {
+        return Some(
+            "the file ends in a line continuation that cannot be closed without changing the last instruction",
+        );
+    }
+    None
+}
+
 /// Text to insert `lines` at `offset`, the start of a line: each line followed by the file's line break.
 #[must_use]
 pub fn insert_before(text: &str, lines: &[String]) -> String {

@@ -4,7 +4,7 @@ use crate::dockerfile::shell_lex::{
     SimpleCommand,
 };
 use crate::dockerfile::syntax::{Dockerfile, Instruction};
-use crate::dockerfile::{dockerfile, StageGraph};
+use crate::dockerfile::{dockerfile, Reach, StageGraph};
 use crate::edit::Edit;
 use crate::finding::Finding;
 use crate::fix::Fix;
@@ -196,11 +196,41 @@ fn relies_on_saved_index(text: &str, ins: &Instruction, fixed: Option<&str>) -> 
     (adds_from_saved && !updates) || script
 }
 
+/// Per instruction: a `RUN` that relies on an index saved by an earlier `apk update`, with this
+/// rule's own fixes taken into account; folded along the stage graph once per file so that each
+/// `RUN` asks about the instructions after it in constant time.
+fn relies_on_index(
+    text: &str,
+    df: &Dockerfile,
+    graph: &StageGraph,
+    shipped: &[bool],
+    posix: &[bool],
+) -> Reach {
+    let mut flags = vec![false; df.instructions.len()];
+    for (s, st) in graph.stages.iter().enumerate() {
+        for i in st.instructions.clone() {
+            let later = &df.instructions[i];
+            if later.keyword != "RUN" && later.onbuild.as_ref().is_none_or(|o| o.keyword != "RUN") {
+                continue;
+            }
+            let later_script = run_script(text, later);
+            let fixed = later_script
+                .as_ref()
+                .filter(|sc| shipped[s] && posix[s] && !flagged_adds(text, later, sc).is_empty());
+            flags[i] = relies_on_saved_index(text, later, fixed.map(|sc| sc.src.as_str()));
+        }
+    }
+    graph.reach(&flags)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn check_run(
     text: &str,
     df: &Dockerfile,
     graph: &StageGraph,
     shipped: &[bool],
+    posix: &[bool],
+    relies: &mut Option<Reach>,
     stage: usize,
     index: usize,
     findings: &mut Vec<Finding>,
@@ -234,24 +264,9 @@ fn check_run(
         title.push_str(" and remove the index saved by apk update");
     }
     let risky = (updates || adds.iter().any(ApkCommand::updates_index))
-        && graph
-            .positions_after(stage, index)
-            .into_iter()
-            .any(|(s, i)| {
-                let later = &df.instructions[i];
-                if later.keyword != "RUN"
-                    && later.onbuild.as_ref().is_none_or(|o| o.keyword != "RUN")
-                {
-                    return false;
-                }
-                let later_script = run_script(text, later);
-                let fixed = later_script.as_ref().filter(|sc| {
-                    shipped[s]
-                        && graph.runs_posix_shell(df, s)
-                        && !flagged_adds(text, later, sc).is_empty()
-                });
-                relies_on_saved_index(text, later, fixed.map(|sc| sc.src.as_str()))
-            });
+        && relies
+            .get_or_insert_with(|| relies_on_index(text, df, graph, shipped, posix))
+            .any_after(stage, index);
     let fix = if risky {
         Fix::unsafe_(
             format!("{title} (a later RUN installs from the package index this one saves)"),
@@ -275,13 +290,25 @@ fn check_file(text: &str, df: &Dockerfile) -> Vec<Finding> {
     let graph = StageGraph::new(df);
     let mut findings = Vec::new();
     let shipped = graph.final_chain();
+    let posix = graph.posix_shells(df);
+    let mut relies = None;
     for s in 0..graph.stages.len() {
-        if !shipped[s] || !graph.runs_posix_shell(df, s) {
+        if !shipped[s] || !posix[s] {
             continue;
         }
         for index in graph.stages[s].instructions.clone() {
             if df.instructions[index].keyword == "RUN" {
-                check_run(text, df, &graph, &shipped, s, index, &mut findings);
+                check_run(
+                    text,
+                    df,
+                    &graph,
+                    &shipped,
+                    &posix,
+                    &mut relies,
+                    s,
+                    index,
+                    &mut findings,
+                );
             }
         }
     }

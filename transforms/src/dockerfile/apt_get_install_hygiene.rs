@@ -3,7 +3,7 @@ use crate::dockerfile::shell_lex::{
     self, append_cleanup, covers_path, mount_targets, run_script, run_texts, ShWord, SimpleCommand,
 };
 use crate::dockerfile::syntax::{Args, Dockerfile, Instruction};
-use crate::dockerfile::{dockerfile, StageGraph};
+use crate::dockerfile::{dockerfile, Reach, StageGraph};
 use crate::edit::Edit;
 use crate::finding::Finding;
 use crate::fix::Fix;
@@ -195,6 +195,8 @@ struct AptUse {
 }
 
 fn apt_use(text: &str, ins: &Instruction) -> AptUse {
+    #[cfg(test)]
+    crate::work::add("df010.apt_use", 1);
     let mut u = AptUse::default();
     for src in run_texts(text, ins) {
         let lexed = shell_lex::lex(&src);
@@ -229,9 +231,46 @@ fn apt_use(text: &str, ins: &Instruction) -> AptUse {
     u
 }
 
-/// An earlier instruction decides recommends for the whole image (apt configuration).
-fn recommends_configured(text: &str, before: &[&Instruction]) -> bool {
-    before.iter().any(|ins| {
+/// What the other instructions tell a `RUN`, computed once per file: whether an earlier one
+/// configures recommends, and whether a later one reads the apt lists without updating them or runs
+/// a script (each a [`Reach`], so every `RUN` asks in constant time).
+struct RunFacts {
+    configures: Reach,
+    reads_stale_lists: Reach,
+    runs_script: Reach,
+}
+
+impl RunFacts {
+    fn new(text: &str, df: &Dockerfile, graph: &StageGraph) -> Self {
+        let uses: Vec<AptUse> = df
+            .instructions
+            .iter()
+            .map(|i| {
+                if i.keyword == "RUN" || i.onbuild.as_ref().is_some_and(|o| o.keyword == "RUN") {
+                    apt_use(text, i)
+                } else {
+                    AptUse::default()
+                }
+            })
+            .collect();
+        let configures: Vec<bool> = df
+            .instructions
+            .iter()
+            .map(|i| configures_recommends(text, i))
+            .collect();
+        let stale: Vec<bool> = uses.iter().map(|u| u.reads_lists && !u.updates).collect();
+        let script: Vec<bool> = uses.iter().map(|u| u.runs_script).collect();
+        Self {
+            configures: graph.reach(&configures),
+            reads_stale_lists: graph.reach(&stale),
+            runs_script: graph.reach(&script),
+        }
+    }
+}
+
+/// The instruction decides recommends for the whole image (apt configuration).
+fn configures_recommends(text: &str, ins: &Instruction) -> bool {
+    {
         let ins = ins.onbuild.as_deref().unwrap_or(ins);
         match ins.keyword.as_str() {
             "RUN" => run_texts(text, ins)
@@ -246,7 +285,7 @@ fn recommends_configured(text: &str, before: &[&Instruction]) -> bool {
             }
             _ => false,
         }
-    })
+    }
 }
 
 fn has_lists_cleanup(text: &str, ins: &Instruction) -> bool {
@@ -272,7 +311,7 @@ fn has_lists_cleanup(text: &str, ins: &Instruction) -> bool {
 fn check_run(
     text: &str,
     df: &Dockerfile,
-    graph: &StageGraph,
+    cx: &RunFacts,
     stage: usize,
     index: usize,
     findings: &mut Vec<Finding>,
@@ -303,20 +342,14 @@ fn check_run(
         return;
     };
     let range = script.range(first.name.start, first.sub.end);
-    let configured = recommends_configured(text, &graph.instructions_before(df, stage, index));
+    let configured = cx.configures.any_before(stage, index);
     let need_flag: Vec<&AptCommand<'_>> = installs
         .iter()
         .filter(|(a, conf)| !configured && !conf && !a.recommends_decided())
         .map(|(a, _)| a)
         .collect();
 
-    let later = graph.instructions_after(df, stage, index);
-    let later_uses: Vec<AptUse> = later
-        .iter()
-        .filter(|i| i.keyword == "RUN" || i.onbuild.as_ref().is_some_and(|o| o.keyword == "RUN"))
-        .map(|i| apt_use(text, i))
-        .collect();
-    let lists_needed_later = later_uses.iter().any(|u| u.reads_lists && !u.updates);
+    let lists_needed_later = cx.reads_stale_lists.any_after(stage, index);
     let mounted = mount_targets(ins)
         .iter()
         .any(|(_, t)| covers_path(t, "/var/lib/apt/lists"));
@@ -353,7 +386,7 @@ fn check_run(
             unsafe_reasons.push(format!("{m}: install it explicitly"));
         }
     }
-    if cleanup.is_some() && later_uses.iter().any(|u| u.runs_script) {
+    if cleanup.is_some() && cx.runs_script.any_after(stage, index) {
         unsafe_reasons.push("a later RUN runs a script that may need the package lists".into());
     }
 
@@ -376,7 +409,14 @@ fn check_run(
             "Remove /var/lib/apt/lists in the same RUN".to_owned(),
         ),
     };
-    edits.extend(cleanup);
+    if let Some(c) = cleanup {
+        // After the last word of an `apt-get install` that ends the script, the flag and the
+        // cleanup go to the same offset: one insertion, the flag first.
+        match edits.iter_mut().find(|e| e.range == c.range) {
+            Some(e) => e.replacement.push_str(&c.replacement),
+            None => edits.push(c),
+        }
+    }
     let fix = if unsafe_reasons.is_empty() {
         Fix::safe(title, edits)
     } else {
@@ -396,13 +436,16 @@ fn check_run(
 fn check_file(text: &str, df: &Dockerfile) -> Vec<Finding> {
     let graph = StageGraph::new(df);
     let mut findings = Vec::new();
+    let mut cx = None;
+    let posix = graph.posix_shells(df);
     for (s, shipped) in graph.final_chain().into_iter().enumerate() {
-        if !shipped || !graph.runs_posix_shell(df, s) {
+        if !shipped || !posix[s] {
             continue;
         }
         for index in graph.stages[s].instructions.clone() {
             if df.instructions[index].keyword == "RUN" {
-                check_run(text, df, &graph, s, index, &mut findings);
+                let cx = cx.get_or_insert_with(|| RunFacts::new(text, df, &graph));
+                check_run(text, df, cx, s, index, &mut findings);
             }
         }
     }
@@ -433,6 +476,21 @@ mod tests {
         findings(text)[0].fix.as_ref().unwrap().applicability
     }
 
+    /// Scaling by counting work: what later `RUN`s do with apt is worked out once per `RUN`, not
+    /// once per pair of `RUN`s (a 6 MB Dockerfile of such lines took hours).
+    #[test]
+    fn each_run_is_lexed_once_for_what_later_runs_need() {
+        let mut text = String::from("FROM debian:12\n");
+        for i in 0..300 {
+            text += &format!("RUN apt-get update && apt-get install -y p{i}\n");
+        }
+        crate::work::take("df010.apt_use");
+        let found = findings(&text);
+        assert_eq!(found.len(), 300);
+        let n = crate::work::take("df010.apt_use");
+        assert!(n <= 301, "{n} apt_use calls for 300 RUNs");
+    }
+
     #[test]
     fn flag_and_cleanup() {
         assert_eq!(
@@ -457,6 +515,20 @@ mod tests {
         assert_eq!(
             fixed("FROM debian\nRUN apt-get update && apt-get install --no-install-recommends -y tini > /dev/null # quiet\n"),
             "FROM debian\nRUN apt-get update && apt-get install --no-install-recommends -y tini > /dev/null && rm -rf /var/lib/apt/lists/* # quiet\n"
+        );
+    }
+
+    /// `apt-get install` as the last word: the flag and the cleanup go to the same offset, as one
+    /// edit (two insertions at one offset conflict, which was an internal error).
+    #[test]
+    fn flag_and_cleanup_at_the_same_place() {
+        assert_eq!(
+            fixed("FROM debian\nRUN apt-get update && apt-get install\n"),
+            "FROM debian\nRUN apt-get update && apt-get install --no-install-recommends && rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fixed("FROM debian\nRUN apt-get update \\\n  && apt-get install "),
+            "FROM debian\nRUN apt-get update \\\n  && apt-get install --no-install-recommends && rm -rf /var/lib/apt/lists/* "
         );
     }
 

@@ -364,18 +364,21 @@ fn check_file(text: &str, df: &Dockerfile) -> Vec<Finding> {
         .rfind(|i| i.keyword == "ENTRYPOINT")
         .map(json_args)
         .unwrap_or_default();
+    // Per stage: DOCKER_TLS_VERIFY is on in it or in a stage it is built FROM (parents are
+    // earlier stages: one pass).
+    let mut tls: Vec<bool> = Vec::with_capacity(graph.stages.len());
+    for (s, st) in graph.stages.iter().enumerate() {
+        let own = df.instructions[st.instructions.clone()]
+            .iter()
+            .flat_map(Instruction::key_values)
+            .any(|kv| kv.key == "DOCKER_TLS_VERIFY" && kv.value.as_deref().is_some_and(verify_on));
+        tls.push(own || graph.parents[s].is_some_and(|p| tls[p]));
+    }
     for (s, shipped) in chain.into_iter().enumerate() {
         if !shipped {
             continue;
         }
-        let tls_env = graph.ancestry(s).into_iter().any(|a| {
-            df.instructions[graph.stages[a].instructions.clone()]
-                .iter()
-                .flat_map(Instruction::key_values)
-                .any(|kv| {
-                    kv.key == "DOCKER_TLS_VERIFY" && kv.value.as_deref().is_some_and(verify_on)
-                })
-        });
+        let tls_env = tls[s];
         for ins in &df.instructions[graph.stages[s].instructions.clone()] {
             match ins.keyword.as_str() {
                 "ENV" | "ARG" => {

@@ -1,6 +1,7 @@
 use crate::declare_transform;
 use crate::dockerfile::analysis::{
-    expand, indent_of, insert_after, insert_before, start_with_comments, Analysis, Base,
+    cannot_insert_after, expand, indent_of, insert_after, insert_before, start_with_comments,
+    Analysis, Base,
 };
 use crate::dockerfile::syntax::Dockerfile;
 use crate::dockerfile::{dockerfile, same_case};
@@ -59,9 +60,13 @@ declare_transform! {
     /// The fix is only shown (display-only, with the line and a `TODO`) when no HTTP client is
     /// known to be in the image (slim, distroless, scratch and Windows images), when no port is
     /// exposed, or when the port is not HTTP; set `healthcheck.command` to make it applicable.
+    /// The HTTP path is never guessed: it is the knowledge base's `health-path` when the final
+    /// stage keeps its base image's server (no own `CMD`/`ENTRYPOINT`), else `path` from the
+    /// options; when neither says it, the check is shown with the path to confirm, and
+    /// `fix --interactive` asks for it.
     ///
     /// ## Options
-    /// `[healthcheck]`: `path` (default `/`), `interval` (`30s`), `timeout` (`5s`), `retries` (3),
+    /// `[options.healthcheck]`: `path` (no default: see above), `interval` (`30s`), `timeout` (`5s`), `retries` (3),
     /// `start-period` (`10s`), and `command` (exec-form words, e.g.
     /// `["/app/server", "healthcheck"]`): when set, it is used as the check for every image.
     ///
@@ -111,6 +116,9 @@ fn exec_form(words: &[String]) -> String {
     format!("[{}]", inner.join(", "))
 }
 
+/// The start of the reason given when only the health path is missing.
+const UNKNOWN_PATH: &str = "which HTTP path answers when the application is healthy is not known";
+
 /// What the healthcheck calls, or why it cannot be inferred (then the shown command).
 fn command(
     a: &Analysis<'_>,
@@ -124,14 +132,29 @@ fn command(
         }
     }
     let family = a.family(stage);
-    let path = if s.healthcheck.path.starts_with('/') {
-        s.healthcheck.path.clone()
-    } else {
-        format!("/{}", s.healthcheck.path)
-    };
     let root_image = match a.root_base(stage) {
         Base::Image(i) => Some(i),
         _ => None,
+    };
+    // The path: the configured one, else the base image's own health path when the image still
+    // runs the base's server (no ENTRYPOINT/CMD of its own), else unknown: an application's
+    // routes are only its authors' to tell.
+    let keeps_base_server = !a
+        .chain_body(stage)
+        .iter()
+        .any(|(_, i)| matches!(i.keyword.as_str(), "CMD" | "ENTRYPOINT"));
+    let known_path = s.healthcheck.path.clone().or_else(|| {
+        root_image
+            .filter(|_| keeps_base_server)
+            .and_then(knowledge::built_in_facts)
+            .and_then(|f| f.health_path)
+    });
+    let path_known = known_path.is_some();
+    let path = known_path.unwrap_or_else(|| "/".to_owned());
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
     };
     // php-fpm speaks FastCGI on 9000: started by the Dockerfile, or kept from a `*-fpm*` base.
     let fastcgi = a
@@ -195,10 +218,21 @@ fn command(
         .map(knowledge::shipped_fetchers)
         .unwrap_or_default();
     let has = |f: Fetcher, pkg: &str| shipped.contains(&f) || a.installs(stage, pkg);
-    if has(Fetcher::Curl, "curl") {
-        Ok(curl(Some(port)))
+    let chosen = if has(Fetcher::Curl, "curl") {
+        Some(curl(Some(port)))
     } else if has(Fetcher::Wget, "wget") {
-        Ok(wget(Some(port)))
+        Some(wget(Some(port)))
+    } else {
+        None
+    };
+    if let (Some(cmd), false) = (&chosen, path_known) {
+        return Err((
+            format!("{UNKNOWN_PATH}: set `path` (or `command`) under `[options.healthcheck]` in .dockharden.toml"),
+            cmd.clone(),
+        ));
+    }
+    if let Some(cmd) = chosen {
+        Ok(cmd)
     } else {
         Err((
             "no curl or wget is known to be in the image: install one, or set `healthcheck.command`"
@@ -279,11 +313,9 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             format!("The final stage runs a service ({reason}) but has no HEALTHCHECK{extra}"),
         )
     };
-    if first_start.is_none() && last.heredocs.iter().any(|h| !h.terminated) {
-        // The line would become part of the heredoc's body.
-        return Some(finding(
-            " (not fixed: the file ends inside an unterminated heredoc)".into(),
-        ));
+    if let (None, Some(why)) = (first_start, cannot_insert_after(text, last)) {
+        // The line would become part of the heredoc's body or of the last instruction.
+        return Some(finding(format!(" (not fixed: {why})")));
     }
     Some(match command(&a, stage, s, &ports) {
         Ok(cmd) => {
@@ -295,14 +327,29 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
             let title = if shown.first().is_some_and(|w| w.starts_with("TODO")) {
                 "Add a `HEALTHCHECK` (TODO: a command that exits 0 when the service is healthy)"
                     .to_owned()
+            } else if why.starts_with(UNKNOWN_PATH) {
+                format!(
+                    "Add `HEALTHCHECK … CMD {}` (TODO: the path that answers when healthy)",
+                    exec_form(&shown)
+                )
             } else {
                 format!(
                     "Add `HEALTHCHECK … CMD {}` (TODO: make sure the image can run it)",
                     exec_form(&shown)
                 )
             };
-            finding(format!(" (not fixed automatically: {why})"))
-                .with_fix(Fix::display_only(title, edit(lines)))
+            let f = finding(format!(" (not fixed automatically: {why})"))
+                .with_fix(Fix::display_only(title, edit(lines)));
+            if why.starts_with(UNKNOWN_PATH) {
+                f.with_need(crate::finding::Need {
+                    option: "healthcheck.path",
+                    key: None,
+                    prompt: "HTTP path that answers 200 when the service is healthy".into(),
+                    default: Some("/".into()),
+                })
+            } else {
+                f
+            }
         }
     })
 }

@@ -62,6 +62,37 @@ pub fn same_case(word: &str, like: &str) -> String {
     }
 }
 
+/// A per-instruction property folded along the stage graph ([`StageGraph::reach`]).
+#[derive(Clone, Debug)]
+pub struct Reach {
+    starts: Vec<std::ops::Range<usize>>,
+    parents: Vec<Option<usize>>,
+    /// Per instruction: some instruction of its stage up to it (included) has the property.
+    prefix: Vec<bool>,
+    /// Per instruction: some instruction of its stage from it (included) on has it.
+    suffix: Vec<bool>,
+    /// Per stage: some instruction of it or of a stage it is (transitively) built `FROM` has it.
+    chain: Vec<bool>,
+    /// Per stage: some instruction of a stage (transitively) built `FROM` it has it.
+    below: Vec<bool>,
+}
+
+impl Reach {
+    /// Some instruction of [`StageGraph::instructions_before`]`(stage, index)` has the property.
+    #[must_use]
+    pub fn any_before(&self, stage: usize, index: usize) -> bool {
+        let own = index > self.starts[stage].start && self.prefix[index - 1];
+        own || self.parents[stage].is_some_and(|p| self.chain[p])
+    }
+
+    /// Some instruction of [`StageGraph::positions_after`]`(stage, index)` has the property.
+    #[must_use]
+    pub fn any_after(&self, stage: usize, index: usize) -> bool {
+        let own = index + 1 < self.starts[stage].end && self.suffix[index + 1];
+        own || self.below[stage]
+    }
+}
+
 /// The stages of a Dockerfile with their `FROM <stage>` links.
 #[derive(Clone, Debug)]
 pub struct StageGraph {
@@ -175,6 +206,88 @@ impl StageGraph {
             let r = self.stages[s].instructions.clone();
             let end = if s == stage { index } else { r.end };
             out.extend(&df.instructions[r.start..end]);
+        }
+        out
+    }
+
+    /// Fold a per-instruction property (`flags[i]` for instruction `i`) along the stage graph, so
+    /// that "does an instruction before / after this one have it" is answered in constant time,
+    /// with the meaning of [`StageGraph::instructions_before`] and
+    /// [`StageGraph::positions_after`]. Rules that ask for every instruction stay linear.
+    #[must_use]
+    pub fn reach(&self, flags: &[bool]) -> Reach {
+        let n = self.stages.len();
+        let flag = |i: usize| flags.get(i).copied().unwrap_or(false);
+        let mut prefix = vec![false; flags.len()];
+        let mut suffix = vec![false; flags.len()];
+        let mut whole = vec![false; n];
+        for (s, st) in self.stages.iter().enumerate() {
+            let mut acc = false;
+            for i in st.instructions.clone() {
+                acc |= flag(i);
+                if let Some(p) = prefix.get_mut(i) {
+                    *p = acc;
+                }
+            }
+            whole[s] = acc;
+            let mut acc = false;
+            for i in st.instructions.clone().rev() {
+                acc |= flag(i);
+                if let Some(p) = suffix.get_mut(i) {
+                    *p = acc;
+                }
+            }
+        }
+        // Parents are earlier stages: ancestors in stage order, descendants in reverse.
+        let mut chain = vec![false; n];
+        for s in 0..n {
+            chain[s] = whole[s] || self.parents[s].is_some_and(|p| chain[p]);
+        }
+        let mut below = vec![false; n];
+        for s in (0..n).rev() {
+            if let Some(p) = self.parents[s] {
+                below[p] |= whole[s] || below[s];
+            }
+        }
+        Reach {
+            starts: self
+                .stages
+                .iter()
+                .map(|st| st.instructions.clone())
+                .collect(),
+            parents: self.parents.clone(),
+            prefix,
+            suffix,
+            chain,
+            below,
+        }
+    }
+
+    /// [`StageGraph::runs_posix_shell`] for every stage, in one pass.
+    #[must_use]
+    pub fn posix_shells(&self, df: &Dockerfile) -> Vec<bool> {
+        let n = self.stages.len();
+        let mut root = vec![0; n];
+        let mut out = vec![false; n];
+        for s in 0..n {
+            root[s] = self.parents[s].map_or(s, |p| root[p]);
+            let own = df.instructions[self.stages[s].instructions.clone()]
+                .iter()
+                .all(|ins| match (&*ins.keyword, &ins.args) {
+                    ("SHELL", Args::Json(j)) => j
+                        .items
+                        .first()
+                        .is_some_and(|i| shell_lex::is_posix_shell(&i.value)),
+                    ("SHELL", Args::Shell(_)) => false,
+                    _ => true,
+                });
+            let family = df.instructions[self.stages[root[s]].from]
+                .from_image()
+                .map_or(Family::Unknown, |i| family_of(&ImageName::parse(&i.text)));
+            out[s] = df.escape != '`'
+                && family != Family::Windows
+                && own
+                && self.parents[s].is_none_or(|p| out[p]);
         }
         out
     }

@@ -1,5 +1,7 @@
 use crate::declare_transform;
-use crate::dockerfile::analysis::{indent_of, insert_after, Analysis, Base, User};
+use crate::dockerfile::analysis::{
+    cannot_insert_after, indent_of, insert_after, Analysis, Base, User,
+};
 use crate::dockerfile::syntax::{Dockerfile, Instruction};
 use crate::dockerfile::{dockerfile, same_case};
 use crate::edit::Edit;
@@ -294,15 +296,15 @@ fn plan(
 }
 
 /// The edits that give the final stage `plan`'s user, and whether they replace a trailing
-/// `USER root`. None when the lines would have to go after a heredoc that runs to the end of the
-/// file (they would become part of its body).
+/// `USER root`. Err with the reason when the lines cannot go after the instruction they would follow
+/// (see [`cannot_insert_after`]).
 fn edits(
     text: &str,
     df: &Dockerfile,
     a: &Analysis<'_>,
     stage: usize,
     plan: &Plan,
-) -> Option<(Vec<Edit>, bool)> {
+) -> Result<(Vec<Edit>, bool), &'static str> {
     let from = &df.instructions[a.stages[stage].from];
     let like = from.keyword_range.slice(text);
     let (anchor_index, anchor) = a
@@ -313,11 +315,11 @@ fn edits(
     let user_kw = same_case("USER", like);
     if anchor.keyword == "USER" && anchor_index != a.stages[stage].from {
         if let (Plan::Use { value, .. }, Some((_, range))) = (plan, anchor.user()) {
-            return Some((vec![Edit::replace(range, value.clone())], true));
+            return Ok((vec![Edit::replace(range, value.clone())], true));
         }
     }
-    if anchor.heredocs.iter().any(|h| !h.terminated) {
-        return None;
+    if let Some(why) = cannot_insert_after(text, anchor) {
+        return Err(why);
     }
     let indent = indent_of(text, anchor);
     let mut lines: Vec<String> = Vec::new();
@@ -325,7 +327,7 @@ fn edits(
         lines.push(format!("{indent}{} {command}", same_case("RUN", like)));
     }
     lines.push(format!("{indent}{user_kw} {}", plan.value()));
-    Some((insert_after(text, anchor, &lines), false))
+    Ok((insert_after(text, anchor, &lines), false))
 }
 
 fn describe(plan: &Plan, replaces: bool) -> String {
@@ -397,10 +399,9 @@ fn check(
         Ok(p) => (p, None),
         Err((reason, shown)) => (shown, Some(reason)),
     };
-    let Some((e, replaces)) = edits(text, df, &a, stage, &plan) else {
-        return Some(finding(
-            " (not fixed: the file ends inside an unterminated heredoc)".into(),
-        ));
+    let (e, replaces) = match edits(text, df, &a, stage, &plan) {
+        Ok(x) => x,
+        Err(why) => return Some(finding(format!(" (not fixed: {why})"))),
     };
     Some(match reason {
         None => finding(String::new()).with_fix(Fix::unsafe_(describe(&plan, replaces), e)),

@@ -296,7 +296,10 @@ fn check_pair(
         "holds a value that looks like a credential"
     };
     let message = format!("{keyword} `{}` {what} (`{masked}`): {why}", kv.key);
-    let finding = Finding::new(SecretInImage::CODE, SecretInImage::NAME, kv.range, message);
+    let mut finding = Finding::new(SecretInImage::CODE, SecretInImage::NAME, kv.range, message);
+    if let Some(r) = kv.value_range {
+        finding = finding.with_secret(r);
+    }
     let removal = vec![remove_pair(outer, ins, kv)];
     let fix = if keyword == "ARG" && outer.onbuild.is_none() {
         match arg_fix(ctx, df, images, idx, kv) {

@@ -2219,6 +2219,34 @@ impl Instruction {
         Some(TextRange::new(start, end))
     }
 
+    /// Whether removing [`Instruction::dangling_escape`] ends the instruction: not when the text left
+    /// before it ends in an escape character again (`VOLUME /config \<tab> \`: the literal `\`
+    /// before the blanks would then continue the line, and BuildKit has no way to read it at the end
+    /// of a line without continuing it), nor when the last line is only the escape character (the
+    /// line before it is continued too). True when there is no dangling escape.
+    #[must_use]
+    pub fn dangling_escape_closes(&self, text: &str) -> bool {
+        let Some(r) = self.dangling_escape(text) else {
+            return true;
+        };
+        let Ok(escape) = u8::try_from(self.escape) else {
+            return true;
+        };
+        let line_start = text[..r.start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1)
+            .max(self.range.start);
+        if text[line_start..r.start]
+            .trim_matches([' ', '\t'])
+            .is_empty()
+        {
+            // A line that was only the escape character becomes blank, and BuildKit skips blank
+            // lines inside the continuation of the line before it.
+            return false;
+        }
+        continuation(text.as_bytes(), line_start, r.start, escape).is_none()
+    }
+
     /// Is the arguments' form JSON (exec form)?
     #[must_use]
     pub fn is_json(&self) -> bool {

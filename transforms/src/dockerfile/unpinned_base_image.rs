@@ -838,6 +838,7 @@ mod property {
                 settings: &settings,
                 resolver: &NoResolver,
                 workspace: &crate::settings::NoWorkspace,
+                memo: &crate::needs::Memo::default(),
                 path: None,
             };
             for rule in rules {

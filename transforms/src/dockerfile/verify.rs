@@ -6,7 +6,7 @@
 //!
 //! An instruction is *touched* when an edit overlaps its node (its lines, the comment lines inside
 //! its continuation and its heredoc bodies) or inserts strictly inside it; an insertion at its very
-//! start or end does not touch it. Every untouched instruction must reappear, shifted by the edits
+//! start or end does not touch it, unless it continues a last line that has no line break. Every untouched instruction must reappear, shifted by the edits
 //! before it, with the same meaning; every other instruction of the result must lie at least partly
 //! in text the edits wrote.
 
@@ -42,25 +42,39 @@ fn meaning(ins: &Instruction) -> Meaning {
     }
 }
 
-/// Whether `edit` changes the text of `range` (overlaps it, or inserts strictly inside it).
-fn touches(edit: &Edit, range: TextRange) -> bool {
-    if edit.range.is_empty() {
-        range.start < edit.range.start && edit.range.start < range.end
-    } else {
-        edit.range.start < range.end && edit.range.end > range.start
-    }
+/// Whether one of `ranges` changes the text of `range` (overlaps it, or inserts strictly inside
+/// it). `ranges` are sorted and do not overlap (applied edits, or what they wrote), so their ends
+/// are sorted too: the first one ending after `range.start` is the only candidate. Logarithmic.
+fn touched(ranges: &[TextRange], range: TextRange) -> bool {
+    let j = ranges.partition_point(|e| e.end <= range.start);
+    ranges.get(j).is_some_and(|e| {
+        if e.is_empty() {
+            range.start < e.start && e.start < range.end
+        } else {
+            e.start < range.end
+        }
+    })
 }
 
-/// Where `offset` of the original text is in the edited text (`edits` sorted, non-overlapping). An
-/// insertion exactly at `offset` comes before it.
-fn shifted(edits: &[Edit], offset: usize) -> usize {
-    let mut out = offset;
-    for e in edits {
-        if e.range.end <= offset {
-            out = out + e.replacement.len() - e.range.len();
-        }
+/// Whether an insertion among `edits` (sorted) appends to the last line of `range` when that line
+/// has no line break (the end of a file without a final newline), where text that does not start a
+/// new line continues the instruction.
+fn appended(text: &str, edits: &[Edit], range: TextRange) -> bool {
+    if range.is_empty() || text[..range.end].ends_with('\n') {
+        return false;
     }
-    out
+    let j = edits.partition_point(|e| e.range.start < range.end);
+    edits[j..]
+        .iter()
+        .take_while(|e| e.range.start == range.end)
+        .any(|e| e.range.is_empty() && !e.replacement.starts_with(['\n', '\r']))
+}
+
+/// Where `offset` of the original text is in the edited text: `shift[i]` is the total length change
+/// of the first `i` edits (sorted, non-overlapping); an insertion exactly at `offset` comes before it.
+fn shifted(edits: &[Edit], shift: &[isize], offset: usize) -> usize {
+    let n = edits.partition_point(|e| e.range.end <= offset);
+    offset.saturating_add_signed(shift[n])
 }
 
 /// Check that `after` (the parse of the edited text) means what `before` meant, apart from the
@@ -80,31 +94,27 @@ pub fn verify(
     let mut edits: Vec<Edit> = edits.to_vec();
     edits.sort();
     edits.dedup();
-    // The regions of the new text that the edits wrote.
+    let ranges: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
+    // The regions of the new text that the edits wrote, and the length change before each edit.
     let mut written: Vec<TextRange> = Vec::with_capacity(edits.len());
+    let mut shift: Vec<isize> = Vec::with_capacity(edits.len() + 1);
     let mut delta: isize = 0;
+    shift.push(0);
     for e in &edits {
         let start = e.range.start.saturating_add_signed(delta);
         written.push(TextRange::new(start, start + e.replacement.len()));
         delta += e.replacement.len() as isize - e.range.len() as isize;
+        shift.push(delta);
     }
-    let in_written = |r: TextRange| {
-        written.iter().any(|w| {
-            if w.is_empty() {
-                r.start < w.start && w.start < r.end
-            } else {
-                w.start < r.end && w.end > r.start
-            }
-        })
-    };
+    let in_written = |r: TextRange| touched(&written, r);
     // Parser directives: an untouched one stays as it was; a new or changed one was written.
     let mut kept = vec![false; after.directives.len()];
     for d in &before.directives {
-        if edits.iter().any(|e| touches(e, d.range)) {
+        if touched(&ranges, d.range) || appended(text, &edits, d.range) {
             continue;
         }
         let same = after.directives.iter().position(|x| {
-            x.range.start == shifted(&edits, d.range.start)
+            x.range.start == shifted(&edits, &shift, d.range.start)
                 && x.name.eq_ignore_ascii_case(&d.name)
                 && x.value == d.value
         });
@@ -123,14 +133,13 @@ pub fn verify(
     }
     let mut matched = vec![false; after.instructions.len()];
     for (n, ins) in before.instructions.iter().enumerate() {
-        if edits.iter().any(|e| touches(e, ins.full_range)) {
+        if touched(&ranges, ins.full_range) || appended(text, &edits, ins.full_range) {
             continue;
         }
-        let at = shifted(&edits, ins.full_range.start);
-        let Some(k) = after
+        let at = shifted(&edits, &shift, ins.full_range.start);
+        let Ok(k) = after
             .instructions
-            .iter()
-            .position(|a| a.full_range.start == at)
+            .binary_search_by_key(&at, |a| a.full_range.start)
         else {
             return Err(format!(
                 "instruction {} (`{}` on line {}) is no longer an instruction of its own after the fix",
@@ -150,6 +159,45 @@ pub fn verify(
             ));
         }
         matched[k] = true;
+    }
+    // Whole lines inserted between instructions must stay apart from the instruction before them,
+    // also when that instruction is edited (and so not compared above): a continuation left open
+    // would make BuildKit read them as its arguments.
+    for (e, w) in edits.iter().zip(&written) {
+        if !e.range.is_empty()
+            || before
+                .instructions
+                .iter()
+                .any(|i| i.full_range.start < e.range.start && e.range.start < i.full_range.end)
+        {
+            continue;
+        }
+        let at_line_start = e.range.start == 0 || text[..e.range.start].ends_with('\n');
+        let lead = if at_line_start {
+            0
+        } else if e.replacement.starts_with("\r\n") {
+            2
+        } else if e.replacement.starts_with('\n') {
+            1
+        } else {
+            continue;
+        };
+        if e.replacement[lead..].trim().is_empty() {
+            continue;
+        }
+        let block = w.start + lead;
+        if let Some(a) = after
+            .instructions
+            .iter()
+            .find(|a| a.full_range.start < block && block < a.full_range.end)
+        {
+            let new_line = e.replacement[lead..].lines().next().unwrap_or("").trim();
+            return Err(format!(
+                "the line `{new_line}` that the fix adds is read by BuildKit as part of the `{}` instruction before it: {}",
+                a.keyword,
+                a.buildkit_dump()
+            ));
+        }
     }
     for (k, a) in after.instructions.iter().enumerate() {
         if matched[k] {
@@ -221,6 +269,55 @@ mod tests {
             &[Edit::replace(TextRange::new(at, at + 7), "echo ho")],
         )
         .unwrap();
+    }
+
+    /// A file without a final line break: text appended to its last line edits the last
+    /// instruction (DF010 adding `&& rm -rf /var/lib/apt/lists/*`), a new line appended after it
+    /// must leave it alone.
+    #[test]
+    fn an_append_to_a_last_line_without_a_line_break_edits_that_instruction() {
+        let text = "FROM debian:12\nRUN apt-get install -y curl";
+        check(
+            text,
+            &[Edit::insert(text.len(), " && rm -rf /var/lib/apt/lists/*")],
+        )
+        .unwrap();
+        check(text, &[Edit::insert(text.len(), "\nUSER 1000\n")]).unwrap();
+        let dangling = "FROM debian:12\nRUN apt-get install -y curl \\";
+        assert!(check(dangling, &[Edit::insert(dangling.len(), "\nUSER 1000\n")]).is_err());
+    }
+
+    /// Removing the dangling escape of `VOLUME /config \<tab> \<tab>` leaves `VOLUME /config \`,
+    /// continued still: the VOLUME is edited (so not compared), but the line appended after it must
+    /// not become part of it (BuildKit reads `VOLUME /config HEALTHCHECK ...`).
+    #[test]
+    fn new_lines_swallowed_by_an_edited_instruction_are_caught() {
+        let text = "FROM x\nVOLUME /config \\\t \\\t\n";
+        let df = parse(text).unwrap();
+        let escape = df.instructions[1].dangling_escape(text).unwrap();
+        let err = check(
+            text,
+            &[
+                Edit::delete(escape),
+                Edit::insert(text.len(), "HEALTHCHECK NONE\n"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("VOLUME") && err.contains("HEALTHCHECK"),
+            "{err}"
+        );
+        // Without a final line break the new line starts with one.
+        let text = "FROM x\nRUN a \\";
+        let df = parse(text).unwrap();
+        let escape = df.instructions[1].dangling_escape(text).unwrap();
+        check(
+            text,
+            &[Edit::delete(escape), Edit::insert(text.len(), "\nUSER 1\n")],
+        )
+        .unwrap();
+        let err = check(text, &[Edit::insert(text.len(), "\nUSER 1\n")]).unwrap_err();
+        assert!(err.contains("RUN"), "{err}");
     }
 
     #[test]

@@ -119,7 +119,8 @@ impl Check for SecretInEnv {
                             c.label(),
                             mask_secret(value.value())
                         ),
-                    );
+                    )
+                    .with_secret(value.range());
                     let fix = container_refusal(&c).and_then(|()| {
                         if origin != crate::yaml::Origin::Own
                             || !editable_node(&var.as_node())

@@ -135,26 +135,29 @@ pub fn parse(kind: FileKind, text: &str) -> Result<ScriptFile, SyntaxError> {
     Ok(file)
 }
 
-/// The semantic value a fix is verified on: the YAML documents, or the JSON value.
+/// The semantic value a fix is verified on: the YAML documents (as `text` was loaded into
+/// `file`), or the JSON value of `daemon.json`; nothing for the other kinds.
 ///
 /// # Errors
-/// The text does not load.
-pub fn semantic(kind: FileKind, text: &str) -> Result<Vec<serde_json::Value>, SyntaxError> {
-    if kind == FileKind::DaemonJson {
-        let t = text.strip_prefix('\u{feff}').unwrap_or(text);
-        return serde_json::from_str(t)
-            .map(|v| vec![v])
-            .map_err(|e| SyntaxError {
-                message: format!("invalid JSON: {e}"),
-                range: TextRange::empty(0),
-                template: false,
-            });
+/// `daemon.json` text that is not JSON.
+pub fn values(
+    file: &ScriptFile,
+    text: &str,
+) -> Result<Vec<std::sync::Arc<serde_json::Value>>, SyntaxError> {
+    if let Some(y) = &file.yaml {
+        return Ok(y.values().to_vec());
     }
-    crate::yaml::semantic(text).map_err(|e| SyntaxError {
-        message: e.message,
-        range: e.range,
-        template: false,
-    })
+    if file.kind != FileKind::DaemonJson {
+        return Ok(Vec::new());
+    }
+    let t = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_json::from_str(t)
+        .map(|v| vec![std::sync::Arc::new(v)])
+        .map_err(|e| SyntaxError {
+            message: format!("invalid JSON: {e}"),
+            range: TextRange::empty(0),
+            template: false,
+        })
 }
 
 /// The transforms of the script kinds.

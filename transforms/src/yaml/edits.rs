@@ -200,7 +200,9 @@ fn flow_append(file: &FileData, range: TextRange, elems: &[TextRange], element: 
             Edit::insert(last.end, format!(",{nl}{indent}{element}"))
         }
     } else if trailing_comma {
-        Edit::insert(comma_at + 1, format!(" {element}"))
+        // The trailing comma stays last, as the file writes it; this also keeps several
+        // insertions at this point (joined by the rules) separated: ` a, b,`.
+        Edit::insert(comma_at + 1, format!(" {element},"))
     } else {
         Edit::insert(last.end, format!(", {element}"))
     }

@@ -42,8 +42,33 @@ fn frag_err(message: impl Into<String>) -> YamlError {
     YamlError::new(message, TextRange::empty(0))
 }
 
+/// Fragments parsed on this thread, by text: rules build the same few fragments (`[ALL]`,
+/// `runAsNonRoot: true`) for every service or container of every round, and a parse costs far more
+/// than a look-up. Bounded: cleared when full.
+const FRAGMENT_CACHE_ENTRIES: usize = 1024;
+
+thread_local! {
+    static FRAGMENTS: std::cell::RefCell<std::collections::HashMap<String, YamlFile>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 impl Fragment {
     pub fn parse(text: &str) -> Result<Self, YamlError> {
+        if let Some(file) = FRAGMENTS.with(|c| c.borrow().get(text).cloned()) {
+            return Ok(Self { file });
+        }
+        let parsed = Self::parse_uncached(text)?;
+        FRAGMENTS.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= FRAGMENT_CACHE_ENTRIES {
+                c.clear();
+            }
+            c.insert(text.to_owned(), parsed.file.clone());
+        });
+        Ok(parsed)
+    }
+
+    fn parse_uncached(text: &str) -> Result<Self, YamlError> {
         let file = super::parse_fragment(text).map_err(|e| {
             YamlError::new(
                 format!("invalid YAML fragment {text:?}: {}", e.message),

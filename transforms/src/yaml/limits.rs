@@ -1,8 +1,121 @@
 //! Cheap checks on the raw text before any YAML parser sees it, so that hostile input is an error
 //! rather than a hang, a stack overflow or an abort.
 
+use super::model::{FileData, KindData, NodeId};
 use super::{YamlError, MAX_INPUT_BYTES, MAX_NESTING_DEPTH};
 use crate::text::TextRange;
+
+/// Aliases may add this many nodes to a file, or as many as the file itself has if that is more.
+pub(crate) const MIN_ALIAS_NODES: u64 = 250_000;
+
+/// Aliases may add this many bytes of scalar text, or as many as the file has if that is more.
+pub(crate) const MIN_ALIAS_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How big a file is once its aliases are expanded (merge keys included: `<<: *a` replays `a`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Expansion {
+    /// Nodes written in the file (scalars, collections, absent values, aliases).
+    pub own_nodes: u64,
+    /// Nodes that aliases add when expanded.
+    pub alias_nodes: u64,
+    /// Bytes of scalar text that aliases add when expanded.
+    pub alias_bytes: u64,
+}
+
+impl Expansion {
+    /// The most nodes aliases may add to this file.
+    pub fn node_limit(&self) -> u64 {
+        MIN_ALIAS_NODES.max(self.own_nodes)
+    }
+}
+
+/// Count what the aliases of `file` expand to, without expanding anything: every node's expanded
+/// size is computed once, children before parents and an anchored node before the aliases that
+/// follow it (a post-order walk per document), so an alias costs one look-up however big its
+/// target. Alias bombs ("billion laughs") are refused here by the size they would reach, before the
+/// loader replays a single event; files that merely use many aliases are fine.
+///
+/// # Errors
+/// The aliases would add more than `max(250 000, nodes in the file)` nodes or
+/// `max(16 MiB, file size)` bytes of text; located at the alias that crosses the limit.
+pub(crate) fn expansion(file: &FileData) -> Result<Expansion, YamlError> {
+    let n = file.nodes.len();
+    let mut out = Expansion {
+        own_nodes: n as u64,
+        ..Expansion::default()
+    };
+    let node_limit = out.node_limit();
+    let byte_limit = MIN_ALIAS_BYTES.max(file.text.len() as u64);
+    // (nodes, scalar bytes) of each node with its aliases expanded; None until computed.
+    let mut size: Vec<Option<(u64, u64)>> = vec![None; n];
+    let mut stack: Vec<(NodeId, bool)> = Vec::new();
+    let mut children: Vec<NodeId> = Vec::new();
+    for doc in &file.docs {
+        stack.push((doc.root, false));
+        while let Some((id, done)) = stack.pop() {
+            let node = &file.nodes[id];
+            if !done {
+                stack.push((id, true));
+                children.clear();
+                match &node.kind {
+                    KindData::Mapping { entries, .. } => {
+                        for &e in entries {
+                            children.push(file.entries[e].key_node);
+                            children.push(file.entries[e].value);
+                        }
+                    }
+                    KindData::Sequence { items, .. } => {
+                        children.extend(items.iter().map(|&i| file.items[i].value));
+                    }
+                    _ => {}
+                }
+                stack.extend(children.iter().rev().map(|&c| (c, false)));
+                continue;
+            }
+            let s = match &node.kind {
+                KindData::Mapping { entries, .. } => {
+                    entries.iter().fold((1u64, 0u64), |acc, &e| {
+                        let k = size[file.entries[e].key_node].unwrap_or((1, 0));
+                        let v = size[file.entries[e].value].unwrap_or((1, 0));
+                        (
+                            acc.0.saturating_add(k.0).saturating_add(v.0),
+                            acc.1.saturating_add(k.1).saturating_add(v.1),
+                        )
+                    })
+                }
+                KindData::Sequence { items, .. } => items.iter().fold((1u64, 0u64), |acc, &i| {
+                    let v = size[file.items[i].value].unwrap_or((1, 0));
+                    (acc.0.saturating_add(v.0), acc.1.saturating_add(v.1))
+                }),
+                KindData::Scalar { .. } => (1, node.range.len() as u64),
+                KindData::Null => (1, 0),
+                KindData::Alias { target, .. } => {
+                    // A target not computed yet encloses the alias (a recursive alias): the
+                    // loader refuses it, so it counts as itself here.
+                    let t = target.and_then(|t| size[t]).unwrap_or((1, 0));
+                    out.alias_nodes = out.alias_nodes.saturating_add(t.0);
+                    out.alias_bytes = out.alias_bytes.saturating_add(t.1);
+                    if out.alias_nodes > node_limit || out.alias_bytes > byte_limit {
+                        let what = if out.alias_nodes > node_limit {
+                            format!("{node_limit} nodes")
+                        } else {
+                            format!("{byte_limit} bytes of text")
+                        };
+                        return Err(YamlError::new(
+                            format!(
+                                "YAML aliases expand to more than {what} (an alias bomb?); the file is not processed"
+                            ),
+                            node.range,
+                        ));
+                    }
+                    t
+                }
+            };
+            size[id] = Some(s);
+        }
+    }
+    Ok(out)
+}
 
 /// Reject input larger than [`MAX_INPUT_BYTES`] or nested deeper than [`MAX_NESTING_DEPTH`].
 ///

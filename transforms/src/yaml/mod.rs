@@ -14,21 +14,30 @@
 //!    file's own style (indent step, sequence indentation, line endings, quoting).
 //!
 //! Hostile input is an error, never a hang or a crash: [`MAX_INPUT_BYTES`] and
-//! [`MAX_NESTING_DEPTH`] are checked on the raw text before either parser runs, and the semantic
-//! view runs under `serde-saphyr` budgets (nodes, aliases, replayed alias events, depth).
+//! [`MAX_NESTING_DEPTH`] are checked on the raw text before either parser runs; what aliases expand
+//! to (nodes and bytes, merge keys included) is counted on the navigation model before anything is
+//! expanded, and refused past `max(250 000 nodes, the file's own)` or `max(16 MiB, the file's
+//! size)`; the semantic view then runs under `serde-saphyr` budgets set above those limits.
+//!
+//! [`parse`] builds both the navigation model and the meaning, one document at a time, so every
+//! user of a parsed file (`check` as much as `fix`) applies the same parsing and the same limits.
+//! [`reparse`] loads again only the documents an edit changed.
 //!
 //! # Public API
 //!
 //! ```text
 //! pub const MAX_INPUT_BYTES: usize;  pub const MAX_NESTING_DEPTH: usize;
 //! pub struct YamlError { pub message: String, pub range: TextRange }            // Display + Error
-//! pub fn parse(text: &str) -> Result<YamlFile, YamlError>;
+//! pub fn parse(text: &str) -> Result<YamlFile, YamlError>;      // navigation model + meaning
+//! pub fn reparse(text: &str, previous: &YamlFile) -> Result<(YamlFile, Vec<usize>), YamlError>;
 //! pub fn semantic(text: &str) -> Result<Vec<serde_json::Value>, YamlError>;
 //! pub fn semantic_diff(a: &[Value], b: &[Value]) -> Vec<(usize, Vec<String>)>;
+//! pub fn semantic_diff_one(a: &Value, b: &Value) -> Vec<Vec<String>>;
 //!
-//! YamlFile: text() documents() document(i) line_index() line_ending() has_bom() comments()
-//!           nodes_at(offset) indent_unit() sequence_indent() preferred_quote()
+//! YamlFile: text() documents() document(i) values() line_index() line_ending() has_bom()
+//!           comments() nodes_at(offset) indent_unit() sequence_indent() preferred_quote()
 //! Document: index() range() root() anchor(name) anchors() resolve_anchor_at(name, offset)
+//!           aliases() aliases_named(name)
 //! Node = Mapping | Sequence | Scalar | Alias | Null
 //!   range() full_range() anchor() anchor_range() tag() text() document() parent() -> Parent
 //!   as_mapping() as_sequence() as_scalar() as_alias() as_str() is_null() resolve() path(&[&str])
@@ -74,7 +83,7 @@ pub use scalar::{
     double_quoted, is_plain_safe, plain_is_string, quoted, single_quoted, string_scalar,
     QuoteStyle, ScalarStyle,
 };
-pub use semantic::{semantic, semantic_diff};
+pub use semantic::{semantic, semantic_diff, semantic_diff_one};
 
 /// Files larger than this are refused (8 MiB).
 pub const MAX_INPUT_BYTES: usize = 8 * 1024 * 1024;
@@ -124,8 +133,38 @@ pub(crate) fn parse_fragment(text: &str) -> Result<YamlFile, YamlError> {
 }
 
 fn parse_impl(text: &str, fragment: bool) -> Result<YamlFile, YamlError> {
-    limits::check(text)?;
+    let depth = limits::check(text)?;
     let cst = cst::parse(text, fragment)?;
-    let data = model::build(text, &cst)?;
+    let mut data = model::build(text, &cst)?;
+    if !fragment {
+        let expansion = limits::expansion(&data)?;
+        data.values = semantic::load(&data, &expansion, None, depth > INLINE_MAX_DEPTH)?.0;
+    }
     Ok(YamlFile::from_data(data))
+}
+
+/// Nesting up to which the loader runs on the caller's stack (a 2 MiB test thread holds about 64
+/// levels in a debug build).
+const INLINE_MAX_DEPTH: usize = 16;
+
+/// [`parse`] a new version of a file: `text` is `previous`'s text after some edits. The syntax tree
+/// is rebuilt (one linear pass), but only the documents whose text changed are loaded again; the
+/// others keep their meaning from `previous`. Returns the file and the indexes of the documents
+/// that were loaded (every index when the number of documents changed).
+///
+/// # Errors
+/// As [`parse`].
+pub fn reparse(text: &str, previous: &YamlFile) -> Result<(YamlFile, Vec<usize>), YamlError> {
+    let depth = limits::check(text)?;
+    let cst = cst::parse(text, false)?;
+    let mut data = model::build(text, &cst)?;
+    let expansion = limits::expansion(&data)?;
+    let (values, loaded) = semantic::load(
+        &data,
+        &expansion,
+        Some(&previous.data),
+        depth > INLINE_MAX_DEPTH,
+    )?;
+    data.values = values;
+    Ok((YamlFile::from_data(data), loaded))
 }

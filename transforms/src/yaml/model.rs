@@ -45,6 +45,9 @@ pub(crate) enum KindData {
     },
     Alias {
         name: String,
+        /// The anchored node it refers to (the last `&name` that starts before it in the
+        /// document), resolved once after building.
+        target: Option<NodeId>,
     },
     Null,
 }
@@ -115,6 +118,8 @@ pub(crate) struct DocData {
     pub root: NodeId,
     /// Anchors in document order.
     pub anchors: Vec<(String, NodeId)>,
+    /// Aliases by anchor name, each list in document order (filled after building).
+    pub aliases: std::collections::HashMap<String, Vec<NodeId>>,
 }
 
 pub(crate) struct FileData {
@@ -127,6 +132,8 @@ pub(crate) struct FileData {
     /// Every comment token.
     pub comments: Vec<TextRange>,
     pub stats: std::sync::OnceLock<super::style::Stats>,
+    /// The meaning of each document (see [`super::semantic`]); empty for value fragments.
+    pub values: Vec<std::sync::Arc<serde_json::Value>>,
 }
 
 impl FileData {
@@ -199,6 +206,7 @@ pub(crate) fn build(text: &str, cst: &Cst) -> Result<FileData, YamlError> {
         }
     }
     duplicate_keys(text, &b.nodes, &b.entries)?;
+    resolve_aliases(&mut b.nodes, &mut b.docs);
     Ok(FileData {
         text: text.to_owned(),
         line_index: LineIndex::new(text),
@@ -208,7 +216,34 @@ pub(crate) fn build(text: &str, cst: &Cst) -> Result<FileData, YamlError> {
         docs: b.docs,
         comments: b.comments,
         stats: std::sync::OnceLock::new(),
+        values: Vec::new(),
     })
+}
+
+/// Resolve every alias to its anchored node in one pass: node ids are in document order (a node
+/// before its content, keys before values), so the anchors seen so far in the same document are
+/// the ones an alias may refer to, the last of a name winning. An alias inside the node it names
+/// resolves to that node (a recursive alias, which the loader refuses).
+///
+/// Also indexes each document's aliases by name, so that "who uses this anchor" is a look-up.
+fn resolve_aliases(nodes: &mut [NodeData], docs: &mut [DocData]) {
+    let mut seen: std::collections::HashMap<String, NodeId> = std::collections::HashMap::new();
+    let mut doc = usize::MAX;
+    for (id, node) in nodes.iter_mut().enumerate() {
+        if node.doc != doc {
+            doc = node.doc;
+            seen.clear();
+        }
+        if let Some((name, _)) = node.anchor.as_deref() {
+            seen.insert(name.clone(), id);
+        }
+        if let KindData::Alias { name, target } = &mut node.kind {
+            *target = seen.get(name.as_str()).copied();
+            if let Some(d) = docs.get_mut(doc) {
+                d.aliases.entry(name.clone()).or_default().push(id);
+            }
+        }
+    }
 }
 
 /// A mapping with the same key twice is an error, located at the first copy: YAML forbids it,
@@ -249,6 +284,7 @@ impl Builder<'_> {
             range,
             root: 0,
             anchors: Vec::new(),
+            aliases: std::collections::HashMap::new(),
         });
         // An empty document's null sits after `---` or at the document start.
         let mut empty_at = range.start;
@@ -339,7 +375,7 @@ impl Builder<'_> {
                     let range = self.cst.range(c);
                     let name = range.slice(self.text).trim_start_matches('*').to_owned();
                     self.push_node(NodeData {
-                        kind: KindData::Alias { name },
+                        kind: KindData::Alias { name, target: None },
                         range,
                         anchor: anchor.clone(),
                         tag,
@@ -659,6 +695,13 @@ impl YamlFile {
         &self.data.text
     }
 
+    /// The meaning of each document, in order (see [`super::semantic`]): one value per
+    /// [`YamlFile::documents`] entry.
+    #[must_use]
+    pub fn values(&self) -> &[Arc<serde_json::Value>] {
+        &self.data.values
+    }
+
     /// The documents in order. A file with no content (empty, only comments) has none.
     #[must_use]
     pub fn documents(&self) -> Vec<Document> {
@@ -799,6 +842,37 @@ impl Document {
             .rev()
             .find(|(n, _)| n == name)
             .map(|(_, id)| Node::new(self.file.clone(), *id))
+    }
+
+    /// The aliases `*name` of this document, in document order (merge-key values included). A
+    /// look-up, not a walk.
+    #[must_use]
+    pub fn aliases_named(&self, name: &str) -> Vec<Alias> {
+        self.data().aliases.get(name).map_or_else(Vec::new, |ids| {
+            ids.iter()
+                .map(|&id| {
+                    Alias(NodeRef {
+                        file: self.file.clone(),
+                        id,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Every alias of this document, in document order.
+    #[must_use]
+    pub fn aliases(&self) -> Vec<Alias> {
+        let mut ids: Vec<NodeId> = self.data().aliases.values().flatten().copied().collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .map(|id| {
+                Alias(NodeRef {
+                    file: self.file.clone(),
+                    id,
+                })
+            })
+            .collect()
     }
 
     /// All anchors in document order.
@@ -1638,7 +1712,7 @@ impl Alias {
     #[must_use]
     pub fn name(&self) -> &str {
         match &self.0.data().kind {
-            KindData::Alias { name } => name,
+            KindData::Alias { name, .. } => name,
             _ => "",
         }
     }
@@ -1646,7 +1720,11 @@ impl Alias {
     /// The anchored node this alias refers to (the last `&name` before it in the document).
     #[must_use]
     pub fn target(&self) -> Option<Node> {
-        self.document()
-            .resolve_anchor_at(self.name(), self.range().start)
+        match &self.0.data().kind {
+            KindData::Alias {
+                target: Some(t), ..
+            } => Some(Node::new(self.0.file.clone(), *t)),
+            _ => None,
+        }
     }
 }

@@ -3,30 +3,50 @@
 //! from the input only where the applied fixes say.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, MergeKeyPolicy, NonFiniteFloatPolicy, Options};
 
-use super::{limits, YamlError, MAX_NESTING_DEPTH};
+use super::limits::Expansion;
+use super::model::{FileData, KindData};
+use super::{YamlError, MAX_NESTING_DEPTH};
 use crate::text::{LineIndex, TextRange};
 
-/// Budgets for `serde-saphyr`: generous for real compose / Kubernetes files (the largest CRDs have
-/// tens of thousands of nodes), small enough that an alias bomb fails fast.
-fn options() -> Options {
+/// Options for `serde-saphyr`. What aliases may cost is decided before loading, by the size they
+/// expand to ([`super::limits::expansion`]); the loader's own budgets are set above that, as a
+/// second line of defence that real files never reach. Its alias/anchor ratio heuristic is off:
+/// real compose files use one anchor (`x-logging: &logging`) in every service.
+fn options(text_len: usize, expansion: &Expansion) -> Options {
+    let nodes = usize::try_from(
+        expansion
+            .own_nodes
+            .saturating_add(expansion.node_limit())
+            .saturating_add(1024),
+    )
+    .unwrap_or(usize::MAX);
+    let bytes = text_len
+        .saturating_add(usize::try_from(super::limits::MIN_ALIAS_BYTES).unwrap_or(usize::MAX))
+        .saturating_mul(2);
     let mut budget = Budget::default();
     budget.max_depth = MAX_NESTING_DEPTH;
-    budget.max_nodes = 500_000;
-    budget.max_events = 2_000_000;
-    budget.max_aliases = 20_000;
-    budget.max_anchors = 20_000;
-    budget.max_documents = 10_000;
+    budget.max_nodes = nodes;
+    budget.max_events = nodes.saturating_mul(4);
+    budget.max_aliases = usize::MAX;
+    budget.max_anchors = usize::MAX;
+    budget.max_documents = usize::MAX;
+    budget.max_merge_keys = usize::MAX;
+    budget.enforce_alias_anchor_ratio = false;
+    budget.max_recorded_anchor_events = nodes.saturating_mul(4);
+    budget.max_recorded_anchor_bytes = bytes;
     budget.max_reader_input_bytes = Some(super::MAX_INPUT_BYTES);
-    budget.max_total_scalar_bytes = 4 * super::MAX_INPUT_BYTES;
+    budget.max_total_scalar_bytes = bytes;
     let mut o = Options::default();
     o.budget = Some(budget);
-    o.alias_limits.max_total_replayed_events = 250_000;
-    o.alias_limits.max_replay_stack_depth = 32;
+    o.alias_limits.max_total_replayed_events = nodes.saturating_mul(4);
+    o.alias_limits.max_replay_stack_depth = 64;
     // A repeated key: the last one wins, as in the navigation model (`Mapping::get`) and PyYAML.
     o.duplicate_keys = DuplicateKeyPolicy::LastWins;
     o.merge_keys = MergeKeyPolicy::Merge;
@@ -38,59 +58,214 @@ fn options() -> Options {
 }
 
 /// The meaning of every document of `text`, in order (an empty document is `null`), with `<<` merge
-/// keys applied and aliases expanded. Mapping keys that are not strings are written as strings
+/// keys applied and aliases expanded: what [`super::parse`] loads, one value per document of the
+/// navigation model. Mapping keys that are not strings are written as strings
 /// (`1` → `"1"`, `true` → `"true"`, `null` → `"null"`, a collection as its JSON text); NaN and
-/// infinities become the strings `".nan"`, `".inf"`, `"-.inf"`; binary values their bytes as an array.
+/// infinities become the strings `".nan"`, `".inf"`, `"-.inf"`; binary values their bytes as an
+/// array; a `!!timestamp` its text.
 ///
 /// # Errors
-/// The text is not valid YAML or exceeds a limit (size, depth, nodes, aliases:
-/// a "billion laughs" alias bomb is rejected quickly). The error is located.
+/// The text is not valid YAML or exceeds a limit (size, depth, what aliases expand to: a
+/// "billion laughs" alias bomb is rejected before anything is expanded). The error is located.
 pub fn semantic(text: &str) -> Result<Vec<Value>, YamlError> {
-    let depth = limits::check(text)?;
-    // No content at all (empty, blank, comments only): no document, as in the CST. serde-saphyr
-    // would report one null document.
-    if text
-        .trim_start_matches('\u{feff}')
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        return Ok(Vec::new());
-    }
-    // Deserialization recurses per nesting level (tens of KiB per level in a debug build), so it
-    // runs on a thread with a stack sized for MAX_NESTING_DEPTH levels whatever the caller's stack
-    // (test threads have 2 MiB). The stack is reserved, not committed, until used.
-    let run = || -> Result<Vec<Value>, YamlError> {
-        let docs: Docs = serde_saphyr::from_str_multiple_with_options(text, options())
-            .map_err(|e| located(text, &e))?;
-        Ok(docs.0)
-    };
-    // Shallow text without aliases (which replay anchored subtrees deeper) is safe on any stack.
-    if depth <= INLINE_MAX_DEPTH && !text.contains('*') {
-        return run();
-    }
-    std::thread::scope(|scope| {
-        match std::thread::Builder::new()
-            .name("yaml-semantic".into())
-            .stack_size(SEMANTIC_STACK_BYTES)
-            .spawn_scoped(scope, run)
-        {
-            Ok(handle) => handle.join().unwrap_or_else(|_| {
-                Err(YamlError::new(
-                    "internal error: the YAML loader panicked",
-                    TextRange::empty(0),
-                ))
-            }),
-            Err(_) => run(),
-        }
-    })
+    let file = super::parse(text)?;
+    Ok(file.data.values.iter().map(|v| Value::clone(v)).collect())
 }
 
-/// Nesting up to which the loader runs on the caller's stack (a 2 MiB test thread holds about 64
-/// levels in a debug build).
-const INLINE_MAX_DEPTH: usize = 16;
+/// Per document, the text the loader reads: from the end of the previous document (so that the
+/// directives and comments before `---` come along) to the end of this one; the last one runs to
+/// the end of the text.
+pub(crate) fn document_slices(file: &FileData) -> Vec<TextRange> {
+    let n = file.docs.len();
+    (0..n)
+        .map(|i| {
+            let start = if i == 0 {
+                0
+            } else {
+                file.docs[i - 1].range.end
+            };
+            let end = if i + 1 == n {
+                file.text.len()
+            } else {
+                file.docs[i].range.end
+            };
+            TextRange::new(start.min(end), end)
+        })
+        .collect()
+}
+
+/// Load the meaning of every document of `file` (its navigation model is built), one document at a
+/// time. A document whose text is byte for byte the same as the same document of `previous` (a
+/// re-parse after edits elsewhere) keeps its value without loading. Returns the values and the
+/// indexes of the documents that were loaded.
+///
+/// `deep`: the text nests deep enough (or replays aliases) that the loader needs a large stack.
+pub(crate) fn load(
+    file: &FileData,
+    expansion: &Expansion,
+    previous: Option<&FileData>,
+    deep: bool,
+) -> Result<(Vec<Arc<Value>>, Vec<usize>), YamlError> {
+    let text = file.text.as_str();
+    let slices = document_slices(file);
+    let old_slices = previous
+        .filter(|p| p.docs.len() == file.docs.len() && p.values.len() == p.docs.len())
+        .map(|p| (p, document_slices(p)));
+    let mut values: Vec<Option<Arc<Value>>> = vec![None; slices.len()];
+    let mut todo = Vec::new();
+    for (i, r) in slices.iter().enumerate() {
+        match &old_slices {
+            Some((p, old)) if old[i].slice(&p.text) == r.slice(text) => {
+                values[i] = Some(p.values[i].clone());
+            }
+            _ => todo.push(i),
+        }
+    }
+    #[cfg(test)]
+    crate::work::add("yaml.documents_loaded", todo.len());
+    if todo.is_empty() {
+        return Ok((values.into_iter().flatten().collect(), todo));
+    }
+    let timestamps = timestamp_tags(file);
+    let run = || -> Result<Vec<(usize, Value)>, YamlError> {
+        // (`Options` holds an `Rc`: made on the thread that uses it.)
+        let options = options(text.len(), expansion);
+        let mut out = Vec::with_capacity(todo.len());
+        for &i in &todo {
+            let r = slices[i];
+            let rewritten;
+            let src = if timestamps.iter().any(|t| r.contains_range(*t)) {
+                rewritten = as_strings(text, r, &timestamps);
+                rewritten.as_str()
+            } else {
+                r.slice(text)
+            };
+            let docs: Docs = serde_saphyr::from_str_multiple_with_options(src, options.clone())
+                .map_err(|e| {
+                    let mut err = located(src, &e);
+                    err.range = TextRange::new(err.range.start + r.start, err.range.end + r.start);
+                    err
+                })?;
+            match <[Value; 1]>::try_from(docs.0) {
+                Ok([v]) => out.push((i, v)),
+                Err(_) => return load_stream(text, &timestamps, &options, file.docs.len()),
+            }
+        }
+        Ok(out)
+    };
+    let loaded = if deep || text.contains('*') {
+        // Deserialization recurses per nesting level (tens of KiB per level in a debug build), so
+        // it runs on a thread with a stack sized for MAX_NESTING_DEPTH levels whatever the caller's
+        // stack (test threads have 2 MiB). The stack is reserved, not committed, until used.
+        std::thread::scope(|scope| {
+            match std::thread::Builder::new()
+                .name("yaml-semantic".into())
+                .stack_size(SEMANTIC_STACK_BYTES)
+                .spawn_scoped(scope, run)
+            {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    Err(YamlError::new(
+                        "internal error: the YAML loader panicked",
+                        TextRange::empty(0),
+                    ))
+                }),
+                Err(_) => run(),
+            }
+        })?
+    } else {
+        run()?
+    };
+    if loaded.len() == file.docs.len() {
+        todo = (0..file.docs.len()).collect();
+    }
+    for (i, v) in loaded {
+        values[i] = Some(Arc::new(v));
+    }
+    Ok((values.into_iter().flatten().collect(), todo))
+}
+
+/// Fallback when a document's text does not load as exactly one document on its own: the whole
+/// stream at once, which must then have as many documents as the navigation model.
+fn load_stream(
+    text: &str,
+    timestamps: &[TextRange],
+    options: &Options,
+    expected: usize,
+) -> Result<Vec<(usize, Value)>, YamlError> {
+    let rewritten;
+    let src = if timestamps.is_empty() {
+        text
+    } else {
+        rewritten = as_strings(text, TextRange::new(0, text.len()), timestamps);
+        rewritten.as_str()
+    };
+    let docs: Docs = serde_saphyr::from_str_multiple_with_options(src, options.clone())
+        .map_err(|e| located(src, &e))?;
+    if docs.0.len() != expected {
+        return Err(YamlError::new(
+            format!(
+                "internal error: the YAML loader reads {} documents where the syntax tree has {expected}",
+                docs.0.len()
+            ),
+            TextRange::empty(0),
+        ));
+    }
+    Ok(docs.0.into_iter().enumerate().collect())
+}
+
+/// The ranges of `!!timestamp` tags (also spelled out as `!<tag:yaml.org,2002:timestamp>`).
+fn timestamp_tags(file: &FileData) -> Vec<TextRange> {
+    file.nodes
+        .iter()
+        .filter(|n| matches!(n.kind, KindData::Scalar { .. } | KindData::Null))
+        .filter_map(|n| n.tag.as_deref())
+        .filter(|(t, _)| t == "!!timestamp" || t == "!<tag:yaml.org,2002:timestamp>")
+        .map(|(_, r)| *r)
+        .collect()
+}
+
+/// `range` of `text` with each timestamp tag in it written as `!!str` padded with spaces to the
+/// same length (so offsets, and error locations, stay where they were): `serde-saphyr` refuses
+/// to give a timestamp to an untyped visitor, and its text is what the value is compared by.
+fn as_strings(text: &str, range: TextRange, timestamps: &[TextRange]) -> String {
+    let mut out = range.slice(text).to_owned();
+    for t in timestamps.iter().filter(|t| range.contains_range(**t)) {
+        let (s, e) = (t.start - range.start, t.end - range.start);
+        let pad = (e - s).saturating_sub(5);
+        out.replace_range(s..e, &format!("!!str{}", " ".repeat(pad)));
+    }
+    out
+}
 
 /// Stack for the semantic loader thread.
 const SEMANTIC_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// A message for people for what `serde-saphyr` reports about its budgets (its own text is the
+/// `Debug` output of the breach).
+fn budget_message(breach: &BudgetBreach) -> String {
+    match breach {
+        BudgetBreach::Depth { .. } => {
+            format!("YAML nested deeper than {MAX_NESTING_DEPTH} levels once aliases are expanded")
+        }
+        BudgetBreach::Nodes { .. }
+        | BudgetBreach::Events { .. }
+        | BudgetBreach::RecordedAnchorEvents { .. }
+        | BudgetBreach::AliasAnchorRatio { .. }
+        | BudgetBreach::Aliases { .. } => {
+            "YAML aliases expand to too many nodes (an alias bomb?); the file is not processed"
+                .to_owned()
+        }
+        BudgetBreach::ScalarBytes { .. } | BudgetBreach::RecordedAnchorBytes { .. } => {
+            "YAML aliases expand to too much text (an alias bomb?); the file is not processed"
+                .to_owned()
+        }
+        BudgetBreach::InputBytes { .. } => format!(
+            "file too large for YAML processing (the limit is {} bytes)",
+            super::MAX_INPUT_BYTES
+        ),
+        _ => "YAML exceeds a processing limit; the file is not processed".to_owned(),
+    }
+}
 
 fn located(text: &str, e: &serde_saphyr::Error) -> YamlError {
     let offset = e.location().and_then(|loc| {
@@ -115,6 +290,25 @@ fn located(text: &str, e: &serde_saphyr::Error) -> YamlError {
     let mut offset = offset.unwrap_or(0).min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
+    }
+    match e {
+        serde_saphyr::Error::Budget { breach, .. } => {
+            return YamlError::new(budget_message(breach), TextRange::empty(offset));
+        }
+        serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasReplayCounterOverflow { .. } => {
+            return YamlError::new(
+                budget_message(&BudgetBreach::Nodes { nodes: 0 }),
+                TextRange::empty(offset),
+            );
+        }
+        serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } => {
+            return YamlError::new(
+                "YAML aliases nested too deeply (an alias refers to an anchor that holds an alias, 64 times over)",
+                TextRange::empty(offset),
+            );
+        }
+        _ => {}
     }
     let message = e.to_string();
     // "error: line 3 column 5: message" → "message" (the range carries the position).
@@ -321,6 +515,14 @@ pub fn semantic_diff(a: &[Value], b: &[Value]) -> Vec<(usize, Vec<String>)> {
     out
 }
 
+/// The deepest key paths where two values of one document differ (see [`semantic_diff`]).
+#[must_use]
+pub fn semantic_diff_one(a: &Value, b: &Value) -> Vec<Vec<String>> {
+    let mut paths = Vec::new();
+    diff(a, b, &mut Vec::new(), &mut paths);
+    paths
+}
+
 fn diff(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -406,9 +608,13 @@ mod tests {
         let start = std::time::Instant::now();
         let e = semantic(&t).unwrap_err();
         assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
-        assert!(!e.message.is_empty());
-        // The CST does not expand aliases: parsing is fine.
-        assert!(super::super::parse(&t).is_ok());
+        assert!(e.message.contains("aliases expand to more than"), "{e:?}");
+        // Located at the alias that crosses the limit.
+        assert!(t[e.range.start..].starts_with('*'), "{e:?}");
+        // Parsing applies the same limit (check and fix agree), counted without expanding.
+        let e = super::super::parse(&t).unwrap_err();
+        assert!(e.message.contains("alias bomb"), "{e:?}");
+        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
     }
 
     #[test]
@@ -416,9 +622,9 @@ mod tests {
         let t = "a: 1\nb: [1, 2\nc: 3\n";
         let e = semantic(t).unwrap_err();
         assert!(e.range.start > 0, "{e:?}");
-        // A repeated key: the last one wins (like the navigation model and PyYAML).
-        let v = semantic("a: 1\na: 2\n").unwrap();
-        assert_eq!(v[0]["a"], 2);
+        // A repeated key is refused, as by the navigation model: one set of rules.
+        let e = semantic("a: 1\na: 2\n").unwrap_err();
+        assert!(e.message.contains("duplicate key"), "{e:?}");
     }
 
     #[test]

@@ -288,6 +288,33 @@ fn documents_and_ranges() {
 }
 
 #[test]
+fn reparse_loads_only_the_documents_whose_text_changed() {
+    let mut t = String::new();
+    for i in 0..20 {
+        t += &format!("---\nk: {i}\n");
+    }
+    let f = parse(&t).unwrap();
+    assert_eq!(f.values().len(), 20);
+    let edited = t.replacen("k: 5\n", "k: 5\nnew: true\n", 1);
+    let (g, loaded) = reparse(&edited, &f).unwrap();
+    assert_eq!(loaded, vec![5]);
+    assert_eq!(g.values()[5]["new"], true);
+    assert_eq!(g.values()[6]["k"], 6);
+    // Unchanged documents share their value with the previous parse.
+    assert!(std::sync::Arc::ptr_eq(&f.values()[7], &g.values()[7]));
+    // A document added: everything is loaded.
+    let (h, loaded) = reparse(&format!("{edited}---\nk: 20\n"), &g).unwrap();
+    assert_eq!(loaded.len(), 21);
+    assert_eq!(h.values()[20]["k"], 20);
+    // Errors of the new text are located in it.
+    let e = reparse(&edited.replacen("k: 9\n", "k: [9\n", 1), &g).unwrap_err();
+    assert!(
+        edited[..e.range.start].matches("---").count() >= 10,
+        "{e:?}"
+    );
+}
+
+#[test]
 fn parse_errors_are_located() {
     for bad in ["a: [1, 2\nb: 3\n", "a: \"unterminated\n", "a: {b: 1\n"] {
         let e = parse(bad).unwrap_err();
@@ -430,8 +457,18 @@ fn insert_entry_flow_mappings() {
     check(
         t,
         &m("d").insert_entry("w", "2").unwrap(),
-        &t.replace("{x: 1,}", "{x: 1, w: 2}"),
+        &t.replace("{x: 1,}", "{x: 1, w: 2,}"),
         &[(0, &["d", "w"])],
+    );
+    // Two insertions at the same point, joined (as the rules join them), stay separated.
+    let mut joined = m("d").insert_entry("w", "2").unwrap();
+    let second = m("d").insert_entry("v", "3").unwrap();
+    joined[0].replacement.push_str(&second[0].replacement);
+    check(
+        t,
+        &joined,
+        &t.replace("{x: 1,}", "{x: 1, w: 2, v: 3,}"),
+        &[(0, &["d", "w"]), (0, &["d", "v"])],
     );
     check(
         t,
@@ -967,7 +1004,7 @@ fn append_item_flow() {
     check(
         t,
         &seq_at(t, &["d"]).append_item("z").unwrap(),
-        &t.replace("[x, y,]", "[x, y, z]"),
+        &t.replace("[x, y,]", "[x, y, z,]"),
         &[(0, &["d"])],
     );
     check(

@@ -82,13 +82,7 @@ impl Check for HostNamespace {
                 );
                 let needs = site.needs(ctx);
                 let needed = needs.facts.as_ref().and_then(|f| match *flag_name {
-                    "network" => f.host_network.clone().or_else(|| {
-                        needs
-                            .image
-                            .as_ref()
-                            .and_then(crate::knowledge::network_info)
-                            .and_then(|n| n.host_network.map(str::to_owned))
-                    }),
+                    "network" => f.host_network.clone(),
                     "pid" => f.host_pid.clone(),
                     _ => None,
                 });
@@ -140,13 +134,6 @@ impl Check for HostNamespace {
                         .ports
                         .clone()
                         .filter(|p| !p.is_empty())
-                        .or_else(|| {
-                            needs
-                                .image
-                                .as_ref()
-                                .and_then(crate::knowledge::network_info)
-                                .map(|n| n.listens.iter().map(|p| (*p).to_owned()).collect())
-                        })
                         .unwrap_or_default();
                     if published {
                         // Its own `-p` flags take effect once it leaves the host network.
