@@ -20,16 +20,18 @@ declare_transform! {
     /// docker run -d --net=host --pid=host prom/node-exporter:v1.8.2
     /// ```
     /// is reported; node-exporter's function needs both (the knowledge base says why), so it is not
-    /// changed. For `docker run -d --net=host traefik/whoami:v1.10` the fix gives
-    /// `docker run -d -p 80:80 traefik/whoami:v1.10`.
+    /// changed. For `docker run -d --net=host prom/prometheus:v2.54.1` the suggestion is
+    /// `docker run -d -p 9090:9090 prom/prometheus:v2.54.1`.
     ///
     /// ## Fix safety
-    /// Unsafe, and applied only when the image is known (no guessing): images whose function needs
-    /// the host network or PID namespace (the knowledge base's `host-network`, `host-pid`) keep it
-    /// and the finding says why; for the network the ports it listens on must be known too (the
-    /// command's own `-p`, or the knowledge base's `ports`), since clients reached them on the
-    /// host. An unknown image gets a display-only removal. Without the flag the container gets its
-    /// own namespace (the default bridge network for `--net`; a user-defined network is better:
+    /// Display-only (no guessing, as DC005/DC006): whoever shared a host namespace had a reason
+    /// that neither the image nor the command shows (a proxy to a service on the host's
+    /// `localhost`, LAN discovery, a debugger), so the removal is shown, never applied. Images
+    /// whose function needs the host network or PID namespace (the knowledge base's
+    /// `host-network`, `host-pid`) are reported without a fix, with the reason. For the network,
+    /// the suggestion publishes the ports the image is known to listen on (the knowledge base's
+    /// `ports`) unless the command has its own `-p`. Without the flag the container gets its own
+    /// namespace (the default bridge network for `--net`; a user-defined network is better:
     /// `docker network create`).
     ///
     /// ## Options
@@ -39,7 +41,7 @@ declare_transform! {
     /// Guideline: "DO NOT share host network namespace (`--net=host`)". CIS Docker Benchmark v1.7
     /// 5.10 (network), 5.16 (PID), 5.17 (IPC), 5.21 (UTS), 5.31 (user namespaces); compose
     /// equivalents DC005, DC006.
-    pub struct HostNamespace => "DR003", "host-namespace", group Scripts, Sometimes;
+    pub struct HostNamespace => "DR003", "host-namespace", group Scripts, None;
 }
 
 const NAMESPACES: &[(&str, &str, &str)] = &[
@@ -116,17 +118,22 @@ impl Check for HostNamespace {
                     ));
                     continue;
                 };
-                let mut app = if needs.facts.is_some() {
-                    Applicability::Unsafe
+                // No guessing, as DC005/DC006: whoever shared a host namespace had a reason the
+                // image cannot tell (a proxy to the host's localhost, LAN discovery, a debugger),
+                // so the removal is shown, never applied.
+                if needs.facts.is_some() {
+                    message.push_str(&format!(
+                        " (display only: what this container reaches through the host's {ns} namespace is not known; check that before you apply it)"
+                    ));
                 } else {
                     message.push_str(&format!(
                         " (display only: whether its function needs the host's {ns} namespace is not known: {})",
                         needs.unknown.clone().unwrap_or_else(|| "its image is not known".into())
                     ));
-                    Applicability::DisplayOnly
-                };
+                }
+                let app = Applicability::DisplayOnly;
                 let mut title = format!("Remove `{}`", spelled);
-                if *flag_name == "network" && app == Applicability::Unsafe {
+                if *flag_name == "network" && needs.facts.is_some() {
                     // Clients reached its ports on the host: publish them.
                     let published = run.flags_named("publish").count() > 0;
                     let ports: Vec<String> = needs
@@ -139,10 +146,9 @@ impl Check for HostNamespace {
                         // Its own `-p` flags take effect once it leaves the host network.
                     } else if ports.is_empty() {
                         message.push_str(&format!(
-                            " (display only: which ports `{}` listens on is not known; publish them with `-p`)",
+                            "; which ports `{}` listens on is not known: publish them with `-p`",
                             needs.subject
                         ));
-                        app = Applicability::DisplayOnly;
                     } else {
                         let add: Vec<String> = ports
                             .iter()
@@ -156,12 +162,9 @@ impl Check for HostNamespace {
                                 format!("-p {spec}")
                             })
                             .collect();
-                        match run.insert_before_image(ctx.text, &add) {
-                            Some(e) => {
-                                title = format!("Replace `{spelled}` by {}", add.join(" "));
-                                edits.push(e);
-                            }
-                            None => app = Applicability::DisplayOnly,
+                        if let Some(e) = run.insert_before_image(ctx.text, &add) {
+                            title = format!("Replace `{spelled}` by {}", add.join(" "));
+                            edits.push(e);
                         }
                     }
                 }

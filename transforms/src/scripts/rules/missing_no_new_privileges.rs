@@ -96,12 +96,28 @@ impl Check for MissingNoNewPrivileges {
                             .is_some_and(|u| !crate::needs::is_root_user(u) && !u.contains('$')));
                 let file_caps =
                     starts_non_root && f.cap_add.as_ref().is_some_and(|c| !c.is_empty());
-                let setuid = matches!(f.switch_user.as_deref(), Some("sudo"));
+                let setuid = matches!(f.switch_user.as_deref(), Some("sudo" | "capsh"));
+                if let Some(why) = &f.no_new_privileges_breaks {
+                    message.push_str(&format!(
+                        "; but `no-new-privileges` would stop `{}` from working: {why}{}, so there is no fix",
+                        needs.subject,
+                        needs.because()
+                    ));
+                    out.push(report(
+                        ctx,
+                        &site,
+                        (Self::CODE, Self::NAME),
+                        range,
+                        message,
+                        None,
+                    ));
+                    continue;
+                }
                 if file_caps || setuid {
                     message.push_str(&format!(
                         "; but `no-new-privileges` would stop `{}` from working: it runs as a non-root user and relies on {}{}, so there is no fix",
                         needs.subject,
-                        if setuid { "sudo".to_owned() } else { format!("file capabilities ({})", f.cap_add.clone().unwrap_or_default().join(", ")) },
+                        if setuid { format!("`{}` to gain its privileges", f.switch_user.clone().unwrap_or_default()) } else { format!("file capabilities ({})", f.cap_add.clone().unwrap_or_default().join(", ")) },
                         needs.because()
                     ));
                     out.push(report(
