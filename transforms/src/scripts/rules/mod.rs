@@ -3,7 +3,11 @@
 //! knowledge lookup ([`crate::needs`]) and its rule: a fix that depends on what the image needs is
 //! applied only when that is known, else it is a display-only suggestion.
 
+pub mod daemon_json_cis_settings;
+pub mod daemon_json_tcp_without_tls;
+pub mod daemon_tcp_without_tls;
 pub mod exposed_sensitive_port;
+pub mod gitlab_dind_tls_disabled;
 pub mod host_namespace;
 pub mod missing_cap_drop;
 pub mod missing_no_new_privileges;
@@ -42,6 +46,10 @@ pub fn transforms() -> Vec<&'static dyn Transform> {
         &secret_in_environment::SecretInEnvironment,
         &unpinned_image::UnpinnedImage,
         &security_profile_disabled::SecurityProfileDisabled,
+        &daemon_tcp_without_tls::DaemonTcpWithoutTls,
+        &gitlab_dind_tls_disabled::GitlabDindTlsDisabled,
+        &daemon_json_tcp_without_tls::DaemonJsonTcpWithoutTls,
+        &daemon_json_cis_settings::DaemonJsonCisSettings,
     ]
 }
 
