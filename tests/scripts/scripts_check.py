@@ -98,8 +98,19 @@ def yaml_scripts(kind, text):
     return out
 
 
+# A configuration that pins the scanner's action, so that DR015 inserts scan steps (Unsafe) and
+# the schema check sees them; nothing else is configured.
+CONFIG = """[options.pipelines]
+scanner = "trivy"
+scan-action = "aquasecurity/trivy-action@915b19bbe73b92a6cf82a1bc12b087c9a19a5fe2"
+"""
+
+
 def run_fix(binary, root):
-    out = subprocess.run([binary, "fix", "--unsafe-fixes", "--isolated", "--format", "json", root],
+    config = os.path.join(os.path.dirname(root), "dockharden-scripts-check.toml")
+    with open(config, "w") as f:
+        f.write(CONFIG)
+    out = subprocess.run([binary, "fix", "--unsafe-fixes", "--config", config, "--format", "json", root],
                          capture_output=True, text=True)
     return json.loads(out.stdout), out.returncode
 
@@ -220,6 +231,17 @@ def main():
         print(f"scripts check: {len(files)} files, {findings} findings, {applied} fixes applied in {changed} files, "
               f"{errors} with errors (templates, repeated keys), exit {code}")
         print("scripts check: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
+        by_code = {}
+        for f in report["files"]:
+            for x in f.get("findings") or []:
+                code_ = x.get("code") if isinstance(x, dict) else None
+                if code_:
+                    by_code[code_] = by_code.get(code_, 0) + 1
+            for x in f.get("fixes_applied") or []:
+                code_ = x.get("code") if isinstance(x, dict) else None
+                if code_:
+                    by_code[code_ + " fixed"] = by_code.get(code_ + " fixed", 0) + 1
+        print("scripts check, by rule: " + ", ".join(f"{k}={v}" for k, v in sorted(by_code.items())))
         if undetected:
             print(f"scripts check: {len(undetected)} files not found by the walk with the kind SOURCES.tsv gives "
                   "(templates with a .j2 name are not walked): " + "; ".join(undetected))

@@ -10,6 +10,7 @@ pub mod exposed_sensitive_port;
 pub mod gitlab_dind_tls_disabled;
 pub mod host_namespace;
 pub mod missing_cap_drop;
+pub mod missing_image_scan;
 pub mod missing_no_new_privileges;
 pub mod missing_resource_limits;
 pub mod privileged_container;
@@ -50,6 +51,7 @@ pub fn transforms() -> Vec<&'static dyn Transform> {
         &gitlab_dind_tls_disabled::GitlabDindTlsDisabled,
         &daemon_json_tcp_without_tls::DaemonJsonTcpWithoutTls,
         &daemon_json_cis_settings::DaemonJsonCisSettings,
+        &missing_image_scan::MissingImageScan,
     ]
 }
 
