@@ -33,7 +33,10 @@ declare_transform! {
     /// Unsafe: clients on other hosts can no longer connect; containers on the same Docker network
     /// are not affected (they use the container name, not the published port). `-p 5432` becomes
     /// `-p 127.0.0.1::5432` (still a random host port). A port spec that is a variable as a whole
-    /// is not judged; a quoted spec keeps its quotes.
+    /// is not judged; a quoted spec keeps its quotes. An administration port that is the image's
+    /// own service port (the knowledge base's `ports`: a git server's SSH) gets a display-only
+    /// suggestion, as in DC014: publishing it was the point (not 2375, the Docker API without TLS,
+    /// which has no authentication at all).
     ///
     /// ## Options
     /// None.
@@ -92,7 +95,23 @@ impl Check for ExposedSensitivePort {
                     continue;
                 }
                 let range = run.flag_range(f);
-                let message = format!(
+                // A port the image itself serves (a git server's SSH) is its function, not remote
+                // administration: binding it to the loopback address cuts off its users (as DC014).
+                let needs = site.needs(ctx);
+                // The Docker API without TLS has no authentication: never a service for others.
+                let own_service = port != 2375
+                    && ADMIN_PORTS.iter().any(|(p, _)| *p == port)
+                    && needs
+                        .facts
+                        .as_ref()
+                        .and_then(|x| x.ports.as_ref())
+                        .is_some_and(|ports| {
+                            ports.iter().any(|p| {
+                                p.split('/').next().and_then(|x| x.parse::<u16>().ok())
+                                    == Some(port)
+                            })
+                        });
+                let mut message = format!(
                     "Port {port} ({what}) is published on all interfaces (`{} {spec}`): reachable from every network the host is on, past the host firewall. Bind it to 127.0.0.1 (or put an authenticating proxy in front)",
                     f.written
                 );
@@ -141,9 +160,19 @@ impl Check for ExposedSensitivePort {
                     }
                 });
                 let edit = if run.editable() { edit } else { None };
+                let app = if own_service {
+                    message.push_str(&format!(
+                        " (display only: port {port} is what `{}` serves, not remote administration; bind it to 127.0.0.1 only if no other machine connects to it{})",
+                        needs.subject,
+                        needs.because()
+                    ));
+                    Applicability::DisplayOnly
+                } else {
+                    Applicability::Unsafe
+                };
                 let fix = edit.map(|e| {
                     fix_of(
-                        Applicability::Unsafe,
+                        app,
                         format!("Publish port {port} on 127.0.0.1 only"),
                         vec![e],
                     )
