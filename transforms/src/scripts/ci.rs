@@ -276,6 +276,7 @@ pub fn github_fragments(text: &str, file: &YamlFile) -> Vec<Fragment> {
         else {
             continue;
         };
+        out.extend(container_options(text, &name, &job, &vars));
         for item in steps.items() {
             let Some(step) = mapping(Some(item.value())) else {
                 continue;
@@ -302,6 +303,81 @@ pub fn github_fragments(text: &str, file: &YamlFile) -> Vec<Fragment> {
                 out.push(f);
             }
         }
+    }
+    out
+}
+
+/// The `options:` of a job's `container:` and `services:` (GitHub Actions), read as the flags of
+/// a `docker create` of the entry's `image:`: a partial container command (the runner adds flags
+/// of its own), so only what the options say is judged, never what they lack. The `docker
+/// create ` before the options and the image after them are not in the file: nothing is inserted
+/// there.
+fn container_options(
+    text: &str,
+    job_name: &str,
+    job: &Mapping,
+    vars: &BTreeMap<String, String>,
+) -> Vec<Fragment> {
+    let mut out = Vec::new();
+    let mut entries: Vec<(Vec<String>, Mapping, String)> = Vec::new();
+    if let Some(c) = mapping(entry_value(job, "container")) {
+        entries.push((
+            vec!["container".into()],
+            c,
+            format!("`container` of job `{job_name}`"),
+        ));
+    }
+    if let Some(services) = mapping(entry_value(job, "services")) {
+        for e in services.entries() {
+            if let Some(m) = mapping(Some(e.value())) {
+                entries.push((
+                    vec!["services".into(), e.key().to_owned()],
+                    m,
+                    format!("service `{}` of job `{job_name}`", e.key()),
+                ));
+            }
+        }
+    }
+    for (keys, m, place) in entries {
+        let Some(Node::Scalar(image)) = entry_value(&m, "image").and_then(|n| n.resolve()) else {
+            continue;
+        };
+        let Some(Node::Scalar(options)) = entry_value(&m, "options").and_then(|n| n.resolve())
+        else {
+            continue;
+        };
+        if options.is_null() || image.value().contains("${{") {
+            continue;
+        }
+        let (opts, segments) = scalar_segments(text, &options);
+        if opts.contains('\n') || opts.contains("${{") {
+            // Several lines, or expressions GitHub replaces: not read with certainty.
+            continue;
+        }
+        let prefix = "docker create ";
+        let src = format!("{prefix}{opts} {}", image.value());
+        let segments: Vec<Segment> = segments
+            .iter()
+            .map(|sg| Segment {
+                src: sg.src + prefix.len(),
+                ..*sg
+            })
+            .collect();
+        let editable = !segments.is_empty();
+        let mut path: Vec<&str> = vec!["jobs", job_name];
+        path.extend(keys.iter().map(String::as_str));
+        path.push("options");
+        out.push(Fragment {
+            src,
+            segments,
+            editable,
+            dialect: Dialect::Sh,
+            place: format!("`options` of the {place}"),
+            yaml_path: Some(SemanticPath::new(0, path)),
+            vars: vars.clone(),
+            partial: true,
+            uncertain: None,
+        });
     }
     out
 }
