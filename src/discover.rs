@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use dockharden_transforms::source::{is_yaml_name, kind_from_name, FileKind};
+use dockharden_transforms::source::{is_shell_shebang, is_yaml_name, kind_from_path, FileKind};
 
 /// A file to process. `kind` is None for YAML files whose kind is decided by their content.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,24 +56,41 @@ fn not_regular(ft: std::fs::FileType) -> String {
     .to_owned()
 }
 
-/// Whether a walked file is worth reading.
-fn walk_candidate(path: &Path) -> Option<Candidate> {
+/// Whether a walked file is worth reading: its kind from its path, YAML (kind by content), or a
+/// file without an extension, which is read if it starts with a shell shebang (see
+/// [`shell_script_by_content`]).
+fn walk_candidate(path: &Path) -> Option<(Candidate, bool)> {
     let name = path.file_name()?.to_str()?;
-    if let Some(kind) = kind_from_name(name) {
-        return Some(Candidate {
-            path: path.to_path_buf(),
-            kind: Some(kind),
-            explicit: false,
-        });
+    let candidate = |kind| Candidate {
+        path: path.to_path_buf(),
+        kind,
+        explicit: false,
+    };
+    if let Some(kind) = path.to_str().and_then(kind_from_path) {
+        return Some((candidate(Some(kind)), false));
     }
     if is_yaml_name(name) {
-        return Some(Candidate {
-            path: path.to_path_buf(),
-            kind: None,
-            explicit: false,
-        });
+        return Some((candidate(None), false));
+    }
+    if !name.contains('.') {
+        return Some((candidate(Some(FileKind::Shell)), true));
     }
     None
+}
+
+/// Whether a regular file without an extension is a shell script: its first line is an `sh` /
+/// `bash` shebang (only the first 256 bytes are read).
+fn shell_script_by_content(path: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(256);
+    if file.take(256).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&head);
+    text.starts_with("#!") && is_shell_shebang(text.lines().next().unwrap_or(""))
 }
 
 /// Expand `paths` into candidates (sorted, de-duplicated) and the entries skipped with a reason.
@@ -105,7 +122,8 @@ pub fn discover(
         }
         if meta.is_file() {
             let name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let kind = forced.or_else(|| kind_from_name(name));
+            let kind = forced.or_else(|| kind_from_path(&root.to_string_lossy()));
+            let _ = name;
             found.lock().expect("lock").push(Candidate {
                 path: root.clone(),
                 kind,
@@ -138,7 +156,7 @@ pub fn discover(
                     }
                     return ignore::WalkState::Continue;
                 }
-                let Some(mut c) = walk_candidate(path) else {
+                let Some((mut c, sniff)) = walk_candidate(path) else {
                     return ignore::WalkState::Continue;
                 };
                 if exclude(path) {
@@ -175,6 +193,9 @@ pub fn discover(
                             return ignore::WalkState::Continue;
                         }
                     }
+                }
+                if sniff && forced.is_none() && !(ft.is_file() && shell_script_by_content(path)) {
+                    return ignore::WalkState::Continue;
                 }
                 if let Some(k) = forced {
                     c.kind = Some(k);

@@ -125,7 +125,7 @@ fn rules(format: cli::RulesFormat) -> ExitCode {
                 .iter()
                 .map(|t| {
                     serde_json::json!({
-                        "code": t.code(), "name": t.name(), "kind": t.kind().as_str(),
+                        "code": t.code(), "name": t.name(), "kind": t.kind_label(),
                         "fix": t.fix_availability().as_str(), "summary": t.why(),
                     })
                 })
@@ -140,7 +140,7 @@ fn rules(format: cli::RulesFormat) -> ExitCode {
                     "{:<8} {:<36} {:<11} {}\n",
                     t.code(),
                     t.name(),
-                    t.kind().as_str(),
+                    t.kind_label(),
                     t.fix_availability().as_str()
                 ));
             }
@@ -201,10 +201,10 @@ fn explain(rule: &str) -> ExitCode {
     match registry::find(rule) {
         Some(t) => {
             emit(&format!(
-                "# {} ({})\n\nFile kind: {}. Fix: {}.\n\n{}",
+                "# {} ({})\n\nFile kinds: {}. Fix: {}.\n\n{}",
                 t.name(),
                 t.code(),
-                t.kind(),
+                kind_phrase(t),
                 t.fix_availability().as_str(),
                 t.docs()
             ));
@@ -215,6 +215,16 @@ fn explain(rule: &str) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The file kinds a rule reads, for `explain`.
+fn kind_phrase(t: &dyn dockharden_transforms::registry::Transform) -> String {
+    let kinds: Vec<&str> = FileKind::ALL
+        .iter()
+        .filter(|k| t.applies_to(**k))
+        .map(|k| k.as_str())
+        .collect();
+    kinds.join(", ")
 }
 
 /// The files to process: the given paths (default `.`), walked, minus excluded ones.
@@ -728,6 +738,7 @@ fn process_stdin(
         name.file_name()
             .and_then(|n| n.to_str())
             .and_then(dockharden_transforms::source::kind_from_name)
+            .or_else(|| dockharden_transforms::source::kind_from_path(&name.to_string_lossy()))
     });
     if bytes.len() as u64 > files::MAX_FILE_SIZE {
         return Ok(FileResult {

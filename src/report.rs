@@ -284,7 +284,7 @@ fn sarif_rules() -> (Vec<serde_json::Value>, Vec<&'static str>) {
             "fullDescription": {"text": t.why()},
             "help": {"text": docs, "markdown": docs},
             "defaultConfiguration": {"level": "warning"},
-            "properties": {"tags": ["security", t.kind().as_str()], "fix": t.fix_availability().as_str()},
+            "properties": {"tags": ["security", t.kind_label()], "fix": t.fix_availability().as_str()},
         }));
         ids.push(t.code());
     }

@@ -7,7 +7,7 @@ use dockharden_transforms::finding::Finding;
 use dockharden_transforms::fix::Applicability;
 use dockharden_transforms::registry::{self, Transform};
 use dockharden_transforms::settings::NoResolver;
-use dockharden_transforms::source::{detect_yaml_kind, FileKind};
+use dockharden_transforms::source::{detect_kind, FileKind};
 use dockharden_transforms::text::{LineCol, LineIndex};
 
 use crate::config::{matches_any, Config};
@@ -216,9 +216,10 @@ pub fn compose_base_services(path: &Path) -> Option<Vec<String>> {
     )
 }
 
-/// Decide the kind of a text (for YAML by content when the name did not tell).
+/// Decide the kind of a text (by content when the name did not tell: a shell shebang, the YAML
+/// kinds).
 pub fn resolve_kind(kind: Option<FileKind>, text: &str) -> Option<FileKind> {
-    kind.or_else(|| detect_yaml_kind(text))
+    kind.or_else(|| detect_kind(text))
 }
 
 /// Process one file's text. `display` is the path as shown; `write_to` the file to write (None: don't).
@@ -238,7 +239,7 @@ pub fn process_text(
     let Some(kind) = resolve_kind(kind, text) else {
         if explicit {
             result.error = Some(ErrorOut {
-                message: "cannot tell whether this is a Dockerfile, a compose file or a Kubernetes manifest; use --kind".into(),
+                message: "cannot tell what kind of file this is (Dockerfile, compose, Kubernetes, shell, makefile, github-actions, gitlab-ci, systemd, daemon-json, markdown); use --kind".into(),
                 line: None,
                 column: None,
             });

@@ -3,6 +3,7 @@
 mod buildkit;
 mod cli;
 mod corpus;
+mod corpus_scripts;
 mod golden;
 mod interactive;
 mod registry;

@@ -217,13 +217,13 @@ impl Engine<'_> {
         let mut findings: Vec<Finding> = self
             .transforms
             .iter()
-            .filter(|t| t.kind() == kind)
+            .filter(|t| t.applies_to(kind))
             .flat_map(|t| t.check(&ctx))
             .collect();
         let codes: Vec<&'static str> = self
             .transforms
             .iter()
-            .filter(|t| t.kind() == kind)
+            .filter(|t| t.applies_to(kind))
             .map(|t| t.code())
             .collect();
         findings = suppression::apply(text, &codes, findings);
@@ -292,7 +292,7 @@ impl Engine<'_> {
         };
         let mut out: Vec<crate::text::TextRange> = crate::registry::all()
             .into_iter()
-            .filter(|t| t.kind() == kind && crate::finding::SECRET_RULES.contains(&t.code()))
+            .filter(|t| t.applies_to(kind) && crate::finding::SECRET_RULES.contains(&t.code()))
             .flat_map(|t| t.check(&ctx))
             .flat_map(|f| f.secrets)
             .filter(|r| r.end <= text.len())
@@ -537,11 +537,39 @@ impl Engine<'_> {
             }
             (Parsed::Yaml(before), Parsed::Yaml(after)) => {
                 let loaded = loaded.unwrap_or_else(|| (0..after.values().len()).collect());
-                verify_semantic(before, after, &loaded, &applied).map_err(|(message, doc)| {
-                    let mut f = Failure::bug(&applied, message);
-                    f.documents = Some(vec![doc]);
-                    f
-                })?;
+                verify_semantic(before.values(), after.values(), &loaded, &applied).map_err(
+                    |(message, doc)| {
+                        let mut f = Failure::bug(&applied, message);
+                        f.documents = Some(vec![doc]);
+                        f
+                    },
+                )?;
+            }
+            (Parsed::Script(before_file), Parsed::Script(after_file)) => {
+                // Verify by meaning: the commands outside the edited container commands are
+                // unchanged, and a YAML or JSON value changes only where the fixes declare.
+                let changes: Vec<crate::fix::SemanticPath> = applied
+                    .iter()
+                    .filter_map(|f| f.fix.as_ref())
+                    .flat_map(|f| f.changes.iter().cloned())
+                    .collect();
+                if crate::scripts::verify::applies(kind) {
+                    crate::scripts::verify::verify(before_file, after_file, &changes)
+                        .map_err(|message| Failure::bug(&applied, message))?;
+                }
+                if kind.has_semantic_value() {
+                    let a = crate::scripts::values(before_file, text)
+                        .map_err(|e| Failure::bug(&applied, e.message))?;
+                    let b = crate::scripts::values(after_file, &result.text).map_err(|e| {
+                        Failure::bug(
+                            &applied,
+                            format!("the fixed file does not load: {}", e.message),
+                        )
+                    })?;
+                    let all: Vec<usize> = (0..a.len().max(b.len())).collect();
+                    verify_semantic(&a, &b, &all, &applied)
+                        .map_err(|(message, _)| Failure::bug(&applied, message))?;
+                }
             }
             _ => unreachable!("a text keeps its kind"),
         }
@@ -584,7 +612,7 @@ struct LoneCr {
 
 impl LoneCr {
     fn of(kind: FileKind, text: &str) -> Option<Self> {
-        if kind == FileKind::Dockerfile {
+        if !kind.is_yaml() {
             return None;
         }
         let positions = crate::text::lone_crs(text);
@@ -673,8 +701,8 @@ fn codes_of(findings: &[&Finding]) -> Vec<&'static str> {
 /// difference is checked against the paths declared for its document, by prefix, in a hash set.
 /// On failure: the message and the document.
 fn verify_semantic(
-    before: &crate::yaml::YamlFile,
-    after: &crate::yaml::YamlFile,
+    a: &[std::sync::Arc<serde_json::Value>],
+    b: &[std::sync::Arc<serde_json::Value>],
     loaded: &[usize],
     applied: &[&Finding],
 ) -> Result<(), (String, usize)> {
@@ -688,7 +716,6 @@ fn verify_semantic(
                 .insert(c.keys.as_slice());
         }
     }
-    let (a, b) = (before.values(), after.values());
     let docs: Vec<usize> = if a.len() == b.len() {
         loaded.to_vec()
     } else {

@@ -14,6 +14,7 @@ pub mod kubernetes;
 pub mod needs;
 pub mod paths;
 pub mod registry;
+pub mod scripts;
 pub mod session;
 pub mod settings;
 pub mod source;

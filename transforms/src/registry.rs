@@ -53,6 +53,17 @@ pub trait Transform: Send + Sync {
     fn fix_availability(&self) -> FixAvailability;
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding>;
 
+    /// Whether the transform runs on files of `kind` (its [`Transform::kind`], or a group of
+    /// kinds for rules that read `docker run` wherever it is written).
+    fn applies_to(&self, kind: FileKind) -> bool {
+        self.kind() == kind
+    }
+
+    /// The kind, or the name of the group of kinds, for listings (`compose`, `scripts`, `ci`).
+    fn kind_label(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
     /// The full documentation (the doc comment of the transform's struct), in Markdown.
     fn docs(&self) -> String {
         self.raw_docs()
@@ -87,6 +98,43 @@ pub trait Transform: Send + Sync {
 macro_rules! declare_transform {
     (
         $(#[doc = $doc:literal])*
+        pub struct $name:ident => $code:literal, $rule:literal, group $group:ident, $avail:ident;
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Default, Clone, Copy)]
+        pub struct $name;
+
+        impl $name {
+            pub const CODE: &'static str = $code;
+            pub const NAME: &'static str = $rule;
+        }
+
+        impl $crate::registry::Transform for $name {
+            fn code(&self) -> &'static str { $code }
+            fn name(&self) -> &'static str { $rule }
+            fn kind(&self) -> $crate::source::FileKind {
+                $crate::registry::group_kinds(stringify!($group))[0]
+            }
+            fn applies_to(&self, kind: $crate::source::FileKind) -> bool {
+                $crate::registry::group_kinds(stringify!($group)).contains(&kind)
+            }
+            fn kind_label(&self) -> &'static str {
+                match stringify!($group) {
+                    "Scripts" => "scripts",
+                    _ => "ci",
+                }
+            }
+            fn raw_docs(&self) -> &'static str { concat!($($doc, "\n"),*) }
+            fn fix_availability(&self) -> $crate::registry::FixAvailability {
+                $crate::registry::FixAvailability::$avail
+            }
+            fn check(&self, ctx: &$crate::registry::Context<'_>) -> Vec<$crate::finding::Finding> {
+                $crate::registry::Check::run(self, ctx)
+            }
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
         pub struct $name:ident => $code:literal, $rule:literal, $kind:ident, $avail:ident;
     ) => {
         $(#[doc = $doc])*
@@ -113,6 +161,18 @@ macro_rules! declare_transform {
     };
 }
 
+/// The kinds a group name stands for in [`declare_transform!`]: `Scripts` (every file kind that
+/// holds shell commands: shell scripts, Makefiles, GitHub Actions, GitLab CI, systemd units,
+/// Markdown) and `Ci` (GitHub Actions and GitLab CI).
+#[must_use]
+pub fn group_kinds(group: &str) -> &'static [FileKind] {
+    match group {
+        "Scripts" => FileKind::SCRIPT_HOSTS,
+        "Ci" => &[FileKind::GithubActions, FileKind::GitlabCi],
+        _ => &[],
+    }
+}
+
 /// The body of a transform declared with [`declare_transform!`].
 pub trait Check {
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding>;
@@ -125,6 +185,7 @@ pub fn all() -> Vec<&'static dyn Transform> {
     v.extend(crate::dockerfile::transforms());
     v.extend(crate::compose::transforms());
     v.extend(crate::kubernetes::transforms());
+    v.extend(crate::scripts::transforms());
     v.sort_by_key(|t| t.code());
     v
 }
@@ -132,7 +193,7 @@ pub fn all() -> Vec<&'static dyn Transform> {
 /// The transforms that apply to `kind`.
 #[must_use]
 pub fn for_kind(kind: FileKind) -> Vec<&'static dyn Transform> {
-    all().into_iter().filter(|t| t.kind() == kind).collect()
+    all().into_iter().filter(|t| t.applies_to(kind)).collect()
 }
 
 /// Look a transform up by code (case-insensitive) or name.

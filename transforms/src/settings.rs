@@ -20,6 +20,8 @@ pub struct Settings {
     /// Extra capabilities a given image needs, added back after `cap_drop: [ALL]`: image name → caps.
     pub capabilities: BTreeMap<String, Vec<String>>,
     pub kubernetes: KubernetesOptions,
+    /// Image scanning in CI pipelines (DR015).
+    pub pipelines: PipelineOptions,
     /// The configuration's `[[images]]` entries (top level of `.dockharden.toml`, not under
     /// `[options]`): what the user knows about images, laid over the built-in knowledge.
     #[serde(skip)]
@@ -45,6 +47,7 @@ impl Default for Settings {
             limits: LimitOptions::default(),
             capabilities: BTreeMap::new(),
             kubernetes: KubernetesOptions::default(),
+            pipelines: PipelineOptions::default(),
             images: Vec::new(),
             update_pins: false,
             registry_facts: std::sync::Arc::default(),
@@ -91,6 +94,26 @@ pub struct LimitOptions {
     pub pids: Option<u32>,
     pub memory_request: Option<String>,
     pub cpu_request: Option<String>,
+}
+
+/// `[options.pipelines]`: the scanner the DR015 fix inserts into pipelines that build images.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PipelineOptions {
+    /// `trivy` (default), `grype` or `docker-scout`.
+    pub scanner: String,
+    /// The GitHub action of the scanner, pinned (`aquasecurity/trivy-action@<commit sha>`); without
+    /// it (or without an `@`), the inserted step is only shown.
+    pub scan_action: Option<String>,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        Self {
+            scanner: "trivy".into(),
+            scan_action: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]

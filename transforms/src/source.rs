@@ -3,22 +3,67 @@
 use std::fmt;
 
 use crate::text::TextRange;
-use crate::{dockerfile, yaml};
+use crate::{dockerfile, scripts, yaml};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FileKind {
     Dockerfile,
     Compose,
     Kubernetes,
+    /// A shell script (`*.sh`, `*.bash`, or an `sh`/`bash` shebang).
+    Shell,
+    /// A Makefile (`Makefile`, `GNUmakefile`, `*.mk`): its recipes are shell commands.
+    Makefile,
+    /// A GitHub Actions workflow (`.github/workflows/*.yml`).
+    GithubActions,
+    /// A GitLab CI configuration (`.gitlab-ci.yml`, `*.gitlab-ci.yml`, `.gitlab/**.yml`).
+    GitlabCi,
+    /// A systemd unit or drop-in (`*.service`, `*.service.d/*.conf`).
+    Systemd,
+    /// Docker daemon configuration (`daemon.json`).
+    DaemonJson,
+    /// Markdown (`*.md`): its `sh`/`bash`/`console` code blocks are read, never edited.
+    Markdown,
 }
 
 impl FileKind {
+    /// Every kind, in order.
+    pub const ALL: &'static [FileKind] = &[
+        Self::Dockerfile,
+        Self::Compose,
+        Self::Kubernetes,
+        Self::Shell,
+        Self::Makefile,
+        Self::GithubActions,
+        Self::GitlabCi,
+        Self::Systemd,
+        Self::DaemonJson,
+        Self::Markdown,
+    ];
+
+    /// The kinds whose shell commands are read for `docker run` (the DR rules).
+    pub const SCRIPT_HOSTS: &'static [FileKind] = &[
+        Self::Shell,
+        Self::Makefile,
+        Self::GithubActions,
+        Self::GitlabCi,
+        Self::Systemd,
+        Self::Markdown,
+    ];
+
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Dockerfile => "dockerfile",
             Self::Compose => "compose",
             Self::Kubernetes => "kubernetes",
+            Self::Shell => "shell",
+            Self::Makefile => "makefile",
+            Self::GithubActions => "github-actions",
+            Self::GitlabCi => "gitlab-ci",
+            Self::Systemd => "systemd",
+            Self::DaemonJson => "daemon-json",
+            Self::Markdown => "markdown",
         }
     }
 
@@ -29,8 +74,32 @@ impl FileKind {
             "dockerfile" | "containerfile" | "docker" => Some(Self::Dockerfile),
             "compose" | "docker-compose" => Some(Self::Compose),
             "kubernetes" | "k8s" => Some(Self::Kubernetes),
+            "shell" | "sh" | "bash" | "script" => Some(Self::Shell),
+            "makefile" | "make" => Some(Self::Makefile),
+            "github-actions" | "github" | "github-workflow" | "workflow" => {
+                Some(Self::GithubActions)
+            }
+            "gitlab-ci" | "gitlab" => Some(Self::GitlabCi),
+            "systemd" | "unit" => Some(Self::Systemd),
+            "daemon-json" | "daemon.json" | "daemon" => Some(Self::DaemonJson),
+            "markdown" | "md" => Some(Self::Markdown),
             _ => None,
         }
+    }
+
+    /// Whether the file is YAML (its fixes are verified on the YAML value).
+    #[must_use]
+    pub const fn is_yaml(self) -> bool {
+        matches!(
+            self,
+            Self::Compose | Self::Kubernetes | Self::GithubActions | Self::GitlabCi
+        )
+    }
+
+    /// Whether fixes are verified on a semantic (JSON) value: YAML kinds and `daemon.json`.
+    #[must_use]
+    pub const fn has_semantic_value(self) -> bool {
+        self.is_yaml() || matches!(self, Self::DaemonJson)
     }
 }
 
@@ -61,6 +130,8 @@ impl std::error::Error for SyntaxError {}
 pub enum Parsed {
     Dockerfile(dockerfile::syntax::Dockerfile),
     Yaml(yaml::YamlFile),
+    /// Shell scripts, Makefiles, CI pipelines, systemd units, `daemon.json`, Markdown.
+    Script(Box<scripts::ScriptFile>),
 }
 
 /// Whether a YAML text carries template syntax (Helm / Go templates).
@@ -90,7 +161,7 @@ pub fn reparse(
 ) -> Result<(Parsed, Option<Vec<usize>>), SyntaxError> {
     match previous {
         Parsed::Yaml(file) => parse_with(kind, text, Some(file)),
-        Parsed::Dockerfile(_) => parse_with(kind, text, None),
+        Parsed::Dockerfile(_) | Parsed::Script(_) => parse_with(kind, text, None),
     }
 }
 
@@ -143,12 +214,23 @@ fn parse_with(
                 }
             }
         }
+        FileKind::Shell
+        | FileKind::Makefile
+        | FileKind::GithubActions
+        | FileKind::GitlabCi
+        | FileKind::Systemd
+        | FileKind::DaemonJson
+        | FileKind::Markdown => {
+            scripts::parse(kind, text).map(|f| (Parsed::Script(Box::new(f)), None))
+        }
     }
 }
 
 /// Kind from a file name alone (`Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `*.dockerfile`,
-/// `Containerfile*`, `compose*.y?ml`, `docker-compose*.y?ml`). YAML files that match none of the
-/// compose names return None here; see [`detect_yaml_kind`].
+/// `Containerfile*`, `compose*.y?ml`, `docker-compose*.y?ml`, `*.sh`, `*.bash`, `Makefile`,
+/// `GNUmakefile`, `*.mk`, `.gitlab-ci.yml`, `*.gitlab-ci.yml`, `*.service`, `daemon.json`,
+/// `*-daemon.json`, `*.md`). Other YAML files return None here; see [`kind_from_path`] (GitHub
+/// workflows, `.gitlab/` includes, systemd drop-ins) and [`detect_kind`] (content).
 #[must_use]
 pub fn kind_from_name(file_name: &str) -> Option<FileKind> {
     let lower = file_name.to_ascii_lowercase();
@@ -163,7 +245,91 @@ pub fn kind_from_name(file_name: &str) -> Option<FileKind> {
     {
         return Some(FileKind::Compose);
     }
+    if is_yaml_name(&lower)
+        && (lower.starts_with(".gitlab-ci.") || lower.ends_with(".gitlab-ci.yml"))
+        || lower.ends_with(".gitlab-ci.yaml")
+    {
+        return Some(FileKind::GitlabCi);
+    }
+    if lower == "makefile"
+        || lower == "gnumakefile"
+        || lower.starts_with("makefile.")
+        || lower.ends_with(".mk")
+        || lower.ends_with(".make")
+    {
+        return Some(FileKind::Makefile);
+    }
+    if lower.ends_with(".sh") || lower.ends_with(".bash") {
+        return Some(FileKind::Shell);
+    }
+    if lower.ends_with(".service") {
+        return Some(FileKind::Systemd);
+    }
+    if lower == "daemon.json" || lower.ends_with("-daemon.json") || lower.ends_with(".daemon.json")
+    {
+        return Some(FileKind::DaemonJson);
+    }
+    if lower.ends_with(".md") || lower.ends_with(".markdown") {
+        return Some(FileKind::Markdown);
+    }
     None
+}
+
+/// Kind from a path: the name (see [`kind_from_name`]), or the folders it is in: a YAML file in
+/// `.github/workflows/` is a GitHub Actions workflow, one under `.gitlab/` a GitLab CI include, a
+/// `*.conf` in a `*.service.d/` folder a systemd drop-in.
+#[must_use]
+pub fn kind_from_path(path: &str) -> Option<FileKind> {
+    let norm = path.replace('\\', "/");
+    let mut parts: Vec<&str> = norm
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let name = parts.pop()?;
+    let lower = name.to_ascii_lowercase();
+    let parent = parts.last().map(|p| p.to_ascii_lowercase());
+    if is_yaml_name(&lower) {
+        let n = parts.len();
+        if n >= 2 && parts[n - 2] == ".github" && parts[n - 1] == "workflows" {
+            return Some(FileKind::GithubActions);
+        }
+        if parts.contains(&".gitlab") {
+            return Some(FileKind::GitlabCi);
+        }
+    }
+    if lower.ends_with(".conf") && parent.as_deref().is_some_and(|p| p.ends_with(".service.d")) {
+        return Some(FileKind::Systemd);
+    }
+    kind_from_name(name)
+}
+
+/// Whether the first line of a file is a shebang for a POSIX shell (`#!/bin/sh`, `#!/bin/bash -e`,
+/// `#!/usr/bin/env bash`).
+#[must_use]
+pub fn is_shell_shebang(first_line: &str) -> bool {
+    let Some(rest) = first_line.trim_end_matches('\r').strip_prefix("#!") else {
+        return false;
+    };
+    let mut parts = rest.split_whitespace();
+    let mut interp = parts.next().unwrap_or("");
+    if interp.rsplit('/').next() == Some("env") {
+        interp = parts.find(|p| !p.starts_with('-')).unwrap_or("");
+    }
+    matches!(
+        interp.rsplit('/').next().unwrap_or(""),
+        "sh" | "bash" | "dash" | "ash" | "ksh"
+    )
+}
+
+/// Kind by content, for a file whose name did not tell: a shell shebang, else the YAML kinds
+/// ([`detect_yaml_kind`]).
+#[must_use]
+pub fn detect_kind(text: &str) -> Option<FileKind> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if is_shell_shebang(text.lines().next().unwrap_or("")) {
+        return Some(FileKind::Shell);
+    }
+    detect_yaml_kind(text)
 }
 
 /// Whether a file name ends in `.yml` or `.yaml`.
@@ -187,6 +353,7 @@ pub fn detect_yaml_kind(text: &str) -> Option<FileKind> {
     let mut has_kind = false;
     let mut has_services = false;
     let mut only_compose_keys = true;
+    let (mut has_on, mut has_jobs, mut has_script) = (false, false, false);
     // (YAML line breaks are LF, CRLF or a CR alone.)
     for line in text.split(['\n', '\r']) {
         if line.starts_with("---") {
@@ -200,7 +367,19 @@ pub fn detect_yaml_kind(text: &str) -> Option<FileKind> {
         let Some(first) = line.chars().next() else {
             continue;
         };
-        if first == ' ' || first == '\t' || first == '#' || first == '-' {
+        if first == ' ' || first == '\t' {
+            let t = line.trim_start();
+            let indent = line.len() - t.len();
+            if indent == 2
+                && ["script:", "before_script:", "after_script:"]
+                    .iter()
+                    .any(|k| t.starts_with(k))
+            {
+                has_script = true;
+            }
+            continue;
+        }
+        if first == '#' || first == '-' {
             continue;
         }
         let Some(colon) = line.find(':') else {
@@ -211,6 +390,14 @@ pub fn detect_yaml_kind(text: &str) -> Option<FileKind> {
             "apiVersion" => has_api = true,
             "kind" => has_kind = true,
             "services" => has_services = true,
+            "on" | "true" => {
+                has_on = true;
+                only_compose_keys = false;
+            }
+            "jobs" => {
+                has_jobs = true;
+                only_compose_keys = false;
+            }
             k if COMPOSE_TOP_KEYS.contains(&k) || k.starts_with("x-") => {}
             _ => only_compose_keys = false,
         }
@@ -219,6 +406,10 @@ pub fn detect_yaml_kind(text: &str) -> Option<FileKind> {
         Some(FileKind::Kubernetes)
     } else if has_services && only_compose_keys {
         Some(FileKind::Compose)
+    } else if has_on && has_jobs {
+        Some(FileKind::GithubActions)
+    } else if has_script && !has_jobs {
+        Some(FileKind::GitlabCi)
     } else {
         None
     }

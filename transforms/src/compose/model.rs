@@ -323,7 +323,7 @@ pub fn environment_names(svc: &Service) -> Vec<String> {
 pub fn yaml<'a>(ctx: &Context<'a>) -> Option<&'a YamlFile> {
     match ctx.parsed {
         Parsed::Yaml(y) => Some(y),
-        Parsed::Dockerfile(_) => None,
+        Parsed::Dockerfile(_) | Parsed::Script(_) => None,
     }
 }
 

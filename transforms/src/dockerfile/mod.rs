@@ -48,7 +48,7 @@ pub fn transforms() -> Vec<&'static dyn Transform> {
 pub fn dockerfile<'a>(ctx: &Context<'a>) -> Option<&'a syntax::Dockerfile> {
     match ctx.parsed {
         Parsed::Dockerfile(d) => Some(d),
-        Parsed::Yaml(_) => None,
+        Parsed::Yaml(_) | Parsed::Script(_) => None,
     }
 }
 

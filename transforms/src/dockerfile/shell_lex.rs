@@ -159,6 +159,11 @@ pub struct Lexed {
     /// Here-documents opened on the last line, whose bodies are not in the text (a Dockerfile
     /// heredoc's marker on the `RUN` line); `complete` is not affected by them.
     pub open_heredocs: usize,
+    /// Where the text stopped being readable (the start of the unterminated quote, substitution or
+    /// here-document) when it is not `complete`.
+    pub incomplete_at: Option<usize>,
+    /// The bodies of the here-documents in the text (delimiter lines excluded), in order.
+    pub heredoc_bodies: Vec<(usize, usize)>,
 }
 
 /// Splits `src` into tokens. Here-document bodies (after `<<WORD` and the next line break) and
@@ -171,6 +176,8 @@ pub fn lex(src: &str) -> Lexed {
     let mut complete = true;
     let mut pending_heredocs: Vec<(String, bool)> = Vec::new();
     let mut want_delim: Option<bool> = None;
+    let mut incomplete_at = None;
+    let mut heredoc_bodies = Vec::new();
     let mut i = 0;
     while i < n {
         let c = b[i];
@@ -195,11 +202,15 @@ pub fn lex(src: &str) -> Lexed {
             i += 1;
             // Skip the bodies of the here-documents opened on this line.
             for (delim, strip) in pending_heredocs.drain(..) {
+                let body_start = i;
                 loop {
                     if i >= n {
                         complete = false;
+                        incomplete_at.get_or_insert(body_start);
+                        heredoc_bodies.push((body_start, n));
                         break;
                     }
+                    let line_start = i;
                     let line_end = src[i..].find('\n').map_or(n, |p| i + p);
                     let mut line = src[i..line_end].trim_end_matches('\r');
                     if strip {
@@ -207,6 +218,7 @@ pub fn lex(src: &str) -> Lexed {
                     }
                     i = (line_end + 1).min(n);
                     if line == delim {
+                        heredoc_bodies.push((body_start, line_start));
                         break;
                     }
                 }
@@ -246,6 +258,7 @@ pub fn lex(src: &str) -> Lexed {
                 Some(next) => i = next,
                 None => {
                     complete = false;
+                    incomplete_at.get_or_insert(i);
                     i = n;
                 }
             }
@@ -263,6 +276,8 @@ pub fn lex(src: &str) -> Lexed {
         tokens,
         complete,
         open_heredocs: pending_heredocs.len(),
+        incomplete_at,
+        heredoc_bodies,
     }
 }
 

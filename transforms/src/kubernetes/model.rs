@@ -38,7 +38,7 @@ const MAX_LIST_DEPTH: usize = 4;
 pub fn yaml<'a>(ctx: &Context<'a>) -> Option<&'a YamlFile> {
     match ctx.parsed {
         Parsed::Yaml(y) => Some(y),
-        Parsed::Dockerfile(_) => None,
+        Parsed::Dockerfile(_) | Parsed::Script(_) => None,
     }
 }
 

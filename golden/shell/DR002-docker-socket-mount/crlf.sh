@@ -1,0 +1,3 @@
+docker run -d \
+  --mount type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock \
+  redis:7.4

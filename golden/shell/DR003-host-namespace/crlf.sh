@@ -1,0 +1,3 @@
+docker run -d \
+  --pid host \
+  redis:7.4

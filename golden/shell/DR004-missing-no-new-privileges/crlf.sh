@@ -1,0 +1,2 @@
+docker run -d \
+  redis:7.4

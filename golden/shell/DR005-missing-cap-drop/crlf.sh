@@ -1,0 +1,3 @@
+docker run -d \
+  -p 8080:80 \
+  nginx:1.27

@@ -1,0 +1,3 @@
+#!/bin/bash
+docker run --rm -v "$PWD:/src" -w /src golang:1.23 go build ./...
+docker run -d ghcr.io/acme/worker:2

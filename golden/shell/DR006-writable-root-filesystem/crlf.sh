@@ -1,0 +1,2 @@
+docker run -d \
+  nginx:1.27

@@ -1,0 +1,3 @@
+docker run -d \
+  -u root \
+  redis:7.4

@@ -1,0 +1,2 @@
+docker run -d \
+  ghcr.io/acme/api:1.4

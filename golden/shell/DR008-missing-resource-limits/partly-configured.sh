@@ -1,0 +1,2 @@
+#!/bin/bash
+docker run -d --name api ghcr.io/acme/api:1.4

@@ -1,0 +1,3 @@
+docker run -d \
+  -e REDIS_PASSWORD=s3cr3tvalue \
+  redis:7.4

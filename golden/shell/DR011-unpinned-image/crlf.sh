@@ -1,0 +1,2 @@
+docker run -d \
+  redis
