@@ -42,12 +42,12 @@ declare_transform! {
     /// (binding a port below 1024, `chown`, switching users). Existing `add` entries are kept
     /// (Polaris' fix drops them; that breaks the workload). When the container has no `add` list and
     /// does not run as non-root, the capabilities its image needs are added back: those configured in
-    /// `[capabilities]` for the image, else, for official images that start as root and drop
+    /// `[options.capabilities]` for the image, else, for official images that start as root and drop
     /// privileges themselves (nginx, postgres, redis, ...), the ones listed in dockharden's image
     /// table. An existing `drop` list gets `ALL` appended.
     ///
     /// ## Options
-    /// `[capabilities]`: image name → capabilities to add back after `drop: [ALL]`
+    /// `[options.capabilities]`: image name → capabilities to add back after `drop: [ALL]`
     /// (`"nginx" = ["CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE"]`).
     ///
     /// ## References
