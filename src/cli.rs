@@ -78,6 +78,16 @@ pub struct CommonArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Also print the number of findings (and fixes) per rule.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Print only what the mode must print: findings (check), the diff (fix --diff / --check),
+    /// errors; no summary.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print how long the run took.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]

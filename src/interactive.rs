@@ -171,6 +171,9 @@ pub fn run(
         if choices.quit {
             break;
         }
+        if c.template.is_some() {
+            continue;
+        }
         let display = crate::display_path(&c.path);
         let text = match crate::files::read_text(&c.path) {
             Ok(t) => t,
@@ -185,6 +188,18 @@ pub fn run(
         let Some(kind) = crate::run::resolve_kind(c.kind, &text) else {
             continue;
         };
+        if let Some((range, e)) = dockharden_transforms::suppression::unknown_codes(&text)
+            .into_iter()
+            .next()
+        {
+            let lc = dockharden_transforms::text::line_col(&text, range.start);
+            eprintln!(
+                "{display}:{}:{}: error: suppression comment: {e}",
+                lc.line, lc.column
+            );
+            errors += 1;
+            continue;
+        }
         let config = resolver.for_path(&c.path)?;
         let base = if kind == dockharden_transforms::source::FileKind::Compose {
             crate::run::compose_base_services(&c.path)

@@ -50,6 +50,11 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let mut cli = cli;
+    if let Err(e) = resolve_rule_args(&mut cli.command) {
+        eprintln!("dockharden: error: {e}");
+        return ExitCode::from(2);
+    }
     match cli.command {
         Command::Rules(args) => rules(args.format),
         Command::Explain(args) => explain(&args.rule),
@@ -109,6 +114,24 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `--select` / `--ignore` normalized (foreign ids mapped to our codes); an unknown code or prefix is
+/// an error, never a silently empty selection.
+fn resolve_rule_args(command: &mut Command) -> anyhow::Result<()> {
+    let common = match command {
+        Command::Check(a) => &mut a.common,
+        Command::Fix(a) => &mut a.common,
+        _ => return Ok(()),
+    };
+    for (flag, list) in [
+        ("--select", &mut common.select),
+        ("--ignore", &mut common.ignore),
+    ] {
+        *list = dockharden_transforms::codes::resolve_selectors(list)
+            .map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+    }
+    Ok(())
 }
 
 fn rules(format: cli::RulesFormat) -> ExitCode {
@@ -192,23 +215,45 @@ fn explain(rule: &str) -> ExitCode {
         ));
         return ExitCode::SUCCESS;
     }
-    match registry::find(rule) {
-        Some(t) => {
-            emit(&format!(
-                "# {} ({})\n\nFile kind: {}. Fix: {}.\n\n{}",
-                t.name(),
-                t.code(),
-                t.kind(),
-                t.fix_availability().as_str(),
-                t.docs()
-            ));
-            ExitCode::SUCCESS
+    if let Some(t) = registry::find(rule) {
+        emit(&rule_doc(t));
+        return ExitCode::SUCCESS;
+    }
+    // A hadolint / checkov / trivy id explains the rules it maps to, and says so.
+    if let Some((tool, ours)) = dockharden_transforms::codes::foreign(rule) {
+        let mut out = String::new();
+        for code in &ours {
+            if let Some(t) = registry::find(code) {
+                out.push_str(&format!(
+                    "{} ({tool}) is {} ({}) in dockharden.\n\n{}",
+                    rule.trim().to_ascii_uppercase(),
+                    t.code(),
+                    t.name(),
+                    rule_doc(t)
+                ));
+            }
         }
-        None => {
-            eprintln!("dockharden: error: unknown rule `{rule}` (see `dockharden rules`)");
-            ExitCode::from(2)
+        if !out.is_empty() {
+            emit(&out);
+            return ExitCode::SUCCESS;
         }
     }
+    let e = dockharden_transforms::codes::resolve_code(rule)
+        .err()
+        .map_or_else(|| format!("unknown rule `{rule}`"), |e| e.to_string());
+    eprintln!("dockharden: error: {e}");
+    ExitCode::from(2)
+}
+
+fn rule_doc(t: &dyn registry::Transform) -> String {
+    format!(
+        "# {} ({})\n\nFile kind: {}. Fix: {}.\n\n{}",
+        t.name(),
+        t.code(),
+        t.kind(),
+        t.fix_availability().as_str(),
+        t.docs()
+    )
 }
 
 /// The files to process: the given paths (default `.`), walked, minus excluded ones.
@@ -293,8 +338,9 @@ impl<'a> RunFiles<'a> {
         };
         let config = self.resolver.for_path(path).ok()?;
         let job = Job {
+            // As the write would (the dirty-tree guard included); `write_to` None writes nothing.
             mode: Mode::Fix {
-                write: false,
+                write,
                 diff: false,
                 mask_secrets: false,
                 unsafe_fixes,
@@ -319,11 +365,6 @@ impl<'a> RunFiles<'a> {
             None,
         );
         if r.error.is_some() || !r.changed {
-            return None;
-        }
-        // The write refuses Unsafe fixes in a file with uncommitted changes: so does the view.
-        let has_unsafe = r.applied.iter().any(|a| a.applicability == "unsafe");
-        if write && has_unsafe && !allow_dirty && self.git.is_dirty(path) {
             return None;
         }
         r.output
@@ -358,6 +399,14 @@ fn process_candidate(
     c: &discover::Candidate,
 ) -> FileResult {
     let display = display_path(&c.path);
+    if let Some(t) = c.template {
+        return FileResult {
+            path: display,
+            kind: c.kind,
+            template: Some(t),
+            ..FileResult::default()
+        };
+    }
     let config = match resolver.for_path(&c.path) {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -413,6 +462,12 @@ struct Reporter {
     format: Format,
     mode: Mode,
     color: bool,
+    /// `--quiet`: no summary.
+    quiet: bool,
+    /// `--statistics`: the per-rule table.
+    statistics: bool,
+    /// `--verbose`: the elapsed time.
+    verbose: bool,
     json_files: usize,
     totals: report::Totals,
     /// SARIF is one document: its results are kept (without diffs).
@@ -429,6 +484,10 @@ impl Reporter {
     fn file(&mut self, mut r: FileResult) -> anyhow::Result<()> {
         let fix_mode = matches!(self.mode, Mode::Fix { .. });
         self.totals.add(&r);
+        if r.template.is_some() {
+            // Counted in the summary, not reported per file.
+            return Ok(());
+        }
         let one = std::slice::from_ref(&r);
         match self.format {
             Format::Json => {
@@ -448,11 +507,17 @@ impl Reporter {
             }
             Format::Text => {
                 if let Mode::Fix { diff: true, .. } = self.mode {
+                    // The diff, and on stderr only what concerns it: the file's error, masked
+                    // values. Remaining findings are what `check` is for.
                     if let Some(d) = &r.diff {
-                        emit(d);
+                        if self.color {
+                            emit(&report::color_diff(d));
+                        } else {
+                            emit(d);
+                        }
                     }
                     let mut err = Vec::new();
-                    if r.masked_secrets > 0 {
+                    if r.masked_secrets > 0 && !self.quiet {
                         let n = r.masked_secrets;
                         writeln!(
                             err,
@@ -461,7 +526,9 @@ impl Reporter {
                             if n == 1 { " is" } else { "s are" }
                         )?;
                     }
-                    report::text_findings(&mut err, one, false, true)?;
+                    if r.error.is_some() {
+                        report::text_findings(&mut err, one, false, true)?;
+                    }
                     let _ = std::io::stderr().write_all(&err);
                 } else {
                     let mut out = Vec::new();
@@ -481,6 +548,12 @@ impl Reporter {
 
     fn end(&mut self, dry_run: bool, elapsed: std::time::Duration) -> anyhow::Result<()> {
         let fix_mode = matches!(self.mode, Mode::Fix { .. });
+        if let Some(w) = report::dirty_guard_warning(&self.totals) {
+            eprintln!("{w}");
+        }
+        if self.quiet && self.format == Format::Text {
+            return Ok(());
+        }
         match self.format {
             Format::Json => emit("\n  ]\n}\n"),
             Format::Sarif => {
@@ -489,7 +562,15 @@ impl Reporter {
             }
             Format::Github => {}
             Format::Text => {
-                let summary = report::text_summary(&self.totals, fix_mode, dry_run, elapsed);
+                let summary = report::text_summary(
+                    &self.totals,
+                    report::SummaryShape {
+                        fix_mode,
+                        dry_run,
+                        elapsed: self.verbose.then_some(elapsed),
+                        statistics: self.statistics,
+                    },
+                );
                 if let Mode::Fix { diff: true, .. } = self.mode {
                     eprintln!("{summary}");
                 } else {
@@ -522,6 +603,9 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let (candidates, skipped) = candidates(args, &resolver)?;
     let progress = progress_bar(candidates.len(), args.no_progress);
     let git = git::GitStatus::default();
+    if let Mode::Fix { write: true, .. } = mode {
+        git.snapshot(candidates.iter().map(|c| c.path.as_path()));
+    }
     let run_files = RunFiles::new(args, mode, &resolver, &git, &candidates);
     let view: Option<&dyn workspace::RunView> = match mode {
         Mode::Fix { .. } => Some(&run_files),
@@ -531,6 +615,9 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
         format: args.format,
         mode,
         color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        quiet: args.quiet,
+        statistics: args.statistics,
+        verbose: args.verbose,
         json_files: 0,
         totals: report::Totals::default(),
         kept: Vec::new(),
@@ -545,9 +632,8 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             })
             .filter(|r| !r.not_ours)
             .collect();
-        for r in results {
-            reporter.file(r)?;
-        }
+        // Output never draws over the progress bar: the bar is cleared while it is written.
+        progress.suspend(|| results.into_iter().try_for_each(|r| reporter.file(r)))?;
     }
     progress.finish_and_clear();
     for s in skipped {
@@ -632,6 +718,9 @@ fn stdin_report(
         format: args.format,
         mode,
         color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        quiet: args.quiet,
+        statistics: args.statistics,
+        verbose: args.verbose,
         json_files: 0,
         totals: report::Totals::default(),
         kept: Vec::new(),

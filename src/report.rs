@@ -17,6 +17,10 @@ pub struct Summary {
     pub findings: usize,
     pub fixes_applied: usize,
     pub skipped_unsafe: usize,
+    /// Walked files under `templates/` of a Helm chart: not processed.
+    pub skipped_helm_templates: usize,
+    /// Walked template sources (Jinja, Go templates, `${{ }}`): not processed.
+    pub skipped_templated: usize,
     pub findings_per_rule: BTreeMap<&'static str, usize>,
     pub fixes_per_rule: BTreeMap<&'static str, usize>,
 }
@@ -31,11 +35,24 @@ pub struct Totals {
     pub any_error: bool,
     pub any_finding: bool,
     pub any_change: bool,
+    /// Files whose Unsafe fixes were held back because of uncommitted changes.
+    pub dirty_guarded: Vec<String>,
 }
 
 impl Totals {
     pub fn add(&mut self, r: &FileResult) {
         let s = &mut self.summary;
+        match r.template {
+            Some(crate::discover::Template::HelmChart) => {
+                s.skipped_helm_templates += 1;
+                return;
+            }
+            Some(crate::discover::Template::Templated) => {
+                s.skipped_templated += 1;
+                return;
+            }
+            None => {}
+        }
         s.files_scanned += 1;
         if r.error.is_some() {
             s.files_errored += 1;
@@ -45,6 +62,9 @@ impl Totals {
             self.any_change = true;
         } else {
             s.files_unchanged += 1;
+        }
+        if r.dirty_guarded && r.skipped_unsafe > 0 {
+            self.dirty_guarded.push(r.path.clone());
         }
         s.findings += r.findings.len();
         self.any_finding |= !r.findings.is_empty();
@@ -186,16 +206,17 @@ pub fn text_findings(
 
 /// The closing summary lines of a text report.
 #[must_use]
-pub fn text_summary(
-    totals: &Totals,
-    fix_mode: bool,
-    dry_run: bool,
-    elapsed: std::time::Duration,
-) -> String {
+pub fn text_summary(totals: &Totals, shape: SummaryShape) -> String {
+    let SummaryShape {
+        fix_mode,
+        dry_run,
+        elapsed,
+        statistics,
+    } = shape;
     let s = &totals.summary;
     let mut lines = Vec::new();
-    // Per rule: findings (and fixes), when there is more than one file or rule to sum up.
-    if s.findings_per_rule.len() > 1 || s.files_scanned > 1 {
+    // Per rule: findings (and fixes), with `--statistics`.
+    if statistics {
         for (code, n) in &s.findings_per_rule {
             let name = dockharden_transforms::registry::find(code)
                 .map_or(dockharden_transforms::suppression::UNUSED_NAME, |t| {
@@ -214,8 +235,14 @@ pub fn text_summary(
     if fix_mode {
         let remaining = totals.remaining;
         let verb = if dry_run { "Would fix" } else { "Fixed" };
+        // `--diff` / `--check` end with one line: the Unsafe hint goes into it.
+        let unsafe_note = if dry_run && s.skipped_unsafe > 0 {
+            format!("; {} more with `--unsafe-fixes`", s.skipped_unsafe)
+        } else {
+            String::new()
+        };
         lines.push(format!(
-            "{verb} {} finding{} in {} file{} ({remaining} remaining; {} file{} scanned, {} unchanged, {} with errors).",
+            "{verb} {} finding{} in {} file{} ({remaining} remaining{unsafe_note}; {} file{} scanned, {} unchanged, {} with errors).",
             s.fixes_applied,
             plural(s.fixes_applied),
             s.files_changed,
@@ -225,7 +252,7 @@ pub fn text_summary(
             s.files_unchanged,
             s.files_errored
         ));
-        if s.skipped_unsafe > 0 {
+        if s.skipped_unsafe > 0 && !dry_run {
             lines.push(format!(
                 "{} more fix{} available with `--unsafe-fixes` (they change runtime behaviour: review them, e.g. with `fix --diff --unsafe-fixes`).",
                 s.skipped_unsafe,
@@ -259,8 +286,91 @@ pub fn text_summary(
             }
         }
     }
-    lines.push(format!("Elapsed: {:.2} s.", elapsed.as_secs_f64()));
+    if let Some(line) = templates_line(s) {
+        lines.push(line);
+    }
+    if let Some(elapsed) = elapsed {
+        lines.push(format!("Elapsed: {:.2} s.", elapsed.as_secs_f64()));
+    }
     lines.join("\n")
+}
+
+/// The warning for files whose Unsafe fixes were held back: which, and how to proceed.
+#[must_use]
+pub fn dirty_guard_warning(totals: &Totals) -> Option<String> {
+    let files = &totals.dirty_guarded;
+    if files.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = files.iter().take(10).map(String::as_str).collect();
+    let more = files.len().saturating_sub(shown.len());
+    Some(format!(
+        "dockharden: warning: Unsafe fixes were not written into {} file{} with uncommitted changes ({}{}); their Safe fixes were. Commit or stash those changes and run `dockharden fix --unsafe-fixes` again (review with `fix --diff --unsafe-fixes`), or pass `--allow-dirty`.",
+        files.len(),
+        plural(files.len()),
+        shown.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() }
+    ))
+}
+
+/// The one summary line about template sources that were skipped.
+fn templates_line(s: &Summary) -> Option<String> {
+    let mut parts = Vec::new();
+    if s.skipped_helm_templates > 0 {
+        let n = s.skipped_helm_templates;
+        parts.push(format!(
+            "{n} Helm chart template{} (check the rendered output: `helm template . | dockharden check --stdin-filename manifest.yaml`)",
+            plural(n)
+        ));
+    }
+    if s.skipped_templated > 0 {
+        let n = s.skipped_templated;
+        parts.push(format!(
+            "{n} templated file{} (Jinja, Go template or `${{{{ }}}}`)",
+            plural(n)
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Skipped {}; name a file on the command line to process it anyway.",
+            parts.join(" and ")
+        )
+    })
+}
+
+/// What the closing summary shows.
+#[derive(Clone, Copy, Debug)]
+pub struct SummaryShape {
+    pub fix_mode: bool,
+    /// `fix --diff` / `--check`: nothing written.
+    pub dry_run: bool,
+    /// `--verbose`: the run's duration (otherwise the output is the same from run to run).
+    pub elapsed: Option<std::time::Duration>,
+    /// `--statistics`: findings (and fixes) per rule.
+    pub statistics: bool,
+}
+
+/// A unified diff coloured for a terminal (headers bold, hunks cyan, removed red, added green).
+#[must_use]
+pub fn color_diff(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len() + diff.len() / 4);
+    for line in diff.split_inclusive('\n') {
+        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        let code = if body.starts_with("+++ ") || body.starts_with("--- ") {
+            "1"
+        } else if body.starts_with("@@") {
+            "36"
+        } else if body.starts_with('+') {
+            "32"
+        } else if body.starts_with('-') {
+            "31"
+        } else {
+            ""
+        };
+        out.push_str(&style(!code.is_empty(), code, body));
+        out.push_str(nl);
+    }
+    out
 }
 
 const fn plural(n: usize) -> &'static str {

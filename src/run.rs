@@ -119,6 +119,10 @@ pub struct FileResult {
     pub masked_secrets: usize,
     /// An engine bug (nothing written).
     pub bug: bool,
+    /// Fix mode: Unsafe fixes were not applied because the file has uncommitted changes.
+    pub dirty_guarded: bool,
+    /// A walked template source: not processed, counted in the summary.
+    pub template: Option<crate::discover::Template>,
     /// Not a file of ours after all (walked YAML that is neither compose nor Kubernetes).
     pub not_ours: bool,
 }
@@ -270,8 +274,42 @@ pub fn process_text(
         }
     };
     let index = line_index(text);
+    // A typo in a suppression must not silently keep (or hide) a finding.
+    if let Some((range, e)) = dockharden_transforms::suppression::unknown_codes(text)
+        .into_iter()
+        .next()
+    {
+        let lc = index.line_col(text, range.start);
+        result.error = Some(ErrorOut {
+            message: format!("suppression comment: {e}"),
+            line: Some(lc.line),
+            column: Some(lc.column),
+        });
+        return result;
+    }
+    // A walked Dockerfile with template directives (`FROM {{ base }}`, `{% if %}` lines) would be
+    // "fixed" into nonsense: it is a template source.
+    if !explicit
+        && kind == FileKind::Dockerfile
+        && text.lines().any(|l| {
+            let t = l.trim_start();
+            t.starts_with("{{")
+                || t.starts_with("{%")
+                || (t.len() > 4
+                    && t[..4].eq_ignore_ascii_case("FROM")
+                    && crate::discover::has_template_markers(t))
+        })
+    {
+        result.template = Some(crate::discover::Template::Templated);
+        return result;
+    }
     let findings = match engine.check(kind, text) {
         Ok(f) => f,
+        // A walked file that does not parse and has template markers is a template source.
+        Err(_) if !explicit && crate::discover::has_template_markers(text) => {
+            result.template = Some(crate::discover::Template::Templated);
+            return result;
+        }
         Err(e) => {
             let lc = index.line_col(text, e.range.start);
             result.error = Some(ErrorOut {
@@ -297,7 +335,22 @@ pub fn process_text(
     else {
         return result;
     };
-    let unsafe_ok = unsafe_fixes.unwrap_or(job.config.file.unsafe_fixes.unwrap_or(false));
+    let mut unsafe_ok = unsafe_fixes.unwrap_or(job.config.file.unsafe_fixes.unwrap_or(false));
+    // Unsafe fixes are not written into a file with uncommitted changes of the user's (they could
+    // not be reviewed and reverted apart from them): such a file gets its Safe fixes only, decided
+    // on the status taken before the run wrote anything. Changes that are exactly what
+    // dockharden's Safe fixes make of the committed file are not the user's: `fix` followed by
+    // `fix --unsafe-fixes` (the README's order) works.
+    if unsafe_ok
+        && write
+        && !allow_dirty
+        && job
+            .git
+            .is_some_and(|g| g.is_dirty(path) && !dirt_is_ours(g, path, &engine, kind, text))
+    {
+        unsafe_ok = false;
+        result.dirty_guarded = true;
+    }
     let policy = FixPolicy {
         min_applicability: if unsafe_ok {
             Applicability::Unsafe
@@ -359,19 +412,6 @@ pub fn process_text(
         }
         if write {
             if let Some(target) = write_to {
-                let has_unsafe = outcome
-                    .applied
-                    .iter()
-                    .any(|a| a.applicability == Applicability::Unsafe);
-                if has_unsafe && !allow_dirty && job.git.is_some_and(|g| g.is_dirty(target)) {
-                    result.error = Some(ErrorOut {
-                        message: "not written: the file has uncommitted changes and the fixes include Unsafe ones; commit or stash first so they can be reviewed and reverted, or pass --allow-dirty".into(),
-                        line: None,
-                        column: None,
-                    });
-                    result.changed = false;
-                    return result;
-                }
                 if let Err(e) = crate::files::write_atomic_with(
                     target,
                     text,
@@ -383,6 +423,9 @@ pub fn process_text(
                         line: None,
                         column: None,
                     });
+                    // Nothing was fixed in this file.
+                    result.changed = false;
+                    result.applied.clear();
                 }
             }
         }
@@ -391,6 +434,26 @@ pub fn process_text(
         result.output = Some(outcome.text);
     }
     result
+}
+
+/// Whether the uncommitted changes of `path` are exactly what dockharden's Safe fixes make of its
+/// committed content (so no work of the user's is mixed into the file).
+fn dirt_is_ours(
+    git: &crate::git::GitStatus,
+    path: &Path,
+    engine: &Engine<'_>,
+    kind: FileKind,
+    text: &str,
+) -> bool {
+    let Some(head) = git.head_text(path) else {
+        return false;
+    };
+    let safe = FixPolicy {
+        min_applicability: Applicability::Safe,
+    };
+    engine
+        .fix(kind, &head, safe)
+        .is_ok_and(|o| o.text == text && o.text != head)
 }
 
 /// A unified diff with `a/` and `b/` prefixes, applicable with `git apply` / `patch -p1`.

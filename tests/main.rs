@@ -5,6 +5,7 @@ mod cli;
 mod corpus;
 mod golden;
 mod interactive;
+mod newuser;
 mod safety;
 mod workloads;
 mod yaml_corpus;

@@ -1,0 +1,370 @@
+//! What a new user trips over (issue 12): typos in rule codes, Helm charts and templated files,
+//! configuration keys named in messages, output noise, the dirty-tree guard.
+
+use std::process::Command;
+
+use crate::cli::{run, stdout, tree, BIN};
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const ROOT_DOCKERFILE: &str = "FROM alpine:3.20\nUSER root\nCMD [\"sh\"]\n";
+
+#[test]
+fn unknown_codes_on_the_command_line_are_an_error_with_a_suggestion() {
+    let dir = tree(&[("Dockerfile", ROOT_DOCKERFILE)]);
+    for (flag, value) in [
+        ("--select", "FOO"),
+        ("--ignore", "DF0O2"),
+        ("--select", "DF,XYZ9"),
+    ] {
+        for cmd in ["check", "fix"] {
+            let o = run(dir.path(), &[cmd, flag, value]);
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{cmd} {flag} {value}: {}",
+                stdout(&o)
+            );
+            let err = stderr(&o);
+            assert!(err.contains(flag), "{err}");
+            assert!(!stdout(&o).contains("All checks passed"), "{}", stdout(&o));
+        }
+    }
+    let o = run(dir.path(), &["check", "--ignore", "DF0O2"]);
+    assert!(
+        stderr(&o).contains("`DF0O2`") && stderr(&o).contains("did you mean `DF002`"),
+        "{}",
+        stderr(&o)
+    );
+    // Prefixes, ALL and foreign ids are selectors.
+    let o = run(dir.path(), &["check", "--select", "df0,all"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(dir.path(), &["check", "--select", "DL3002"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("DF002"), "{}", stdout(&o));
+    let o = run(
+        dir.path(),
+        &["check", "--select", "DF002", "--ignore", "CKV_DOCKER_8"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn unknown_codes_in_the_config_are_an_error_naming_the_file() {
+    for config in [
+        "select = [\"DF0001\"]\n",
+        "ignore = [\"DC0\", \"nope\"]\n",
+        "[[overrides]]\npaths = [\"x/**\"]\nignore = [\"DF99\"]\n",
+    ] {
+        let dir = tree(&[
+            ("Dockerfile", ROOT_DOCKERFILE),
+            (".dockharden.toml", config),
+        ]);
+        let o = Command::new(BIN)
+            .args(["check"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{config}: {}", stdout(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(
+            all.contains(".dockharden.toml") && all.contains("unknown rule code"),
+            "{all}"
+        );
+    }
+    let dir = tree(&[
+        ("Dockerfile", ROOT_DOCKERFILE),
+        (".dockharden.toml", "ignore = [\"DL3002\"]\n"),
+    ]);
+    let o = Command::new(BIN)
+        .args(["check"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!stdout(&o).contains("DF002"), "{}", stdout(&o));
+}
+
+#[test]
+fn unknown_codes_in_suppressions_are_a_located_error() {
+    let text = "FROM alpine:3.20\n# dockharden: ignore=DF0O2\nUSER root\nCMD [\"sh\"]\n";
+    let dir = tree(&[("Dockerfile", text)]);
+    for cmd in ["check", "fix"] {
+        let o = run(dir.path(), &[cmd]);
+        assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(
+            all.contains("Dockerfile:2:22") && all.contains("did you mean `DF002`"),
+            "{all}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        text
+    );
+    // A foreign id in our own comment is mapped.
+    let text = "FROM alpine:3.20\n# dockharden: ignore=DL3002\nUSER root\nCMD [\"sh\"]\n";
+    let dir = tree(&[("Dockerfile", text)]);
+    let o = run(dir.path(), &["check", "--select", "DF002"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn explain_takes_foreign_ids_and_suggests() {
+    let o = Command::new(BIN)
+        .args(["explain", "DL3002"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("DL3002 (hadolint) is DF002 (runs-as-root)"),
+        "{out}"
+    );
+    assert!(out.contains("# runs-as-root (DF002)"), "{out}");
+    let o = Command::new(BIN)
+        .args(["explain", "DF0O1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `DF001`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+const DEPLOYMENT_TEMPLATE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"app.fullname\" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n          {{- with .Values.securityContext }}\n          securityContext:\n            {{- toYaml . | nindent 12 }}\n          {{- end }}\n";
+
+#[test]
+fn helm_chart_templates_and_templated_files_are_skipped_and_counted() {
+    let dir = tree(&[
+        (
+            "charts/app/Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+        ),
+        (
+            "charts/app/values.yaml",
+            "image:\n  repository: nginx\n  tag: \"\"\n",
+        ),
+        ("charts/app/templates/deployment.yaml", DEPLOYMENT_TEMPLATE),
+        (
+            "charts/app/templates/service.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n",
+        ),
+        ("deploy/Dockerfile.j2", "FROM {{ base_image }}\nUSER root\n"),
+        (
+            "ansible/Dockerfile",
+            "FROM {{ base_image }}\n{% if debug %}\nRUN echo debug\n{% endif %}\n",
+        ),
+        (
+            "Dockerfile",
+            "FROM alpine:3.20\nUSER 10001:10001\nCMD [\"sh\"]\n",
+        ),
+    ]);
+    let o = run(dir.path(), &["check"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("Skipped 2 Helm chart templates") && out.contains("2 templated files"),
+        "{out}"
+    );
+    assert!(out.contains("1 file scanned"), "{out}");
+    assert_eq!(out.matches("Skipped").count(), 1, "{out}");
+    // fix leaves them alone too.
+    let o = run(dir.path(), &["fix", "--unsafe-fixes"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("charts/app/templates/deployment.yaml")).unwrap(),
+        DEPLOYMENT_TEMPLATE
+    );
+    // Given explicitly, a template is processed (and fails to parse, as it should).
+    let o = run(
+        dir.path(),
+        &["check", "charts/app/templates/deployment.yaml"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    // Outside a chart, a templated manifest is counted as a templated file.
+    let dir = tree(&[(
+        "templates/deploy.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ x }}\n",
+    )]);
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Skipped 1 templated file"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_walked_manifest_with_template_syntax_is_skipped_not_an_error() {
+    // Manifests with `{{ }}` are refused for editing (they are templates or carry them); walked, that
+    // is a count in the summary, not an error that breaks the gate. Named, it is reported.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    summary: \"{{ $labels.instance }} down\"\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n";
+    let dir = tree(&[("pod.yaml", pod)]);
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Skipped 1 templated file"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(dir.path(), &["check", "pod.yaml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stdout(&o).contains("template syntax"), "{}", stdout(&o));
+}
+
+const TWO_FINDINGS: &str = "FROM alpine:3.20\nADD app /app\nADD lib /lib\nCMD [\"sh\"]\n";
+
+#[test]
+fn diff_and_check_print_the_diff_and_one_summary_line() {
+    let dir = tree(&[
+        ("a/Dockerfile", TWO_FINDINGS),
+        ("b/Dockerfile", TWO_FINDINGS),
+    ]);
+    for mode in ["--diff", "--check"] {
+        let o = run(dir.path(), &["fix", mode]);
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert!(out.starts_with("--- a/a/Dockerfile\n"), "{out}");
+        assert!(!out.contains('\x1b'), "no colour in a pipe: {out:?}");
+        assert_eq!(err.lines().count(), 1, "{mode}: {err}");
+        assert!(err.starts_with("Would fix 4 findings in 2 files"), "{err}");
+        assert!(!err.contains("Elapsed"), "{err}");
+        // --statistics adds the per-rule table.
+        let o = run(dir.path(), &["fix", mode, "--statistics"]);
+        assert!(
+            stderr(&o).contains("DF001   add-instead-of-copy"),
+            "{}",
+            stderr(&o)
+        );
+        // --quiet: the diff only.
+        let o = run(dir.path(), &["fix", mode, "-q"]);
+        assert_eq!(stdout(&o), out);
+        assert_eq!(stderr(&o), "");
+    }
+    let o = run(dir.path(), &["fix", "--diff", "--color", "always"]);
+    assert!(
+        stdout(&o).contains("\x1b[32m+COPY app /app\x1b[0m"),
+        "{:?}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("\x1b[31m-ADD app /app\x1b[0m"),
+        "{:?}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_output_is_the_same_from_run_to_run() {
+    let dir = tree(&[
+        ("a/Dockerfile", TWO_FINDINGS),
+        ("b/Dockerfile", TWO_FINDINGS),
+    ]);
+    let first = run(dir.path(), &["check"]);
+    let second = run(dir.path(), &["check"]);
+    assert_eq!(stdout(&first), stdout(&second));
+    assert!(!stdout(&first).contains("Elapsed"), "{}", stdout(&first));
+    assert!(
+        !stdout(&first).contains("add-instead-of-copy      "),
+        "{}",
+        stdout(&first)
+    );
+    let o = run(dir.path(), &["check", "--verbose"]);
+    assert!(stdout(&o).contains("Elapsed:"), "{}", stdout(&o));
+    let o = run(dir.path(), &["check", "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("DF001") && !stdout(&o).contains("Found"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+}
+
+const SAFE_AND_UNSAFE: &str = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
+const ADD_FILE: &str = "FROM alpine:3.20\nADD app /app\nUSER 10001:10001\nCMD [\"sh\"]\n";
+
+#[test]
+fn the_readme_order_fix_then_unsafe_fixes_works_in_a_git_tree() {
+    let dir = tree(&[("Dockerfile", ADD_FILE), ("compose.yaml", SAFE_AND_UNSAFE)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    let o = run(dir.path(), &["fix"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let after_safe = std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    assert!(after_safe.contains("COPY app /app"), "{after_safe}");
+    // The Dockerfile's changes are dockharden's own Safe fixes: not the user's work.
+    let o = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--select", "DC001,DF001"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    assert!(!std::fs::read_to_string(dir.path().join("compose.yaml"))
+        .unwrap()
+        .contains("docker.sock"));
+}
+
+#[test]
+fn the_dirty_tree_guard_decides_first_and_says_what_it_skipped() {
+    let dir = tree(&[("Dockerfile", ADD_FILE), ("compose.yaml", SAFE_AND_UNSAFE)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    let edited = format!("# my own edit\n{SAFE_AND_UNSAFE}");
+    std::fs::write(dir.path().join("compose.yaml"), &edited).unwrap();
+    let o = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--select", "DC001,DF001"],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{}{err}", stdout(&o));
+    assert!(
+        err.contains("not written into 1 file with uncommitted changes (compose.yaml)"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-dirty"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        edited
+    );
+    // The other file was fixed, and the summary counts it.
+    assert!(std::fs::read_to_string(dir.path().join("Dockerfile"))
+        .unwrap()
+        .contains("COPY app"));
+    assert!(
+        stdout(&o).contains("Fixed 1 finding in 1 file"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_written_is_not_counted_as_fixed() {
+    let dir = tree(&[("Dockerfile", ADD_FILE)]);
+    let p = dir.path().join("Dockerfile");
+    let mut perm = std::fs::metadata(&p).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o444);
+    std::fs::set_permissions(&p, perm).unwrap();
+    let o = run(dir.path(), &["fix"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Fixed 0 findings in 0 files"),
+        "{}",
+        stdout(&o)
+    );
+}
