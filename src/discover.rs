@@ -14,6 +14,23 @@ pub struct Candidate {
     pub explicit: bool,
     /// A walked file that is the source of something rendered later: skipped and counted.
     pub template: Option<Template>,
+    /// The `values.yaml` of a Helm chart: the chart's folder.
+    pub chart: Option<PathBuf>,
+}
+
+/// The chart folder of a `values.yaml` / `values.yml` directly in a folder with `Chart.yaml`.
+fn values_chart(path: &Path, is_chart: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    if name != "values.yaml" && name != "values.yml" {
+        return None;
+    }
+    let dir = path.parent()?;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    is_chart(dir).then(|| dir.to_path_buf())
 }
 
 /// Why a walked file is a template rather than configuration.
@@ -142,6 +159,7 @@ fn walk_candidate(path: &Path) -> Option<Candidate> {
         kind,
         explicit: false,
         template: templated.then_some(Template::Templated),
+        chart: None,
     })
 }
 
@@ -181,6 +199,7 @@ pub fn discover(
                 kind,
                 explicit: true,
                 template: None,
+                chart: values_chart(root, |d| d.join("Chart.yaml").is_file()),
             });
             continue;
         }
@@ -254,6 +273,7 @@ pub fn discover(
                 if c.template.is_none() && charts.in_templates(path, root) {
                     c.template = Some(Template::HelmChart);
                 }
+                c.chart = values_chart(path, |d| charts.is_chart(d));
                 found.lock().expect("lock").push(c);
                 ignore::WalkState::Continue
             })
@@ -289,8 +309,10 @@ fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
             group.sort_by_key(|c| (!direct(c), !c.explicit));
             let explicit = group.iter().any(|c| c.explicit);
             let kind = group.iter().find_map(|c| c.kind);
+            let chart = group.iter().find_map(|c| c.chart.clone());
             let mut keep = group.swap_remove(0);
             keep.explicit = explicit;
+            keep.chart = keep.chart.take().or(chart);
             if explicit {
                 keep.template = None;
             }

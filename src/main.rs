@@ -446,6 +446,9 @@ fn process_candidate(
         git: Some(git),
         view,
     };
+    if let Some(chart) = &c.chart {
+        return run::process_helm_values(&job, &display, &c.path, chart, &text);
+    }
     run::process_text(
         &job,
         &display,

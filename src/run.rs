@@ -436,6 +436,88 @@ pub fn process_text(
     result
 }
 
+/// The `values.yaml` of a Helm chart: reported where it follows the common chart layout and the
+/// chart's templates use the block (see `dockharden_transforms::kubernetes::helm_values`); never
+/// edited (what a value does is decided by the templates, which only `helm template` renders).
+pub fn process_helm_values(
+    job: &Job<'_>,
+    display: &str,
+    path: &Path,
+    chart: &Path,
+    text: &str,
+) -> FileResult {
+    use dockharden_transforms::kubernetes::helm_values;
+    let mut result = FileResult {
+        path: display.to_owned(),
+        kind: Some(FileKind::Kubernetes),
+        ..FileResult::default()
+    };
+    let index = LineIndex::with_cr_breaks(text);
+    let located = |range: dockharden_transforms::TextRange, message: String| {
+        let lc = index.line_col(text, range.start);
+        ErrorOut {
+            message,
+            line: Some(lc.line),
+            column: Some(lc.column),
+        }
+    };
+    if let Some((range, e)) = dockharden_transforms::suppression::unknown_codes(text)
+        .into_iter()
+        .next()
+    {
+        result.error = Some(located(range, format!("suppression comment: {e}")));
+        return result;
+    }
+    let mut templates = String::new();
+    let mut stack = vec![chart.join("templates")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() => {
+                    if let Ok(t) = crate::files::read_text(&p) {
+                        templates.push_str(&t);
+                        templates.push('\n');
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let uses = helm_values::ValuesUse::from_templates(&templates);
+    let findings = match helm_values::check(text, uses) {
+        Ok(f) => f,
+        Err(e) => {
+            result.error = Some(located(e.range, e.message));
+            return result;
+        }
+    };
+    let codes: Vec<&'static str> = selected_transforms(job.config, path, job.select, job.ignore)
+        .iter()
+        .map(|t| t.code())
+        .collect();
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| codes.contains(&f.code))
+        .collect();
+    let findings = dockharden_transforms::suppression::apply(text, &codes, findings);
+    result.findings = findings
+        .iter()
+        .map(|f| finding_out(text, &index, f))
+        .collect();
+    if matches!(job.mode, Mode::Fix { .. }) {
+        result.remaining = result.findings.clone();
+        if job.keep_output {
+            result.output = Some(text.to_owned());
+        }
+    }
+    result
+}
+
 /// Whether the uncommitted changes of `path` are exactly what dockharden's Safe fixes make of its
 /// committed content (so no work of the user's is mixed into the file).
 fn dirt_is_ours(

@@ -170,7 +170,8 @@ fn helm_chart_templates_and_templated_files_are_skipped_and_counted() {
         out.contains("Skipped 2 Helm chart templates") && out.contains("2 templated files"),
         "{out}"
     );
-    assert!(out.contains("1 file scanned"), "{out}");
+    // The Dockerfile and the chart's values.yaml.
+    assert!(out.contains("2 files scanned"), "{out}");
     assert_eq!(out.matches("Skipped").count(), 1, "{out}");
     // fix leaves them alone too.
     let o = run(dir.path(), &["fix", "--unsafe-fixes"]);
@@ -367,4 +368,44 @@ fn a_file_that_cannot_be_written_is_not_counted_as_fixed() {
         "{}",
         stdout(&o)
     );
+}
+
+#[test]
+fn helm_values_are_reported_where_the_templates_use_them_and_never_edited() {
+    let values = "replicaCount: 1\nimage:\n  repository: nginx\n  tag: \"\"\npodSecurityContext: {}\nsecurityContext: {}\n  # capabilities:\n  #   drop:\n  #   - ALL\nresources: {}\n";
+    let dir = tree(&[
+        (
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+        ),
+        ("chart/values.yaml", values),
+        ("chart/templates/deployment.yaml", DEPLOYMENT_TEMPLATE),
+    ]);
+    let o = run(dir.path(), &["check"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    for code in ["K8S001", "K8S003", "K8S004", "K8S005"] {
+        assert!(
+            out.contains(&format!("chart/values.yaml:6:1: {code}")),
+            "{code}: {out}"
+        );
+    }
+    // The deployment template does not use `.Values.resources`: that block is not judged.
+    assert!(!out.contains("K8S009"), "{out}");
+    assert!(out.contains("Skipped 1 Helm chart template"), "{out}");
+    let o = run(dir.path(), &["check", "--select", "K8S001"]);
+    assert_eq!(stdout(&o).matches("K8S001").count(), 1, "{}", stdout(&o));
+    let o = run(dir.path(), &["fix", "--unsafe-fixes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("chart/values.yaml")).unwrap(),
+        values
+    );
+    // Named explicitly, the same.
+    let o = run(dir.path(), &["check", "chart/values.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    // A values.yaml outside a chart is not ours.
+    let dir = tree(&[("values.yaml", values)]);
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
