@@ -85,6 +85,10 @@ pub struct CommonArgs {
     /// errors; no summary.
     #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,
+    /// `check` exits 1 only for findings of this severity or higher (all are still reported);
+    /// like hadolint's `--failure-threshold` and trivy's `--severity`.
+    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high", "critical"])]
+    pub severity_threshold: Option<String>,
     /// Also print how long the run took.
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -143,29 +143,35 @@ fn rules(format: cli::RulesFormat) -> ExitCode {
                 .map(|t| {
                     serde_json::json!({
                         "code": t.code(), "name": t.name(), "kind": t.kind().as_str(),
+                        "severity": dockharden_transforms::severity::of(t.code()).as_str(),
                         "fix": t.fix_availability().as_str(), "summary": t.why(),
                     })
                 })
                 .collect();
-            v.push(serde_json::json!({"code": suppression::UNUSED_CODE, "name": suppression::UNUSED_NAME, "kind": "any", "fix": "always", "summary": ""}));
+            v.push(serde_json::json!({"code": suppression::UNUSED_CODE, "name": suppression::UNUSED_NAME, "kind": "any", "severity": "low", "fix": "always", "summary": ""}));
             emit(&(serde_json::to_string_pretty(&v).expect("json") + "\n"));
         }
         cli::RulesFormat::Text => {
-            let mut s = format!("{:<8} {:<36} {:<11} {}\n", "CODE", "NAME", "KIND", "FIX");
+            let mut s = format!(
+                "{:<8} {:<36} {:<11} {:<9} {}\n",
+                "CODE", "NAME", "KIND", "SEVERITY", "FIX"
+            );
             for t in &all {
                 s.push_str(&format!(
-                    "{:<8} {:<36} {:<11} {}\n",
+                    "{:<8} {:<36} {:<11} {:<9} {}\n",
                     t.code(),
                     t.name(),
                     t.kind().as_str(),
+                    dockharden_transforms::severity::of(t.code()).as_str(),
                     t.fix_availability().as_str()
                 ));
             }
             s.push_str(&format!(
-                "{:<8} {:<36} {:<11} {}\n",
+                "{:<8} {:<36} {:<11} {:<9} {}\n",
                 suppression::UNUSED_CODE,
                 suppression::UNUSED_NAME,
                 "any",
+                "low",
                 "always"
             ));
             emit(&s);
@@ -247,10 +253,11 @@ fn explain(rule: &str) -> ExitCode {
 
 fn rule_doc(t: &dyn registry::Transform) -> String {
     format!(
-        "# {} ({})\n\nFile kind: {}. Fix: {}.\n\n{}",
+        "# {} ({})\n\nFile kind: {}. Severity: {}. Fix: {}.\n\n{}",
         t.name(),
         t.code(),
         t.kind(),
+        dockharden_transforms::severity::of(t.code()).as_str(),
         t.fix_availability().as_str(),
         t.docs()
     )
@@ -625,6 +632,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
         totals: report::Totals::default(),
         kept: Vec::new(),
     };
+    reporter.totals.threshold = threshold(args);
     reporter.begin();
     for batch in candidates.chunks(BATCH) {
         let results: Vec<FileResult> = batch
@@ -653,6 +661,12 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     reporter.end(dry_run, started.elapsed())?;
     write_summary_json(args, mode, &reporter.totals, started)?;
     Ok(reporter.totals.exit_code(mode))
+}
+
+fn threshold(args: &CommonArgs) -> Option<dockharden_transforms::severity::Severity> {
+    args.severity_threshold
+        .as_deref()
+        .and_then(dockharden_transforms::severity::Severity::parse)
 }
 
 fn write_summary_json(
@@ -686,7 +700,10 @@ fn stdin_report(
     dry_run: bool,
 ) -> anyhow::Result<u8> {
     let stdin_fix = matches!(mode, Mode::Fix { diff: false, .. });
-    let mut totals = report::Totals::default();
+    let mut totals = report::Totals {
+        threshold: threshold(args),
+        ..report::Totals::default()
+    };
     totals.add(&r);
     write_summary_json(args, mode, &totals, started)?;
     if stdin_fix {
@@ -728,6 +745,7 @@ fn stdin_report(
         totals: report::Totals::default(),
         kept: Vec::new(),
     };
+    reporter.totals.threshold = threshold(args);
     reporter.begin();
     reporter.file(r)?;
     reporter.end(dry_run, started.elapsed())?;

@@ -37,6 +37,10 @@ pub struct Totals {
     pub any_change: bool,
     /// Files whose Unsafe fixes were held back because of uncommitted changes.
     pub dirty_guarded: Vec<String>,
+    /// The highest severity among the findings.
+    pub max_severity: Option<dockharden_transforms::severity::Severity>,
+    /// `--severity-threshold`: `check` exits 1 only for findings at or above it.
+    pub threshold: Option<dockharden_transforms::severity::Severity>,
 }
 
 impl Totals {
@@ -72,6 +76,8 @@ impl Totals {
         s.skipped_unsafe += r.skipped_unsafe;
         self.remaining += r.remaining.len();
         for f in &r.findings {
+            let sev = dockharden_transforms::severity::Severity::parse(f.severity);
+            self.max_severity = self.max_severity.max(sev);
             *s.findings_per_rule.entry(f.code).or_default() += 1;
             match f.fix.as_ref().map(|x| x.applicability) {
                 Some("safe") => self.safe_fixable += 1,
@@ -92,7 +98,10 @@ impl Totals {
             return 2;
         }
         match mode {
-            crate::run::Mode::Check => u8::from(self.any_finding),
+            crate::run::Mode::Check => match self.threshold {
+                Some(t) => u8::from(self.max_severity.is_some_and(|m| m >= t)),
+                None => u8::from(self.any_finding),
+            },
             crate::run::Mode::Fix { .. } => u8::from(self.any_change),
         }
     }
@@ -177,13 +186,19 @@ pub fn text_findings(
                 Some("unsafe") => " [+]",
                 _ => "",
             };
+            let sev_style = match f.severity {
+                "critical" | "high" => "1;31",
+                "medium" => "33",
+                _ => "2",
+            };
             writeln!(
                 out,
-                "{}:{}:{}: {}{marker} {}",
+                "{}:{}:{}: {}{marker} {} {}",
                 style(color, "1", &r.path),
                 f.range.start.line,
                 f.range.start.column,
                 style(color, "1;31", f.code),
+                style(color, sev_style, &format!("{}:", f.severity)),
                 f.message
             )?;
             if let Some(fix) = &f.fix {
@@ -387,14 +402,27 @@ fn sarif_rules() -> (Vec<serde_json::Value>, Vec<&'static str>) {
     let mut ids = Vec::new();
     for t in dockharden_transforms::registry::all() {
         let docs = t.docs();
+        let severity = dockharden_transforms::severity::of(t.code());
+        let what = docs
+            .split_once("## What it does")
+            .map(|(_, rest)| rest.split("\n## ").next().unwrap_or("").trim().to_owned())
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| t.why());
         rules.push(serde_json::json!({
             "id": t.code(),
             "name": t.name(),
             "shortDescription": {"text": t.why()},
-            "fullDescription": {"text": t.why()},
+            "fullDescription": {"text": what},
             "help": {"text": docs, "markdown": docs},
-            "defaultConfiguration": {"level": "warning"},
-            "properties": {"tags": ["security", t.kind().as_str()], "fix": t.fix_availability().as_str()},
+            "helpUri": help_uri(t.code()),
+            "defaultConfiguration": {"level": sarif_level(severity)},
+            "properties": {
+                "tags": ["security", t.kind().as_str()],
+                "fix": t.fix_availability().as_str(),
+                "security-severity": severity.score(),
+                "precision": "high",
+                "problem.severity": sarif_problem_severity(severity),
+            },
         }));
         ids.push(t.code());
     }
@@ -403,11 +431,82 @@ fn sarif_rules() -> (Vec<serde_json::Value>, Vec<&'static str>) {
         "id": dockharden_transforms::suppression::UNUSED_CODE,
         "name": dockharden_transforms::suppression::UNUSED_NAME,
         "shortDescription": {"text": "A dockharden suppression comment that suppresses nothing."},
+        "fullDescription": {"text": "Reports a `# dockharden: ignore=CODE` comment that suppresses nothing: a stale suppression hides the next real finding at that place."},
         "help": {"text": docs, "markdown": docs},
+        "helpUri": help_uri(dockharden_transforms::suppression::UNUSED_CODE),
         "defaultConfiguration": {"level": "note"},
+        "properties": {"tags": ["maintainability"], "precision": "very-high", "problem.severity": "recommendation"},
     }));
     ids.push(dockharden_transforms::suppression::UNUSED_CODE);
     (rules, ids)
+}
+
+/// Where a rule's documentation is read on the web: the doc comment of its transform (also given
+/// as `help`; `dockharden explain CODE` prints it). X001 is documented in the README.
+fn help_uri(code: &str) -> String {
+    const REPO: &str = "https://github.com/dockharden/dockharden/blob/main";
+    match dockharden_transforms::registry::find(code) {
+        Some(t) => format!(
+            "{REPO}/transforms/src/{}/{}.rs",
+            t.kind().as_str(),
+            t.name().replace('-', "_")
+        ),
+        None => format!("{REPO}/README.md#suppressions"),
+    }
+}
+
+const fn sarif_level(s: dockharden_transforms::severity::Severity) -> &'static str {
+    use dockharden_transforms::severity::Severity;
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+const fn sarif_problem_severity(s: dockharden_transforms::severity::Severity) -> &'static str {
+    use dockharden_transforms::severity::Severity;
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "recommendation",
+    }
+}
+
+/// A path as an RFC 3986 URI reference: `/` kept, unreserved characters kept, every other byte
+/// percent-encoded (spaces, `%`, `#`, `?`, non-ASCII).
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The SARIF location of a reported path: relative to `%SRCROOT%` (the working directory) when it
+/// is inside it, else an absolute `file://` URI (no base).
+fn sarif_artifact(path: &str, cwd: Option<&std::path::Path>) -> serde_json::Value {
+    let p = std::path::Path::new(path);
+    if p.is_absolute() {
+        if let Some(rel) = cwd.and_then(|c| p.strip_prefix(c).ok()) {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            return serde_json::json!({"uri": percent_encode_path(&rel), "uriBaseId": "%SRCROOT%"});
+        }
+        let abs = path.replace('\\', "/");
+        let abs = if abs.starts_with('/') {
+            abs
+        } else {
+            format!("/{abs}")
+        };
+        return serde_json::json!({"uri": format!("file://{}", percent_encode_path(&abs))});
+    }
+    let rel = path.replace('\\', "/");
+    let rel = rel.strip_prefix("./").unwrap_or(&rel);
+    serde_json::json!({"uri": percent_encode_path(rel), "uriBaseId": "%SRCROOT%"})
 }
 
 fn sarif_region(r: &crate::run::RangeOut) -> serde_json::Value {
@@ -426,13 +525,14 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
     let (rules, ids) = sarif_rules();
     let mut out = Vec::new();
     let mut notifications = Vec::new();
+    let cwd = std::env::current_dir().ok();
     for r in results {
-        let uri = r.path.replace('\\', "/");
+        let artifact = sarif_artifact(&r.path, cwd.as_deref());
         if let Some(e) = &r.error {
             let mut n = serde_json::json!({
                 "level": "error",
                 "message": {"text": e.message},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}}],
+                "locations": [{"physicalLocation": {"artifactLocation": artifact}}],
             });
             if let (Some(l), Some(c)) = (e.line, e.column) {
                 n["locations"][0]["physicalLocation"]["region"] =
@@ -444,14 +544,14 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
         for f in &r.findings {
             let location = serde_json::json!({
                 "physicalLocation": {
-                    "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": artifact,
                     "region": sarif_region(&f.range),
                 }
             });
             let mut result = serde_json::json!({
                 "ruleId": f.code,
                 "ruleIndex": ids.iter().position(|c| *c == f.code).unwrap_or(0),
-                "level": if f.code == dockharden_transforms::suppression::UNUSED_CODE { "note" } else { "warning" },
+                "level": sarif_level(dockharden_transforms::severity::of(f.code)),
                 "message": {"text": f.message},
                 "locations": [location],
             });
@@ -473,7 +573,7 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
                 result["fixes"] = serde_json::json!([{
                     "description": {"text": format!("{} ({})", fix.title, fix.applicability)},
                     "artifactChanges": [{
-                        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": artifact,
                         "replacements": replacements,
                     }],
                 }]);
@@ -492,7 +592,7 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The directory dockharden was run from."}}},
+            "originalUriBaseIds": {"%SRCROOT%": src_root(cwd.as_deref())},
             "invocations": [{
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,
@@ -500,6 +600,23 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
             "results": out,
         }],
     })
+}
+
+/// `%SRCROOT%`: the working directory, as an absolute `file://` URI ending in `/`.
+fn src_root(cwd: Option<&std::path::Path>) -> serde_json::Value {
+    let mut v =
+        serde_json::json!({"description": {"text": "The directory dockharden was run from."}});
+    if let Some(c) = cwd {
+        let mut p = c.to_string_lossy().replace('\\', "/");
+        if !p.starts_with('/') {
+            p.insert(0, '/');
+        }
+        if !p.ends_with('/') {
+            p.push('/');
+        }
+        v["uri"] = serde_json::json!(format!("file://{}", percent_encode_path(&p)));
+    }
+    v
 }
 
 /// Escape a GitHub workflow command's data (`%`, CR, LF) or property value (also `:` and `,`).
@@ -536,10 +653,15 @@ pub fn github(out: &mut dyn Write, results: &[FileResult], fix_mode: bool) -> st
         }
         let list = if fix_mode { &r.remaining } else { &r.findings };
         for f in list {
-            let title = gh_escape(&format!("{} {}", f.code, f.name), true);
+            let title = gh_escape(&format!("{} {} ({})", f.code, f.name, f.severity), true);
+            let level = match f.severity {
+                "critical" | "high" => "error",
+                "medium" => "warning",
+                _ => "notice",
+            };
             writeln!(
                 out,
-                "::warning file={file},line={},col={},endLine={},endColumn={},title={title}::{}",
+                "::{level} file={file},line={},col={},endLine={},endColumn={},title={title}::{}",
                 f.range.start.line,
                 f.range.start.column,
                 f.range.end.line,

@@ -37,6 +37,8 @@ pub enum Mode {
 pub struct FindingOut {
     pub code: &'static str,
     pub name: &'static str,
+    /// `low`, `medium`, `high` or `critical` (the rule's).
+    pub severity: &'static str,
     pub message: String,
     pub range: RangeOut,
     pub fix: Option<FixOut>,
@@ -131,6 +133,7 @@ pub fn finding_out(text: &str, index: &LineIndex, f: &Finding) -> FindingOut {
     FindingOut {
         code: f.code,
         name: f.name,
+        severity: dockharden_transforms::severity::of(f.code).as_str(),
         message: f.message.clone(),
         range: RangeOut {
             start: index.line_col(text, f.range.start),

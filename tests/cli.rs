@@ -480,7 +480,7 @@ fn github_annotations() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(
-        out.starts_with("::warning file=Dockerfile,line=3,col=1,endLine=3,endColumn=4,title=DF001 add-instead-of-copy::Use COPY"),
+        out.starts_with("::notice file=Dockerfile,line=3,col=1,endLine=3,endColumn=4,title=DF001 add-instead-of-copy (low)::Use COPY"),
         "{out}"
     );
 }

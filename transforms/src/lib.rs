@@ -17,6 +17,7 @@ pub mod paths;
 pub mod registry;
 pub mod session;
 pub mod settings;
+pub mod severity;
 pub mod source;
 pub mod suppression;
 pub mod text;
