@@ -603,3 +603,39 @@ fn severity_is_shown_everywhere_and_sets_the_threshold() {
         .unwrap();
     assert!(stdout(&o).contains("Severity: critical."), "{}", stdout(&o));
 }
+
+#[test]
+fn a_suppression_on_any_line_of_the_stage_or_service_is_honoured() {
+    // DF002 is reported on FROM; people put the comment above USER or CMD.
+    let dockerfile =
+        "FROM alpine:3.20\nRUN apk add --no-cache curl\n# dockharden: ignore=DF002\nCMD [\"sh\"]\n";
+    let bare = tree(&[(
+        "Dockerfile",
+        &dockerfile.replace("# dockharden: ignore=DF002\n", ""),
+    )]);
+    let o = run(bare.path(), &["check", "--select", "DF002"]);
+    assert!(
+        stdout(&o).contains("Dockerfile:1:1: DF002"),
+        "reported on FROM: {}",
+        stdout(&o)
+    );
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    # dockharden: ignore=DC003\n    read_only: true\n  api:\n    image: nginx:1.27\n    read_only: true\n";
+    let dir = tree(&[("Dockerfile", dockerfile), ("compose.yaml", compose)]);
+    let o = run(dir.path(), &["check", "--select", "DF002,DC003,X001"]);
+    let out = stdout(&o);
+    assert!(!out.contains("Dockerfile:1:1: DF002"), "{out}");
+    assert!(!out.contains("X001"), "{out}");
+    // The other service keeps its finding.
+    assert!(out.contains("compose.yaml:6:3: DC003"), "{out}");
+    assert_eq!(out.matches("DC003").count(), 1, "{out}");
+    // Outside the construct it is unused, and the message says where it would have to go.
+    let dockerfile = "FROM alpine:3.20 AS build\n# dockharden: ignore=DF002\nRUN make\nFROM alpine:3.20\nCOPY --from=build /a /a\n";
+    let dir = tree(&[("Dockerfile", dockerfile)]);
+    let o = run(dir.path(), &["check", "--select", "DF002,X001"]);
+    let out = stdout(&o);
+    assert!(out.contains("Dockerfile:4:1: DF002"), "{out}");
+    assert!(
+        out.contains("X001") && out.contains("DF002 is reported at line 4"),
+        "{out}"
+    );
+}

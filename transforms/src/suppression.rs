@@ -440,6 +440,21 @@ fn covers(s: &Suppression, code: &str, line: usize) -> bool {
 /// the codes that ran on this file).
 #[must_use]
 pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec<Finding> {
+    apply_in(text, active, findings, &[])
+}
+
+/// [`apply`], where a line suppression anywhere in a construct also covers the findings about the
+/// whole construct. `constructs` are `(whole, head)` pairs: a Dockerfile stage and its `FROM`, a
+/// compose service block and its key. A finding reported on a head is about the construct:
+/// `# dockharden: ignore=DF002` above the `USER` line covers DF002 reported on the stage's `FROM`,
+/// while a finding about one instruction or one entry keeps needing its own line.
+#[must_use]
+pub fn apply_in(
+    text: &str,
+    active: &[&'static str],
+    findings: Vec<Finding>,
+    constructs: &[(TextRange, TextRange)],
+) -> Vec<Finding> {
     if !text.contains('#') {
         return findings;
     }
@@ -493,6 +508,60 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
             }
         }
     }
+    // Suppressions of a construct: a line suppression whose target line lies in the construct of a
+    // finding not suppressed yet. Looked up by code and target line (no finding meets every
+    // suppression).
+    if !constructs.is_empty() {
+        let mut by_code: std::collections::HashMap<&str, std::collections::BTreeMap<usize, usize>> =
+            std::collections::HashMap::new();
+        for (i, sup) in sups.iter().enumerate() {
+            let Scope::Lines(_, target) = sup.scope else {
+                continue;
+            };
+            let keys: Vec<&str> = if sup.codes.is_empty() {
+                vec![""]
+            } else {
+                sup.codes.iter().map(String::as_str).collect()
+            };
+            for k in keys {
+                by_code.entry(k).or_default().entry(target).or_insert(i);
+            }
+        }
+        let construct_lines: Vec<(usize, usize, usize, usize)> = constructs
+            .iter()
+            .map(|(whole, head)| {
+                (
+                    head.start,
+                    head.end.max(head.start + 1),
+                    index.line_of(whole.start),
+                    index.line_of(whole.end.saturating_sub(1).max(whole.start)),
+                )
+            })
+            .collect();
+        for (fi, f) in findings.iter().enumerate() {
+            if suppressed[fi] {
+                continue;
+            }
+            // The construct whose head the finding is reported on (the smallest).
+            let Some(&(_, _, first, last)) = construct_lines
+                .iter()
+                .filter(|(s, e, _, _)| *s <= f.range.start && f.range.start < *e)
+                .min_by_key(|(s, e, _, _)| e - s)
+            else {
+                continue;
+            };
+            for key in [f.code, ""] {
+                let hit = by_code
+                    .get(key)
+                    .and_then(|m| m.range(first..=last).next().map(|(_, &i)| i));
+                if let Some(i) = hit {
+                    suppressed[fi] = true;
+                    used[i].push(f.code.to_owned());
+                    break;
+                }
+            }
+        }
+    }
     let mut kept = Vec::with_capacity(findings.len());
     for (f, gone) in findings.into_iter().zip(&suppressed) {
         if !gone {
@@ -524,7 +593,7 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
         if !all_unused && unused.is_empty() {
             continue;
         }
-        let what = if s.written.is_empty() {
+        let mut what = if s.written.is_empty() {
             "suppresses nothing".to_owned()
         } else {
             format!(
@@ -536,6 +605,16 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
                     .join(", ")
             )
         };
+        // Where it would have to go: the line of a finding of that code left in the file.
+        for c in &unused {
+            if let Some(f) = kept.iter().find(|f| f.code == c.as_str()) {
+                let line = index.line_of(f.range.start) + 1;
+                what.push_str(&format!(
+                    "; {c} is reported at line {line}: put the suppression on that line, on the line before it, or on a line of the same {}",
+                    if constructs.is_empty() { "line" } else { "stage, service or manifest" }
+                ));
+            }
+        }
         let mut finding = Finding::new(
             UNUSED_CODE,
             UNUSED_NAME,
@@ -651,6 +730,40 @@ mod tests {
         assert!(apply(text, &["DF002"], vec![f("DF002", 0)]).is_empty());
         // Other tools' comments name their own ids: not ours to judge.
         assert!(unknown_codes("# hadolint ignore=DL3008\nRUN x\n").is_empty());
+    }
+
+    #[test]
+    fn a_suppression_anywhere_in_the_construct_covers_its_findings() {
+        // DF002 is reported on FROM; the comment sits above USER of the same stage.
+        let text =
+            "FROM a\nRUN x\n# dockharden: ignore=DF002,DF001\nUSER root\nFROM b\nUSER root\n";
+        let second = text.rfind("FROM").unwrap();
+        let stage1 = (TextRange::new(0, second), TextRange::new(0, 7));
+        let stage2 = (
+            TextRange::new(second, text.len()),
+            TextRange::new(second, second + 7),
+        );
+        let out = apply_in(
+            text,
+            &["DF001", "DF002"],
+            vec![f("DF002", 0), f("DF002", second), f("DF001", 7)],
+            &[stage1, stage2],
+        );
+        // DF001 on `RUN x` is about that instruction, not the stage: the comment does not reach it.
+        let left: Vec<(&str, usize)> = out
+            .iter()
+            .filter(|x| x.code != UNUSED_CODE)
+            .map(|x| (x.code, x.range.start))
+            .collect();
+        assert_eq!(left, [("DF002", second), ("DF001", 7)], "{out:?}");
+        // Without constructs, the comment covers only the next line, and says where DF002 is.
+        let out = apply(text, &["DF002"], vec![f("DF002", 0)]);
+        let unused = out.iter().find(|x| x.code == UNUSED_CODE).unwrap();
+        assert!(
+            unused.message.contains("DF002 is reported at line 1"),
+            "{}",
+            unused.message
+        );
     }
 
     #[test]
