@@ -639,3 +639,47 @@ fn a_suppression_on_any_line_of_the_stage_or_service_is_honoured() {
         "{out}"
     );
 }
+
+/// The GitHub Action: valid YAML; inputs reach scripts only through `env:` (never `${{ inputs.… }}`
+/// inside `run:`); exit 2 is not hidden; every action pinned by a full commit SHA with its tag in a
+/// comment. The README recommends no branch (`@main`, `rev: main`).
+#[test]
+fn the_action_passes_inputs_through_env_and_pins_actions() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let docs = dockharden_transforms::yaml::semantic(&text).expect("action.yml is YAML");
+    let steps = docs[0]["runs"]["steps"].as_array().unwrap();
+    assert!(steps.len() >= 3);
+    for step in steps {
+        if let Some(script) = step["run"].as_str() {
+            assert!(
+                !script.contains("${{"),
+                "interpolated into a script: {script}"
+            );
+            assert!(!script.contains("|| true"), "exit status hidden: {script}");
+        }
+    }
+    let mut pinned = 0;
+    for line in text.lines().filter(|l| l.trim_start().starts_with("uses:")) {
+        let (_, rest) = line.split_once('@').expect("uses with a ref");
+        let (sha, comment) = rest.split_once(" # v").expect("tag in a comment");
+        assert!(
+            sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit()),
+            "{line}"
+        );
+        assert!(!comment.is_empty(), "{line}");
+        pinned += 1;
+    }
+    assert!(pinned >= 1);
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for line in readme.lines() {
+        let l = line.trim_start();
+        assert!(!l.starts_with("rev: main"), "{line}");
+        if l.starts_with("- uses:") || l.starts_with("uses:") {
+            assert!(
+                !l.contains("@main") && !l.contains("@v"),
+                "pin by SHA: {line}"
+            );
+        }
+    }
+}
