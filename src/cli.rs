@@ -72,6 +72,10 @@ pub struct CommonArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Write the report (findings, diff, JSON, SARIF, annotations) to FILE instead of standard
+    /// output. With `--stdin-filename`, the fixed text still goes to standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
     /// Also write the run's summary (files, findings and fixes per rule, time) as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,

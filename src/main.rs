@@ -30,7 +30,25 @@ fn emit(text: &str) {
     emit_bytes(text.as_bytes());
 }
 
+/// `--output-file`: where the report goes instead of standard output.
+static OUTPUT: std::sync::OnceLock<std::sync::Mutex<std::io::BufWriter<std::fs::File>>> =
+    std::sync::OnceLock::new();
+
+/// Write part of the report: to the `--output-file`, else to stdout.
 fn emit_bytes(bytes: &[u8]) {
+    if let Some(file) = OUTPUT.get() {
+        let mut f = file.lock().expect("output file");
+        if let Err(e) = f.write_all(bytes).and_then(|()| f.flush()) {
+            eprintln!("dockharden: cannot write the output file: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    emit_stdout(bytes);
+}
+
+/// Write to stdout (the fixed text of `--stdin-filename`, whatever `--output-file` says).
+fn emit_stdout(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -54,6 +72,25 @@ fn main() -> ExitCode {
     if let Err(e) = resolve_rule_args(&mut cli.command) {
         eprintln!("dockharden: error: {e}");
         return ExitCode::from(2);
+    }
+    let output_file = match &cli.command {
+        Command::Check(a) => a.common.output_file.as_ref(),
+        Command::Fix(a) => a.common.output_file.as_ref(),
+        _ => None,
+    };
+    if let Some(path) = output_file {
+        match std::fs::File::create(path) {
+            Ok(f) => {
+                let _ = OUTPUT.set(std::sync::Mutex::new(std::io::BufWriter::new(f)));
+            }
+            Err(e) => {
+                eprintln!(
+                    "dockharden: error: {}: cannot create the output file: {e}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
     }
     match cli.command {
         Command::Rules(args) => rules(args.format),
@@ -251,8 +288,9 @@ fn explain(rule: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// A rule's documentation as `explain` prints it (ending with a line break).
 fn rule_doc(t: &dyn registry::Transform) -> String {
-    format!(
+    let mut doc = format!(
         "# {} ({})\n\nFile kind: {}. Severity: {}. Fix: {}.\n\n{}",
         t.name(),
         t.code(),
@@ -260,7 +298,11 @@ fn rule_doc(t: &dyn registry::Transform) -> String {
         dockharden_transforms::severity::of(t.code()).as_str(),
         t.fix_availability().as_str(),
         t.docs()
-    )
+    );
+    if !doc.ends_with('\n') {
+        doc.push('\n');
+    }
+    doc
 }
 
 /// The files to process: the given paths (default `.`), walked, minus excluded ones.
@@ -624,7 +666,10 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let mut reporter = Reporter {
         format: args.format,
         mode,
-        color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        color: report::color_enabled(
+            args.color,
+            args.output_file.is_none() && report::stdout_is_terminal(),
+        ),
         quiet: args.quiet,
         statistics: args.statistics,
         verbose: args.verbose,
@@ -721,8 +766,8 @@ fn stdin_report(
         }
         let _ = std::io::stderr().write_all(&err);
         match (&r.raw_output, &r.output) {
-            (Some(raw), _) => emit_bytes(raw),
-            (None, Some(text)) => emit_bytes(text.as_bytes()),
+            (Some(raw), _) => emit_stdout(raw),
+            (None, Some(text)) => emit_stdout(text.as_bytes()),
             (None, None) => {}
         }
         if r.stream_rest {
@@ -737,7 +782,10 @@ fn stdin_report(
     let mut reporter = Reporter {
         format: args.format,
         mode,
-        color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        color: report::color_enabled(
+            args.color,
+            args.output_file.is_none() && report::stdout_is_terminal(),
+        ),
         quiet: args.quiet,
         statistics: args.statistics,
         verbose: args.verbose,

@@ -54,13 +54,13 @@ pub struct RangeOut {
 pub struct FixOut {
     pub applicability: &'static str,
     pub title: String,
-    /// The edits, located (for SARIF `fixes`; not part of the JSON format).
-    #[serde(skip)]
+    /// The edits on the original text, located (JSON `edits`, SARIF `fixes`); empty for a
+    /// display-only suggestion.
     pub edits: Vec<EditOut>,
 }
 
 /// One replacement: the region of the original text and the new text.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct EditOut {
     pub range: RangeOut,
     pub replacement: String,

@@ -683,3 +683,46 @@ fn the_action_passes_inputs_through_env_and_pins_actions() {
         }
     }
 }
+
+#[test]
+fn explain_ends_with_a_line_break_for_every_rule() {
+    let o = Command::new(BIN)
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for r in rules.as_array().unwrap() {
+        let code = r["code"].as_str().unwrap();
+        let o = Command::new(BIN).args(["explain", code]).output().unwrap();
+        assert!(
+            stdout(&o).ends_with('\n') && !stdout(&o).ends_with("\n\n\n"),
+            "{code}"
+        );
+        assert!(!stdout(&o).contains("src/"), "{code} names a source file");
+    }
+}
+
+#[test]
+fn output_file_takes_the_report_and_json_findings_carry_their_edits() {
+    let dir = tree(&[("Dockerfile", ADD_FILE)]);
+    let o = run(
+        dir.path(),
+        &["check", "--format", "json", "--output-file", "report.json"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let f = &v["files"][0]["findings"][0];
+    assert_eq!(f["code"], "DF001");
+    let edit = &f["fix"]["edits"][0];
+    assert_eq!(edit["replacement"], "COPY");
+    assert_eq!(edit["range"]["start"]["line"], 2);
+    let o = run(dir.path(), &["fix", "--diff", "-o", "fix.diff"]);
+    assert_eq!(stdout(&o), "");
+    assert!(std::fs::read_to_string(dir.path().join("fix.diff"))
+        .unwrap()
+        .contains("+COPY app /app"));
+    let o = run(dir.path(), &["check", "-o", "/nonexistent-dir/x"]);
+    assert_eq!(o.status.code(), Some(2));
+}
