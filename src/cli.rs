@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(
     name = "dockharden",
-    version,
+    version = env!("DOCKHARDEN_LONG_VERSION"),
     about = "Rewrite Dockerfiles, docker-compose files and Kubernetes manifests into hardened configuration, keeping every other byte.",
     after_help = "Exit status: 0 no findings (check) or success (fix); 1 findings (check) or changes pending (fix --check); 2 error."
 )]
@@ -105,6 +105,10 @@ pub struct CheckArgs {
     /// Exit 0 even when there are findings (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Add a `# dockharden: ignore=CODE` comment above every line with findings (a baseline, like
+    /// ruff's `--add-noqa`), so that the gate can be turned on today; writes the files.
+    #[arg(long, conflicts_with_all = ["stdin_filename"])]
+    pub add_suppressions: bool,
 }
 
 #[derive(Args, Debug)]

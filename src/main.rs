@@ -96,6 +96,13 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules(args.format),
         Command::Explain(args) => explain(&args.rule),
         Command::ExplainImage(args) => explain_image(&args),
+        Command::Check(args) if args.add_suppressions => match add_suppressions(&args.common) {
+            Ok(c) => ExitCode::from(c),
+            Err(e) => {
+                eprintln!("dockharden: error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Check(args) => {
             let code = process(&args.common, Mode::Check);
             match code {
@@ -706,6 +713,67 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     reporter.end(dry_run, started.elapsed())?;
     write_summary_json(args, mode, &reporter.totals, started)?;
     Ok(reporter.totals.exit_code(mode))
+}
+
+/// `check --add-suppressions`: a suppression comment above every line with findings, written in
+/// place (atomic writes, the file's meaning verified). Returns the exit code.
+fn add_suppressions(args: &CommonArgs) -> anyhow::Result<u8> {
+    let resolver = ConfigResolver::new(args.config.as_deref(), args.isolated)?;
+    let (candidates, skipped) = candidates(args, &resolver)?;
+    let git = git::GitStatus::default();
+    let (mut files, mut comments, mut errors) = (0usize, 0usize, skipped.len());
+    for s in &skipped {
+        eprintln!("{}: error: {}", display_path(&s.path), s.reason);
+    }
+    for c in &candidates {
+        let r = process_candidate(args, Mode::Check, &resolver, &git, None, c);
+        if r.not_ours || r.template.is_some() || c.chart.is_some() {
+            continue;
+        }
+        if let Some(e) = &r.error {
+            eprintln!("{}: error: {}", r.path, e.message);
+            errors += 1;
+            continue;
+        }
+        if r.findings.is_empty() {
+            continue;
+        }
+        let (Some(kind), Ok(text)) = (r.kind, files::read_text(&c.path)) else {
+            continue;
+        };
+        let lines: Vec<(usize, &str)> = r
+            .findings
+            .iter()
+            .map(|f| (f.range.start.line, f.code))
+            .collect();
+        let added = dockharden_transforms::baseline::add_suppressions(kind, &text, &lines);
+        for line in &added.refused {
+            eprintln!(
+                "{}:{line}: warning: not suppressed: a comment on this line would change what the file means (a heredoc body or a block scalar); use `# dockharden: ignore-file=CODE` or fix it",
+                r.path
+            );
+        }
+        if added.comments == 0 {
+            continue;
+        }
+        if let Err(e) =
+            files::write_atomic_with(&c.path, &text, &added.text, files::WriteOptions::default())
+        {
+            eprintln!("{}: error: cannot write: {e}", r.path);
+            errors += 1;
+            continue;
+        }
+        files += 1;
+        comments += added.comments;
+    }
+    if !args.quiet {
+        eprintln!(
+            "Added {comments} suppression comment{} to {files} file{}.",
+            if comments == 1 { "" } else { "s" },
+            if files == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if errors > 0 { 2 } else { 0 })
 }
 
 fn threshold(args: &CommonArgs) -> Option<dockharden_transforms::severity::Severity> {

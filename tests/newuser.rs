@@ -726,3 +726,48 @@ fn output_file_takes_the_report_and_json_findings_carry_their_edits() {
     let o = run(dir.path(), &["check", "-o", "/nonexistent-dir/x"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn add_suppressions_is_a_baseline_that_turns_the_gate_green() {
+    let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
+    let dir = tree(&[("Dockerfile", ADD_FILE), ("compose.yaml", compose)]);
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(dir.path(), &["check", "--add-suppressions"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("to 2 files"), "{}", stderr(&o));
+    let after = std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    assert!(
+        after.contains("# dockharden: ignore=DF001\nADD app /app\n"),
+        "{after}"
+    );
+    // The gate is green, with no unused suppression; a second run adds nothing.
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(dir.path(), &["check", "--add-suppressions"]);
+    assert!(
+        stderr(&o).contains("Added 0 suppression comments to 0 files"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn version_names_the_commit() {
+    let o = Command::new(BIN).arg("--version").output().unwrap();
+    let v = stdout(&o);
+    let head = Command::new("git")
+        .args(["log", "-1", "--format=%h", "--abbrev=12"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match head {
+        Some(h) => assert!(
+            v.starts_with(&format!("dockharden {} ({h} ", env!("CARGO_PKG_VERSION"))),
+            "{v} vs {h}"
+        ),
+        None => assert!(v.contains("not built from a git checkout"), "{v}"),
+    }
+}

@@ -22,9 +22,23 @@ pub struct Added {
 /// What a text means, for the comparison: BuildKit's dump of a Dockerfile, the value of YAML.
 fn meaning(kind: FileKind, text: &str) -> Option<String> {
     match kind {
-        FileKind::Dockerfile => crate::dockerfile::syntax::parse(text)
-            .ok()
-            .map(|d| d.buildkit_dump()),
+        // BuildKit's dump leaves heredoc bodies out: they are compared too (a comment line in a
+        // body is content, not a comment).
+        FileKind::Dockerfile => crate::dockerfile::syntax::parse(text).ok().map(|d| {
+            let mut m = d.buildkit_dump();
+            for i in &d.instructions {
+                for h in i.heredocs.iter().chain(
+                    i.onbuild
+                        .as_deref()
+                        .map(|o| o.heredocs.as_slice())
+                        .unwrap_or_default(),
+                ) {
+                    m.push('\n');
+                    m.push_str(&text[h.body_range.start..h.body_range.end]);
+                }
+            }
+            m
+        }),
         FileKind::Compose | FileKind::Kubernetes => crate::yaml::semantic(text)
             .ok()
             .and_then(|v| serde_json::to_string(&v).ok()),
@@ -148,6 +162,9 @@ mod tests {
         );
         let yaml = "services:\n  web:\n    command: |\n      run\n      more\n";
         let out = add_suppressions(FileKind::Compose, yaml, &[(5, "DC011")]);
-        assert_eq!((out.text.as_str(), out.refused.as_slice()), (yaml, &[5][..]));
+        assert_eq!(
+            (out.text.as_str(), out.refused.as_slice()),
+            (yaml, &[5][..])
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! every function takes text and returns findings and edits.
 
 pub mod apply;
+pub mod baseline;
 pub mod codes;
 pub mod compose;
 pub mod dockerfile;
