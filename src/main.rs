@@ -129,6 +129,7 @@ fn main() -> ExitCode {
                     files::WriteOptions {
                         force: args.force_write,
                     },
+                    args.allow_dirty,
                 ) {
                     Ok(c) => ExitCode::from(c),
                     Err(e) => {

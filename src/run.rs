@@ -523,7 +523,7 @@ pub fn process_helm_values(
 
 /// Whether the uncommitted changes of `path` are exactly what dockharden's Safe fixes make of its
 /// committed content (so no work of the user's is mixed into the file).
-fn dirt_is_ours(
+pub(crate) fn dirt_is_ours(
     git: &crate::git::GitStatus,
     path: &Path,
     engine: &Engine<'_>,

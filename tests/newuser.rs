@@ -771,3 +771,40 @@ fn version_names_the_commit() {
         None => assert!(v.contains("not built from a git checkout"), "{v}"),
     }
 }
+
+/// `fix -i` in a pseudo-terminal: progress, the whole "why", `?` short help then the rule's docs on a
+/// second `?`, what `a` applied without asking.
+#[test]
+fn interactive_shows_progress_short_help_and_what_a_applied() {
+    use crate::interactive::{COMPOSE, DOCKERFILE, DRIVER};
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found; pseudo-terminal test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    std::fs::write(dir.path().join("compose.yaml"), COMPOSE).unwrap();
+    // ADD a: `?` (short help), `?` (docs), `a` (all DF001); compose's socket: `n`.
+    let o = Command::new("python3")
+        .args(["-c", DRIVER, BIN, dir.path().to_str().unwrap(), "??an"])
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{screen}\n{}", stderr(&o));
+    assert!(screen.contains("[file 1/2, fix 1]"), "{screen}");
+    assert!(screen.contains("[file 2/2, fix 1]"), "{screen}");
+    assert_eq!(screen.matches("y apply · n skip").count(), 1, "{screen}");
+    assert_eq!(screen.matches("## What it does").count(), 1, "{screen}");
+    assert!(
+        screen.contains("2 more DF001 fixes applied in Dockerfile without asking"),
+        "{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        "FROM alpine:3.20\nCOPY a /a\nCOPY b /b\nCOPY c /c\nUSER 10001:10001\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        COMPOSE
+    );
+}
