@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(
     name = "dockharden",
-    version,
+    version = env!("DOCKHARDEN_LONG_VERSION"),
     about = "Rewrite Dockerfiles, docker-compose files and Kubernetes manifests into hardened configuration, keeping every other byte.",
     after_help = "Exit status: 0 no findings (check) or success (fix); 1 findings (check) or changes pending (fix --check); 2 error."
 )]
@@ -72,6 +72,10 @@ pub struct CommonArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Write the report (findings, diff, JSON, SARIF, annotations) to FILE instead of standard
+    /// output. With `--stdin-filename`, the fixed text still goes to standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
     /// Also write the run's summary (files, findings and fixes per rule, time) as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -95,6 +99,20 @@ pub struct CommonArgs {
     /// Cached look-ups younger than this many seconds are used without asking the registry.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub cache_max_age: u64,
+    /// Also print the number of findings (and fixes) per rule.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Print only what the mode must print: findings (check), the diff (fix --diff / --check),
+    /// errors; no summary.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// `check` exits 1 only for findings of this severity or higher (all are still reported);
+    /// like hadolint's `--failure-threshold` and trivy's `--severity`.
+    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high", "critical"])]
+    pub severity_threshold: Option<String>,
+    /// Also print how long the run took.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Args, Debug)]
@@ -104,6 +122,10 @@ pub struct CheckArgs {
     /// Exit 0 even when there are findings (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Add a `# dockharden: ignore=CODE` comment above every line with findings (a baseline, like
+    /// ruff's `--add-noqa`), so that the gate can be turned on today; writes the files.
+    #[arg(long, conflicts_with_all = ["stdin_filename"])]
+    pub add_suppressions: bool,
 }
 
 #[derive(Args, Debug)]

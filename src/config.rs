@@ -90,6 +90,18 @@ impl Config {
                 .unwrap_or_default();
             anyhow::anyhow!("{}{loc}: {}", path.display(), e.message())
         })?;
+        // A typo in a rule list would silently turn rules (or the whole gate) off.
+        let rules = |list: &mut Vec<String>, key: &str| -> Result<()> {
+            *list = dockharden_transforms::codes::resolve_selectors(list)
+                .map_err(|e| anyhow::anyhow!("{}: `{key}`: {e}", path.display()))?;
+            Ok(())
+        };
+        rules(&mut file.select, "select")?;
+        rules(&mut file.ignore, "ignore")?;
+        for (i, o) in file.overrides.iter_mut().enumerate() {
+            rules(&mut o.select, &format!("overrides[{}].select", i + 1))?;
+            rules(&mut o.ignore, &format!("overrides[{}].ignore", i + 1))?;
+        }
         file.options.images = file
             .images
             .iter()
@@ -330,6 +342,191 @@ fn save_image_fact(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The files whose text reaches users: rule docs and messages (the sources), rendered messages
+    /// (the golden snapshots), the README and the CHANGELOG.
+    fn user_facing_texts() -> Vec<(PathBuf, String)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p
+                    .extension()
+                    .is_some_and(|x| x == "rs" || x == "snap" || x == "md")
+                {
+                    if let Ok(t) = std::fs::read_to_string(&p) {
+                        out.push((p, t));
+                    }
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for d in ["src", "transforms/src", "golden"] {
+            walk(&root.join(d), &mut out);
+        }
+        for f in ["README.md", "CHANGELOG.md"] {
+            out.push((root.join(f), std::fs::read_to_string(root.join(f)).unwrap()));
+        }
+        assert!(out.len() > 50, "{} files", out.len());
+        out
+    }
+
+    fn is_key(w: &str) -> bool {
+        !w.is_empty()
+            && w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            && !w.starts_with('-')
+    }
+
+    /// `(table, key)` pairs a text names: `[options.T] key` (one code span), `` `k1`, `k2` ``
+    /// right after `[options.T]`: and `` `key` under `[options.T]` ``. Key None: the table alone.
+    fn named_keys(text: &str) -> Vec<(String, Option<String>)> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(i) = text[from..].find("[options") {
+            let at = from + i;
+            from = at + 1;
+            let Some(close) = text[at..].find(']') else {
+                break;
+            };
+            let table = &text[at + 1..at + close];
+            if !table
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-')
+            {
+                continue;
+            }
+            out.push((table.to_owned(), None));
+            let after = &text[at + close + 1..];
+            // `[options.T] key` / `[options.T] key = value`
+            if let Some(rest) = after.strip_prefix(' ') {
+                let word: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect();
+                let next = rest[word.len()..].chars().next();
+                if is_key(&word) && matches!(next, Some('`' | ' ' | '=')) && word != "in" {
+                    let tail = rest[word.len()..].trim_start();
+                    if next == Some('`') || tail.starts_with('=') {
+                        out.push((table.to_owned(), Some(word)));
+                    }
+                }
+            }
+            // `[options.T]`: `k1`, `k2` (... ) — a list of its keys.
+            if let Some(list) = after.strip_prefix("`: ") {
+                let mut rest = list;
+                while let Some(r) = rest.strip_prefix('`') {
+                    let Some(end) = r.find('`') else { break };
+                    let word = r[..end].split([' ', '=']).next().unwrap_or("");
+                    if is_key(word) {
+                        out.push((table.to_owned(), Some(word.to_owned())));
+                    }
+                    rest = r[end + 1..].trim_start_matches([',', ' ']);
+                    rest = rest.strip_prefix("and ").unwrap_or(rest);
+                    // `(default)` and similar remarks between the keys.
+                    if let Some(p) = rest.strip_prefix('(') {
+                        rest = p.split_once(')').map_or("", |(_, r)| r);
+                        rest = rest.trim_start_matches([',', ' ']);
+                    }
+                }
+            }
+            // `key` (or `key2`) under `[options.T]`
+            let before = &text[..at];
+            if before.ends_with(" under `") {
+                let window = &before[before.len().saturating_sub(60)..before.len() - 8];
+                let window = window.rsplit(['.', ':', ';']).next().unwrap_or(window);
+                for (n, part) in window.split('`').enumerate() {
+                    if n % 2 == 1 && is_key(part) {
+                        out.push((table.to_owned(), Some(part.to_owned())));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a configuration with this table (and key) loads: the key may have a wrong value here,
+    /// but it must not be unknown.
+    fn key_loads(table: &str, key: Option<&str>) -> Result<(), String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CONFIG_NAME);
+        let body = match key {
+            Some(k) => format!("[{table}]\n{k} = \"x\"\n"),
+            None => format!("[{table}]\n"),
+        };
+        std::fs::write(&p, &body).unwrap();
+        match Config::load(&p) {
+            Ok(_) => Ok(()),
+            Err(e) if !format!("{e:#}").contains("unknown field") => Ok(()),
+            Err(e) => Err(format!("{body:?}: {e:#}")),
+        }
+    }
+
+    /// Every configuration key a message, fix title, rule doc, snapshot or the README names loads;
+    /// no text names an option table without its `[options.…]` prefix.
+    #[test]
+    fn every_config_key_named_anywhere_loads() {
+        assert!(key_loads("options.pins-x", None).is_err());
+        assert!(key_loads("options.limits", Some("memroy")).is_err());
+        let mut failures = Vec::new();
+        let mut checked = std::collections::BTreeSet::new();
+        for (path, text) in user_facing_texts() {
+            for (table, key) in named_keys(&text) {
+                if checked.insert((table.clone(), key.clone())) {
+                    if let Err(e) = key_loads(&table, key.as_deref()) {
+                        failures.push(format!("{}: {e}", path.display()));
+                    }
+                }
+            }
+            for bare in [
+                "pins",
+                "limits",
+                "kubernetes",
+                "healthcheck",
+                "capabilities",
+            ] {
+                let needle = format!("[{bare}]");
+                for (i, _) in text.match_indices(&needle) {
+                    let prev = text[..i].chars().next_back();
+                    if !prev.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '&') {
+                        failures.push(format!("{}: names `{needle}`", path.display()));
+                    }
+                }
+            }
+        }
+        for must in [
+            ("options.pins", None),
+            ("options.limits", Some("memory")),
+            ("options.limits", Some("cpu-request")),
+            ("options.kubernetes", Some("secret-name")),
+            ("options.kubernetes", Some("fix-automount")),
+            ("options.healthcheck", Some("path")),
+        ] {
+            assert!(
+                checked.contains(&(must.0.to_owned(), must.1.map(str::to_owned))),
+                "the scan no longer sees {must:?}: {checked:?}"
+            );
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn the_readme_configuration_example_loads() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+                .unwrap();
+        let section = readme.split_once("## Configuration").unwrap().1;
+        let block = section.split_once("```toml\n").unwrap().1;
+        let block = block.split_once("```").unwrap().0;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CONFIG_NAME);
+        std::fs::write(&p, block.replace('…', "0")).unwrap();
+        Config::load(&p).unwrap();
+    }
 
     #[test]
     fn save_option_keeps_the_rest_of_the_file() {

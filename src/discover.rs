@@ -12,6 +12,91 @@ pub struct Candidate {
     pub kind: Option<FileKind>,
     /// Given on the command line (an undetectable kind is then an error, not a skip).
     pub explicit: bool,
+    /// A walked file that is the source of something rendered later: skipped and counted.
+    pub template: Option<Template>,
+    /// The `values.yaml` of a Helm chart: the chart's folder.
+    pub chart: Option<PathBuf>,
+}
+
+/// The chart folder of a `values.yaml` / `values.yml` directly in a folder with `Chart.yaml`.
+fn values_chart(path: &Path, is_chart: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    if name != "values.yaml" && name != "values.yml" {
+        return None;
+    }
+    let dir = path.parent()?;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    is_chart(dir).then(|| dir.to_path_buf())
+}
+
+/// Why a walked file is a template rather than configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Template {
+    /// Under `templates/` of a Helm chart (a folder with `Chart.yaml`).
+    HelmChart,
+    /// Jinja (`{{ }}`, `{% %}`), Go templates or `${{ }}` expressions, by name (`.j2`, `.tmpl`, ...)
+    /// or by content (a file that does not parse as what its name says, with template markers).
+    Templated,
+}
+
+/// File name endings of template sources (`Dockerfile.j2`, `deployment.yaml.tmpl`).
+const TEMPLATE_ENDINGS: &[&str] = &[
+    ".j2",
+    ".jinja",
+    ".jinja2",
+    ".tmpl",
+    ".tpl",
+    ".gotmpl",
+    ".template",
+];
+
+/// Whether a text has template markers: `{{ }}` / `{% %}` (Jinja, Go templates, Helm) or
+/// `${{ }}` (GitHub Actions expressions).
+#[must_use]
+pub fn has_template_markers(text: &str) -> bool {
+    (text.contains("{{") && text.contains("}}")) || (text.contains("{%") && text.contains("%}"))
+}
+
+/// Finds Helm charts (folders with `Chart.yaml`) for walked files, asking the file system once per
+/// folder.
+#[derive(Default)]
+struct Charts {
+    seen: Mutex<std::collections::HashMap<PathBuf, bool>>,
+}
+
+impl Charts {
+    fn is_chart(&self, dir: &Path) -> bool {
+        if let Some(&hit) = self.seen.lock().expect("lock").get(dir) {
+            return hit;
+        }
+        let yes = dir.join("Chart.yaml").is_file();
+        self.seen
+            .lock()
+            .expect("lock")
+            .insert(dir.to_path_buf(), yes);
+        yes
+    }
+
+    /// Whether `path` (under the walked `root`) is in the `templates/` folder of a chart.
+    fn in_templates(&self, path: &Path, root: &Path) -> bool {
+        let mut child: Option<&Path> = None;
+        for dir in path.ancestors().skip(1) {
+            if !dir.starts_with(root) {
+                break;
+            }
+            if child.is_some_and(|c| c.file_name().is_some_and(|n| n == "templates"))
+                && self.is_chart(dir)
+            {
+                return true;
+            }
+            child = Some(dir);
+        }
+        false
+    }
 }
 
 /// Something found on the way that is reported but not processed.
@@ -61,10 +146,15 @@ fn not_regular(ft: std::fs::FileType) -> String {
 /// [`shell_script_by_content`]).
 fn walk_candidate(path: &Path) -> Option<(Candidate, bool)> {
     let name = path.file_name()?.to_str()?;
+    let templated = TEMPLATE_ENDINGS
+        .iter()
+        .any(|e| name.to_ascii_lowercase().ends_with(e));
     let candidate = |kind| Candidate {
         path: path.to_path_buf(),
         kind,
         explicit: false,
+        template: templated.then_some(Template::Templated),
+        chart: None,
     };
     if let Some(kind) = path.to_str().and_then(kind_from_path) {
         return Some((candidate(Some(kind)), false));
@@ -101,6 +191,7 @@ pub fn discover(
 ) -> (Vec<Candidate>, Vec<Skipped>) {
     let found = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
+    let charts = Charts::default();
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
@@ -128,6 +219,8 @@ pub fn discover(
                 path: root.clone(),
                 kind,
                 explicit: true,
+                template: None,
+                chart: values_chart(root, |d| d.join("Chart.yaml").is_file()),
             });
             continue;
         }
@@ -142,6 +235,7 @@ pub fn discover(
             let found = &found;
             let skipped = &skipped;
             let canonical_root = &canonical_root;
+            let charts = &charts;
             Box::new(move |entry| {
                 let Ok(entry) = entry else {
                     return ignore::WalkState::Continue;
@@ -200,6 +294,10 @@ pub fn discover(
                 if let Some(k) = forced {
                     c.kind = Some(k);
                 }
+                if c.template.is_none() && charts.in_templates(path, root) {
+                    c.template = Some(Template::HelmChart);
+                }
+                c.chart = values_chart(path, |d| charts.is_chart(d));
                 found.lock().expect("lock").push(c);
                 ignore::WalkState::Continue
             })
@@ -235,8 +333,13 @@ fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
             group.sort_by_key(|c| (!direct(c), !c.explicit));
             let explicit = group.iter().any(|c| c.explicit);
             let kind = group.iter().find_map(|c| c.kind);
+            let chart = group.iter().find_map(|c| c.chart.clone());
             let mut keep = group.swap_remove(0);
             keep.explicit = explicit;
+            keep.chart = keep.chart.take().or(chart);
+            if explicit {
+                keep.template = None;
+            }
             keep.kind = keep.kind.or(kind);
             keep
         })

@@ -121,6 +121,31 @@ fn status(root: &Path) -> Option<HashSet<PathBuf>> {
 }
 
 impl GitStatus {
+    /// Take the status of every work tree that holds one of `paths` now, before anything is
+    /// written: the decisions of the run are then made on the tree as the user left it.
+    pub fn snapshot<'a>(&self, paths: impl IntoIterator<Item = &'a Path>) {
+        for p in paths {
+            let _ = self.is_dirty(p);
+        }
+    }
+
+    /// The committed (`HEAD`) content of a tracked file, as stored (no filters, no conversion).
+    pub fn head_text(&self, path: &Path) -> Option<String> {
+        let abs = std::fs::canonicalize(path).ok()?;
+        let root = repo_root(&abs)?;
+        let rel = abs.strip_prefix(&root).ok()?;
+        let out = git(&root)
+            .arg("cat-file")
+            .arg("blob")
+            .arg(format!("HEAD:{}", rel.to_str()?))
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        String::from_utf8(out.stdout).ok()
+    }
+
     /// Whether `path` is in a git work tree and has uncommitted changes (or is untracked).
     /// Outside a work tree, or when git is unavailable, nothing is dirty.
     pub fn is_dirty(&self, path: &Path) -> bool {

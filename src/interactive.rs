@@ -91,20 +91,48 @@ fn ask_value(term: &Term, q: &Question, session: &Session<'_>) -> anyhow::Result
     })
 }
 
-fn ask(term: &Term, q: &Question, path: &str, session: &Session<'_>) -> anyhow::Result<Reply> {
+/// The whole "Why is this bad?" section of a rule's documentation.
+fn whole_why(docs: &str) -> String {
+    docs.split_once("## Why is this bad?")
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or("").trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Where the session is: the file among the files, the question within the file.
+#[derive(Clone, Copy)]
+struct Progress {
+    file: usize,
+    files: usize,
+    question: usize,
+}
+
+fn ask(
+    term: &Term,
+    q: &Question,
+    path: &str,
+    session: &Session<'_>,
+    progress: Progress,
+) -> anyhow::Result<Reply> {
     let f = &q.finding;
     let fix = f.fix.as_ref().expect("questions have fixes");
     let t = registry::find(f.code);
     term.write_line("")?;
     term.write_line(&format!(
-        "{} {} {}",
+        "{} {} {} {}",
+        style(format!(
+            "[file {}/{}, fix {}]",
+            progress.file, progress.files, progress.question
+        ))
+        .dim(),
         style(format!("{path}:{}:", q.line)).bold(),
         style(f.code).red().bold(),
         style(f.name).bold()
     ))?;
     term.write_line(&f.message)?;
     if let Some(t) = t {
-        term.write_line(&format!("{} {}", style("why:").dim(), t.why()))?;
+        let why = whole_why(&t.docs());
+        let why = if why.is_empty() { t.why() } else { why };
+        term.write_line(&format!("{} {why}", style("why:").dim()))?;
     }
     let safety = match fix.applicability {
         Applicability::Safe => style("Safe fix".to_owned()).green().to_string(),
@@ -117,6 +145,7 @@ fn ask(term: &Term, q: &Question, path: &str, session: &Session<'_>) -> anyhow::
         return ask_value(term, q, session);
     }
     term.write_str(&preview(q, path))?;
+    let mut helped = false;
     loop {
         term.write_str(&format!(
             "{} ",
@@ -128,11 +157,39 @@ fn ask(term: &Term, q: &Question, path: &str, session: &Session<'_>) -> anyhow::
             return Ok(Reply::Answer(a));
         }
         if c == '?' {
-            term.write_line("y - apply this fix\nn - skip this fix\na - apply this fix and all later fixes of this rule\nd - skip this fix and all later fixes of this rule\nq - write what was accepted and stop\n? - this help and the rule's documentation\n")?;
-            if let Some(t) = t {
-                term.write_line(&t.docs())?;
+            // A short help that keeps the preview in view; the rule's documentation on a second `?`.
+            if helped {
+                if let Some(t) = t {
+                    term.write_line(&t.docs())?;
+                }
+            } else {
+                term.write_line("y apply · n skip · a apply all of this rule · d skip all of this rule · q write what was accepted and stop · ? again: the rule's documentation")?;
+                helped = true;
             }
         }
+    }
+}
+
+/// How an answer reads in the configuration file: `[options.limits] memory = "512M"`,
+/// `[options] uid = 1000`, `[options.pins] "python" = "3.12-slim"`, an `[[images]]` entry.
+fn config_line(option: &str, key: Option<&str>, value: &str) -> String {
+    let quoted = |v: &str| {
+        if v.parse::<u64>().is_ok() {
+            v.to_owned()
+        } else {
+            format!("{v:?}")
+        }
+    };
+    match (option.split_once('.'), key) {
+        (Some(("images", field)), Some(image)) => {
+            format!(
+                "`[[images]] names = [{image:?}], {field} = {}`",
+                quoted(value)
+            )
+        }
+        (Some((table, field)), _) => format!("`[options.{table}] {field} = {}`", quoted(value)),
+        (None, Some(k)) => format!("`[options.{option}] {k:?} = {}`", quoted(value)),
+        (None, None) => format!("`[options] {option} = {}`", quoted(value)),
     }
 }
 
@@ -144,6 +201,7 @@ pub fn run(
     args: &CommonArgs,
     unsafe_fixes: Option<bool>,
     write: crate::files::WriteOptions,
+    allow_dirty: bool,
 ) -> anyhow::Result<u8> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         eprintln!("dockharden: error: {NO_TTY}");
@@ -167,9 +225,16 @@ pub fn run(
     } else {
         Applicability::Unsafe
     };
-    for c in candidates {
+    let files = candidates.len();
+    // The dirty-tree guard, as for `fix`: decided on the status before anything is written.
+    let git = crate::git::GitStatus::default();
+    git.snapshot(candidates.iter().map(|c| c.path.as_path()));
+    for (file_no, c) in candidates.into_iter().enumerate() {
         if choices.quit {
             break;
+        }
+        if c.template.is_some() {
+            continue;
         }
         let display = crate::display_path(&c.path);
         let text = match crate::files::read_text(&c.path) {
@@ -185,6 +250,18 @@ pub fn run(
         let Some(kind) = crate::run::resolve_kind(c.kind, &text) else {
             continue;
         };
+        if let Some((range, e)) = dockharden_transforms::suppression::unknown_codes(&text)
+            .into_iter()
+            .next()
+        {
+            let lc = dockharden_transforms::text::line_col(&text, range.start);
+            eprintln!(
+                "{display}:{}:{}: error: suppression comment: {e}",
+                lc.line, lc.column
+            );
+            errors += 1;
+            continue;
+        }
         let config = resolver.for_path(&c.path)?;
         let base = if kind == dockharden_transforms::source::FileKind::Compose {
             crate::run::compose_base_services(&c.path)
@@ -205,6 +282,19 @@ pub fn run(
             path: Some(&display),
             base_services: base.as_deref(),
         };
+        let min = if min == Applicability::Unsafe
+            && !allow_dirty
+            && git.is_dirty(&c.path)
+            && !crate::run::dirt_is_ours(&git, &c.path, &engine, kind, &text)
+        {
+            term.write_line(&format!(
+                "{} {display} has uncommitted changes: only its Safe fixes are offered (commit or stash them, or pass --allow-dirty, for the Unsafe ones).",
+                style("note:").yellow()
+            ))?;
+            Applicability::Safe
+        } else {
+            min
+        };
         let mut session = match Session::new(&engine, kind, &text, min) {
             Ok(s) => s,
             Err(e) => {
@@ -214,45 +304,68 @@ pub fn run(
             }
         };
         let mut failed = false;
+        let mut question = 0;
+        // Fixes accepted by answering, per rule (the rest of a rule's accepted fixes came from `a`).
+        let mut asked: std::collections::HashMap<&'static str, usize> =
+            std::collections::HashMap::new();
         loop {
             match session.next_question(&choices) {
-                Ok(Some(q)) => match ask(&term, &q, &display, &session)? {
-                    Reply::Answer(a) => {
-                        if let Err(e) = session.answer(a, &mut choices) {
-                            eprintln!("{display}: error: {e}");
-                            failed = true;
-                            break;
+                Ok(Some(q)) => {
+                    question += 1;
+                    let progress = Progress {
+                        file: file_no + 1,
+                        files,
+                        question,
+                    };
+                    let reply = ask(&term, &q, &display, &session, progress)?;
+                    match reply {
+                        Reply::Answer(a) => {
+                            if matches!(a, Answer::Yes | Answer::AllOfRule) {
+                                *asked.entry(q.finding.code).or_insert(0) += 1;
+                            }
+                            if matches!(a, Answer::AllOfRule) {
+                                term.write_line(&format!(
+                                    "{} every later {} fix of this run is applied without asking.",
+                                    style("a:").dim(),
+                                    q.finding.code
+                                ))?;
+                            }
+                            if let Err(e) = session.answer(a, &mut choices) {
+                                eprintln!("{display}: error: {e}");
+                                failed = true;
+                                break;
+                            }
                         }
-                    }
-                    Reply::Value(v) => {
-                        let need = q.need.clone().expect("value question");
-                        if let Err(e) = session.provide(&v) {
-                            eprintln!("{display}: {e}");
-                            continue;
-                        }
-                        let save_to = config.source.clone().unwrap_or_else(|| {
-                            std::path::PathBuf::from(crate::config::CONFIG_NAME)
-                        });
-                        let save = dialoguer::Confirm::new()
-                            .with_prompt(format!(
-                                "Save {} = {v} to {}?",
-                                need.option,
-                                save_to.display()
-                            ))
-                            .default(false)
-                            .interact_on(&term)?;
-                        if save {
-                            if let Err(e) = crate::config::save_option(
-                                &save_to,
-                                need.option,
-                                need.key.as_deref(),
-                                &v,
-                            ) {
-                                eprintln!("dockharden: error: cannot save the option: {e:#}");
+                        Reply::Value(v) => {
+                            let need = q.need.clone().expect("value question");
+                            if let Err(e) = session.provide(&v) {
+                                eprintln!("{display}: {e}");
+                                continue;
+                            }
+                            let save_to = config.source.clone().unwrap_or_else(|| {
+                                std::path::PathBuf::from(crate::config::CONFIG_NAME)
+                            });
+                            let save = dialoguer::Confirm::new()
+                                .with_prompt(format!(
+                                    "Save {} to {}?",
+                                    config_line(need.option, need.key.as_deref(), &v),
+                                    save_to.display()
+                                ))
+                                .default(false)
+                                .interact_on(&term)?;
+                            if save {
+                                if let Err(e) = crate::config::save_option(
+                                    &save_to,
+                                    need.option,
+                                    need.key.as_deref(),
+                                    &v,
+                                ) {
+                                    eprintln!("dockharden: error: cannot save the option: {e:#}");
+                                }
                             }
                         }
                     }
-                },
+                }
                 Ok(None) => break,
                 Err(e) => {
                     eprintln!("{display}: error: {e}");
@@ -264,6 +377,21 @@ pub fn run(
         if failed {
             errors += 1;
             continue;
+        }
+        let mut by_rule: std::collections::BTreeMap<&'static str, usize> =
+            std::collections::BTreeMap::new();
+        for a in session.accepted() {
+            *by_rule.entry(a.code).or_insert(0) += 1;
+        }
+        for (code, n) in by_rule {
+            let auto = n.saturating_sub(asked.get(code).copied().unwrap_or(0));
+            if auto > 0 {
+                term.write_line(&format!(
+                    "{} {auto} more {code} fix{} applied in {display} without asking.",
+                    style("a:").dim(),
+                    if auto == 1 { "" } else { "es" }
+                ))?;
+            }
         }
         if session.text() != text {
             match crate::files::write_atomic_with(&c.path, &text, session.text(), write) {

@@ -36,7 +36,25 @@ fn emit(text: &str) {
     emit_bytes(text.as_bytes());
 }
 
+/// `--output-file`: where the report goes instead of standard output.
+static OUTPUT: std::sync::OnceLock<std::sync::Mutex<std::io::BufWriter<std::fs::File>>> =
+    std::sync::OnceLock::new();
+
+/// Write part of the report: to the `--output-file`, else to stdout.
 fn emit_bytes(bytes: &[u8]) {
+    if let Some(file) = OUTPUT.get() {
+        let mut f = file.lock().expect("output file");
+        if let Err(e) = f.write_all(bytes).and_then(|()| f.flush()) {
+            eprintln!("dockharden: cannot write the output file: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    emit_stdout(bytes);
+}
+
+/// Write to stdout (the fixed text of `--stdin-filename`, whatever `--output-file` says).
+fn emit_stdout(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -56,10 +74,41 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let mut cli = cli;
+    if let Err(e) = resolve_rule_args(&mut cli.command) {
+        eprintln!("dockharden: error: {e}");
+        return ExitCode::from(2);
+    }
+    let output_file = match &cli.command {
+        Command::Check(a) => a.common.output_file.as_ref(),
+        Command::Fix(a) => a.common.output_file.as_ref(),
+        _ => None,
+    };
+    if let Some(path) = output_file {
+        match std::fs::File::create(path) {
+            Ok(f) => {
+                let _ = OUTPUT.set(std::sync::Mutex::new(std::io::BufWriter::new(f)));
+            }
+            Err(e) => {
+                eprintln!(
+                    "dockharden: error: {}: cannot create the output file: {e}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     match cli.command {
         Command::Rules(args) => rules(args.format),
         Command::Explain(args) => explain(&args.rule),
         Command::ExplainImage(args) => explain_image(&args),
+        Command::Check(args) if args.add_suppressions => match add_suppressions(&args.common) {
+            Ok(c) => ExitCode::from(c),
+            Err(e) => {
+                eprintln!("dockharden: error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Check(args) => {
             let code = process(&args.common, Mode::Check);
             match code {
@@ -86,6 +135,7 @@ fn main() -> ExitCode {
                     files::WriteOptions {
                         force: args.force_write,
                     },
+                    args.allow_dirty,
                 ) {
                     Ok(c) => ExitCode::from(c),
                     Err(e) => {
@@ -117,6 +167,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--select` / `--ignore` normalized (foreign ids mapped to our codes); an unknown code or prefix is
+/// an error, never a silently empty selection.
+fn resolve_rule_args(command: &mut Command) -> anyhow::Result<()> {
+    let common = match command {
+        Command::Check(a) => &mut a.common,
+        Command::Fix(a) => &mut a.common,
+        _ => return Ok(()),
+    };
+    for (flag, list) in [
+        ("--select", &mut common.select),
+        ("--ignore", &mut common.ignore),
+    ] {
+        *list = dockharden_transforms::codes::resolve_selectors(list)
+            .map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+    }
+    Ok(())
+}
+
 fn rules(format: cli::RulesFormat) -> ExitCode {
     let all = registry::all();
     match format {
@@ -126,29 +194,35 @@ fn rules(format: cli::RulesFormat) -> ExitCode {
                 .map(|t| {
                     serde_json::json!({
                         "code": t.code(), "name": t.name(), "kind": t.kind_label(),
+                        "severity": dockharden_transforms::severity::of(t.code()).as_str(),
                         "fix": t.fix_availability().as_str(), "summary": t.why(),
                     })
                 })
                 .collect();
-            v.push(serde_json::json!({"code": suppression::UNUSED_CODE, "name": suppression::UNUSED_NAME, "kind": "any", "fix": "always", "summary": ""}));
+            v.push(serde_json::json!({"code": suppression::UNUSED_CODE, "name": suppression::UNUSED_NAME, "kind": "any", "severity": "low", "fix": "always", "summary": ""}));
             emit(&(serde_json::to_string_pretty(&v).expect("json") + "\n"));
         }
         cli::RulesFormat::Text => {
-            let mut s = format!("{:<8} {:<36} {:<11} {}\n", "CODE", "NAME", "KIND", "FIX");
+            let mut s = format!(
+                "{:<8} {:<36} {:<11} {:<9} {}\n",
+                "CODE", "NAME", "KIND", "SEVERITY", "FIX"
+            );
             for t in &all {
                 s.push_str(&format!(
-                    "{:<8} {:<36} {:<11} {}\n",
+                    "{:<8} {:<36} {:<11} {:<9} {}\n",
                     t.code(),
                     t.name(),
                     t.kind_label(),
+                    dockharden_transforms::severity::of(t.code()).as_str(),
                     t.fix_availability().as_str()
                 ));
             }
             s.push_str(&format!(
-                "{:<8} {:<36} {:<11} {}\n",
+                "{:<8} {:<36} {:<11} {:<9} {}\n",
                 suppression::UNUSED_CODE,
                 suppression::UNUSED_NAME,
                 "any",
+                "low",
                 "always"
             ));
             emit(&s);
@@ -198,23 +272,51 @@ fn explain(rule: &str) -> ExitCode {
         ));
         return ExitCode::SUCCESS;
     }
-    match registry::find(rule) {
-        Some(t) => {
-            emit(&format!(
-                "# {} ({})\n\nFile kinds: {}. Fix: {}.\n\n{}",
-                t.name(),
-                t.code(),
-                kind_phrase(t),
-                t.fix_availability().as_str(),
-                t.docs()
-            ));
-            ExitCode::SUCCESS
+    if let Some(t) = registry::find(rule) {
+        emit(&rule_doc(t));
+        return ExitCode::SUCCESS;
+    }
+    // A hadolint / checkov / trivy id explains the rules it maps to, and says so.
+    if let Some((tool, ours)) = dockharden_transforms::codes::foreign(rule) {
+        let mut out = String::new();
+        for code in &ours {
+            if let Some(t) = registry::find(code) {
+                out.push_str(&format!(
+                    "{} ({tool}) is {} ({}) in dockharden.\n\n{}",
+                    rule.trim().to_ascii_uppercase(),
+                    t.code(),
+                    t.name(),
+                    rule_doc(t)
+                ));
+            }
         }
-        None => {
-            eprintln!("dockharden: error: unknown rule `{rule}` (see `dockharden rules`)");
-            ExitCode::from(2)
+        if !out.is_empty() {
+            emit(&out);
+            return ExitCode::SUCCESS;
         }
     }
+    let e = dockharden_transforms::codes::resolve_code(rule)
+        .err()
+        .map_or_else(|| format!("unknown rule `{rule}`"), |e| e.to_string());
+    eprintln!("dockharden: error: {e}");
+    ExitCode::from(2)
+}
+
+/// A rule's documentation as `explain` prints it (ending with a line break).
+fn rule_doc(t: &dyn registry::Transform) -> String {
+    let mut doc = format!(
+        "# {} ({})\n\nFile kinds: {}. Severity: {}. Fix: {}.\n\n{}",
+        t.name(),
+        t.code(),
+        kind_phrase(t),
+        dockharden_transforms::severity::of(t.code()).as_str(),
+        t.fix_availability().as_str(),
+        t.docs()
+    );
+    if !doc.ends_with('\n') {
+        doc.push('\n');
+    }
+    doc
 }
 
 /// The file kinds a rule reads, for `explain`.
@@ -312,8 +414,9 @@ impl<'a> RunFiles<'a> {
         };
         let config = self.resolver.for_path(path).ok()?;
         let job = Job {
+            // As the write would (the dirty-tree guard included); `write_to` None writes nothing.
             mode: Mode::Fix {
-                write: false,
+                write,
                 diff: false,
                 mask_secrets: false,
                 unsafe_fixes,
@@ -339,11 +442,6 @@ impl<'a> RunFiles<'a> {
             None,
         );
         if r.error.is_some() || !r.changed {
-            return None;
-        }
-        // The write refuses Unsafe fixes in a file with uncommitted changes: so does the view.
-        let has_unsafe = r.applied.iter().any(|a| a.applicability == "unsafe");
-        if write && has_unsafe && !allow_dirty && self.git.is_dirty(path) {
             return None;
         }
         r.output
@@ -415,6 +513,14 @@ fn process_candidate(
     c: &discover::Candidate,
 ) -> FileResult {
     let display = display_path(&c.path);
+    if let Some(t) = c.template {
+        return FileResult {
+            path: display,
+            kind: c.kind,
+            template: Some(t),
+            ..FileResult::default()
+        };
+    }
     let config = match resolver.for_path(&c.path) {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -455,6 +561,9 @@ fn process_candidate(
         view,
         registry: lookups,
     };
+    if let Some(chart) = &c.chart {
+        return run::process_helm_values(&job, &display, &c.path, chart, &text);
+    }
     run::process_text(
         &job,
         &display,
@@ -471,6 +580,12 @@ struct Reporter {
     format: Format,
     mode: Mode,
     color: bool,
+    /// `--quiet`: no summary.
+    quiet: bool,
+    /// `--statistics`: the per-rule table.
+    statistics: bool,
+    /// `--verbose`: the elapsed time.
+    verbose: bool,
     json_files: usize,
     totals: report::Totals,
     /// SARIF is one document: its results are kept (without diffs).
@@ -487,6 +602,10 @@ impl Reporter {
     fn file(&mut self, mut r: FileResult) -> anyhow::Result<()> {
         let fix_mode = matches!(self.mode, Mode::Fix { .. });
         self.totals.add(&r);
+        if r.template.is_some() {
+            // Counted in the summary, not reported per file.
+            return Ok(());
+        }
         let one = std::slice::from_ref(&r);
         match self.format {
             Format::Json => {
@@ -506,11 +625,17 @@ impl Reporter {
             }
             Format::Text => {
                 if let Mode::Fix { diff: true, .. } = self.mode {
+                    // The diff, and on stderr only what concerns it: the file's error, masked
+                    // values. Remaining findings are what `check` is for.
                     if let Some(d) = &r.diff {
-                        emit(d);
+                        if self.color {
+                            emit(&report::color_diff(d));
+                        } else {
+                            emit(d);
+                        }
                     }
                     let mut err = Vec::new();
-                    if r.masked_secrets > 0 {
+                    if r.masked_secrets > 0 && !self.quiet {
                         let n = r.masked_secrets;
                         writeln!(
                             err,
@@ -519,7 +644,9 @@ impl Reporter {
                             if n == 1 { " is" } else { "s are" }
                         )?;
                     }
-                    report::text_findings(&mut err, one, false, true)?;
+                    if r.error.is_some() {
+                        report::text_findings(&mut err, one, false, true)?;
+                    }
                     let _ = std::io::stderr().write_all(&err);
                 } else {
                     let mut out = Vec::new();
@@ -539,6 +666,12 @@ impl Reporter {
 
     fn end(&mut self, dry_run: bool, elapsed: std::time::Duration) -> anyhow::Result<()> {
         let fix_mode = matches!(self.mode, Mode::Fix { .. });
+        if let Some(w) = report::dirty_guard_warning(&self.totals) {
+            eprintln!("{w}");
+        }
+        if self.quiet && self.format == Format::Text {
+            return Ok(());
+        }
         match self.format {
             Format::Json => emit("\n  ]\n}\n"),
             Format::Sarif => {
@@ -547,7 +680,15 @@ impl Reporter {
             }
             Format::Github => {}
             Format::Text => {
-                let summary = report::text_summary(&self.totals, fix_mode, dry_run, elapsed);
+                let summary = report::text_summary(
+                    &self.totals,
+                    report::SummaryShape {
+                        fix_mode,
+                        dry_run,
+                        elapsed: self.verbose.then_some(elapsed),
+                        statistics: self.statistics,
+                    },
+                );
                 if let Mode::Fix { diff: true, .. } = self.mode {
                     eprintln!("{summary}");
                 } else {
@@ -580,6 +721,9 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let (candidates, skipped) = candidates(args, &resolver)?;
     let progress = progress_bar(candidates.len(), args.no_progress);
     let git = git::GitStatus::default();
+    if let Mode::Fix { write: true, .. } = mode {
+        git.snapshot(candidates.iter().map(|c| c.path.as_path()));
+    }
     let lookups = prepare_lookups(args, &resolver, &candidates);
     let run_files = RunFiles::new(args, mode, &resolver, &git, &candidates, lookups.as_ref());
     let view: Option<&dyn workspace::RunView> = match mode {
@@ -589,11 +733,18 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     let mut reporter = Reporter {
         format: args.format,
         mode,
-        color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        color: report::color_enabled(
+            args.color,
+            args.output_file.is_none() && report::stdout_is_terminal(),
+        ),
+        quiet: args.quiet,
+        statistics: args.statistics,
+        verbose: args.verbose,
         json_files: 0,
         totals: report::Totals::default(),
         kept: Vec::new(),
     };
+    reporter.totals.threshold = threshold(args);
     reporter.begin();
     for batch in candidates.chunks(BATCH) {
         let results: Vec<FileResult> = batch
@@ -604,9 +755,8 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             })
             .filter(|r| !r.not_ours)
             .collect();
-        for r in results {
-            reporter.file(r)?;
-        }
+        // Output never draws over the progress bar: the bar is cleared while it is written.
+        progress.suspend(|| results.into_iter().try_for_each(|r| reporter.file(r)))?;
     }
     progress.finish_and_clear();
     for s in skipped {
@@ -623,6 +773,73 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     reporter.end(dry_run, started.elapsed())?;
     write_summary_json(args, mode, &reporter.totals, started)?;
     Ok(reporter.totals.exit_code(mode))
+}
+
+/// `check --add-suppressions`: a suppression comment above every line with findings, written in
+/// place (atomic writes, the file's meaning verified). Returns the exit code.
+fn add_suppressions(args: &CommonArgs) -> anyhow::Result<u8> {
+    let resolver = ConfigResolver::new(args.config.as_deref(), args.isolated)?;
+    let (candidates, skipped) = candidates(args, &resolver)?;
+    let git = git::GitStatus::default();
+    let (mut files, mut comments, mut errors) = (0usize, 0usize, skipped.len());
+    for s in &skipped {
+        eprintln!("{}: error: {}", display_path(&s.path), s.reason);
+    }
+    for c in &candidates {
+        let r = process_candidate(args, Mode::Check, &resolver, &git, None, None, c);
+        if r.not_ours || r.template.is_some() || c.chart.is_some() {
+            continue;
+        }
+        if let Some(e) = &r.error {
+            eprintln!("{}: error: {}", r.path, e.message);
+            errors += 1;
+            continue;
+        }
+        if r.findings.is_empty() {
+            continue;
+        }
+        let (Some(kind), Ok(text)) = (r.kind, files::read_text(&c.path)) else {
+            continue;
+        };
+        let lines: Vec<(usize, &str)> = r
+            .findings
+            .iter()
+            .map(|f| (f.range.start.line, f.code))
+            .collect();
+        let added = dockharden_transforms::baseline::add_suppressions(kind, &text, &lines);
+        for line in &added.refused {
+            eprintln!(
+                "{}:{line}: warning: not suppressed: a comment on this line would change what the file means (a heredoc body or a block scalar); use `# dockharden: ignore-file=CODE` or fix it",
+                r.path
+            );
+        }
+        if added.comments == 0 {
+            continue;
+        }
+        if let Err(e) =
+            files::write_atomic_with(&c.path, &text, &added.text, files::WriteOptions::default())
+        {
+            eprintln!("{}: error: cannot write: {e}", r.path);
+            errors += 1;
+            continue;
+        }
+        files += 1;
+        comments += added.comments;
+    }
+    if !args.quiet {
+        eprintln!(
+            "Added {comments} suppression comment{} to {files} file{}.",
+            if comments == 1 { "" } else { "s" },
+            if files == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if errors > 0 { 2 } else { 0 })
+}
+
+fn threshold(args: &CommonArgs) -> Option<dockharden_transforms::severity::Severity> {
+    args.severity_threshold
+        .as_deref()
+        .and_then(dockharden_transforms::severity::Severity::parse)
 }
 
 fn write_summary_json(
@@ -656,7 +873,10 @@ fn stdin_report(
     dry_run: bool,
 ) -> anyhow::Result<u8> {
     let stdin_fix = matches!(mode, Mode::Fix { diff: false, .. });
-    let mut totals = report::Totals::default();
+    let mut totals = report::Totals {
+        threshold: threshold(args),
+        ..report::Totals::default()
+    };
     totals.add(&r);
     write_summary_json(args, mode, &totals, started)?;
     if stdin_fix {
@@ -674,8 +894,8 @@ fn stdin_report(
         }
         let _ = std::io::stderr().write_all(&err);
         match (&r.raw_output, &r.output) {
-            (Some(raw), _) => emit_bytes(raw),
-            (None, Some(text)) => emit_bytes(text.as_bytes()),
+            (Some(raw), _) => emit_stdout(raw),
+            (None, Some(text)) => emit_stdout(text.as_bytes()),
             (None, None) => {}
         }
         if r.stream_rest {
@@ -690,11 +910,18 @@ fn stdin_report(
     let mut reporter = Reporter {
         format: args.format,
         mode,
-        color: report::color_enabled(args.color, report::stdout_is_terminal()),
+        color: report::color_enabled(
+            args.color,
+            args.output_file.is_none() && report::stdout_is_terminal(),
+        ),
+        quiet: args.quiet,
+        statistics: args.statistics,
+        verbose: args.verbose,
         json_files: 0,
         totals: report::Totals::default(),
         kept: Vec::new(),
     };
+    reporter.totals.threshold = threshold(args);
     reporter.begin();
     reporter.file(r)?;
     reporter.end(dry_run, started.elapsed())?;

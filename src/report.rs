@@ -17,6 +17,10 @@ pub struct Summary {
     pub findings: usize,
     pub fixes_applied: usize,
     pub skipped_unsafe: usize,
+    /// Walked files under `templates/` of a Helm chart: not processed.
+    pub skipped_helm_templates: usize,
+    /// Walked template sources (Jinja, Go templates, `${{ }}`): not processed.
+    pub skipped_templated: usize,
     pub findings_per_rule: BTreeMap<&'static str, usize>,
     pub fixes_per_rule: BTreeMap<&'static str, usize>,
 }
@@ -31,11 +35,28 @@ pub struct Totals {
     pub any_error: bool,
     pub any_finding: bool,
     pub any_change: bool,
+    /// Files whose Unsafe fixes were held back because of uncommitted changes.
+    pub dirty_guarded: Vec<String>,
+    /// The highest severity among the findings.
+    pub max_severity: Option<dockharden_transforms::severity::Severity>,
+    /// `--severity-threshold`: `check` exits 1 only for findings at or above it.
+    pub threshold: Option<dockharden_transforms::severity::Severity>,
 }
 
 impl Totals {
     pub fn add(&mut self, r: &FileResult) {
         let s = &mut self.summary;
+        match r.template {
+            Some(crate::discover::Template::HelmChart) => {
+                s.skipped_helm_templates += 1;
+                return;
+            }
+            Some(crate::discover::Template::Templated) => {
+                s.skipped_templated += 1;
+                return;
+            }
+            None => {}
+        }
         s.files_scanned += 1;
         if r.error.is_some() {
             s.files_errored += 1;
@@ -46,12 +67,17 @@ impl Totals {
         } else {
             s.files_unchanged += 1;
         }
+        if r.dirty_guarded && r.skipped_unsafe > 0 {
+            self.dirty_guarded.push(r.path.clone());
+        }
         s.findings += r.findings.len();
         self.any_finding |= !r.findings.is_empty();
         s.fixes_applied += r.applied.len();
         s.skipped_unsafe += r.skipped_unsafe;
         self.remaining += r.remaining.len();
         for f in &r.findings {
+            let sev = dockharden_transforms::severity::Severity::parse(f.severity);
+            self.max_severity = self.max_severity.max(sev);
             *s.findings_per_rule.entry(f.code).or_default() += 1;
             match f.fix.as_ref().map(|x| x.applicability) {
                 Some("safe") => self.safe_fixable += 1,
@@ -72,7 +98,10 @@ impl Totals {
             return 2;
         }
         match mode {
-            crate::run::Mode::Check => u8::from(self.any_finding),
+            crate::run::Mode::Check => match self.threshold {
+                Some(t) => u8::from(self.max_severity.is_some_and(|m| m >= t)),
+                None => u8::from(self.any_finding),
+            },
             crate::run::Mode::Fix { .. } => u8::from(self.any_change),
         }
     }
@@ -157,13 +186,19 @@ pub fn text_findings(
                 Some("unsafe") => " [+]",
                 _ => "",
             };
+            let sev_style = match f.severity {
+                "critical" | "high" => "1;31",
+                "medium" => "33",
+                _ => "2",
+            };
             writeln!(
                 out,
-                "{}:{}:{}: {}{marker} {}",
+                "{}:{}:{}: {}{marker} {} {}",
                 style(color, "1", &r.path),
                 f.range.start.line,
                 f.range.start.column,
                 style(color, "1;31", f.code),
+                style(color, sev_style, &format!("{}:", f.severity)),
                 f.message
             )?;
             if let Some(fix) = &f.fix {
@@ -186,16 +221,17 @@ pub fn text_findings(
 
 /// The closing summary lines of a text report.
 #[must_use]
-pub fn text_summary(
-    totals: &Totals,
-    fix_mode: bool,
-    dry_run: bool,
-    elapsed: std::time::Duration,
-) -> String {
+pub fn text_summary(totals: &Totals, shape: SummaryShape) -> String {
+    let SummaryShape {
+        fix_mode,
+        dry_run,
+        elapsed,
+        statistics,
+    } = shape;
     let s = &totals.summary;
     let mut lines = Vec::new();
-    // Per rule: findings (and fixes), when there is more than one file or rule to sum up.
-    if s.findings_per_rule.len() > 1 || s.files_scanned > 1 {
+    // Per rule: findings (and fixes), with `--statistics`.
+    if statistics {
         for (code, n) in &s.findings_per_rule {
             let name = dockharden_transforms::registry::find(code)
                 .map_or(dockharden_transforms::suppression::UNUSED_NAME, |t| {
@@ -214,8 +250,14 @@ pub fn text_summary(
     if fix_mode {
         let remaining = totals.remaining;
         let verb = if dry_run { "Would fix" } else { "Fixed" };
+        // `--diff` / `--check` end with one line: the Unsafe hint goes into it.
+        let unsafe_note = if dry_run && s.skipped_unsafe > 0 {
+            format!("; {} more with `--unsafe-fixes`", s.skipped_unsafe)
+        } else {
+            String::new()
+        };
         lines.push(format!(
-            "{verb} {} finding{} in {} file{} ({remaining} remaining; {} file{} scanned, {} unchanged, {} with errors).",
+            "{verb} {} finding{} in {} file{} ({remaining} remaining{unsafe_note}; {} file{} scanned, {} unchanged, {} with errors).",
             s.fixes_applied,
             plural(s.fixes_applied),
             s.files_changed,
@@ -225,7 +267,7 @@ pub fn text_summary(
             s.files_unchanged,
             s.files_errored
         ));
-        if s.skipped_unsafe > 0 {
+        if s.skipped_unsafe > 0 && !dry_run {
             lines.push(format!(
                 "{} more fix{} available with `--unsafe-fixes` (they change runtime behaviour: review them, e.g. with `fix --diff --unsafe-fixes`).",
                 s.skipped_unsafe,
@@ -259,8 +301,91 @@ pub fn text_summary(
             }
         }
     }
-    lines.push(format!("Elapsed: {:.2} s.", elapsed.as_secs_f64()));
+    if let Some(line) = templates_line(s) {
+        lines.push(line);
+    }
+    if let Some(elapsed) = elapsed {
+        lines.push(format!("Elapsed: {:.2} s.", elapsed.as_secs_f64()));
+    }
     lines.join("\n")
+}
+
+/// The warning for files whose Unsafe fixes were held back: which, and how to proceed.
+#[must_use]
+pub fn dirty_guard_warning(totals: &Totals) -> Option<String> {
+    let files = &totals.dirty_guarded;
+    if files.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = files.iter().take(10).map(String::as_str).collect();
+    let more = files.len().saturating_sub(shown.len());
+    Some(format!(
+        "dockharden: warning: Unsafe fixes were not written into {} file{} with uncommitted changes ({}{}); their Safe fixes were. Commit or stash those changes and run `dockharden fix --unsafe-fixes` again (review with `fix --diff --unsafe-fixes`), or pass `--allow-dirty`.",
+        files.len(),
+        plural(files.len()),
+        shown.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() }
+    ))
+}
+
+/// The one summary line about template sources that were skipped.
+fn templates_line(s: &Summary) -> Option<String> {
+    let mut parts = Vec::new();
+    if s.skipped_helm_templates > 0 {
+        let n = s.skipped_helm_templates;
+        parts.push(format!(
+            "{n} Helm chart template{} (check the rendered output: `helm template . | dockharden check --stdin-filename manifest.yaml`)",
+            plural(n)
+        ));
+    }
+    if s.skipped_templated > 0 {
+        let n = s.skipped_templated;
+        parts.push(format!(
+            "{n} templated file{} (Jinja, Go template or `${{{{ }}}}`)",
+            plural(n)
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Skipped {}; name a file on the command line to process it anyway.",
+            parts.join(" and ")
+        )
+    })
+}
+
+/// What the closing summary shows.
+#[derive(Clone, Copy, Debug)]
+pub struct SummaryShape {
+    pub fix_mode: bool,
+    /// `fix --diff` / `--check`: nothing written.
+    pub dry_run: bool,
+    /// `--verbose`: the run's duration (otherwise the output is the same from run to run).
+    pub elapsed: Option<std::time::Duration>,
+    /// `--statistics`: findings (and fixes) per rule.
+    pub statistics: bool,
+}
+
+/// A unified diff coloured for a terminal (headers bold, hunks cyan, removed red, added green).
+#[must_use]
+pub fn color_diff(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len() + diff.len() / 4);
+    for line in diff.split_inclusive('\n') {
+        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        let code = if body.starts_with("+++ ") || body.starts_with("--- ") {
+            "1"
+        } else if body.starts_with("@@") {
+            "36"
+        } else if body.starts_with('+') {
+            "32"
+        } else if body.starts_with('-') {
+            "31"
+        } else {
+            ""
+        };
+        out.push_str(&style(!code.is_empty(), code, body));
+        out.push_str(nl);
+    }
+    out
 }
 
 const fn plural(n: usize) -> &'static str {
@@ -277,14 +402,27 @@ fn sarif_rules() -> (Vec<serde_json::Value>, Vec<&'static str>) {
     let mut ids = Vec::new();
     for t in dockharden_transforms::registry::all() {
         let docs = t.docs();
+        let severity = dockharden_transforms::severity::of(t.code());
+        let what = docs
+            .split_once("## What it does")
+            .map(|(_, rest)| rest.split("\n## ").next().unwrap_or("").trim().to_owned())
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| t.why());
         rules.push(serde_json::json!({
             "id": t.code(),
             "name": t.name(),
             "shortDescription": {"text": t.why()},
-            "fullDescription": {"text": t.why()},
+            "fullDescription": {"text": what},
             "help": {"text": docs, "markdown": docs},
-            "defaultConfiguration": {"level": "warning"},
-            "properties": {"tags": ["security", t.kind_label()], "fix": t.fix_availability().as_str()},
+            "helpUri": help_uri(t.code()),
+            "defaultConfiguration": {"level": sarif_level(severity)},
+            "properties": {
+                "tags": ["security", t.kind_label()],
+                "fix": t.fix_availability().as_str(),
+                "security-severity": severity.score(),
+                "precision": "high",
+                "problem.severity": sarif_problem_severity(severity),
+            },
         }));
         ids.push(t.code());
     }
@@ -293,11 +431,82 @@ fn sarif_rules() -> (Vec<serde_json::Value>, Vec<&'static str>) {
         "id": dockharden_transforms::suppression::UNUSED_CODE,
         "name": dockharden_transforms::suppression::UNUSED_NAME,
         "shortDescription": {"text": "A dockharden suppression comment that suppresses nothing."},
+        "fullDescription": {"text": "Reports a `# dockharden: ignore=CODE` comment that suppresses nothing: a stale suppression hides the next real finding at that place."},
         "help": {"text": docs, "markdown": docs},
+        "helpUri": help_uri(dockharden_transforms::suppression::UNUSED_CODE),
         "defaultConfiguration": {"level": "note"},
+        "properties": {"tags": ["maintainability"], "precision": "very-high", "problem.severity": "recommendation"},
     }));
     ids.push(dockharden_transforms::suppression::UNUSED_CODE);
     (rules, ids)
+}
+
+/// Where a rule's documentation is read on the web: the doc comment of its transform (also given
+/// as `help`; `dockharden explain CODE` prints it). X001 is documented in the README.
+fn help_uri(code: &str) -> String {
+    const REPO: &str = "https://github.com/dockharden/dockharden/blob/main";
+    match dockharden_transforms::registry::find(code) {
+        // (`file!()` is relative to the workspace root, or to the crate when built on its own.)
+        Some(t) => match t.source_file() {
+            f if f.starts_with("transforms/") => format!("{REPO}/{f}"),
+            f => format!("{REPO}/transforms/{f}"),
+        },
+        None => format!("{REPO}/README.md#suppressions"),
+    }
+}
+
+const fn sarif_level(s: dockharden_transforms::severity::Severity) -> &'static str {
+    use dockharden_transforms::severity::Severity;
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+const fn sarif_problem_severity(s: dockharden_transforms::severity::Severity) -> &'static str {
+    use dockharden_transforms::severity::Severity;
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "recommendation",
+    }
+}
+
+/// A path as an RFC 3986 URI reference: `/` kept, unreserved characters kept, every other byte
+/// percent-encoded (spaces, `%`, `#`, `?`, non-ASCII).
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The SARIF location of a reported path: relative to `%SRCROOT%` (the working directory) when it
+/// is inside it, else an absolute `file://` URI (no base).
+fn sarif_artifact(path: &str, cwd: Option<&std::path::Path>) -> serde_json::Value {
+    let p = std::path::Path::new(path);
+    if p.is_absolute() {
+        if let Some(rel) = cwd.and_then(|c| p.strip_prefix(c).ok()) {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            return serde_json::json!({"uri": percent_encode_path(&rel), "uriBaseId": "%SRCROOT%"});
+        }
+        let abs = path.replace('\\', "/");
+        let abs = if abs.starts_with('/') {
+            abs
+        } else {
+            format!("/{abs}")
+        };
+        return serde_json::json!({"uri": format!("file://{}", percent_encode_path(&abs))});
+    }
+    let rel = path.replace('\\', "/");
+    let rel = rel.strip_prefix("./").unwrap_or(&rel);
+    serde_json::json!({"uri": percent_encode_path(rel), "uriBaseId": "%SRCROOT%"})
 }
 
 fn sarif_region(r: &crate::run::RangeOut) -> serde_json::Value {
@@ -316,13 +525,14 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
     let (rules, ids) = sarif_rules();
     let mut out = Vec::new();
     let mut notifications = Vec::new();
+    let cwd = std::env::current_dir().ok();
     for r in results {
-        let uri = r.path.replace('\\', "/");
+        let artifact = sarif_artifact(&r.path, cwd.as_deref());
         if let Some(e) = &r.error {
             let mut n = serde_json::json!({
                 "level": "error",
                 "message": {"text": e.message},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}}],
+                "locations": [{"physicalLocation": {"artifactLocation": artifact}}],
             });
             if let (Some(l), Some(c)) = (e.line, e.column) {
                 n["locations"][0]["physicalLocation"]["region"] =
@@ -334,14 +544,14 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
         for f in &r.findings {
             let location = serde_json::json!({
                 "physicalLocation": {
-                    "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": artifact,
                     "region": sarif_region(&f.range),
                 }
             });
             let mut result = serde_json::json!({
                 "ruleId": f.code,
                 "ruleIndex": ids.iter().position(|c| *c == f.code).unwrap_or(0),
-                "level": if f.code == dockharden_transforms::suppression::UNUSED_CODE { "note" } else { "warning" },
+                "level": sarif_level(dockharden_transforms::severity::of(f.code)),
                 "message": {"text": f.message},
                 "locations": [location],
             });
@@ -363,7 +573,7 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
                 result["fixes"] = serde_json::json!([{
                     "description": {"text": format!("{} ({})", fix.title, fix.applicability)},
                     "artifactChanges": [{
-                        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": artifact,
                         "replacements": replacements,
                     }],
                 }]);
@@ -382,7 +592,7 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The directory dockharden was run from."}}},
+            "originalUriBaseIds": {"%SRCROOT%": src_root(cwd.as_deref())},
             "invocations": [{
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,
@@ -390,6 +600,23 @@ pub fn sarif(results: &[FileResult]) -> serde_json::Value {
             "results": out,
         }],
     })
+}
+
+/// `%SRCROOT%`: the working directory, as an absolute `file://` URI ending in `/`.
+fn src_root(cwd: Option<&std::path::Path>) -> serde_json::Value {
+    let mut v =
+        serde_json::json!({"description": {"text": "The directory dockharden was run from."}});
+    if let Some(c) = cwd {
+        let mut p = c.to_string_lossy().replace('\\', "/");
+        if !p.starts_with('/') {
+            p.insert(0, '/');
+        }
+        if !p.ends_with('/') {
+            p.push('/');
+        }
+        v["uri"] = serde_json::json!(format!("file://{}", percent_encode_path(&p)));
+    }
+    v
 }
 
 /// Escape a GitHub workflow command's data (`%`, CR, LF) or property value (also `:` and `,`).
@@ -426,10 +653,15 @@ pub fn github(out: &mut dyn Write, results: &[FileResult], fix_mode: bool) -> st
         }
         let list = if fix_mode { &r.remaining } else { &r.findings };
         for f in list {
-            let title = gh_escape(&format!("{} {}", f.code, f.name), true);
+            let title = gh_escape(&format!("{} {} ({})", f.code, f.name, f.severity), true);
+            let level = match f.severity {
+                "critical" | "high" => "error",
+                "medium" => "warning",
+                _ => "notice",
+            };
             writeln!(
                 out,
-                "::warning file={file},line={},col={},endLine={},endColumn={},title={title}::{}",
+                "::{level} file={file},line={},col={},endLine={},endColumn={},title={title}::{}",
                 f.range.start.line,
                 f.range.start.column,
                 f.range.end.line,

@@ -37,6 +37,8 @@ pub enum Mode {
 pub struct FindingOut {
     pub code: &'static str,
     pub name: &'static str,
+    /// `low`, `medium`, `high` or `critical` (the rule's).
+    pub severity: &'static str,
     pub message: String,
     pub range: RangeOut,
     pub fix: Option<FixOut>,
@@ -52,13 +54,13 @@ pub struct RangeOut {
 pub struct FixOut {
     pub applicability: &'static str,
     pub title: String,
-    /// The edits, located (for SARIF `fixes`; not part of the JSON format).
-    #[serde(skip)]
+    /// The edits on the original text, located (JSON `edits`, SARIF `fixes`); empty for a
+    /// display-only suggestion.
     pub edits: Vec<EditOut>,
 }
 
 /// One replacement: the region of the original text and the new text.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct EditOut {
     pub range: RangeOut,
     pub replacement: String,
@@ -119,6 +121,10 @@ pub struct FileResult {
     pub masked_secrets: usize,
     /// An engine bug (nothing written).
     pub bug: bool,
+    /// Fix mode: Unsafe fixes were not applied because the file has uncommitted changes.
+    pub dirty_guarded: bool,
+    /// A walked template source: not processed, counted in the summary.
+    pub template: Option<crate::discover::Template>,
     /// Not a file of ours after all (walked YAML that is neither compose nor Kubernetes).
     pub not_ours: bool,
 }
@@ -127,6 +133,7 @@ pub fn finding_out(text: &str, index: &LineIndex, f: &Finding) -> FindingOut {
     FindingOut {
         code: f.code,
         name: f.name,
+        severity: dockharden_transforms::severity::of(f.code).as_str(),
         message: f.message.clone(),
         range: RangeOut {
             start: index.line_col(text, f.range.start),
@@ -306,6 +313,35 @@ pub fn process_text(
             column: None,
         })
     };
+    // A typo in a suppression must not silently keep (or hide) a finding.
+    if let Some((range, e)) = dockharden_transforms::suppression::unknown_codes(text)
+        .into_iter()
+        .next()
+    {
+        let lc = index.line_col(text, range.start);
+        result.error = Some(ErrorOut {
+            message: format!("suppression comment: {e}"),
+            line: Some(lc.line),
+            column: Some(lc.column),
+        });
+        return result;
+    }
+    // A walked Dockerfile with template directives (`FROM {{ base }}`, `{% if %}` lines) would be
+    // "fixed" into nonsense: it is a template source.
+    if !explicit
+        && kind == FileKind::Dockerfile
+        && text.lines().any(|l| {
+            let t = l.trim_start();
+            t.starts_with("{{")
+                || t.starts_with("{%")
+                || (t.len() > 4
+                    && t[..4].eq_ignore_ascii_case("FROM")
+                    && crate::discover::has_template_markers(t))
+        })
+    {
+        result.template = Some(crate::discover::Template::Templated);
+        return result;
+    }
     let Mode::Fix {
         write,
         diff,
@@ -323,6 +359,10 @@ pub fn process_text(
                     .collect();
                 result.error = registry_failure();
             }
+            // A walked file that does not parse and has template markers is a template source.
+            Err(_) if !explicit && crate::discover::has_template_markers(text) => {
+                result.template = Some(crate::discover::Template::Templated);
+            }
             Err(e) => {
                 let lc = index.line_col(text, e.range.start);
                 result.error = Some(ErrorOut {
@@ -334,7 +374,22 @@ pub fn process_text(
         }
         return result;
     };
-    let unsafe_ok = unsafe_fixes.unwrap_or(job.config.file.unsafe_fixes.unwrap_or(false));
+    let mut unsafe_ok = unsafe_fixes.unwrap_or(job.config.file.unsafe_fixes.unwrap_or(false));
+    // Unsafe fixes are not written into a file with uncommitted changes of the user's (they could
+    // not be reviewed and reverted apart from them): such a file gets its Safe fixes only, decided
+    // on the status taken before the run wrote anything. Changes that are exactly what
+    // dockharden's Safe fixes make of the committed file are not the user's: `fix` followed by
+    // `fix --unsafe-fixes` (the README's order) works.
+    if unsafe_ok
+        && write
+        && !allow_dirty
+        && job
+            .git
+            .is_some_and(|g| g.is_dirty(path) && !dirt_is_ours(g, path, &engine, kind, text))
+    {
+        unsafe_ok = false;
+        result.dirty_guarded = true;
+    }
     let policy = FixPolicy {
         min_applicability: if unsafe_ok {
             Applicability::Unsafe
@@ -357,6 +412,10 @@ pub fn process_text(
         options,
     ) {
         Ok(o) => o,
+        Err(EngineError::Syntax(_)) if !explicit && crate::discover::has_template_markers(text) => {
+            result.template = Some(crate::discover::Template::Templated);
+            return result;
+        }
         Err(EngineError::Syntax(e)) => {
             let lc = index.line_col(text, e.range.start);
             result.error = Some(ErrorOut {
@@ -425,19 +484,6 @@ pub fn process_text(
         }
         if write {
             if let Some(target) = write_to {
-                let has_unsafe = outcome
-                    .applied
-                    .iter()
-                    .any(|a| a.applicability == Applicability::Unsafe);
-                if has_unsafe && !allow_dirty && job.git.is_some_and(|g| g.is_dirty(target)) {
-                    result.error = Some(ErrorOut {
-                        message: "not written: the file has uncommitted changes and the fixes include Unsafe ones; commit or stash first so they can be reviewed and reverted, or pass --allow-dirty".into(),
-                        line: None,
-                        column: None,
-                    });
-                    result.changed = false;
-                    return result;
-                }
                 if let Err(e) = crate::files::write_atomic_with(
                     target,
                     text,
@@ -449,6 +495,9 @@ pub fn process_text(
                         line: None,
                         column: None,
                     });
+                    // Nothing was fixed in this file.
+                    result.changed = false;
+                    result.applied.clear();
                 }
             }
         }
@@ -457,6 +506,108 @@ pub fn process_text(
         result.output = Some(outcome.text);
     }
     result
+}
+
+/// The `values.yaml` of a Helm chart: reported where it follows the common chart layout and the
+/// chart's templates use the block (see `dockharden_transforms::kubernetes::helm_values`); never
+/// edited (what a value does is decided by the templates, which only `helm template` renders).
+pub fn process_helm_values(
+    job: &Job<'_>,
+    display: &str,
+    path: &Path,
+    chart: &Path,
+    text: &str,
+) -> FileResult {
+    use dockharden_transforms::kubernetes::helm_values;
+    let mut result = FileResult {
+        path: display.to_owned(),
+        kind: Some(FileKind::Kubernetes),
+        ..FileResult::default()
+    };
+    let index = LineIndex::with_cr_breaks(text);
+    let located = |range: dockharden_transforms::TextRange, message: String| {
+        let lc = index.line_col(text, range.start);
+        ErrorOut {
+            message,
+            line: Some(lc.line),
+            column: Some(lc.column),
+        }
+    };
+    if let Some((range, e)) = dockharden_transforms::suppression::unknown_codes(text)
+        .into_iter()
+        .next()
+    {
+        result.error = Some(located(range, format!("suppression comment: {e}")));
+        return result;
+    }
+    let mut templates = String::new();
+    let mut stack = vec![chart.join("templates")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() => {
+                    if let Ok(t) = crate::files::read_text(&p) {
+                        templates.push_str(&t);
+                        templates.push('\n');
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let uses = helm_values::ValuesUse::from_templates(&templates);
+    let findings = match helm_values::check(text, uses) {
+        Ok(f) => f,
+        Err(e) => {
+            result.error = Some(located(e.range, e.message));
+            return result;
+        }
+    };
+    let codes: Vec<&'static str> = selected_transforms(job.config, path, job.select, job.ignore)
+        .iter()
+        .map(|t| t.code())
+        .collect();
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| codes.contains(&f.code))
+        .collect();
+    let findings = dockharden_transforms::suppression::apply(text, &codes, findings);
+    result.findings = findings
+        .iter()
+        .map(|f| finding_out(text, &index, f))
+        .collect();
+    if matches!(job.mode, Mode::Fix { .. }) {
+        result.remaining = result.findings.clone();
+        if job.keep_output {
+            result.output = Some(text.to_owned());
+        }
+    }
+    result
+}
+
+/// Whether the uncommitted changes of `path` are exactly what dockharden's Safe fixes make of its
+/// committed content (so no work of the user's is mixed into the file).
+pub(crate) fn dirt_is_ours(
+    git: &crate::git::GitStatus,
+    path: &Path,
+    engine: &Engine<'_>,
+    kind: FileKind,
+    text: &str,
+) -> bool {
+    let Some(head) = git.head_text(path) else {
+        return false;
+    };
+    let safe = FixPolicy {
+        min_applicability: Applicability::Safe,
+    };
+    engine
+        .fix(kind, &head, safe)
+        .is_ok_and(|o| o.text == text && o.text != head)
 }
 
 /// A unified diff with `a/` and `b/` prefixes, applicable with `git apply` / `patch -p1`.

@@ -5,8 +5,9 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dockharden");
 
-const DOCKERFILE: &str = "FROM alpine:3.20\nADD a /a\nADD b /b\nADD c /c\nUSER 10001:10001\n";
-const COMPOSE: &str = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - ./a:/a\n";
+pub(crate) const DOCKERFILE: &str =
+    "FROM alpine:3.20\nADD a /a\nADD b /b\nADD c /c\nUSER 10001:10001\n";
+pub(crate) const COMPOSE: &str = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - ./a:/a\n";
 
 #[test]
 fn without_a_terminal_exits_2_with_advice() {
@@ -30,7 +31,7 @@ fn without_a_terminal_exits_2_with_advice() {
     );
 }
 
-const DRIVER: &str = r#"
+pub(crate) const DRIVER: &str = r#"
 import os, pty, select, sys, time
 binary, cwd, answers = sys.argv[1], sys.argv[2], sys.argv[3]
 pid, fd = pty.fork()

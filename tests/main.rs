@@ -6,6 +6,7 @@ mod corpus;
 mod corpus_scripts;
 mod golden;
 mod interactive;
+mod newuser;
 mod registry;
 mod safety;
 mod workloads;

@@ -199,6 +199,33 @@ impl Engine<'static> {
     }
 }
 
+/// The constructs a suppression comment can sit anywhere in, with their heads (where findings
+/// about the whole construct are reported): a Dockerfile's stages (`FROM`), a compose file's
+/// services (the service's key).
+fn constructs(parsed: &Parsed) -> Vec<(crate::text::TextRange, crate::text::TextRange)> {
+    use crate::text::TextRange;
+    match parsed {
+        Parsed::Dockerfile(d) => d
+            .stages()
+            .iter()
+            .filter_map(|s| {
+                let first = d.instructions.get(s.instructions.start)?;
+                let last = d.instructions.get(s.instructions.end.checked_sub(1)?)?;
+                Some((
+                    TextRange::new(first.line_start, last.full_range.end),
+                    first.full_range,
+                ))
+            })
+            .collect(),
+        Parsed::Yaml(file) => crate::compose::model::services(file)
+            .iter()
+            .map(|s| (s.entry.range(), s.entry.key_range()))
+            .collect(),
+        // A script's findings are about one command: a suppression goes on its line.
+        Parsed::Script(_) => Vec::new(),
+    }
+}
+
 impl Engine<'_> {
     /// Run the checks of `kind` on an already parsed text, with suppressions applied.
     #[must_use]
@@ -226,7 +253,7 @@ impl Engine<'_> {
             .filter(|t| t.applies_to(kind))
             .map(|t| t.code())
             .collect();
-        findings = suppression::apply(text, &codes, findings);
+        findings = suppression::apply_in(text, &codes, findings, &constructs(parsed));
         if let (Some(base), Parsed::Yaml(file)) = (self.base_services, parsed) {
             // "Missing" findings sit on the service's key; in an override they belong to the base.
             let keys: Vec<crate::text::TextRange> = crate::compose::model::services(file)
@@ -764,6 +791,9 @@ mod tests {
         fn kind(&self) -> FileKind {
             FileKind::Compose
         }
+        fn source_file(&self) -> &'static str {
+            file!()
+        }
         fn raw_docs(&self) -> &'static str {
             ""
         }
@@ -896,6 +926,9 @@ mod tests {
             }
             fn kind(&self) -> FileKind {
                 FileKind::Compose
+            }
+            fn source_file(&self) -> &'static str {
+                file!()
             }
             fn raw_docs(&self) -> &'static str {
                 ""

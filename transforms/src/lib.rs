@@ -2,6 +2,8 @@
 //! every function takes text and returns findings and edits.
 
 pub mod apply;
+pub mod baseline;
+pub mod codes;
 pub mod compose;
 pub mod dockerfile;
 pub mod edit;
@@ -17,6 +19,7 @@ pub mod registry;
 pub mod scripts;
 pub mod session;
 pub mod settings;
+pub mod severity;
 pub mod source;
 pub mod suppression;
 pub mod text;

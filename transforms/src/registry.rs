@@ -50,6 +50,8 @@ pub trait Transform: Send + Sync {
     fn kind(&self) -> FileKind;
     /// The doc comment of the transform's struct, as written (each line starts with a space).
     fn raw_docs(&self) -> &'static str;
+    /// The source file that declares the rule (with its documentation), as `file!()` gives it.
+    fn source_file(&self) -> &'static str;
     fn fix_availability(&self) -> FixAvailability;
     fn check(&self, ctx: &Context<'_>) -> Vec<Finding>;
 
@@ -125,6 +127,7 @@ macro_rules! declare_transform {
                 }
             }
             fn raw_docs(&self) -> &'static str { concat!($($doc, "\n"),*) }
+            fn source_file(&self) -> &'static str { file!() }
             fn fix_availability(&self) -> $crate::registry::FixAvailability {
                 $crate::registry::FixAvailability::$avail
             }
@@ -151,6 +154,7 @@ macro_rules! declare_transform {
             fn name(&self) -> &'static str { $rule }
             fn kind(&self) -> $crate::source::FileKind { $crate::source::FileKind::$kind }
             fn raw_docs(&self) -> &'static str { concat!($($doc, "\n"),*) }
+            fn source_file(&self) -> &'static str { file!() }
             fn fix_availability(&self) -> $crate::registry::FixAvailability {
                 $crate::registry::FixAvailability::$avail
             }

@@ -333,6 +333,9 @@ mod tests {
         fn kind(&self) -> FileKind {
             FileKind::Dockerfile
         }
+        fn source_file(&self) -> &'static str {
+            file!()
+        }
         fn raw_docs(&self) -> &'static str {
             " ## Why is this bad?\n test\n"
         }

@@ -5,6 +5,7 @@
 //! that is not a comment. A `dockharden` suppression that suppresses nothing is itself a finding
 //! (`X001 unused-suppression`).
 
+use crate::codes::UnknownCode;
 use crate::edit::Edit;
 use crate::finding::Finding;
 use crate::fix::Fix;
@@ -96,7 +97,9 @@ const FOREIGN: &[(&str, &[&str])] = &[
     ("AVD-KSV-0018", &["K8S009"]),
 ];
 
-fn map_foreign(id: &str) -> Vec<String> {
+/// Our codes a foreign id (hadolint, checkov, trivy) maps to; empty when none.
+#[must_use]
+pub fn map_foreign(id: &str) -> Vec<String> {
     let id = id.trim();
     let upper = id.to_ascii_uppercase();
     // trivy also accepts the short forms `DS002` / `KSV012`.
@@ -138,8 +141,46 @@ struct Suppression {
     comment: TextRange,
     /// The whole line, when the comment is alone on it.
     full_line: Option<TextRange>,
-    /// Our codes as written, for the unused report.
+    /// Our codes as written (foreign ids mapped to ours), for the unused report.
     written: Vec<String>,
+    /// Codes of a `dockharden` comment that name no rule: where, and what is wrong.
+    unknown: Vec<(TextRange, UnknownCode)>,
+}
+
+/// The codes of a `dockharden` suppression: ours, and foreign ids mapped to ours; the unknown ones
+/// with their place (`list` starts at byte `start` of the text). The list ends at the first word
+/// without a digit after a code: the rest is a reason.
+fn our_codes(list: &str, start: usize) -> (Vec<String>, Vec<(TextRange, UnknownCode)>) {
+    let mut codes = Vec::new();
+    let mut unknown = Vec::new();
+    let mut pos = 0;
+    for token in list.split([',', ' ']) {
+        let at = pos;
+        pos += token.len() + 1;
+        let lead = token.len() - token.trim_start().len();
+        let code = token.trim();
+        if code.is_empty() {
+            continue;
+        }
+        // A word without a digit after the codes starts the reason (`ignore=DF002 runs as root`).
+        if (!codes.is_empty() || !unknown.is_empty()) && !code.chars().any(|c| c.is_ascii_digit()) {
+            break;
+        }
+        match crate::codes::resolve_code(code) {
+            Ok(ours) => {
+                for c in ours {
+                    if !codes.contains(&c) {
+                        codes.push(c);
+                    }
+                }
+            }
+            Err(e) => {
+                let from = start + at + lead;
+                unknown.push((TextRange::new(from, from + code.len()), e));
+            }
+        }
+    }
+    (codes, unknown)
 }
 
 fn codes_list(s: &str) -> Vec<String> {
@@ -183,36 +224,52 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
         let line_scope = Scope::Lines(n, target);
         if let Some(rest) = strip_prefix_ci(body, "dockharden:") {
             let rest = rest.trim();
-            if let Some(codes) = rest.strip_prefix("ignore-file=") {
-                let codes = codes_list(codes);
-                out.push(Suppression {
-                    codes: codes.clone(),
-                    scope: Scope::File,
-                    ours: true,
-                    comment,
-                    full_line,
-                    written: codes,
-                });
+            // Where `rest` starts in the text (the codes are located for errors).
+            let rest_at = line_start + offset_in(line, rest);
+            let (list, scope, list_at) = if let Some(codes) = rest.strip_prefix("ignore-file=") {
+                (Some(codes), Scope::File, rest_at + "ignore-file=".len())
             } else if let Some(codes) = rest.strip_prefix("ignore=") {
-                let codes = codes_list(codes);
-                out.push(Suppression {
-                    codes: codes.clone(),
-                    scope: line_scope,
-                    ours: true,
-                    comment,
-                    full_line,
-                    written: codes,
-                });
+                (Some(codes), line_scope, rest_at + "ignore=".len())
             } else if rest == "ignore" {
+                (None, line_scope, rest_at)
+            } else {
+                continue;
+            };
+            let (codes, mut unknown) =
+                list.map_or_else(|| (Vec::new(), Vec::new()), |l| our_codes(l, list_at));
+            if list.is_some() && codes.is_empty() && unknown.is_empty() {
+                // `ignore=` with nothing after it: an error, not a suppression of everything.
+                unknown.push((
+                    TextRange::new(list_at, list_at),
+                    UnknownCode {
+                        given: String::new(),
+                        suggestion: None,
+                        prefix_only: false,
+                    },
+                ));
+            }
+            if list.is_some() && codes.is_empty() {
+                // Every code is unknown: a suppression of nothing (the errors stop the file).
                 out.push(Suppression {
-                    codes: Vec::new(),
-                    scope: line_scope,
+                    codes: vec![String::new()],
+                    scope,
                     ours: true,
                     comment,
                     full_line,
                     written: Vec::new(),
+                    unknown,
                 });
+                continue;
             }
+            out.push(Suppression {
+                codes: codes.clone(),
+                scope,
+                ours: true,
+                comment,
+                full_line,
+                written: codes,
+                unknown,
+            });
         } else if let Some(rest) = strip_prefix_ci(body, "hadolint") {
             // `# hadolint ignore=DL3002,DL3006` applies to the next instruction; `global ignore=` to the file.
             let rest = rest.trim();
@@ -233,6 +290,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                         comment,
                         full_line,
                         written: Vec::new(),
+                        unknown: Vec::new(),
                     });
                 }
             }
@@ -249,6 +307,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     comment,
                     full_line,
                     written: Vec::new(),
+                    unknown: Vec::new(),
                 });
             }
         } else if let Some(rest) = strip_prefix_ci(body, "trivy:ignore:") {
@@ -262,6 +321,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     comment,
                     full_line,
                     written: Vec::new(),
+                    unknown: Vec::new(),
                 });
             }
         } else if let Some(rest) = strip_prefix_ci(body, "kics-scan") {
@@ -274,6 +334,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     comment,
                     full_line,
                     written: Vec::new(),
+                    unknown: Vec::new(),
                 });
             } else if rest == "ignore" && n < 3 {
                 out.push(Suppression {
@@ -283,6 +344,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     comment,
                     full_line,
                     written: Vec::new(),
+                    unknown: Vec::new(),
                 });
             } else if rest == "ignore-block" {
                 // The block: from the comment to the next line at the same or lower indentation.
@@ -304,11 +366,30 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     comment,
                     full_line,
                     written: Vec::new(),
+                    unknown: Vec::new(),
                 });
             }
         }
     }
     out
+}
+
+/// The byte offset of `inner`, a slice of `outer`, in `outer`.
+fn offset_in(outer: &str, inner: &str) -> usize {
+    (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
+}
+
+/// The codes of `dockharden` suppression comments that name no rule (a typo there would silently
+/// keep a finding, or hide every one): where each is, and what is wrong with it.
+#[must_use]
+pub fn unknown_codes(text: &str) -> Vec<(TextRange, UnknownCode)> {
+    if !text.contains('#') {
+        return Vec::new();
+    }
+    parse_suppressions(text)
+        .into_iter()
+        .flat_map(|s| s.unknown)
+        .collect()
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -359,6 +440,21 @@ fn covers(s: &Suppression, code: &str, line: usize) -> bool {
 /// the codes that ran on this file).
 #[must_use]
 pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec<Finding> {
+    apply_in(text, active, findings, &[])
+}
+
+/// [`apply`], where a line suppression anywhere in a construct also covers the findings about the
+/// whole construct. `constructs` are `(whole, head)` pairs: a Dockerfile stage and its `FROM`, a
+/// compose service block and its key. A finding reported on a head is about the construct:
+/// `# dockharden: ignore=DF002` above the `USER` line covers DF002 reported on the stage's `FROM`,
+/// while a finding about one instruction or one entry keeps needing its own line.
+#[must_use]
+pub fn apply_in(
+    text: &str,
+    active: &[&'static str],
+    findings: Vec<Finding>,
+    constructs: &[(TextRange, TextRange)],
+) -> Vec<Finding> {
     if !text.contains('#') {
         return findings;
     }
@@ -412,6 +508,60 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
             }
         }
     }
+    // Suppressions of a construct: a line suppression whose target line lies in the construct of a
+    // finding not suppressed yet. Looked up by code and target line (no finding meets every
+    // suppression).
+    if !constructs.is_empty() {
+        let mut by_code: std::collections::HashMap<&str, std::collections::BTreeMap<usize, usize>> =
+            std::collections::HashMap::new();
+        for (i, sup) in sups.iter().enumerate() {
+            let Scope::Lines(_, target) = sup.scope else {
+                continue;
+            };
+            let keys: Vec<&str> = if sup.codes.is_empty() {
+                vec![""]
+            } else {
+                sup.codes.iter().map(String::as_str).collect()
+            };
+            for k in keys {
+                by_code.entry(k).or_default().entry(target).or_insert(i);
+            }
+        }
+        let construct_lines: Vec<(usize, usize, usize, usize)> = constructs
+            .iter()
+            .map(|(whole, head)| {
+                (
+                    head.start,
+                    head.end.max(head.start + 1),
+                    index.line_of(whole.start),
+                    index.line_of(whole.end.saturating_sub(1).max(whole.start)),
+                )
+            })
+            .collect();
+        for (fi, f) in findings.iter().enumerate() {
+            if suppressed[fi] {
+                continue;
+            }
+            // The construct whose head the finding is reported on (the smallest).
+            let Some(&(_, _, first, last)) = construct_lines
+                .iter()
+                .filter(|(s, e, _, _)| *s <= f.range.start && f.range.start < *e)
+                .min_by_key(|(s, e, _, _)| e - s)
+            else {
+                continue;
+            };
+            for key in [f.code, ""] {
+                let hit = by_code
+                    .get(key)
+                    .and_then(|m| m.range(first..=last).next().map(|(_, &i)| i));
+                if let Some(i) = hit {
+                    suppressed[fi] = true;
+                    used[i].push(f.code.to_owned());
+                    break;
+                }
+            }
+        }
+    }
     let mut kept = Vec::with_capacity(findings.len());
     for (f, gone) in findings.into_iter().zip(&suppressed) {
         if !gone {
@@ -419,7 +569,7 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
         }
     }
     for (s, used) in sups.iter().zip(&used) {
-        if !s.ours {
+        if !s.ours || !s.unknown.is_empty() {
             continue;
         }
         // Only codes that ran here can be judged unused.
@@ -443,7 +593,7 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
         if !all_unused && unused.is_empty() {
             continue;
         }
-        let what = if s.written.is_empty() {
+        let mut what = if s.written.is_empty() {
             "suppresses nothing".to_owned()
         } else {
             format!(
@@ -455,6 +605,16 @@ pub fn apply(text: &str, active: &[&'static str], findings: Vec<Finding>) -> Vec
                     .join(", ")
             )
         };
+        // Where it would have to go: the line of a finding of that code left in the file.
+        for c in &unused {
+            if let Some(f) = kept.iter().find(|f| f.code == c.as_str()) {
+                let line = index.line_of(f.range.start) + 1;
+                what.push_str(&format!(
+                    "; {c} is reported at line {line}: put the suppression on that line, on the line before it, or on a line of the same {}",
+                    if constructs.is_empty() { "line" } else { "stage, service or manifest" }
+                ));
+            }
+        }
         let mut finding = Finding::new(
             UNUSED_CODE,
             UNUSED_NAME,
@@ -540,6 +700,70 @@ mod tests {
         assert!(apply(text, &["DF002"], vec![f("DF002", 36)]).is_empty());
         let text = "a: 1\n# kics-scan ignore-line\nprivileged: true\n";
         assert!(apply(text, &["DC004"], vec![f("DC004", 29)]).is_empty());
+    }
+
+    #[test]
+    fn unknown_codes_are_located_and_foreign_ids_map() {
+        let text = "FROM a\n# dockharden: ignore=DF0O1\nADD a b\n";
+        let found = unknown_codes(text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (range, e) = &found[0];
+        assert_eq!(&text[range.start..range.end], "DF0O1");
+        assert_eq!(e.suggestion.as_ref().unwrap().0, "DF001");
+        // Every code unknown: nothing is suppressed.
+        assert_eq!(apply(text, &["DF001"], vec![f("DF001", 34)]).len(), 1);
+        // A prefix, an empty list and a bare word are errors too; a reason after the codes is not.
+        assert!(
+            unknown_codes("# dockharden: ignore=DF\nADD a b\n")[0]
+                .1
+                .prefix_only
+        );
+        assert_eq!(unknown_codes("# dockharden: ignore=\nADD a b\n").len(), 1);
+        assert_eq!(
+            unknown_codes("# dockharden: ignore=FOO\nADD a b\n").len(),
+            1
+        );
+        assert!(unknown_codes("# dockharden: ignore=DF001 legacy image\nADD a b\n").is_empty());
+        // Trailing comment, case-insensitive marker, foreign id in our comment.
+        let text = "USER root # Dockharden: ignore=DL3002\n";
+        assert!(unknown_codes(text).is_empty());
+        assert!(apply(text, &["DF002"], vec![f("DF002", 0)]).is_empty());
+        // Other tools' comments name their own ids: not ours to judge.
+        assert!(unknown_codes("# hadolint ignore=DL3008\nRUN x\n").is_empty());
+    }
+
+    #[test]
+    fn a_suppression_anywhere_in_the_construct_covers_its_findings() {
+        // DF002 is reported on FROM; the comment sits above USER of the same stage.
+        let text =
+            "FROM a\nRUN x\n# dockharden: ignore=DF002,DF001\nUSER root\nFROM b\nUSER root\n";
+        let second = text.rfind("FROM").unwrap();
+        let stage1 = (TextRange::new(0, second), TextRange::new(0, 7));
+        let stage2 = (
+            TextRange::new(second, text.len()),
+            TextRange::new(second, second + 7),
+        );
+        let out = apply_in(
+            text,
+            &["DF001", "DF002"],
+            vec![f("DF002", 0), f("DF002", second), f("DF001", 7)],
+            &[stage1, stage2],
+        );
+        // DF001 on `RUN x` is about that instruction, not the stage: the comment does not reach it.
+        let left: Vec<(&str, usize)> = out
+            .iter()
+            .filter(|x| x.code != UNUSED_CODE)
+            .map(|x| (x.code, x.range.start))
+            .collect();
+        assert_eq!(left, [("DF002", second), ("DF001", 7)], "{out:?}");
+        // Without constructs, the comment covers only the next line, and says where DF002 is.
+        let out = apply(text, &["DF002"], vec![f("DF002", 0)]);
+        let unused = out.iter().find(|x| x.code == UNUSED_CODE).unwrap();
+        assert!(
+            unused.message.contains("DF002 is reported at line 1"),
+            "{}",
+            unused.message
+        );
     }
 
     #[test]

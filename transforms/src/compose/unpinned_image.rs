@@ -14,7 +14,7 @@ use crate::yaml::{string_scalar, Node, Scalar, YamlFile};
 declare_transform! {
     /// ## What it does
     /// Flags services whose `image:` has no tag or the `latest` tag (and no digest), and pins it
-    /// from the pin table (`[pins]` in `.dockharden.toml`, the same table as the Dockerfile rule).
+    /// from the pin table (`[options.pins]` in `.dockharden.toml`, the same table as the Dockerfile rule).
     /// Images written with variable interpolation (`${IMAGE}`, `app:${TAG}`) cannot be judged and
     /// are skipped. A service that also has `build:` is naming its own build output with `image:`
     /// and is not flagged.
@@ -28,7 +28,7 @@ declare_transform! {
     ///   cache:
     ///     image: redis
     /// ```
-    /// with `[pins]` `redis = "7.4-alpine"` becomes
+    /// with `[options.pins]` `redis = "7.4-alpine"` becomes
     /// ```yaml
     /// services:
     ///   cache:
@@ -345,7 +345,7 @@ fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit
         }
         (None, _) => {
             message.push_str(&format!(
-                "; pin a version or digest (or add `{} = \"<tag>\"` to `[pins]`)",
+                "; pin a version or digest (or add `{} = \"<tag>\"` to `[options.pins]`)",
                 toml_key(&hit.image.short())
             ));
             vec![finding(

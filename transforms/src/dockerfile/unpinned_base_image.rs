@@ -32,7 +32,7 @@ declare_transform! {
     /// FROM ${BASE}
     /// FROM node:latest
     /// ```
-    /// with `[pins]` `python = "3.12-slim"` and `node = "22-alpine@sha256:…"` becomes
+    /// with `[options.pins]` `python = "3.12-slim"` and `node = "22-alpine@sha256:…"` becomes
     /// ```dockerfile
     /// ARG BASE=python:3.12-slim
     /// FROM ${BASE}
@@ -40,7 +40,7 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// The tag comes from the user's pin table (`[pins]`, keyed by the image name as written or its
+    /// The tag comes from the user's pin table (`[options.pins]`, keyed by the image name as written or its
     /// short form, e.g. `python` or `ghcr.io/org/app`), else from the injected `ImageResolver` (the
     /// offline default knows nothing). Without either the fix is display-only: it shows `image:<tag>`
     /// and never guesses a version.
@@ -64,7 +64,7 @@ declare_transform! {
     /// reported as stale, with a fix applied only under `--update-pins`.
     ///
     /// ## Options
-    /// `[pins]`: image name → `tag`, `tag@sha256:…` or `@sha256:…`.
+    /// `[options.pins]`: image name → `tag`, `tag@sha256:…` or `@sha256:…`.
     ///
     /// ## References
     /// Guideline: "Pin base image versions (avoid `latest` tags in production)". hadolint DL3006 (no
@@ -558,7 +558,7 @@ fn check_from(
         None => Vec::new(),
     };
     let suggestion_title = format!(
-        "Pin `{name_shown}` to a specific version, e.g. `{name_shown}:<tag>` (add `\"{name_shown}\" = \"<tag>\"` under [pins] in the configuration to fix it)"
+        "Pin `{name_shown}` to a specific version, e.g. `{name_shown}:<tag>` (add `\"{name_shown}\" = \"<tag>\"` under `[options.pins]` in .dockharden.toml to fix it)"
     );
 
     let table = if image.is_pinned() {

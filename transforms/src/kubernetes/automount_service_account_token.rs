@@ -27,7 +27,7 @@ declare_transform! {
     ///     - name: web
     ///       image: example/web:1.0
     /// ```
-    /// becomes, with `[kubernetes] fix-automount = true`:
+    /// becomes, with `[options.kubernetes] fix-automount = true`:
     /// ```yaml
     /// spec:
     ///   containers:
@@ -40,12 +40,12 @@ declare_transform! {
     /// Report-only by default (the fix is display-only): whether a pod talks to the Kubernetes API
     /// (operators, controllers, service meshes, anything using a client library or `kubectl`) cannot
     /// be seen in a manifest, and such a pod breaks without its token. With
-    /// `[kubernetes] fix-automount = true`, Unsafe. A pod that sets the field, `true` included, is
+    /// `[options.kubernetes] fix-automount = true`, Unsafe. A pod that sets the field, `true` included, is
     /// taken as a deliberate choice and not reported, as is a pod whose service account (in the
     /// same file) sets it.
     ///
     /// ## Options
-    /// `[kubernetes] fix-automount` (default false): apply the fix.
+    /// `[options.kubernetes] fix-automount` (default false): apply the fix.
     ///
     /// ## References
     /// Guideline: "Network and Runtime Security" and least privilege. checkov CKV_K8S_38, CIS
@@ -108,7 +108,7 @@ impl Check for AutomountServiceAccountToken {
                 } else {
                     make_fix(
                         Applicability::DisplayOnly,
-                        "Set `automountServiceAccountToken: false` (enable `[kubernetes] fix-automount` to apply)",
+                        "Set `automountServiceAccountToken: false` (enable `[options.kubernetes] fix-automount` to apply)",
                         patch,
                     )
                 }

@@ -14,7 +14,7 @@ declare_transform! {
     /// ## What it does
     /// Flags containers and init containers whose `securityContext.capabilities.drop` does not
     /// contain `ALL`, and adds it, keeping every capability already listed under `add` and adding
-    /// back what the image needs: the `[capabilities]` option for the image, else its `cap-add`
+    /// back what the image needs: the `[options.capabilities]` option for the image, else its `cap-add`
     /// from the configuration's `[[images]]` or the knowledge base (CHOWN, SETUID, SETGID, ... for
     /// an entrypoint that starts as root and switches users with gosu; NET_BIND_SERVICE for a
     /// binary with that file capability, such as CoreDNS or the ingress-nginx controller, which
@@ -61,7 +61,7 @@ declare_transform! {
     /// workload); an existing `drop` list gets `ALL` appended.
     ///
     /// ## Options
-    /// `[capabilities]`: image name → capabilities to add back after `drop: [ALL]`, instead of
+    /// `[options.capabilities]`: image name → capabilities to add back after `drop: [ALL]`, instead of
     /// what the knowledge base says (`"nginx" = ["CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE"]`).
     /// `[[images]]` entries with `cap-add` describe images the knowledge base does not know.
     ///
@@ -103,7 +103,7 @@ fn question(c: &Container, needs: &crate::needs::Needs) -> Option<Need> {
 }
 
 /// The capabilities `c` needs that its `add` list does not grant and its `drop` list does not
-/// name explicitly: the `[capabilities]` option for its image, else the image's `cap-add`, plus
+/// name explicitly: the `[options.capabilities]` option for its image, else the image's `cap-add`, plus
 /// NET_BIND_SERVICE for a root process with a container port below 1024.
 fn add_backs(c: &Container, ctx: &Context<'_>, granted: &[String], dropped: &[String]) -> Back {
     if granted.iter().any(|g| g == "ALL") {
@@ -112,7 +112,7 @@ fn add_backs(c: &Container, ctx: &Context<'_>, granted: &[String], dropped: &[St
     let needs = c.needs(ctx);
     let non_root = image::runs_non_root(c, &needs);
     let (mut caps, source) = if let Some(list) = c.configured_capabilities(ctx.settings) {
-        (list, " (the `[capabilities]` option)".to_owned())
+        (list, " (the `[options.capabilities]` option)".to_owned())
     } else {
         let facts = needs.facts();
         match &facts.cap_add {

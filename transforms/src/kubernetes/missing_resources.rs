@@ -12,7 +12,7 @@ declare_transform! {
     /// ## What it does
     /// Flags containers and init containers that lack a memory or CPU limit or request
     /// (`resources.limits.memory`, `resources.limits.cpu`, `resources.requests.memory`,
-    /// `resources.requests.cpu`) and adds the missing ones from the `[limits]` options. Without
+    /// `resources.requests.cpu`) and adds the missing ones from the `[options.limits]` options. Without
     /// options the fix is only shown, with `TODO` placeholders.
     ///
     /// ## Why is this bad?
@@ -24,7 +24,7 @@ declare_transform! {
     ///   - name: web
     ///     image: example/web:1.0
     /// ```
-    /// becomes, with `[limits] memory = "512Mi"`, `cpus = "0.5"`:
+    /// becomes, with `[options.limits] memory = "512Mi"`, `cpus = "0.5"`:
     /// ```yaml
     /// containers:
     ///   - name: web
@@ -49,7 +49,7 @@ declare_transform! {
     /// skipped.
     ///
     /// ## Options
-    /// `[limits]`: `memory`, `cpus`, `memory-request`, `cpu-request`.
+    /// `[options.limits]`: `memory`, `cpus`, `memory-request`, `cpu-request`.
     ///
     /// ## References
     /// Guideline: "Limit container resources (memory, CPU) in docker-compose or Kubernetes specs".
@@ -253,7 +253,7 @@ fn fix(
     } else {
         make_fix(
             Applicability::DisplayOnly,
-            format!("{title} (configure `[limits]` to apply)"),
+            format!("{title} (configure `[options.limits]` to apply)"),
             patch,
         )
     }

@@ -9,6 +9,7 @@ pub mod volumes;
 pub mod allow_privilege_escalation;
 pub mod automount_service_account_token;
 pub mod capabilities_not_dropped;
+pub mod helm_values;
 pub mod host_namespace;
 pub mod missing_resources;
 pub mod privileged_container;

@@ -555,7 +555,7 @@ impl Container {
         }
     }
 
-    /// The capabilities the `[capabilities]` option lists for this container's image (keys: the
+    /// The capabilities the `[options.capabilities]` option lists for this container's image (keys: the
     /// image name as written without tag, or its short name).
     #[must_use]
     pub fn configured_capabilities(

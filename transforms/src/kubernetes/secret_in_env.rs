@@ -27,7 +27,7 @@ declare_transform! {
     ///   - name: DB_PASSWORD
     ///     value: hunter2
     /// ```
-    /// becomes, with `[kubernetes] secret-name = "app-secrets"`:
+    /// becomes, with `[options.kubernetes] secret-name = "app-secrets"`:
     /// ```yaml
     /// env:
     ///   - name: DB_PASSWORD
@@ -47,7 +47,7 @@ declare_transform! {
     /// empty are not flagged.
     ///
     /// ## Options
-    /// `[kubernetes] secret-name`: the Secret that the values are moved to.
+    /// `[options.kubernetes] secret-name`: the Secret that the values are moved to.
     ///
     /// ## References
     /// Guideline: "DO NOT embed secrets in environment variables" and "Use Docker Secrets or
@@ -146,7 +146,7 @@ impl Check for SecretInEnv {
                         patch.rename_key(&entry, "valueFrom", child(&base, &["value"]), child(&base, &["valueFrom"]));
                         patch.replace_value(&entry, &frag, child(&base, &["valueFrom"]))?;
                         let title = if applicability == Applicability::DisplayOnly {
-                            format!("Read `{name}` from a Secret (key `{key}`; configure `[kubernetes] secret-name` to apply)")
+                            format!("Read `{name}` from a Secret (key `{key}`; configure `[options.kubernetes] secret-name` to apply)")
                         } else {
                             format!("Read `{name}` from Secret `{secret}`, key `{key}` (create it first)")
                         };

@@ -10,7 +10,7 @@ use crate::registry::{Check, Context};
 declare_transform! {
     /// ## What it does
     /// Flags containers whose image has no tag, or the `latest` tag, and no digest, and pins it from
-    /// the `[pins]` table (the same table the Dockerfile and compose rules use), or from the image
+    /// the `[options.pins]` table (the same table the Dockerfile and compose rules use), or from the image
     /// resolver when one is enabled. Without a pin the fix is only shown, with a `TODO` tag.
     ///
     /// ## Why is this bad?
@@ -22,7 +22,7 @@ declare_transform! {
     ///   - name: web
     ///     image: nginx:latest
     /// ```
-    /// becomes, with `[pins] nginx = "1.27-alpine"`:
+    /// becomes, with `[options.pins] nginx = "1.27-alpine"`:
     /// ```yaml
     /// containers:
     ///   - name: web
@@ -44,7 +44,7 @@ declare_transform! {
     /// reported as stale, with a fix applied only under `--update-pins`.
     ///
     /// ## Options
-    /// `[pins]`: image name (as written, without tag, or its short name) → `tag`, `tag@sha256:…` or
+    /// `[options.pins]`: image name (as written, without tag, or its short name) → `tag`, `tag@sha256:…` or
     /// `@sha256:…`.
     ///
     /// ## References
@@ -192,7 +192,7 @@ impl Check for UnpinnedImage {
                     let mut patch = Patch::new();
                     patch.replace_scalar(&scalar, &new, c.path(&["image"]));
                     let title = if applicability == Applicability::DisplayOnly {
-                        format!("Pin the image (`{base}:<version>`; configure `[pins]` to apply)")
+                        format!("Pin the image (`{base}:<version>`; configure `[options.pins]` to apply)")
                     } else {
                         format!("Pin the image to `{new}`")
                     };
