@@ -357,9 +357,11 @@ impl Check for ExposedSensitivePort {
             .into_iter()
             .map(|hit| {
                 // A port the image itself serves (a git server's SSH) is its function, not remote
-                // administration: binding it to the loopback address cuts off its users.
+                // administration: binding it to the loopback address cuts off its users. Never
+                // the Docker API without TLS (2375, docker:dind): publishing it is the hole.
                 let own: Vec<String> = crate::compose::model::needs_of(ctx, &all, &hit.services)
                     .into_iter()
+                    .filter(|_| hit.port != 2375)
                     .filter(|(_, n)| {
                         n.facts.as_ref().and_then(|f| f.ports.as_ref()).is_some_and(|ports| {
                             ports.iter().any(|p| {
