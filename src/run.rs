@@ -335,7 +335,7 @@ pub fn process_text(
             t.starts_with("{{")
                 || t.starts_with("{%")
                 || (t.len() > 4
-                    && t[..4].eq_ignore_ascii_case("FROM")
+                    && t.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("FROM"))
                     && crate::discover::has_template_markers(t))
         })
     {

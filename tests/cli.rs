@@ -666,3 +666,19 @@ fn one_run_reaches_the_fixed_point_across_files() {
         first
     );
 }
+
+/// A walked Dockerfile whose line starts with a character of more than one byte (here a second
+/// BOM) is read, not a crash (the template check sliced it by bytes). Found by the mutation run.
+#[test]
+fn multibyte_line_start_is_no_crash() {
+    let dir = tree(&[(
+        "Dockerfile",
+        "\u{feff}\u{feff}# comment\nFROM alpine:3.20\n\u{e9}\u{e9}\nUSER 1000\n",
+    )]);
+    for args in [&["check"][..], &["fix", "--unsafe-fixes"][..]] {
+        let o = run(dir.path(), args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {err}");
+    }
+}
