@@ -567,3 +567,121 @@ fn yaml_corpus() {
     assert!(disagreements.is_empty(), "{disagreements:#?}");
     assert!(edits.failures.is_empty(), "{:#?}", edits.failures);
 }
+
+/// The one edit-reach answer ([`yaml::node_reach`], [`yaml::key_reach`]) against the semantic view
+/// on every corpus file that shares nodes through aliases or merge keys: for every mapping, inserting
+/// a new key changes exactly the paths `key_reach` names; for every scalar value, replacing it
+/// changes exactly the paths `node_reach` names.
+#[test]
+fn reach_agrees_with_the_semantic_view() {
+    // The shared corpus has few files with aliases: the repository's own golden inputs and the
+    // generated self-hosted stack (about 140 aliases on 10 anchors) join it.
+    let mut files = corpus_files().unwrap_or_default();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack = vec![repo.join("golden"), repo.join("tests/fixtures")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    files.push(CorpusFile {
+                        kind: "repo".into(),
+                        rel: path.strip_prefix(repo).unwrap().display().to_string(),
+                        text,
+                    });
+                }
+            }
+        }
+    }
+    let (mut shared_files, mut checked, mut multi, mut incomplete) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| f.text.contains('*') && f.text.contains('&'))
+    {
+        let Ok(file) = yaml::parse(&f.text) else {
+            continue;
+        };
+        if file.documents().iter().all(|d| d.aliases().is_empty()) {
+            continue;
+        }
+        shared_files += 1;
+        let Ok(before) = semantic(&f.text) else {
+            continue;
+        };
+        let mut nodes = Vec::new();
+        for d in file.documents() {
+            let mut stack = vec![d.root()];
+            while let Some(n) = stack.pop() {
+                match &n {
+                    Node::Mapping(m) => stack.extend(m.entries().iter().map(yaml::Entry::value)),
+                    Node::Sequence(s) => stack.extend(s.items().iter().map(yaml::Item::value)),
+                    _ => {}
+                }
+                nodes.push(n);
+            }
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            let (edits, reach, what) = match n {
+                Node::Mapping(m) if !m.is_flow_pair() => (
+                    m.insert_entry("x-dockharden-probe", "1"),
+                    yaml::key_reach(m, "x-dockharden-probe"),
+                    "insert into",
+                ),
+                Node::Scalar(s) if !matches!(n.parent(), Parent::EntryKey(_)) => (
+                    Ok(vec![s.replace(&format!("dockharden-probe-{i}"))]),
+                    yaml::node_reach(n),
+                    "replace",
+                ),
+                _ => continue,
+            };
+            let Ok(edits) = edits else {
+                continue;
+            };
+            if !reach.complete {
+                incomplete += 1;
+                continue;
+            }
+            let out = apply(&f.text, &edits);
+            let Ok(after) = semantic(&out) else {
+                continue;
+            };
+            let mut diff: Vec<(usize, Vec<String>)> = semantic_diff(&before, &after);
+            diff.sort();
+            let mut want: Vec<(usize, Vec<String>)> = reach
+                .paths
+                .iter()
+                .map(|p| (p.document, p.keys.clone()))
+                .collect();
+            want.sort();
+            checked += 1;
+            multi += usize::from(want.len() > 1);
+            if diff != want {
+                failures.push(format!(
+                    "{}: {what} {:?}: semantic diff {diff:?}, reach {want:?}",
+                    f.rel,
+                    yaml_path(n)
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "reach: {shared_files} files with aliases, {checked} edits checked ({multi} reaching several places), {incomplete} incomplete"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+    assert!(
+        multi > 0,
+        "no shared node in the corpus: the test proves nothing"
+    );
+}
+
+fn yaml_path(n: &Node) -> Vec<String> {
+    dockharden_transforms::paths::node_path(n).keys
+}

@@ -36,21 +36,3 @@ pub fn child(base: &SemanticPath, keys: &[&str]) -> SemanticPath {
     p.keys.extend(keys.iter().map(|k| (*k).to_owned()));
     p
 }
-
-/// Whether `node` or one of its ancestors carries an anchor: editing it in place would also change
-/// what the aliases of that anchor stand for.
-#[must_use]
-pub fn under_anchor(node: &Node) -> bool {
-    let mut current = node.clone();
-    for _ in 0..1024 {
-        if current.anchor().is_some() {
-            return true;
-        }
-        current = match current.parent() {
-            Parent::Document(_) => return false,
-            Parent::EntryValue(e) | Parent::EntryKey(e) => e.mapping().as_node(),
-            Parent::Item(i) => i.sequence().as_node(),
-        };
-    }
-    true
-}

@@ -162,7 +162,7 @@ fn collect(all: &[Service]) -> Vec<Hit> {
             };
             let shared = aliased
                 || item_aliased
-                || crate::compose::model::is_shared(&seq.as_node(), &origin)
+                || !crate::yaml::node_reach(&seq.as_node()).unshared()
                 || origin != Origin::Own;
             let key = (item.range().start, item.range().end);
             let hit = hits.entry(key).or_insert_with(|| Hit {

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::compose::model::{affected_services, only_touches, services, who, yaml, SemanticIndex};
+use crate::compose::model::{affected_services, only_touches, services, who, yaml};
 use crate::declare_transform;
 use crate::edit::Edit;
 use crate::finding::Finding;
@@ -219,7 +219,6 @@ struct Hit {
     plan: Plan,
     written: String,
     services: Vec<String>,
-    doc: usize,
 }
 
 fn judge(value: &Node) -> Option<(u16, &'static str, bool, Plan, String)> {
@@ -312,7 +311,6 @@ fn collect(file: &YamlFile) -> Vec<Hit> {
                     plan,
                     written,
                     services: Vec::new(),
-                    doc: svc.doc,
                 })
                 .services
                 .push(svc.name.clone());
@@ -322,26 +320,25 @@ fn collect(file: &YamlFile) -> Vec<Hit> {
 }
 
 /// The edits of a plan and the semantic paths they change.
-fn edits(
-    file: &YamlFile,
-    index: &SemanticIndex,
-    plan: &Plan,
-) -> Option<(Vec<Edit>, Vec<SemanticPath>)> {
+fn edits(file: &YamlFile, plan: &Plan) -> Option<(Vec<Edit>, Vec<SemanticPath>)> {
     match plan {
         Plan::Short(s, new) | Plan::Variable(s, new) => {
             let edit = match s.style() {
                 ScalarStyle::Single | ScalarStyle::Double => s.replace(new),
                 _ => Edit::replace(s.range(), quoted(new, file.preferred_quote())),
             };
-            Some((vec![edit], index.occurrences(&s.as_node())?))
+            Some((
+                vec![edit],
+                crate::yaml::node_reach(&s.as_node()).into_paths()?,
+            ))
         }
         Plan::InsertHostIp(m) => Some((
             m.insert_entry("host_ip", "127.0.0.1").ok()?,
-            index.key_dependents(m, "host_ip")?,
+            crate::yaml::key_reach(m, "host_ip").into_paths()?,
         )),
         Plan::ReplaceHostIp(ip) => Some((
             vec![ip.replace("127.0.0.1")],
-            index.occurrences(&ip.as_node())?,
+            crate::yaml::node_reach(&ip.as_node()).into_paths()?,
         )),
     }
 }
@@ -351,7 +348,6 @@ impl Check for ExposedSensitivePort {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let mut indexes: BTreeMap<usize, SemanticIndex> = BTreeMap::new();
         let all = services(file);
         collect(file)
             .into_iter()
@@ -372,10 +368,7 @@ impl Check for ExposedSensitivePort {
                     })
                     .map(|(_, n)| n.subject)
                     .collect();
-                let index = indexes
-                    .entry(hit.doc)
-                    .or_insert_with(|| SemanticIndex::build(file, hit.doc));
-                let planned = edits(file, index, &hit.plan);
+                let planned = edits(file, &hit.plan);
                 let mut services = hit.services.clone();
                 if let Some((_, changes)) = &planned {
                     for s in affected_services(changes) {

@@ -44,85 +44,17 @@ pub enum Target<'a> {
     Entry(&'a Entry),
 }
 
-/// Budget of nodes visited by [`occurrences`] (alias bombs are refused before, by the semantic
-/// loader's budgets; this is a second fence).
-const OCCURRENCE_BUDGET: usize = 500_000;
-
 /// Every semantic path of the target's document at which the target appears, following aliases and
-/// merge keys as the semantic view does: exactly what editing the target in place changes. None when
-/// the document is too large to walk.
+/// merge keys as the semantic view does: exactly what editing the target in place changes
+/// ([`crate::yaml::node_reach`], [`crate::yaml::key_reach`]). None when the sharing could not be
+/// followed.
 #[must_use]
 pub fn occurrences(target: Target<'_>) -> Option<Vec<SemanticPath>> {
-    let doc = match target {
-        Target::Node(n) => n.document(),
-        Target::Entry(e) => e.mapping().document(),
-    };
-    let mut out = Vec::new();
-    let mut path = Vec::new();
-    let mut budget = OCCURRENCE_BUDGET;
-    walk_occurrences(
-        &doc.root(),
-        &mut path,
-        target,
-        &mut out,
-        doc.index(),
-        &mut budget,
-    )
-    .then_some(out)
-}
-
-fn walk_occurrences(
-    node: &Node,
-    path: &mut Vec<String>,
-    target: Target<'_>,
-    out: &mut Vec<SemanticPath>,
-    doc: usize,
-    budget: &mut usize,
-) -> bool {
-    if *budget == 0 {
-        return false;
+    match target {
+        Target::Node(n) => crate::yaml::node_reach(n),
+        Target::Entry(e) => crate::yaml::key_reach(&e.mapping(), e.key()),
     }
-    *budget -= 1;
-    let Some(node) = node.resolve() else {
-        return true;
-    };
-    if let Target::Node(t) = target {
-        if node.node_ref().id == t.node_ref().id {
-            out.push(SemanticPath {
-                document: doc,
-                keys: path.clone(),
-            });
-            return true;
-        }
-    }
-    match &node {
-        Node::Mapping(m) => {
-            for (e, _) in m.merged_entries() {
-                path.push(e.key().to_owned());
-                let hit = matches!(target, Target::Entry(t) if t.id == e.id);
-                if hit {
-                    out.push(SemanticPath {
-                        document: doc,
-                        keys: path.clone(),
-                    });
-                } else if !walk_occurrences(&e.value(), path, target, out, doc, budget) {
-                    return false;
-                }
-                path.pop();
-            }
-        }
-        Node::Sequence(s) => {
-            for item in s.items() {
-                path.push(item.index().to_string());
-                if !walk_occurrences(&item.value(), path, target, out, doc, budget) {
-                    return false;
-                }
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-    true
+    .into_paths()
 }
 
 /// When every path is a hardenable service's `key` (`services.<name>.<key>`) or lies under an `x-`
@@ -148,47 +80,6 @@ pub fn service_users(paths: &[SemanticPath], key: &str) -> Option<Vec<String>> {
         return None;
     }
     Some(names)
-}
-
-/// The semantic paths an in-place edit of `target` (found as `svc`'s `key`, with `origin`) changes:
-/// just the service's own path when nothing shares it, else every occurrence.
-#[must_use]
-pub fn edit_reach(
-    svc: &Service,
-    key: &str,
-    target: Target<'_>,
-    origin: &Origin,
-) -> Option<Vec<SemanticPath>> {
-    let node = match target {
-        Target::Node(n) => n.clone(),
-        Target::Entry(e) => e.value(),
-    };
-    if !is_shared(&node, origin) && !service_mapping_shared(svc) {
-        return Some(vec![svc.path(&[key])]);
-    }
-    occurrences(target)
-}
-
-/// Every alias of a document (name, offset), merge-key aliases included.
-fn document_aliases(doc: &crate::yaml::Document) -> Vec<(String, usize)> {
-    doc.aliases()
-        .iter()
-        .map(|a| (a.name().to_owned(), a.range().start))
-        .collect()
-}
-
-/// Whether the service's mapping is an anchor that an alias or merge key elsewhere uses: a key
-/// inserted into it would reach those places too.
-#[must_use]
-pub fn service_mapping_shared(svc: &Service) -> bool {
-    let Some(name) = svc.mapping.anchor() else {
-        return false;
-    };
-    let doc = svc.mapping.document();
-    let own = svc.mapping.range();
-    document_aliases(&doc)
-        .iter()
-        .any(|(n, at)| *n == name && !(own.start <= *at && *at <= own.end))
 }
 
 /// Whether a new `key` inserted into the service's mapping would also reach other places: the
@@ -218,6 +109,14 @@ pub fn insertion_reach(svc: &Service, key: &str) -> Vec<String> {
         out.push("a place reached through an alias".to_owned());
     }
     out
+}
+
+/// Every alias of a document (name, offset), merge-key aliases included.
+fn document_aliases(doc: &crate::yaml::Document) -> Vec<(String, usize)> {
+    doc.aliases()
+        .iter()
+        .map(|a| (a.name().to_owned(), a.range().start))
+        .collect()
 }
 
 /// Whether deleting the ranges of `edits` keeps every alias of the document resolvable: no anchor
@@ -365,11 +264,7 @@ pub enum ListState {
     /// `key:` with no value, or `null`.
     Null(Entry, Origin),
     /// A sequence (aliases resolved).
-    Seq {
-        entry: Entry,
-        origin: Origin,
-        seq: Sequence,
-    },
+    Seq { entry: Entry, seq: Sequence },
     /// Something that is not a list (a scalar, a mapping, an unresolvable alias).
     Other,
 }
@@ -382,7 +277,7 @@ pub fn list_state(svc: &Service, key: &str) -> ListState {
     };
     match entry.value().resolve() {
         Some(n) if n.is_null() => ListState::Null(entry, origin),
-        Some(Node::Sequence(seq)) => ListState::Seq { entry, origin, seq },
+        Some(Node::Sequence(seq)) => ListState::Seq { entry, seq },
         _ => ListState::Other,
     }
 }
@@ -506,12 +401,12 @@ pub fn plan_append(
             }
         }
         ListState::Other => Err(format!("`{key}` is not a list")),
-        ListState::Seq { entry, origin, seq } => {
+        ListState::Seq { entry, seq } => {
             if let Some(Reach {
                 paths: reach,
                 users,
                 shared,
-            }) = list_reach(svc, key, &entry, &seq, &origin, shared_ok)?
+            }) = list_reach(svc, key, &entry, &seq, shared_ok)?
             {
                 let items = new_items(Some(&seq));
                 let edits = if seq.is_empty() {
@@ -581,19 +476,18 @@ struct Reach {
     shared: bool,
 }
 
-/// Whether `svc`'s list `seq` (its `key`, with `origin`) may be edited in place: the reach of the edit
+/// Whether `svc`'s list `seq` (its `key`) may be edited in place: the reach of the edit
 /// and the users when it is shared. `Ok(None)` means "give the service an own list instead".
 fn list_reach(
     svc: &Service,
     key: &str,
     entry: &Entry,
     seq: &Sequence,
-    origin: &Origin,
     shared_ok: bool,
 ) -> Result<Option<Reach>, String> {
     let node = seq.as_node();
     let alias_value = matches!(entry.value(), Node::Alias(_));
-    let reach = edit_reach(svc, key, Target::Node(&node), origin)
+    let reach = occurrences(Target::Node(&node))
         .ok_or_else(|| "the document is too large to analyse".to_owned())?;
     let only_self = reach.len() == 1 && reach[0] == svc.path(&[key]) && !alias_value;
     if only_self {
@@ -634,7 +528,7 @@ pub fn plan_replace_item(
     value: &str,
     shared_ok: bool,
 ) -> Result<Plan, String> {
-    let ListState::Seq { entry, origin, seq } = list_state(svc, key) else {
+    let ListState::Seq { entry, seq } = list_state(svc, key) else {
         return Err(format!("`{key}` is not a list"));
     };
     let item = seq
@@ -644,7 +538,7 @@ pub fn plan_replace_item(
         paths: reach,
         users,
         shared,
-    }) = list_reach(svc, key, &entry, &seq, &origin, shared_ok)?
+    }) = list_reach(svc, key, &entry, &seq, shared_ok)?
     {
         let Node::Scalar(scalar) = item.value() else {
             return Err(format!("the item of `{key}` is an alias"));
@@ -677,7 +571,7 @@ pub fn plan_remove_items(
     indexes: &[usize],
     shared_ok: bool,
 ) -> Result<Plan, String> {
-    let ListState::Seq { entry, origin, seq } = list_state(svc, key) else {
+    let ListState::Seq { entry, seq } = list_state(svc, key) else {
         return Err(format!("`{key}` is not a list"));
     };
     let items = seq.items();
@@ -685,7 +579,7 @@ pub fn plan_remove_items(
         paths: reach,
         users,
         shared,
-    }) = list_reach(svc, key, &entry, &seq, &origin, shared_ok)?
+    }) = list_reach(svc, key, &entry, &seq, shared_ok)?
     else {
         let quote = file.preferred_quote();
         let kept: Vec<String> = inherited_items(svc, all, key, &seq, quote)?
@@ -786,9 +680,8 @@ pub fn plan_remove_entry(
     svc: &Service,
     key: &str,
     entry: &Entry,
-    origin: &Origin,
 ) -> Result<Plan, String> {
-    let reach = edit_reach(svc, key, Target::Entry(entry), origin)
+    let reach = occurrences(Target::Entry(entry))
         .ok_or_else(|| "the document is too large to analyse".to_owned())?;
     let users = service_users(&reach, key).ok_or_else(|| {
         format!("`{key}` comes from an anchor that is also used outside the services")
@@ -986,7 +879,7 @@ pub fn entry_hits(
 ) -> Vec<EntryHit> {
     let mut out: Vec<EntryHit> = Vec::new();
     for svc in all {
-        let Some((entry, origin)) = svc.get(key) else {
+        let Some((entry, _)) = svc.get(key) else {
             continue;
         };
         let Some(value) = entry.value().resolve() else {
@@ -999,7 +892,7 @@ pub fn entry_hits(
             hit.services.push(svc.clone());
             continue;
         }
-        let plan = plan_remove_entry(file, svc, key, &entry, &origin);
+        let plan = plan_remove_entry(file, svc, key, &entry);
         out.push(EntryHit {
             entry,
             services: vec![svc.clone()],

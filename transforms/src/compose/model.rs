@@ -6,7 +6,7 @@ use crate::knowledge::ImageName;
 use crate::registry::Context;
 use crate::source::Parsed;
 use crate::text::TextRange;
-use crate::yaml::{Entry, Mapping, Node, Origin, Parent, YamlFile};
+use crate::yaml::{Entry, Mapping, Node, Origin, YamlFile};
 
 /// One service of a compose file.
 #[derive(Clone)]
@@ -376,205 +376,6 @@ pub fn services(file: &YamlFile) -> Vec<Service> {
 
 pub use crate::paths::node_path;
 
-/// Whether editing `node` in place would also change something other than `owner`'s own value: the
-/// node (or one of its ancestors up to the service) carries an anchor, or the entry came from a merge.
-#[must_use]
-pub fn is_shared(node: &Node, origin: &Origin) -> bool {
-    if *origin != Origin::Own {
-        return true;
-    }
-    let mut current = node.clone();
-    for _ in 0..64 {
-        if current.anchor().is_some() {
-            return true;
-        }
-        match current.parent() {
-            Parent::Document(_) => return false,
-            Parent::EntryValue(e) | Parent::EntryKey(e) => {
-                // Stop at the service mapping (a child of `services`).
-                let m = e.mapping();
-                if m.anchor().is_some() {
-                    return true;
-                }
-                if let Parent::EntryValue(pe) = m.parent() {
-                    if pe.key() == "services" {
-                        return false;
-                    }
-                }
-                current = m.as_node();
-            }
-            Parent::Item(i) => current = i.sequence().as_node(),
-        }
-    }
-    true
-}
-
-// ---------------------------------------------------------------------------------------------
-// Where a node is visible: aliases and merge keys make one concrete node appear at several
-// semantic paths. Fixes that edit a node declare every path it appears at, and refuse when that
-// would change a service that does not need the change.
-
-/// Identity of a node within a file (content range and kind).
-type NodeKey = (usize, usize, u8);
-
-fn node_key(n: &Node) -> NodeKey {
-    let r = n.range();
-    let kind = match n {
-        Node::Mapping(_) => 0,
-        Node::Sequence(_) => 1,
-        Node::Scalar(_) => 2,
-        Node::Alias(_) => 3,
-        Node::Null(_) => 4,
-    };
-    (r.start, r.end, kind)
-}
-
-/// Budget of nodes visited while indexing one document (alias-heavy files fall back to "refuse").
-const INDEX_BUDGET: usize = 100_000;
-
-/// The semantic paths at which every node of one document is visible (merge keys applied, aliases
-/// followed), as the engine's semantic verification sees them.
-pub struct SemanticIndex {
-    doc: usize,
-    occurrences: std::collections::HashMap<NodeKey, Vec<Vec<String>>>,
-    /// Every mapping as visited, with its semantic path.
-    mappings: Vec<(Vec<String>, Mapping)>,
-    /// False when the walk ran out of budget: every query then answers None.
-    complete: bool,
-}
-
-impl SemanticIndex {
-    /// Index document `doc` of `file` (an empty index for a missing document).
-    #[must_use]
-    pub fn build(file: &YamlFile, doc: usize) -> Self {
-        let mut index = Self {
-            doc,
-            occurrences: std::collections::HashMap::new(),
-            mappings: Vec::new(),
-            complete: true,
-        };
-        if let Some(d) = file.document(doc) {
-            let mut budget = INDEX_BUDGET;
-            let mut path = Vec::new();
-            if index.walk(&d.root(), &mut path, &mut budget, 0).is_none() {
-                index.complete = false;
-            }
-        }
-        index
-    }
-
-    fn walk(
-        &mut self,
-        node: &Node,
-        path: &mut Vec<String>,
-        budget: &mut usize,
-        depth: usize,
-    ) -> Option<()> {
-        *budget = budget.checked_sub(1)?;
-        if depth > crate::yaml::MAX_NESTING_DEPTH {
-            return None;
-        }
-        let node = node.resolve()?;
-        self.occurrences
-            .entry(node_key(&node))
-            .or_default()
-            .push(path.clone());
-        match &node {
-            Node::Mapping(m) => {
-                self.mappings.push((path.clone(), m.clone()));
-                for (entry, _) in m.merged_entries() {
-                    path.push(entry.key().to_owned());
-                    let r = self.walk(&entry.value(), path, budget, depth + 1);
-                    path.pop();
-                    r?;
-                }
-            }
-            Node::Sequence(s) => {
-                for item in s.items() {
-                    path.push(item.index().to_string());
-                    let r = self.walk(&item.value(), path, budget, depth + 1);
-                    path.pop();
-                    r?;
-                }
-            }
-            _ => {}
-        }
-        Some(())
-    }
-
-    /// Every semantic path at which `node` (aliases resolved) is visible. None when the document
-    /// could not be indexed.
-    #[must_use]
-    pub fn occurrences(&self, node: &Node) -> Option<Vec<SemanticPath>> {
-        if !self.complete {
-            return None;
-        }
-        let node = node.resolve()?;
-        Some(
-            self.occurrences
-                .get(&node_key(&node))
-                .map(|v| {
-                    v.iter()
-                        .map(|k| SemanticPath {
-                            document: self.doc,
-                            keys: k.clone(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        )
-    }
-
-    /// Every semantic path whose value changes when `key` is added to `mapping` (or its own entry
-    /// for `key` is changed): `<path>.key` for each place the mapping is visible, and for each
-    /// mapping that would inherit the key through merge keys. None when the document could not be
-    /// indexed.
-    #[must_use]
-    pub fn key_dependents(&self, mapping: &Mapping, key: &str) -> Option<Vec<SemanticPath>> {
-        if !self.complete {
-            return None;
-        }
-        let target = node_key(&mapping.as_node());
-        let mut out = Vec::new();
-        for (path, m) in &self.mappings {
-            if sees(m, target, key, 0)? {
-                let mut keys = path.clone();
-                keys.push(key.to_owned());
-                out.push(SemanticPath {
-                    document: self.doc,
-                    keys,
-                });
-            }
-        }
-        out.sort();
-        out.dedup();
-        Some(out)
-    }
-}
-
-/// Whether looking `key` up in `m` (merge keys applied) reaches the mapping `target` before any
-/// mapping that defines `key` itself. None past the nesting budget.
-fn sees(m: &Mapping, target: NodeKey, key: &str, depth: usize) -> Option<bool> {
-    if depth > 64 {
-        return None;
-    }
-    if node_key(&m.as_node()) == target {
-        return Some(true);
-    }
-    if m.entries().iter().any(|e| !e.is_merge() && e.key() == key) {
-        return Some(false);
-    }
-    for (source, _) in m.merge_sources() {
-        if sees(&source, target, key, depth + 1)? {
-            return Some(true);
-        }
-        if source.get_merged(key).is_some() {
-            return Some(false);
-        }
-    }
-    Some(false)
-}
-
 /// The service a semantic path belongs to (`services.<name>....`).
 #[must_use]
 pub fn path_service(path: &SemanticPath) -> Option<&str> {
@@ -661,100 +462,17 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
 
-    fn paths(v: Option<Vec<SemanticPath>>) -> Vec<String> {
-        let mut out: Vec<String> = v.unwrap().into_iter().map(|p| p.keys.join(".")).collect();
-        out.sort();
-        out
-    }
-
-    const TEXT: &str = "\
-x-base: &base
-  user: root
-  ports: &ports
-    - \"5432:5432\"
-services:
-  a:
-    <<: *base
-    image: alpine
-  b:
-    <<: *base
-    user: \"1000\"
-  c:
-    ports: *ports
-  d: &d
-    image: busybox
-  e: *d
-";
-
     #[test]
-    fn occurrences_follow_merges_and_aliases() {
-        let file = crate::yaml::parse(TEXT).unwrap();
-        let index = SemanticIndex::build(&file, 0);
-        let root = file.documents()[0].root();
-        let user = root.path(&["x-base", "user"]).unwrap();
-        assert_eq!(
-            paths(index.occurrences(&user)),
-            ["services.a.user", "x-base.user"]
-        );
-        let port = root.path(&["x-base", "ports", "0"]).unwrap();
-        assert_eq!(
-            paths(index.occurrences(&port)),
-            [
-                "services.a.ports.0",
-                "services.b.ports.0",
-                "services.c.ports.0",
-                "x-base.ports.0"
-            ]
-        );
-    }
-
-    #[test]
-    fn key_dependents_see_inheritors() {
-        let file = crate::yaml::parse(TEXT).unwrap();
-        let index = SemanticIndex::build(&file, 0);
-        let root = file.documents()[0].root();
-        let base = root.path(&["x-base"]).unwrap();
-        // `b` has its own `user`: adding or changing the anchor's does not reach it.
-        assert_eq!(
-            paths(index.key_dependents(base.as_mapping().unwrap(), "user")),
-            ["services.a.user", "x-base.user"]
-        );
-        assert_eq!(
-            paths(index.key_dependents(base.as_mapping().unwrap(), "cap_drop")),
-            [
-                "services.a.cap_drop",
-                "services.b.cap_drop",
-                "x-base.cap_drop"
-            ]
-        );
-        let d = root.path(&["services", "d"]).unwrap();
-        assert_eq!(
-            paths(index.key_dependents(d.as_mapping().unwrap(), "user")),
-            ["services.d.user", "services.e.user"]
-        );
-        let affected = index
-            .key_dependents(base.as_mapping().unwrap(), "user")
+    fn affected_services_and_only_touches() {
+        let text = "x-base: &base\n  user: root\nservices:\n  a:\n    <<: *base\n  b:\n    <<: *base\n    user: \"1000\"\n";
+        let file = crate::yaml::parse(text).unwrap();
+        let base = file.documents()[0].root().path(&["x-base"]).unwrap();
+        let affected = crate::yaml::key_reach(base.as_mapping().unwrap(), "user")
+            .into_paths()
             .unwrap();
         assert!(only_touches(&affected, &["a"]));
         assert!(!only_touches(&affected, &["b"]));
         assert_eq!(affected_services(&affected), ["a"]);
-    }
-
-    #[test]
-    fn index_budget_refuses() {
-        // A billion-laughs shape: each level aliases the previous one ten times (four levels: about
-        // 120 000 nodes, which the parser's alias limit lets through and the index refuses).
-        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-        for i in 1..5 {
-            let p = i - 1;
-            text.push_str(&format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-            ));
-        }
-        let file = crate::yaml::parse(&text).unwrap();
-        let index = SemanticIndex::build(&file, 0);
-        let root = file.documents()[0].root();
-        assert!(index.occurrences(&root).is_none());
     }
 }
 

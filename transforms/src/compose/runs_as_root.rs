@@ -1,9 +1,7 @@
 use std::collections::BTreeMap;
 
 use crate::compose::hardening::is_windows;
-use crate::compose::model::{
-    affected_services, only_touches, services, who, yaml, SemanticIndex, Service,
-};
+use crate::compose::model::{affected_services, only_touches, services, who, yaml, Service};
 use crate::compose::model::{parse_mount, path_within};
 use crate::declare_transform;
 use crate::edit::Edit;
@@ -531,12 +529,7 @@ struct Plan {
 }
 
 /// Edit the explicit `user:` entry (or its aliased scalar) itself.
-fn plan_on_entry(
-    file: &YamlFile,
-    index: &SemanticIndex,
-    entry: &Entry,
-    change: &Change,
-) -> Option<Plan> {
+fn plan_on_entry(file: &YamlFile, entry: &Entry, change: &Change) -> Option<Plan> {
     match change {
         Change::Set(v) => {
             let Node::Scalar(s) = entry.value().resolve()? else {
@@ -544,23 +537,23 @@ fn plan_on_entry(
             };
             Some(Plan {
                 edits: vec![replace_user(&s, v, file.preferred_quote())],
-                changes: index.occurrences(&s.as_node())?,
+                changes: crate::yaml::node_reach(&s.as_node()).into_paths()?,
             })
         }
         Change::Remove => Some(Plan {
             edits: entry.remove().ok()?,
-            changes: index.key_dependents(&entry.mapping(), "user")?,
+            changes: crate::yaml::key_reach(&entry.mapping(), "user").into_paths()?,
         }),
         Change::Keep => None,
     }
 }
 
 /// Add `user:` to the service's own mapping.
-fn plan_insert(file: &YamlFile, index: &SemanticIndex, svc: &Service, value: &str) -> Option<Plan> {
+fn plan_insert(file: &YamlFile, svc: &Service, value: &str) -> Option<Plan> {
     let text = user_text(value, file.preferred_quote());
     Some(Plan {
         edits: svc.mapping.insert_entry("user", &text).ok()?,
-        changes: index.key_dependents(&svc.mapping, "user")?,
+        changes: crate::yaml::key_reach(&svc.mapping, "user").into_paths()?,
     })
 }
 
@@ -606,19 +599,15 @@ impl Check for RunsAsRoot {
                 .or_default()
                 .push(w);
         }
-        let mut indexes: BTreeMap<usize, SemanticIndex> = BTreeMap::new();
         let mut out = Vec::new();
         for group in groups.into_values() {
             let first = group[0];
-            let index = indexes
-                .entry(first.svc.doc)
-                .or_insert_with(|| SemanticIndex::build(file, first.svc.doc));
             let names: Vec<String> = group.iter().map(|w| w.svc.name.clone()).collect();
             let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
             let plan = match &first.entry {
-                Some(e) => plan_on_entry(file, index, e, &first.change),
+                Some(e) => plan_on_entry(file, e, &first.change),
                 None => match &first.change {
-                    Change::Set(v) => plan_insert(file, index, &first.svc, v),
+                    Change::Set(v) => plan_insert(file, &first.svc, v),
                     Change::Remove | Change::Keep => None,
                 },
             };
@@ -655,7 +644,7 @@ impl Check for RunsAsRoot {
             for w in group {
                 let own_plan = match (&w.change, w.entry.as_ref()) {
                     (Change::Set(v), Some(e)) if e.mapping().range() != w.svc.mapping.range() => {
-                        plan_insert(file, index, &w.svc, v)
+                        plan_insert(file, &w.svc, v)
                     }
                     _ => None,
                 };

@@ -8,7 +8,9 @@ use crate::edit::Edit;
 use crate::fix::SemanticPath;
 use crate::knowledge::ImageName;
 use crate::text::TextRange;
-use crate::yaml::{Mapping, Node, Parent, Sequence, YamlError, YamlFile};
+use crate::yaml::{
+    key_reach, node_reach, same_node, Mapping, Node, Reach, Sequence, YamlError, YamlFile,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Images whose tag is interpolated
@@ -46,10 +48,11 @@ impl Service {
 // ---------------------------------------------------------------------------------------------
 // What an in-place edit changes: anchors, aliases and merge keys
 
-/// Every semantic location that an in-place edit of one node changes: the node's own location and
-/// each place that reaches it through an alias (`key: *x`) or a merge key (`<<: *x`) that does not
-/// override it. A fix that edits the node declares [`EditScope::paths`]; the transform decides
-/// from [`EditScope::services`] whether every service it reaches needs that very change.
+/// What an in-place edit of one node changes, as the compose rules read it: the node's own location
+/// and each place that reaches it through an alias (`key: *x`) or a merge key (`<<: *x`) that does
+/// not override it ([`crate::yaml::Reach`]), with the services among them. A fix that edits the
+/// node declares [`EditScope::paths`]; the transform decides from [`EditScope::services`] whether
+/// every service it reaches needs that very change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EditScope {
     /// Semantic paths that may change, without duplicates, in discovery order.
@@ -57,12 +60,25 @@ pub struct EditScope {
     /// Names of the services whose value changes, without duplicates, in discovery order.
     pub services: Vec<String>,
     /// Some location is neither below `services.<name>` nor in a top-level `x-` extension field
-    /// (or the alias graph is too deep to follow): the edit would change something no compose
-    /// rule reasons about. Refuse such edits.
+    /// (or the sharing could not be followed): the edit would change something no compose rule
+    /// reasons about. Refuse such edits.
     pub foreign: bool,
 }
 
 impl EditScope {
+    /// The compose reading of a [`Reach`].
+    #[must_use]
+    pub fn of(reach: Reach) -> Self {
+        let mut scope = EditScope {
+            foreign: !reach.complete,
+            ..EditScope::default()
+        };
+        for path in reach.paths {
+            scope.record(path);
+        }
+        scope
+    }
+
     fn record(&mut self, path: SemanticPath) {
         match path.keys.first().map(String::as_str) {
             Some("services") if path.keys.len() >= 2 => {
@@ -101,148 +117,16 @@ impl EditScope {
     }
 }
 
-/// Whether two views are the same node of the same file.
-#[must_use]
-pub fn same_node(a: &Node, b: &Node) -> bool {
-    std::mem::discriminant(a) == std::mem::discriminant(b)
-        && a.range() == b.range()
-        && a.full_range() == b.full_range()
-        && a.document().index() == b.document().index()
-}
-
-/// If `node` is a merge source (the value of `<<`, or an item of the list that is), the mapping
-/// that holds the `<<` entry.
-fn merge_holder(node: &Node) -> Option<Mapping> {
-    match node.parent() {
-        Parent::EntryValue(e) if e.is_merge() => Some(e.mapping()),
-        Parent::Item(i) => match i.sequence().parent() {
-            Parent::EntryValue(e) if e.is_merge() => Some(e.mapping()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// Whether `source` (a mapping merged into `holder`) provides `holder`'s value for `key`: the
-/// holder has no own `key` and no source merged before `source` has it.
-fn merge_provides(holder: &Mapping, source: &Node, key: &str) -> bool {
-    match holder.get_merged(key) {
-        // Nobody has the key (an insertion): the source will provide it unless the holder itself
-        // gets it some other way, which an insertion into `source` does not cause.
-        None => true,
-        Some((e, _)) => {
-            let r = e.range();
-            let s = source.range();
-            s.start <= r.start && r.end <= s.end
-        }
-    }
-}
-
 /// The scope of editing `node` in place (replacing it, or changing something inside it).
 #[must_use]
 pub fn edit_scope(node: &Node) -> EditScope {
-    scope_from(node.clone(), Vec::new())
+    EditScope::of(node_reach(node))
 }
 
 /// The scope of inserting `key` into `mapping` (or replacing `mapping`'s own `key`).
 #[must_use]
 pub fn edit_scope_for_key(mapping: &Mapping, key: &str) -> EditScope {
-    scope_from(mapping.as_node(), vec![key.to_owned()])
-}
-
-fn scope_from(start: Node, rel: Vec<String>) -> EditScope {
-    let doc = start.document();
-    let mut scope = EditScope::default();
-    let mut queue = vec![(start, rel)];
-    let mut steps = 0usize;
-    while let Some((node, rel)) = queue.pop() {
-        steps += 1;
-        if steps > 512 {
-            scope.foreign = true;
-            break;
-        }
-        let mut cur = node;
-        let mut rel = rel;
-        loop {
-            if cur.anchor().is_some() {
-                let name = cur.anchor().unwrap_or_default();
-                // (Last first: the queue is a stack, so services come out in document order.)
-                for alias in doc.aliases_named(&name).iter().rev() {
-                    let Some(target) = alias.target() else {
-                        continue;
-                    };
-                    if !same_node(&target, &cur) {
-                        continue;
-                    }
-                    let alias_node = alias.as_node();
-                    if matches!(alias_node.parent(), Parent::EntryKey(_)) {
-                        scope.foreign = true;
-                        continue;
-                    }
-                    match merge_holder(&alias_node) {
-                        Some(holder) => {
-                            let Some(first) = rel.first() else {
-                                // The merged mapping as a whole: every key of the holder may change.
-                                queue.push((holder.as_node(), Vec::new()));
-                                continue;
-                            };
-                            if merge_provides(&holder, &cur, first) {
-                                queue.push((holder.as_node(), rel.clone()));
-                            }
-                        }
-                        None => queue.push((alias_node, rel.clone())),
-                    }
-                }
-            }
-            match cur.parent() {
-                Parent::Document(_) => {
-                    scope.record(SemanticPath {
-                        document: doc.index(),
-                        keys: rel,
-                    });
-                    break;
-                }
-                Parent::EntryKey(_) => {
-                    scope.foreign = true;
-                    break;
-                }
-                Parent::EntryValue(e) if e.is_merge() => {
-                    // An inline merge source (`<<: {a: 1}`): its keys land in the holder unless
-                    // overridden.
-                    let holder = e.mapping();
-                    if let Some(first) = rel.first() {
-                        if !merge_provides(&holder, &cur, first) {
-                            break;
-                        }
-                    }
-                    cur = holder.as_node();
-                }
-                Parent::EntryValue(e) => {
-                    rel.insert(0, e.key().to_owned());
-                    cur = e.mapping().as_node();
-                }
-                Parent::Item(i) => {
-                    let seq = i.sequence();
-                    if let Parent::EntryValue(e) = seq.parent() {
-                        if e.is_merge() {
-                            // An inline mapping in a `<<: [...]` list.
-                            let holder = e.mapping();
-                            if let Some(first) = rel.first() {
-                                if !merge_provides(&holder, &cur, first) {
-                                    break;
-                                }
-                            }
-                            cur = holder.as_node();
-                            continue;
-                        }
-                    }
-                    rel.insert(0, i.index().to_string());
-                    cur = seq.as_node();
-                }
-            }
-        }
-    }
-    scope
+    EditScope::of(key_reach(mapping, key))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::compose::model::{
-    affected_services, only_touches, services, who, yaml, SemanticIndex, Service,
-};
+use crate::compose::model::{affected_services, only_touches, services, who, yaml, Service};
 use crate::declare_transform;
 use crate::edit::Edit;
 use crate::finding::Finding;
@@ -69,7 +67,6 @@ struct Hit {
     image: ImageName,
     services: Vec<String>,
     svcs: Vec<Service>,
-    doc: usize,
 }
 
 /// Whether the image reference of `svc` is to be judged: returns its scalar. With a resolver that
@@ -131,20 +128,13 @@ impl Check for UnpinnedImage {
                 image,
                 services: Vec::new(),
                 svcs: Vec::new(),
-                doc: svc.doc,
             });
             let hit = hits.get_mut(&(r.start, r.end)).expect("just inserted");
             hit.services.push(svc.name.clone());
             hit.svcs.push(svc.clone());
         }
-        let mut indexes: BTreeMap<usize, SemanticIndex> = BTreeMap::new();
         hits.into_values()
-            .flat_map(|hit| {
-                let index = indexes
-                    .entry(hit.doc)
-                    .or_insert_with(|| SemanticIndex::build(file, hit.doc));
-                findings(ctx, file, index, &hit)
-            })
+            .flat_map(|hit| findings(ctx, file, &hit))
             .collect()
     }
 }
@@ -170,7 +160,7 @@ fn toml_key(key: &str) -> String {
 
 /// A reference with a tag and a digest whose tag now points to another digest: reported, fixed
 /// with `--update-pins`.
-fn stale(ctx: &Context<'_>, index: &SemanticIndex, hit: &Hit) -> Vec<Finding> {
+fn stale(ctx: &Context<'_>, hit: &Hit) -> Vec<Finding> {
     let (Some(written), Some(_)) = (&hit.image.digest, &hit.image.tag) else {
         return Vec::new();
     };
@@ -188,8 +178,8 @@ fn stale(ctx: &Context<'_>, index: &SemanticIndex, hit: &Hit) -> Vec<Finding> {
         hit.reference
     );
     let wanted: Vec<&str> = hit.services.iter().map(String::as_str).collect();
-    let changes = index
-        .occurrences(&hit.scalar.as_node())
+    let changes = crate::yaml::node_reach(&hit.scalar.as_node())
+        .into_paths()
         .filter(|a| only_touches(a, &wanted));
     let fix = match changes {
         Some(changes) if ctx.settings.update_pins => Fix::safe(
@@ -211,9 +201,9 @@ fn stale(ctx: &Context<'_>, index: &SemanticIndex, hit: &Hit) -> Vec<Finding> {
     .with_fix(fix)]
 }
 
-fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit) -> Vec<Finding> {
+fn findings(ctx: &Context<'_>, file: &YamlFile, hit: &Hit) -> Vec<Finding> {
     if hit.image.digest.is_some() {
-        return stale(ctx, index, hit);
+        return stale(ctx, hit);
     }
     let what = match hit.image.tag.as_deref() {
         Some("latest") => "which uses the mutable tag `latest`",
@@ -221,7 +211,7 @@ fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit
         None => "which has no tag (so `latest`)",
     };
     let base = base_of(&hit.reference, &hit.image);
-    let affected = index.occurrences(&hit.scalar.as_node());
+    let affected = crate::yaml::node_reach(&hit.scalar.as_node()).into_paths();
     let others: Vec<String> = affected
         .as_ref()
         .map(|a| affected_services(a))
@@ -322,7 +312,7 @@ fn findings(ctx: &Context<'_>, file: &YamlFile, index: &SemanticIndex, hit: &Hit
                             let value =
                                 string_scalar(&new, file.preferred_quote(), svc.mapping.is_flow());
                             let edits = svc.mapping.insert_entry("image", &value).ok()?;
-                            let changes = index.key_dependents(&svc.mapping, "image")?;
+                            let changes = crate::yaml::key_reach(&svc.mapping, "image").into_paths()?;
                             only_touches(&changes, &me).then_some((edits, changes))
                         })
                         .flatten();

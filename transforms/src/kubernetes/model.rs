@@ -3,14 +3,15 @@
 //! `kind: List` and in multi-document files) with its containers, their security contexts and
 //! semantic paths.
 //!
-//! A pod or container that is reached through an alias, carries an anchor (or sits under one) or
-//! uses merge keys is `shared`: editing it would change other places too, so rules report it
-//! without a fix.
+//! A pod or container that is reached through an alias, whose anchor (or an ancestor's) an alias or
+//! merge key uses ([`crate::yaml::node_reach`], the same answer the compose rules get), or that uses
+//! merge keys is `shared`: editing it would change other places too, so rules report it without a
+//! fix.
 
 use crate::fix::SemanticPath;
 use crate::knowledge::ImageName;
 use crate::needs::Needs;
-use crate::paths::{child, node_path, under_anchor};
+use crate::paths::{child, node_path};
 use crate::registry::Context;
 use crate::source::Parsed;
 use crate::text::TextRange;
@@ -110,10 +111,12 @@ pub struct Container {
     pub shared: bool,
 }
 
-/// Whether a node can be edited in place: not an alias, not anchored or under an anchor, and (for
-/// a mapping) without merge keys.
+/// Whether a node can be edited in place: not an alias, nothing else sees it (no alias or merge key
+/// reaches it or an ancestor: [`crate::yaml::node_reach`]; an anchor nobody uses is harmless), and
+/// (for a mapping) without merge keys, since an own key inserted next to `<<` would hide what the
+/// merge gave.
 fn plain_node(node: &Node) -> bool {
-    if matches!(node, Node::Alias(_)) || under_anchor(node) {
+    if matches!(node, Node::Alias(_)) || !crate::yaml::node_reach(node).unshared() {
         return false;
     }
     match node {
@@ -826,6 +829,25 @@ items:
         assert_eq!(pods.len(), 2);
         assert!(pods.iter().all(|p| p.shared));
         assert!(pods[0].containers().iter().all(|c| !c.editable()));
+    }
+
+    #[test]
+    fn an_anchor_nobody_uses_shares_nothing() {
+        let text = "\
+kind: Pod
+metadata: {name: a}
+spec: &spec
+  containers:
+  - &main
+    name: a
+    image: nginx
+";
+        let file = parse(text);
+        let pods = pods(&file);
+        assert_eq!(pods.len(), 1);
+        assert!(!pods[0].shared);
+        assert!(pods[0].editable());
+        assert!(pods[0].containers().iter().all(Container::editable));
     }
 
     #[test]

@@ -56,6 +56,8 @@
 //!  document() parent().)  Every builder returns Result<Vec<Edit>, YamlError> except
 //!  Scalar::replace (always possible).
 //! Origin = Own | Anchor(name) | InlineMerge
+//! node_reach(node) key_reach(mapping, key) -> Reach { paths, complete }: what an in-place edit
+//!           changes through anchors, aliases and merge keys (one answer for every YAML rule)
 //! scalar helpers: ScalarStyle, QuoteStyle, is_plain_safe, plain_is_string, string_scalar,
 //!                 quoted, single_quoted, double_quoted
 //! ```
@@ -65,6 +67,7 @@ mod edits;
 mod fragment;
 mod limits;
 mod model;
+mod reach;
 mod scalar;
 mod semantic;
 mod style;
@@ -79,6 +82,7 @@ use crate::text::TextRange;
 pub use model::{
     Alias, Document, Entry, Item, Mapping, Node, Null, Origin, Parent, Scalar, Sequence, YamlFile,
 };
+pub use reach::{key_reach, node_reach, same_node, Reach};
 pub use scalar::{
     double_quoted, is_plain_safe, plain_is_string, quoted, single_quoted, string_scalar,
     QuoteStyle, ScalarStyle,
