@@ -624,6 +624,13 @@ fn reach_agrees_with_the_semantic_view() {
             }
         }
         for (i, n) in nodes.iter().enumerate() {
+            if yaml::unshared(n) != yaml::node_reach(n).unshared() {
+                failures.push(format!(
+                    "{}: unshared() disagrees with node_reach() at {:?}",
+                    f.rel,
+                    yaml_path(n)
+                ));
+            }
             let (edits, reach, what) = match n {
                 Node::Mapping(m) if !m.is_flow_pair() => (
                     m.insert_entry("x-dockharden-probe", "1"),

@@ -162,7 +162,7 @@ fn collect(all: &[Service]) -> Vec<Hit> {
             };
             let shared = aliased
                 || item_aliased
-                || !crate::yaml::node_reach(&seq.as_node()).unshared()
+                || !crate::yaml::unshared(&seq.as_node())
                 || origin != Origin::Own;
             let key = (item.range().start, item.range().end);
             let hit = hits.entry(key).or_insert_with(|| Hit {

@@ -116,7 +116,7 @@ pub struct Container {
 /// (for a mapping) without merge keys, since an own key inserted next to `<<` would hide what the
 /// merge gave.
 fn plain_node(node: &Node) -> bool {
-    if matches!(node, Node::Alias(_)) || !crate::yaml::node_reach(node).unshared() {
+    if matches!(node, Node::Alias(_)) || !crate::yaml::unshared(node) {
         return false;
     }
     match node {

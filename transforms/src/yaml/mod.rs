@@ -82,7 +82,7 @@ use crate::text::TextRange;
 pub use model::{
     Alias, Document, Entry, Item, Mapping, Node, Null, Origin, Parent, Scalar, Sequence, YamlFile,
 };
-pub use reach::{key_reach, node_reach, same_node, Reach};
+pub use reach::{key_reach, node_reach, same_node, unshared, Reach};
 pub use scalar::{
     double_quoted, is_plain_safe, plain_is_string, quoted, single_quoted, string_scalar,
     QuoteStyle, ScalarStyle,

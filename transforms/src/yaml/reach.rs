@@ -64,6 +64,33 @@ impl Reach {
     }
 }
 
+/// Whether no alias or merge key sees `node` or one of its ancestors (and it is not a mapping
+/// key): then an in-place edit of it changes exactly its own location. The same answer as
+/// `node_reach(node).unshared()`, without naming paths when nothing is shared (most nodes).
+#[must_use]
+pub fn unshared(node: &Node) -> bool {
+    let doc = node.document();
+    let mut cur = node.clone();
+    let mut live_anchor = false;
+    for _ in 0..=crate::yaml::MAX_NESTING_DEPTH {
+        if let Some(name) = cur.anchor() {
+            live_anchor |= doc
+                .aliases_named(&name)
+                .iter()
+                .any(|a| a.target().is_some_and(|t| same_node(&t, &cur)));
+        }
+        cur = match cur.parent() {
+            Parent::Document(_) => {
+                return !live_anchor || node_reach(node).unshared();
+            }
+            Parent::EntryKey(_) => return false,
+            Parent::EntryValue(e) => e.mapping().as_node(),
+            Parent::Item(i) => i.sequence().as_node(),
+        };
+    }
+    false
+}
+
 /// The reach of editing `node` in place (replacing it, or changing something inside it). For an
 /// alias node this is the alias's own location: to edit what an alias stands for, pass the
 /// resolved node.
@@ -329,6 +356,13 @@ services:
             ["services.d.user", "services.e.user"]
         );
         assert!(key_reach(&mapping(&f, &["services", "a"]), "user").unshared());
+        assert!(unshared(&node(&f, &["services", "a", "image"])));
+        assert!(!unshared(&node(&f, &["x-base", "user"])));
+        assert!(!unshared(&node(&f, &["services", "d", "image"])));
+        // An anchor whose only user overrides the key: shared node, unshared key.
+        let f = parse("x: &x\n  k: 1\ny:\n  <<: *x\n  k: 2\nz: &z 3\n").unwrap();
+        assert!(unshared(&node(&f, &["x", "k"])));
+        assert!(unshared(&node(&f, &["z"])));
     }
 
     /// A key that reaches services through a merge of a merge (`x-common: {<<: *restart}`,
