@@ -367,6 +367,49 @@ facts! {
     slim: String => same,
 }
 
+impl Facts {
+    /// The variables a read-only root needs (`read-only-env`) that the service does not set
+    /// (`is_set` answers for a name), with their values.
+    #[must_use]
+    pub fn read_only_env_missing(&self, is_set: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+        self.read_only_env
+            .iter()
+            .flatten()
+            .filter(|(k, _)| !is_set(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The paths written only in some setups (`writes-when`) whose condition holds for this
+    /// service: something is mounted at, above or below `mounted` (`mounts` are the service's
+    /// mount targets), or the variable `env` is set to a non-empty value (`env_set`); without those
+    /// that `covered` says already have a writable mount. With the reason each is written.
+    #[must_use]
+    pub fn conditional_writes(
+        &self,
+        mounts: &[String],
+        env_set: impl Fn(&str) -> bool,
+        covered: impl Fn(&str) -> bool,
+    ) -> Vec<(String, String)> {
+        use crate::paths::path_within;
+        self.writes_when
+            .iter()
+            .flatten()
+            .filter(|w| {
+                let holds = match (&w.mounted, &w.env) {
+                    (Some(m), _) => mounts
+                        .iter()
+                        .any(|t| path_within(t, m) || path_within(m, t)),
+                    (None, Some(v)) => env_set(v),
+                    (None, None) => false,
+                };
+                holds && !covered(&w.path)
+            })
+            .map(|w| (w.path.clone(), w.why.clone()))
+            .collect()
+    }
+}
+
 /// A condition on the tag in use.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -36,3 +36,12 @@ pub fn child(base: &SemanticPath, keys: &[&str]) -> SemanticPath {
     p.keys.extend(keys.iter().map(|k| (*k).to_owned()));
     p
 }
+
+/// Whether the container path `path` is `base` or below it (trailing slashes ignored; every path
+/// is within an empty or `/` base).
+#[must_use]
+pub fn path_within(path: &str, base: &str) -> bool {
+    let p = path.trim_end_matches('/');
+    let b = base.trim_end_matches('/');
+    b.is_empty() || p == b || p.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'))
+}

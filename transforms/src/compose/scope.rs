@@ -432,16 +432,7 @@ pub fn parse_mount(node: &Node) -> Option<Mount> {
     }
 }
 
-/// Whether `path` is `base` or below it (trailing slashes ignored).
-#[must_use]
-pub fn path_within(path: &str, base: &str) -> bool {
-    let p = path.trim_end_matches('/');
-    let b = base.trim_end_matches('/');
-    if b.is_empty() {
-        return true;
-    }
-    p == b || p.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'))
-}
+pub use crate::paths::path_within;
 
 // ---------------------------------------------------------------------------------------------
 // Planned edits of several services

@@ -282,30 +282,12 @@ fn need(ctx: &Context<'_>, svc: Service) -> Option<Need> {
         .cloned()
         .collect();
     let env_now = environment(&svc);
-    let env: Vec<(String, String)> = facts
-        .read_only_env
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| !env_now.iter().any(|(n, _)| n == k))
-        .collect();
-    let conditional = facts
-        .writes_when
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|w| {
-            let holds = match (&w.mounted, &w.env) {
-                (Some(m), _) => targets
-                    .iter()
-                    .any(|t| path_within(t, m) || path_within(m, t)),
-                (None, Some(v)) => env_now.iter().any(|(n, val)| n == v && !val.is_empty()),
-                (None, None) => false,
-            };
-            holds && !covered(&w.path)
-        })
-        .map(|w| (w.path, w.why))
-        .collect();
+    let env = facts.read_only_env_missing(|k| env_now.iter().any(|(n, _)| n == k));
+    let conditional = facts.conditional_writes(
+        &targets,
+        |v| env_now.iter().any(|(n, val)| n == v && !val.is_empty()),
+        &covered,
+    );
     Some(Need {
         svc,
         read_only: ro,

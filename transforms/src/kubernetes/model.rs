@@ -701,13 +701,7 @@ pub enum VolumeSource {
     Missing,
 }
 
-/// Whether `path` is `dir` or below it (trailing slashes ignored).
-#[must_use]
-pub fn path_within(path: &str, dir: &str) -> bool {
-    let p = path.trim_end_matches('/');
-    let d = dir.trim_end_matches('/');
-    d.is_empty() || p == d || p.starts_with(&format!("{d}/"))
-}
+pub use crate::paths::path_within;
 
 /// Whether a node (a value that a fix edits) can be edited in place.
 #[must_use]

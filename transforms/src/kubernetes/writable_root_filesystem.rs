@@ -152,32 +152,16 @@ fn plan(c: &Container, ctx: &Context<'_>) -> Plan {
     // the rest. Only a mount in the manifest keeps state writable.
     let blocked = state.iter().filter(|p| !covered(p)).cloned().collect();
     let env_now = c.env();
-    let env = facts
-        .read_only_env
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| !env_now.iter().any(|(n, _)| n == k))
-        .collect();
-    let conditional = facts
-        .writes_when
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|w| {
-            let holds = match (&w.mounted, &w.env) {
-                (Some(m), _) => mounts
-                    .iter()
-                    .any(|t| path_within(t, m) || path_within(m, t)),
-                (None, Some(v)) => env_now
-                    .iter()
-                    .any(|(n, val)| n == v && val.as_deref().is_none_or(|x| !x.is_empty())),
-                (None, None) => false,
-            };
-            holds && !covered(&w.path)
-        })
-        .map(|w| (w.path, w.why))
-        .collect();
+    let env = facts.read_only_env_missing(|k| env_now.iter().any(|(n, _)| n == k));
+    let conditional = facts.conditional_writes(
+        &mounts,
+        |v| {
+            env_now
+                .iter()
+                .any(|(n, val)| n == v && val.as_deref().is_none_or(|x| !x.is_empty()))
+        },
+        &covered,
+    );
     Plan {
         knows,
         paths,

@@ -106,16 +106,27 @@ impl Check for WritableRootFilesystem {
                 })
                 .cloned()
                 .collect();
-            let env: Vec<(String, String)> = facts
-                .read_only_env
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(k, _)| {
-                    !run.flags_named("env")
-                        .any(|f| f.text().split('=').next() == Some(k.as_str()))
-                })
-                .collect();
+            let env = facts.read_only_env_missing(|k| {
+                run.flags_named("env")
+                    .any(|f| f.text().split('=').next() == Some(k))
+            });
+            // `-e NAME=value` sets NAME to value; `-e NAME` passes the caller's value through and
+            // an `--env-file` may set anything: both count as set.
+            let env_file = run.flags_named("env-file").next().is_some();
+            let conditional = facts.conditional_writes(
+                &targets,
+                |v| {
+                    env_file
+                        || run.flags_named("env").any(|f| {
+                            let t = f.text();
+                            match t.split_once('=') {
+                                Some((n, val)) => n == v && !val.is_empty(),
+                                None => t == v,
+                            }
+                        })
+                },
+                covered,
+            );
             let mut flags = vec![run.flag_text("read-only", None)];
             flags.extend(tmpfs.iter().map(|t| run.flag_text("tmpfs", Some(t))));
             flags.extend(env.iter().map(|(k, v)| format!("-e {k}={v}")));
@@ -135,14 +146,24 @@ impl Check for WritableRootFilesystem {
                         },
                         needs.because()
                     ));
-                    if blocked.is_empty() {
-                        (Applicability::Unsafe, false)
-                    } else {
+                    if !blocked.is_empty() {
                         message.push_str(&format!(
                             " (display only: it keeps state in {}, which the command mounts nothing on: add a volume there first)",
                             blocked.join(", ")
                         ));
                         (Applicability::DisplayOnly, false)
+                    } else if !conditional.is_empty() {
+                        message.push_str(&format!(
+                            " (display only: in this setup it also writes {}: give it a volume or `--tmpfs` there first)",
+                            conditional
+                                .iter()
+                                .map(|(p, why)| format!("`{p}` ({why})"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                        (Applicability::DisplayOnly, false)
+                    } else {
+                        (Applicability::Unsafe, false)
                     }
                 }
                 Some(false) => {
