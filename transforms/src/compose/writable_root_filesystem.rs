@@ -286,7 +286,7 @@ fn need(ctx: &Context<'_>, svc: Service) -> Option<Need> {
     let conditional = facts.conditional_writes(
         &targets,
         |v| env_now.iter().any(|(n, val)| n == v && !val.is_empty()),
-        &covered,
+        covered,
     );
     Some(Need {
         svc,

@@ -160,7 +160,7 @@ fn plan(c: &Container, ctx: &Context<'_>) -> Plan {
                 .iter()
                 .any(|(n, val)| n == v && val.as_deref().is_none_or(|x| !x.is_empty()))
         },
-        &covered,
+        covered,
     );
     Plan {
         knows,
