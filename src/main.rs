@@ -351,6 +351,8 @@ pub(crate) fn candidates(
             .map(|c| c.is_excluded(p))
             .unwrap_or(false)
     };
+    // The knowledge base loads while the tree is walked (the rules need it for the first file).
+    std::thread::spawn(dockharden_transforms::images::warm_up);
     Ok(discover::discover(&paths, forced, &exclude))
 }
 

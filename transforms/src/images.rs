@@ -679,6 +679,13 @@ pub fn parse_file(
 }
 
 /// The built-in entries, read once.
+/// Load the built-in knowledge base now (about 10 ms of TOML parsing), for a caller that can do it
+/// on another thread while it walks the files, instead of on the first look-up.
+pub fn warm_up() {
+    LazyLock::force(&BUILT_IN_INDEX);
+    LazyLock::force(&BUILT_IN_PREFIXES);
+}
+
 static BUILT_IN_ENTRIES: LazyLock<Vec<Entry>> = LazyLock::new(|| {
     let mut out = Vec::new();
     for (name, text) in BUILT_IN {

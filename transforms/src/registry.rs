@@ -185,6 +185,11 @@ pub trait Check {
 /// Every transform, in code order.
 #[must_use]
 pub fn all() -> Vec<&'static dyn Transform> {
+    ALL.clone()
+}
+
+/// Every transform, sorted by code: built once (every file of a run asks).
+static ALL: std::sync::LazyLock<Vec<&'static dyn Transform>> = std::sync::LazyLock::new(|| {
     let mut v: Vec<&'static dyn Transform> = Vec::new();
     v.extend(crate::dockerfile::transforms());
     v.extend(crate::compose::transforms());
@@ -192,7 +197,7 @@ pub fn all() -> Vec<&'static dyn Transform> {
     v.extend(crate::scripts::transforms());
     v.sort_by_key(|t| t.code());
     v
-}
+});
 
 /// The transforms that apply to `kind`.
 #[must_use]

@@ -191,8 +191,32 @@ fn codes_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The comment markers [`parse_suppressions`] reads (compared without case).
+const MARKERS: [&str; 5] = [
+    "dockharden:",
+    "hadolint",
+    "checkov:skip=",
+    "trivy:ignore:",
+    "kics-scan",
+];
+
+/// Whether some `#` of the text is followed (after blanks) by a suppression marker: a cheap test
+/// that lets the many files without one skip the line-by-line parse.
+fn may_have_suppressions(text: &str) -> bool {
+    text.match_indices('#').any(|(at, _)| {
+        let body = text[at + 1..].trim_start();
+        MARKERS.iter().any(|m| {
+            body.get(..m.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(m))
+        })
+    })
+}
+
 fn parse_suppressions(text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
+    if !may_have_suppressions(text) {
+        return out;
+    }
     let lines: Vec<&str> = text.split('\n').collect();
     // For each line, the first line at or after it that is not blank and not a comment (one
     // backwards pass: a long run of comment lines would otherwise be scanned once per comment).
