@@ -13,7 +13,7 @@ use sha2::Digest as _;
 
 use crate::cli::BIN;
 
-fn sha(bytes: &[u8]) -> String {
+pub(crate) fn sha(bytes: &[u8]) -> String {
     format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
 }
 
@@ -373,39 +373,39 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
     Ok(())
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A work folder with its own cache and Docker configuration.
-struct Work {
-    dir: tempfile::TempDir,
+pub(crate) struct Work {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Work {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("project")).unwrap();
         std::fs::create_dir_all(dir.path().join("docker")).unwrap();
         Self { dir }
     }
-    fn project(&self) -> std::path::PathBuf {
+    pub(crate) fn project(&self) -> std::path::PathBuf {
         self.dir.path().join("project")
     }
-    fn write(&self, name: &str, text: &str) {
+    pub(crate) fn write(&self, name: &str, text: &str) {
         std::fs::write(self.project().join(name), text).unwrap();
     }
-    fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.project().join(name)).unwrap()
     }
-    fn docker_config(&self, json: &str) {
+    pub(crate) fn docker_config(&self, json: &str) {
         std::fs::write(self.dir.path().join("docker/config.json"), json).unwrap();
     }
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.run_with(args, &[])
     }
-    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut c = Command::new(BIN);
         c.args(args);
         // The pinning rules only, unless the test selects.
@@ -427,7 +427,7 @@ impl Work {
     }
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
         o.status.code(),
