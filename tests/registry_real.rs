@@ -63,6 +63,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 enum Item<'a> {
     File(&'a str, &'a [u8], u32),
     Dir(&'a str),
+    Symlink(&'a str, &'a str),
+    /// `.wh.<name>`: hides the path in lower layers.
+    Whiteout(&'a str),
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +142,24 @@ impl Layout {
                     h.set_mode(0o755);
                     h.set_size(0);
                     tar.append_data(&mut h, path, std::io::empty()).unwrap();
+                }
+                Item::Symlink(path, target) => {
+                    h.set_entry_type(tar::EntryType::Symlink);
+                    h.set_mode(0o777);
+                    h.set_size(0);
+                    tar.append_link(&mut h, path, target).unwrap();
+                }
+                Item::Whiteout(path) => {
+                    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+                    let wh = if dir.is_empty() {
+                        format!(".wh.{name}")
+                    } else {
+                        format!("{dir}/.wh.{name}")
+                    };
+                    h.set_entry_type(tar::EntryType::Regular);
+                    h.set_mode(0o644);
+                    h.set_size(0);
+                    tar.append_data(&mut h, wh, std::io::empty()).unwrap();
                 }
             }
         }
@@ -685,4 +706,240 @@ fn real_registry_htpasswd_auth_and_bad_answers() {
         w.read("private.Dockerfile"),
         format!("FROM {p}/team/private:1\n")
     );
+}
+
+/// The entrypoint of the gosu image: starts as root, gives `/data` to `app`, switches to it.
+const GOSU_ENTRYPOINT: &[u8] = b"#!/bin/sh\nset -e\nif [ \"$(id -u)\" = '0' ]; then\n\tchown app:app /data\n\texec gosu app \"$@\"\nfi\nexec \"$@\"\n";
+/// An entrypoint that switches nobody.
+const PLAIN_ENTRYPOINT: &[u8] = b"#!/bin/sh\nset -e\nexec \"$@\"\n";
+
+/// An image whose entrypoint is `docker-entrypoint.sh` (found through PATH), started as `user`.
+fn scripted(layout: &Layout, user: &str, layers: &[&Layer]) -> Desc {
+    layout.image(
+        "amd64",
+        &json!({
+            "User": user,
+            "Env": [PATH_ENV],
+            "Entrypoint": ["docker-entrypoint.sh"],
+            "Cmd": ["acme-server"],
+            "ExposedPorts": {"8080/tcp": {}},
+        }),
+        layers,
+    )
+}
+
+/// Run dockharden in `w` with `config` as its configuration (not `--isolated`).
+fn run_with_config(w: &Work, args: &[&str], config: &std::path::Path) -> std::process::Output {
+    Command::new(crate::cli::BIN)
+        .args(args)
+        .arg("--no-progress")
+        .arg("--config")
+        .arg(config)
+        .current_dir(w.project())
+        .env("HOME", w.dir.path())
+        .env("DOCKER_CONFIG", w.dir.path().join("docker"))
+        .env("DOCKHARDEN_CACHE_DIR", w.dir.path().join("cache"))
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .unwrap()
+}
+
+/// The block of service `name` in a compose file (its lines up to the next service).
+fn service_block(compose: &str, name: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in compose.lines() {
+        if line.starts_with("  ") && !line.starts_with("   ") {
+            inside = line.trim_end() == format!("  {name}:");
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn real_registry_facts_from_the_entrypoint_script() {
+    if !tools_for("real_registry_facts_from_the_entrypoint_script", false) {
+        return;
+    }
+    let reg = RealRegistry::start(None);
+    let h = reg.host();
+    let mut layout = Layout::new();
+    let base = layout.layer(
+        &[
+            Item::Dir("etc"),
+            Item::File(
+                "etc/passwd",
+                b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/data:/bin/sh\n",
+                0o644,
+            ),
+            Item::Dir("usr"),
+            Item::Dir("usr/bin"),
+            Item::Dir("usr/local"),
+            Item::Dir("usr/local/bin"),
+            Item::File("usr/local/bin/gosu", b"\x7fELF gosu", 0o755),
+            Item::File("usr/local/bin/acme-server", b"\x7fELF acme", 0o755),
+            Item::Symlink("bin", "usr/bin"),
+        ],
+        "ADD rootfs.tar /",
+    );
+    let script = layout.layer(
+        &[Item::File(
+            "usr/local/bin/docker-entrypoint.sh",
+            GOSU_ENTRYPOINT,
+            0o755,
+        )],
+        "COPY docker-entrypoint.sh /usr/local/bin/",
+    );
+    // The upper layer deletes the gosu script (a whiteout); PATH then finds /usr/bin's, which
+    // switches nobody.
+    let replaced = layout.layer(
+        &[
+            Item::Whiteout("usr/local/bin/docker-entrypoint.sh"),
+            Item::File("usr/bin/docker-entrypoint.sh", PLAIN_ENTRYPOINT, 0o755),
+        ],
+        "RUN mv /usr/local/bin/docker-entrypoint.sh /usr/bin/ && sed -i /gosu/d /usr/bin/docker-entrypoint.sh",
+    );
+    let gosu = scripted(&layout, "", &[&base, &script]);
+    let nonroot = scripted(&layout, "1000", &[&base, &script]);
+    let hidden = scripted(&layout, "", &[&base, &script, &replaced]);
+    layout.name("gosu", &gosu);
+    layout.name("nonroot", &nonroot);
+    layout.name("hidden", &hidden);
+    reg.push(&layout, "gosu", "acme/gosu-app:1.0");
+    reg.push(&layout, "nonroot", "acme/nonroot:1.0");
+    reg.push(&layout, "hidden", "acme/hidden:1.0");
+
+    let w = Work::new();
+    // The same facts, stated in the configuration for another image, as the knowledge base would
+    // state them: what the registry's answer must amount to.
+    let declared_digest = format!("sha256:{}", "0".repeat(64));
+    let config = w.dir.path().join("dockharden.toml");
+    std::fs::write(
+        &config,
+        "[[images]]\nnames = [\"example.com/acme/declared\"]\nplatform = \"linux\"\nuser = \"root\"\nswitch-user = \"gosu\"\ncap-add = [\"CHOWN\", \"SETGID\", \"SETUID\"]\nports = [\"8080\"]\nhealthcheck = false\n",
+    )
+    .unwrap();
+    let compose = format!(
+        "services:\n  app:\n    image: {h}/acme/gosu-app:1.0\n  worker:\n    image: {h}/acme/nonroot:1.0\n  hidden:\n    image: {h}/acme/hidden:1.0\n  declared:\n    image: example.com/acme/declared@{declared_digest}\n"
+    );
+    w.write("compose.yaml", &compose);
+
+    // Without --resolve the images are unknown: nothing that changes how they run is applied.
+    let o = run_with_config(&w, &["fix", "--unsafe-fixes", "."], &config);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let unresolved = w.read("compose.yaml");
+    assert!(
+        !service_block(&unresolved, "app").contains("cap_add"),
+        "{unresolved}"
+    );
+    assert!(
+        service_block(&unresolved, "declared").contains("cap_add"),
+        "{unresolved}"
+    );
+    assert!(reg.requests().is_empty(), "{:?}", reg.requests());
+    w.write("compose.yaml", &compose);
+
+    let o = run_with_config(&w, &["fix", "--resolve", "--unsafe-fixes", "."], &config);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let fixed = w.read("compose.yaml");
+    let app = service_block(&fixed, "app");
+    let digest = reg.digest("acme/gosu-app:1.0");
+    // Pinned, and the capabilities its entrypoint needs after cap_drop ALL: chown (CHOWN), gosu
+    // (SETGID, SETUID).
+    assert!(
+        app.contains(&format!("image: {h}/acme/gosu-app:1.0@{digest}\n")),
+        "{fixed}"
+    );
+    assert!(
+        app.contains("    cap_drop:\n      - ALL\n    cap_add:\n      - CHOWN\n      - SETGID\n      - SETUID\n"),
+        "{fixed}"
+    );
+    // Exactly what the same facts give an image the configuration describes.
+    let declared = service_block(&fixed, "declared");
+    let strip = |block: &str| -> String {
+        block
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("image:"))
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&app), strip(&declared), "{fixed}");
+    // Starts as root and switches users itself: no `user:`; read-only is not known from the
+    // script (what the server writes is not in it), so no read_only/tmpfs is applied, as for a
+    // knowledge-base image without `read-only`.
+    assert!(!app.contains("user:"), "{fixed}");
+    assert!(
+        !app.contains("read_only") && !app.contains("tmpfs"),
+        "{fixed}"
+    );
+    // USER 1000 from the image config: not given `user:`.
+    let worker = service_block(&fixed, "worker");
+    assert!(!worker.contains("user:"), "{fixed}");
+    // The gosu script is whited out; the one PATH finds instead switches nobody: neither
+    // capabilities nor a switch are known.
+    let hidden_block = service_block(&fixed, "hidden");
+    assert!(!hidden_block.contains("cap_add"), "{fixed}");
+    assert!(!hidden_block.contains("user:"), "{fixed}");
+
+    // The findings name where the facts come from.
+    let o = run_with_config(
+        &w,
+        &[
+            "check",
+            "--resolve",
+            "--format",
+            "json",
+            "--select",
+            "DC002",
+            ".",
+        ],
+        &config,
+    );
+    let json = String::from_utf8_lossy(&o.stdout).to_string();
+    // (The run selects DC002 alone: the images are still looked up.)
+    assert!(
+        json.contains(&format!(
+            "(the image config of `{h}/acme/hidden` in its registry)"
+        )),
+        "{json}"
+    );
+    assert!(json.contains("Service `worker`"), "{json}");
+    assert!(!json.contains("Service `app`"), "{json}");
+    assert!(!json.contains("Service `declared`"), "{json}");
+
+    // Cached with the other facts: --offline gives the same result without a request.
+    let cache = std::fs::read_to_string(w.dir.path().join("cache/registry-v2.json")).unwrap();
+    assert!(cache.contains("\"switch-user\": \"gosu\""), "{cache}");
+    let n = reg.requests().len();
+    w.write("compose.yaml", &compose);
+    let o = run_with_config(&w, &["fix", "--offline", "--unsafe-fixes", "."], &config);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    assert_eq!(w.read("compose.yaml"), fixed);
+    assert_eq!(reg.requests().len(), n, "--offline asked the registry");
+    // The script's layer was fetched from the registry.
+    assert!(
+        reg.requests()
+            .iter()
+            .any(|l| l.contains(&format!("/blobs/{}", script_layer_digest(&layout, &gosu)))),
+        "{:?}",
+        reg.requests()
+    );
+}
+
+/// The digest of the top layer of the image `desc` in `layout`.
+fn script_layer_digest(layout: &Layout, desc: &Desc) -> String {
+    let hex = desc.digest.strip_prefix("sha256:").unwrap();
+    let m: Value = serde_json::from_slice(
+        &std::fs::read(layout.dir.path().join("blobs/sha256").join(hex)).unwrap(),
+    )
+    .unwrap();
+    m["layers"].as_array().unwrap().last().unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

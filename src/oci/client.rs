@@ -19,6 +19,7 @@ use oci_client::{Client, Reference};
 use serde::Deserialize;
 
 use super::credentials::{Credential, DockerConfig};
+use super::scan::{Blobs, LayerDesc};
 
 /// Manifests larger than this are refused (real ones are a few KiB).
 const MAX_MANIFEST: usize = 4 << 20;
@@ -98,6 +99,8 @@ struct Probe {
     manifests: Option<Vec<IndexEntry>>,
     #[serde(default)]
     config: Option<OciDescriptor>,
+    #[serde(default)]
+    layers: Option<Vec<OciDescriptor>>,
 }
 
 #[derive(Deserialize)]
@@ -123,6 +126,15 @@ pub struct ImageConfig {
     pub os: String,
     #[serde(default)]
     pub config: Option<RunConfig>,
+    /// The build steps (`created_by`), one per instruction.
+    #[serde(default)]
+    pub history: Option<Vec<History>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct History {
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +148,14 @@ pub struct RunConfig {
     pub healthcheck: Option<Healthcheck>,
     #[serde(default)]
     pub volumes: Option<HashMap<String, serde_json::Value>>,
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    #[serde(default)]
+    pub working_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -364,9 +384,13 @@ impl Fetcher {
         Ok(None)
     }
 
-    /// The config of the image `fetched` (a manifest or an index; of an index, the linux/amd64
-    /// image, else the first linux one), its digest checked.
-    pub async fn config(&self, r: &Reference, fetched: &Fetched) -> Result<ImageConfig, String> {
+    /// The config and the layers of the image `fetched` (a manifest or an index; of an index,
+    /// the linux/amd64 image, else the first linux one), the config's digest checked.
+    pub async fn config(
+        &self,
+        r: &Reference,
+        fetched: &Fetched,
+    ) -> Result<(ImageConfig, Vec<LayerDesc>), String> {
         let probe: Probe = serde_json::from_slice(&fetched.body)
             .map_err(|e| format!("the manifest is not JSON: {e}"))?;
         let image_manifest = if let Some(entries) = probe.manifests {
@@ -392,6 +416,16 @@ impl Fetcher {
         } else {
             probe
         };
+        let layers = image_manifest
+            .layers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| LayerDesc {
+                digest: l.digest,
+                size: u64::try_from(l.size).unwrap_or(u64::MAX),
+                media_type: l.media_type,
+            })
+            .collect();
         let config = image_manifest.config.ok_or("the manifest has no config")?;
         if u64::try_from(config.size).unwrap_or(u64::MAX) > MAX_CONFIG {
             return Err(format!(
@@ -412,7 +446,51 @@ impl Fetcher {
                 Ok(out.buf)
             })
             .await?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("the image config is not JSON: {e}"))
+        let config = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the image config is not JSON: {e}"))?;
+        Ok((config, layers))
+    }
+
+    /// A blob of `r`'s repository, at most `limit` bytes, checked against its digest (oci-client
+    /// hashes what it receives and compares it with the digest asked for).
+    pub async fn blob(
+        &self,
+        r: &Reference,
+        layer: &LayerDesc,
+        limit: u64,
+    ) -> Result<Vec<u8>, String> {
+        let auth = self.auth_for(r.resolve_registry())?;
+        self.client
+            .store_auth_if_needed(r.resolve_registry(), &auth)
+            .await;
+        let descriptor = OciDescriptor {
+            media_type: layer.media_type.clone(),
+            digest: layer.digest.clone(),
+            size: i64::try_from(layer.size).unwrap_or(i64::MAX),
+            ..OciDescriptor::default()
+        };
+        self.retry(|| async {
+            let mut out = Bounded {
+                buf: Vec::new(),
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            };
+            self.client.pull_blob(r, &descriptor, &mut out).await?;
+            Ok(out.buf)
+        })
+        .await
+        .map_err(|e| format!("layer {}: {e}", layer.digest))
+    }
+}
+
+/// The layers of one image, fetched from its repository.
+pub struct ImageBlobs<'a> {
+    pub fetcher: &'a Fetcher,
+    pub reference: &'a Reference,
+}
+
+impl Blobs for ImageBlobs<'_> {
+    async fn blob(&self, layer: &LayerDesc, limit: u64) -> Result<Vec<u8>, String> {
+        self.fetcher.blob(self.reference, layer, limit).await
     }
 }
 
