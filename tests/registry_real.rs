@@ -853,8 +853,19 @@ fn real_registry_facts_from_the_entrypoint_script() {
     assert!(reg.requests().is_empty(), "{:?}", reg.requests());
     w.write("compose.yaml", &compose);
 
+    let deployment = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels:\n      app: app\n  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n      containers:\n        - name: app\n          image: {h}/acme/gosu-app:1.0\n"
+    );
+    w.write("deploy.yaml", &deployment);
     let o = run_with_config(&w, &["fix", "--resolve", "--unsafe-fixes", "."], &config);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    // Kubernetes: the same facts, the same capabilities.
+    let k8s = w.read("deploy.yaml");
+    assert!(
+        k8s.contains("            capabilities:\n              drop:\n                - ALL\n              add:\n                - CHOWN\n                - SETGID\n                - SETUID\n"),
+        "{k8s}"
+    );
+    assert!(!k8s.contains("runAsUser"), "{k8s}");
     let fixed = w.read("compose.yaml");
     let app = service_block(&fixed, "app");
     let digest = reg.digest("acme/gosu-app:1.0");
