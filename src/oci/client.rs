@@ -433,26 +433,30 @@ impl Fetcher {
 
     /// The `Authorization` header for `r`'s repository: a bearer token from the registry's token
     /// service when `/v2/` challenges with `Bearer`, the Basic credentials when it challenges with
-    /// `Basic`, none when it lets anyone in. Negotiated once per repository (`fresh`: again).
+    /// `Basic`, none when it lets anyone in. A token is negotiated once per repository (its
+    /// scope), the other answers once per registry (`fresh`: again).
     async fn authorization(
         &self,
         r: &Reference,
         fresh: bool,
     ) -> Result<Option<String>, OciDistributionError> {
-        let key = format!("{}/{}", r.resolve_registry(), r.repository());
+        let host = r.resolve_registry().to_owned();
+        let key = format!("{host}/{}", r.repository());
         if !fresh {
-            if let Some(a) = self.authorization.lock().expect("authorization").get(&key) {
+            let known = self.authorization.lock().expect("authorization");
+            if let Some(a) = known.get(&key).or_else(|| known.get(&host)) {
                 return Ok(a.clone());
             }
         }
         let credential = self
             .credential(r.registry())
             .map_err(|e| OciDistributionError::GenericError(Some(e)))?;
-        let header = match self
+        let token = self
             .oci
             .auth(r, &credential, RegistryOperation::Pull)
-            .await?
-        {
+            .await?;
+        let per_repository = token.is_some();
+        let header = match token {
             Some(token) => Some(format!("Bearer {token}")),
             None => match &credential {
                 RegistryAuth::Basic(u, p) => {
@@ -468,7 +472,7 @@ impl Fetcher {
         self.authorization
             .lock()
             .expect("authorization")
-            .insert(key, header.clone());
+            .insert(if per_repository { key } else { host }, header.clone());
         Ok(header)
     }
 
