@@ -347,9 +347,9 @@ impl<'a, B: Blobs> Root<'a, B> {
     }
 }
 
-/// The file the container starts, as written in the config (after an init and `sh`), and
-/// whether it is looked up in `PATH`.
-fn program(run: &RunConfig) -> Option<(String, bool)> {
+/// What the container starts, as written in the config (after an init; the script of
+/// `sh script` or `sh -c script`).
+fn program(run: &RunConfig) -> Option<Program> {
     let mut argv: Vec<String> = match &run.entrypoint {
         Some(e) if !e.is_empty() => e
             .iter()
@@ -380,12 +380,23 @@ fn program(run: &RunConfig) -> Option<(String, bool)> {
     }
     let first = argv.first()?.clone();
     if matches!(base(&first).as_str(), "sh" | "bash" | "ash" | "dash") {
+        if argv.get(1).is_some_and(|a| a == "-c") {
+            return argv.get(2).map(|script| Program::Inline(script.clone()));
+        }
         if let Some(script) = argv.get(1).filter(|s| !s.starts_with('-')) {
             // The shell opens the script itself: relative to the working directory.
-            return Some((script.clone(), false));
+            return Some(Program::File(script.clone(), false));
         }
     }
-    Some((first.clone(), !first.contains('/')))
+    Some(Program::File(first.clone(), !first.contains('/')))
+}
+
+/// What the container starts.
+enum Program {
+    /// A file, as written, and whether it is looked up in `PATH`.
+    File(String, bool),
+    /// The script of `sh -c SCRIPT`.
+    Inline(String),
 }
 
 /// The candidate paths of the program (no leading `/`), in the order they are tried.
@@ -424,10 +435,19 @@ pub async fn entrypoint<B: Blobs>(
     layers: &[LayerDesc],
     run: &RunConfig,
 ) -> Result<Outcome, String> {
-    let Some((word, search)) = program(run) else {
-        return Ok(Outcome::NotFound(
-            "the image config starts no program".into(),
-        ));
+    let (word, search) = match program(run) {
+        None => {
+            return Ok(Outcome::NotFound(
+                "the image config starts no program".into(),
+            ))
+        }
+        Some(Program::Inline(script)) => {
+            return Ok(Outcome::Script {
+                path: "sh -c".into(),
+                text: format!("#!/bin/sh\n{script}\n"),
+            })
+        }
+        Some(Program::File(word, search)) => (word, search),
     };
     let mut root = Root::new(blobs, layers);
     let found = async {
@@ -466,15 +486,35 @@ pub fn history_clean(config: &ImageConfig) -> bool {
     };
     history.iter().all(|h| {
         let c = h.created_by.as_deref().unwrap_or("");
-        !(c.contains("setcap")
-            || c.contains("u+s")
-            || c.contains("a+s")
-            || c.contains("chmod +s")
-            || c.split_whitespace().any(|w| {
-                w.len() == 4
-                    && w.bytes().all(|b| b.is_ascii_digit() && b < b'8')
-                    && matches!(w.as_bytes()[0], b'4' | b'5' | b'6' | b'7')
-            }))
+        if c.contains("setcap") {
+            return false;
+        }
+        // `chmod u+s`, `chmod +s`, `chmod 4755`: the modes after a chmod.
+        let words: Vec<&str> = c
+            .split(|ch: char| ch.is_whitespace() || ch == ';' || ch == '&' || ch == '|')
+            .filter(|w| !w.is_empty())
+            .collect();
+        !words.iter().enumerate().any(|(i, w)| {
+            w.rsplit('/').next() == Some("chmod")
+                && words[i + 1..]
+                    .iter()
+                    .find(|m| !m.starts_with('-'))
+                    .is_some_and(|m| setuid_mode(m))
+        })
+    })
+}
+
+/// Whether a chmod mode sets the setuid bit (`4755`, `u+s`, `+s`, `a+rs`, `ug+s`).
+fn setuid_mode(mode: &str) -> bool {
+    if mode.len() == 4 && mode.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return (mode.as_bytes()[0] - b'0') & 4 != 0;
+    }
+    mode.split(',').any(|clause| {
+        let Some(op) = clause.find(['+', '=']) else {
+            return false;
+        };
+        let (who, perms) = clause.split_at(op);
+        (who.is_empty() || who.contains('u') || who.contains('a')) && perms[1..].contains('s')
     })
 }
 
@@ -493,7 +533,7 @@ pub async fn facts<B: Blobs>(
         return Ok(None);
     }
     match entrypoint(blobs, layers, run).await? {
-        Outcome::Script { text, .. } => {
+        Outcome::Script { text, .. } if entrypoint::is_shell_script(&text) => {
             let scan = entrypoint::scan(&text);
             let f = entrypoint::facts(&scan, history_clean(config));
             Ok((f != Facts::default()).then_some(f))
@@ -656,6 +696,14 @@ mod tests {
         assert_eq!(script(&o).0, "/usr/bin/start.sh");
         let o = find(&mem, &run(&["sh", "/usr/local/bin/start.sh"], &[]));
         assert_eq!(script(&o).0, "/usr/local/bin/start.sh");
+        // `sh -c SCRIPT`: the script is in the config, no layer is read for it.
+        mem.fetched.lock().unwrap().clear();
+        let o = find(
+            &mem,
+            &run(&["/bin/sh", "-c", "exec gosu app /app/run"], &[]),
+        );
+        assert_eq!(script(&o), ("sh -c", "#!/bin/sh\nexec gosu app /app/run\n"));
+        assert!(mem.fetched.lock().unwrap().is_empty());
         assert!(matches!(
             find(&mem, &run(&["nothing.sh"], &[])),
             Outcome::NotFound(_)
@@ -820,6 +868,13 @@ mod tests {
         )));
         assert!(!history_clean(&cfg(
             r#"{"history":[{"created_by":"RUN chmod u+s /usr/bin/helper"}]}"#
+        )));
+        assert!(!history_clean(&cfg(
+            r#"{"history":[{"created_by":"RUN apt-get install -y x && chmod -v +s /usr/bin/helper"}]}"#
+        )));
+        // Numbers that are no chmod mode, and a setgid directory, are no setuid bit.
+        assert!(history_clean(&cfg(
+            r#"{"history":[{"created_by":"/bin/sh -c #(nop)  EXPOSE 4000"},{"created_by":"RUN chmod g+s /srv && chmod 2775 /data"}]}"#
         )));
     }
 }

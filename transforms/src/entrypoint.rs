@@ -91,7 +91,31 @@ enum Step {
     Unknown(String),
 }
 
-/// Scan a script (`#!` line and all).
+/// Whether a `#!` script is run by a POSIX shell (`sh`, `bash`, `ash`, `dash`, `ksh`, through
+/// `env` too): only those are read. A Python or Node start script switching users with
+/// `os.setuid()` is not a shell text, and reading it as one would prove nothing.
+#[must_use]
+pub fn is_shell_script(text: &str) -> bool {
+    let Some(line) = text.strip_prefix("#!").and_then(|t| t.lines().next()) else {
+        return false;
+    };
+    let mut words = line.split_whitespace();
+    let Some(mut interpreter) = words.next().map(basename) else {
+        return false;
+    };
+    if interpreter == "env" {
+        match words.find(|w| !w.starts_with('-')) {
+            Some(w) => interpreter = basename(w),
+            None => return false,
+        }
+    }
+    if interpreter == "busybox" {
+        interpreter = words.next().unwrap_or("");
+    }
+    matches!(interpreter, "sh" | "bash" | "ash" | "dash" | "ksh" | "mksh")
+}
+
+/// Scan a shell script (`#!` line and all).
 #[must_use]
 pub fn scan(text: &str) -> Scan {
     let mut s = Scanner::default();
@@ -760,6 +784,20 @@ exec "$@"
             true,
         );
         assert_eq!(f.switch_user.as_deref(), Some("gosu"));
+    }
+
+    #[test]
+    fn shells_only() {
+        assert!(is_shell_script("#!/bin/sh\n"));
+        assert!(is_shell_script("#!/bin/sh -e\n"));
+        assert!(is_shell_script("#!/usr/bin/env bash\n"));
+        assert!(is_shell_script("#!/usr/bin/env -S bash -e\n"));
+        assert!(is_shell_script("#!/bin/busybox sh\n"));
+        assert!(!is_shell_script(
+            "#!/usr/bin/env python3\nos.execv('/usr/sbin/gosu', args)\n"
+        ));
+        assert!(!is_shell_script("#!/command/execlineb -P\n"));
+        assert!(!is_shell_script("exec gosu app\n"));
     }
 
     #[test]
