@@ -491,7 +491,7 @@ fn prepare_lookups(
             .expect("insecure list")
             .extend(config.file.insecure_registries.iter().cloned());
         if let Ok(text) = files::read_text(&c.path) {
-            oci::record(args, &config, &c.path, c.kind, &text, &recorder);
+            oci::record(&config, c.kind, &text, &recorder);
         }
     });
     if !any.into_inner() {
@@ -1005,7 +1005,7 @@ fn process_stdin(
     };
     let lookups = oci::wanted(args, &config).then(|| {
         let recorder = oci::Recorder::default();
-        oci::record(args, &config, name, kind, &text, &recorder);
+        oci::record(&config, kind, &text, &recorder);
         let refs = recorder.refs.into_inner().expect("recorder");
         let mut l = oci::look_up(
             &refs,

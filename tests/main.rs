@@ -8,6 +8,7 @@ mod golden;
 mod interactive;
 mod newuser;
 mod registry;
+mod registry_real;
 mod safety;
 mod workloads;
 mod yaml_corpus;

@@ -13,7 +13,7 @@ use sha2::Digest as _;
 
 use crate::cli::BIN;
 
-fn sha(bytes: &[u8]) -> String {
+pub(crate) fn sha(bytes: &[u8]) -> String {
     format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
 }
 
@@ -28,6 +28,8 @@ enum Fault {
     ServerError,
     /// The first N manifest requests answer 429 (Retry-After: 0).
     RateLimited(usize),
+    /// The first manifest request answers 429 with this `Retry-After`.
+    RetryAfter(&'static str),
     /// The manifest is served with another digest in `Docker-Content-Digest`.
     DigestMismatch,
     /// The manifest is an image config, not a manifest.
@@ -42,6 +44,13 @@ struct State {
     tags: BTreeMap<String, BTreeMap<String, String>>,
     faults: BTreeMap<String, Fault>,
     rate_limited: BTreeMap<String, usize>,
+    /// When each request of `log` came.
+    at: Vec<std::time::Instant>,
+    /// Blobs are answered with a redirect to `http://localhost:PORT/storage/<digest>` (another
+    /// host name, as blob storage is), served without authentication.
+    redirect_blobs: bool,
+    /// Manifests are padded to this many bytes (a huge answer).
+    pad_manifests: Option<usize>,
     /// Basic credentials the token endpoint wants (None: no auth at all).
     auth: Option<(String, String)>,
     log: Vec<String>,
@@ -151,6 +160,17 @@ impl Registry {
     fn log(&self) -> Vec<String> {
         self.state.lock().unwrap().log.clone()
     }
+
+    /// The requests whose line contains `part`, with when they came.
+    fn requests_to(&self, part: &str) -> Vec<std::time::Instant> {
+        let st = self.state.lock().unwrap();
+        st.log
+            .iter()
+            .zip(&st.at)
+            .filter(|(l, _)| l.contains(part))
+            .map(|(_, t)| *t)
+            .collect()
+    }
 }
 
 fn respond(
@@ -203,11 +223,25 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
     let head = method == "HEAD";
     let mut st = state.lock().unwrap();
     st.log.push(format!("{method} {target}"));
+    st.at.push(std::time::Instant::now());
     let path = target.split('?').next().unwrap_or("").to_owned();
     let challenge = (
         "WWW-Authenticate".to_owned(),
         format!("Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"test-registry\""),
     );
+    if let Some(digest) = path.strip_prefix("/storage/") {
+        let auth = headers.contains_key("authorization");
+        st.log
+            .push(format!("STORAGE {method} {digest} authorization={auth}"));
+        st.at.push(std::time::Instant::now());
+        let found = st.objects.get(digest).cloned();
+        drop(st);
+        match found {
+            Some((_, body)) => respond(&mut stream, "200 OK", &[], &body, head),
+            None => respond(&mut stream, "404 Not Found", &[], b"", head),
+        }
+        return Ok(());
+    }
     if path == "/token" {
         let ok = match &st.auth {
             Some((u, p)) => {
@@ -296,6 +330,21 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
                 respond(&mut stream, "500 Internal Server Error", &[], b"boom", head);
                 return Ok(());
             }
+            Fault::RetryAfter(value) => {
+                let seen = st.rate_limited.entry(repo.to_owned()).or_default();
+                if *seen < 1 {
+                    *seen += 1;
+                    drop(st);
+                    respond(
+                        &mut stream,
+                        "429 Too Many Requests",
+                        &[("Retry-After".into(), value.into())],
+                        b"{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"pull rate limit\"}]}",
+                        head,
+                    );
+                    return Ok(());
+                }
+            }
             Fault::RateLimited(n) => {
                 let seen = st.rate_limited.entry(repo.to_owned()).or_default();
                 if *seen < n {
@@ -323,6 +372,7 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
             return Ok(());
         };
         let digest = digest.unwrap();
+        let st_pad = st.pad_manifests;
         drop(st);
         let (media, body, header) = match fault {
             Fault::DigestMismatch => (media, body, sha(b"something else")),
@@ -339,6 +389,15 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
             }
             _ => (media, body, digest),
         };
+        let body = match st_pad {
+            Some(n) if body.len() < n => {
+                // Valid JSON with trailing spaces, as large as asked.
+                let mut b = body;
+                b.resize(n, b' ');
+                b
+            }
+            _ => body,
+        };
         respond(
             &mut stream,
             "200 OK",
@@ -352,6 +411,20 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
         return Ok(());
     }
     if let Some((_, digest)) = rest.split_once("/blobs/") {
+        if st.redirect_blobs {
+            drop(st);
+            respond(
+                &mut stream,
+                "307 Temporary Redirect",
+                &[(
+                    "Location".into(),
+                    format!("http://localhost:{port}/storage/{digest}"),
+                )],
+                b"",
+                head,
+            );
+            return Ok(());
+        }
         let Some((media, body)) = st.objects.get(digest).cloned() else {
             not_found(st, &mut stream, "BLOB_UNKNOWN");
             return Ok(());
@@ -373,39 +446,39 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
     Ok(())
 }
 
-fn base64_encode(bytes: &[u8]) -> String {
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A work folder with its own cache and Docker configuration.
-struct Work {
-    dir: tempfile::TempDir,
+pub(crate) struct Work {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Work {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("project")).unwrap();
         std::fs::create_dir_all(dir.path().join("docker")).unwrap();
         Self { dir }
     }
-    fn project(&self) -> std::path::PathBuf {
+    pub(crate) fn project(&self) -> std::path::PathBuf {
         self.dir.path().join("project")
     }
-    fn write(&self, name: &str, text: &str) {
+    pub(crate) fn write(&self, name: &str, text: &str) {
         std::fs::write(self.project().join(name), text).unwrap();
     }
-    fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.project().join(name)).unwrap()
     }
-    fn docker_config(&self, json: &str) {
+    pub(crate) fn docker_config(&self, json: &str) {
         std::fs::write(self.dir.path().join("docker/config.json"), json).unwrap();
     }
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.run_with(args, &[])
     }
-    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut c = Command::new(BIN);
         c.args(args);
         // The pinning rules only, unless the test selects.
@@ -427,7 +500,7 @@ impl Work {
     }
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
         o.status.code(),
@@ -681,7 +754,7 @@ fn bad_answers_fail_their_file_only() {
         (
             "missing.Dockerfile",
             format!("FROM {h}/acme-missing:1\n"),
-            Some("ManifestUnknown"),
+            Some("no such tag or repository (404 MANIFEST_UNKNOWN"),
         ),
         (
             "down.Dockerfile",
@@ -753,4 +826,95 @@ fn facts_from_the_image_config_for_unknown_images() {
     let o = w.run(&["fix", "--resolve", "--unsafe-fixes", "--diff", "."]);
     let diff = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(!diff.contains("+    user:"), "{diff}");
+}
+
+#[test]
+fn rate_limits_wait_as_long_as_retry_after_says() {
+    let reg = Registry::start(None);
+    let h = reg.host();
+    let d = reg.image("1000", "slow");
+    reg.tag("acme-slow", "1", &d);
+    reg.fault("acme-slow", Fault::RetryAfter("1"));
+    reg.tag("acme-wait", "1", &d);
+    reg.fault("acme-wait", Fault::RetryAfter("3600"));
+    let w = Work::new();
+    w.write("slow.Dockerfile", &format!("FROM {h}/acme-slow:1\n"));
+    w.write("wait.Dockerfile", &format!("FROM {h}/acme-wait:1\n"));
+    let started = std::time::Instant::now();
+    // The doubling wait alone would be 5 ms (DOCKHARDEN_REGISTRY_BACKOFF_MS in `Work::run`).
+    let o = w.run(&["fix", "--resolve", "."]);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // 429 + `Retry-After: 1`, then 200: asked again only after a second, then pinned.
+    assert_eq!(
+        w.read("slow.Dockerfile"),
+        format!("FROM {h}/acme-slow:1@{d}\n")
+    );
+    let tries = reg.requests_to("/acme-slow/manifests/1");
+    assert_eq!(tries.len(), 2, "{:?}", reg.log());
+    let gap = tries[1].duration_since(tries[0]);
+    assert!(
+        gap >= std::time::Duration::from_millis(950),
+        "asked again after {gap:?}"
+    );
+    // `Retry-After: 3600` is more than the run waits: an error at once, naming the wait.
+    assert_eq!(w.read("wait.Dockerfile"), format!("FROM {h}/acme-wait:1\n"));
+    assert_eq!(reg.requests_to("/acme-wait/manifests/1").len(), 1);
+    let all = text(&o);
+    let line = all
+        .lines()
+        .find(|l| l.contains("wait.Dockerfile") && l.contains("registry look-up failed"))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(line.contains(&format!("registry `{h}`")), "{line}");
+    assert!(line.contains("rate limited (429 TOOMANYREQUESTS"), "{line}");
+    assert!(line.contains("asks to wait 3600 s"), "{line}");
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+}
+
+#[test]
+fn blob_storage_redirects_and_huge_answers() {
+    let reg = Registry::start(Some(("alice", "s3cret")));
+    let h = reg.host();
+    // A root image: its config and top layer are read (facts), both from "blob storage".
+    let d = reg.image("", "stored");
+    reg.tag("team/stored", "1", &d);
+    reg.state.lock().unwrap().redirect_blobs = true;
+    let w = Work::new();
+    w.docker_config(&format!(
+        "{{\"auths\": {{\"{h}\": {{\"auth\": \"{}\"}}}}}}",
+        base64_encode(b"alice:s3cret")
+    ));
+    w.write("Dockerfile", &format!("FROM {h}/team/stored:1\n"));
+    let o = w.run(&["fix", "--resolve", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        w.read("Dockerfile"),
+        format!("FROM {h}/team/stored:1@{d}\n")
+    );
+    let storage: Vec<String> = reg
+        .log()
+        .into_iter()
+        .filter(|l| l.starts_with("STORAGE"))
+        .collect();
+    // The config and the layer came from the storage host, and the registry's token was not
+    // sent there.
+    assert!(storage.len() >= 2, "{:?}", reg.log());
+    assert!(
+        storage.iter().all(|l| l.ends_with("authorization=false")),
+        "{storage:?}"
+    );
+
+    // A manifest larger than 4 MiB: refused, named.
+    reg.state.lock().unwrap().pad_manifests = Some(5 << 20);
+    w.write("Dockerfile", &format!("FROM {h}/team/stored:1\n"));
+    let o = w.run(&["fix", "--resolve", "--cache-max-age", "0", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "registry `{h}`: the manifest is larger than 4194304 bytes"
+        )),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(w.read("Dockerfile"), format!("FROM {h}/team/stored:1\n"));
 }

@@ -1,6 +1,6 @@
 //! The look-up cache: per registry, repository and tag, the digest served and when it was looked
 //! up (and, for `latest`, the version tag found with the same digest); per digest, the facts read
-//! from the image config (a digest never changes). One JSON file in the user's cache folder:
+//! from the image config and its entrypoint script (a digest never changes). One JSON file in the user's cache folder:
 //! `$DOCKHARDEN_CACHE_DIR`, else `$XDG_CACHE_HOME/dockharden`, else `~/.cache/dockharden`.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use dockharden_transforms::images::Facts;
 use serde::{Deserialize, Serialize};
 
-const FILE: &str = "registry-v1.json";
+/// v2: the facts include what the entrypoint script shows (v1 files, from configs alone, are not
+/// read: their facts would stand in for a scan that never ran).
+const FILE: &str = "registry-v2.json";
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct TagEntry {

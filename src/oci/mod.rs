@@ -1,8 +1,9 @@
 //! `--resolve`: look the run's images up in their registries, once per image, before any file is
 //! checked, and hand the answers to the rules through the transforms' `ImageResolver`.
 //!
-//! 1. A recording pass runs the pinning rules (DF003, DC013, K8S010) over every file with a
-//!    resolver that only notes which references they ask about.
+//! 1. A recording pass runs the pinning rules (DF003, DC013, K8S010, whether the run selects
+//!    them or not) over every file with a resolver that only notes which references they ask
+//!    about.
 //! 2. Those references are looked up, at most `CONCURRENCY` at a time, through the cache (per
 //!    registry, repository and tag, with the time of the look-up) and the registry client.
 //! 3. The run proper uses a resolver that answers from that table; a file whose look-up failed
@@ -13,6 +14,7 @@
 pub mod cache;
 pub mod client;
 pub mod credentials;
+pub mod scan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -435,7 +437,17 @@ async fn fetch_one(f: &client::Fetcher, c: &Coord, facts: bool) -> Result<TagAns
         None
     };
     let facts = if facts {
-        Some(client::facts_of(&f.config(&r, &m).await?))
+        let (config, layers) = f.config(&r, &m).await?;
+        let mut facts = client::facts_of(&config);
+        // What its entrypoint script shows (root images only; within the layer budget).
+        let blobs = client::ImageBlobs {
+            fetcher: f,
+            reference: &r,
+        };
+        if let Some(script) = scan::facts(&blobs, &layers, &config).await? {
+            facts.overlay(&script);
+        }
+        Some(facts)
     } else {
         None
     };
@@ -454,9 +466,7 @@ pub fn wanted(args: &crate::cli::CommonArgs, config: &crate::config::Config) -> 
 
 /// The recording pass over one file: note the references the pinning rules ask about.
 pub fn record(
-    args: &crate::cli::CommonArgs,
     config: &crate::config::Config,
-    path: &std::path::Path,
     kind: Option<dockharden_transforms::source::FileKind>,
     text: &str,
     recorder: &Recorder,
@@ -464,7 +474,9 @@ pub fn record(
     let Some(kind) = crate::run::resolve_kind(kind, text) else {
         return;
     };
-    let transforms = crate::run::selected_transforms(config, path, &args.select, &args.ignore)
+    // The pinning rules name every image reference, also when the run does not select them:
+    // the facts read from the registry serve the other rules (`--select DC002 --resolve`).
+    let transforms = dockharden_transforms::registry::all()
         .into_iter()
         .filter(|t| ["DF003", "DC013", "K8S010"].contains(&t.code()))
         .collect();

@@ -8,6 +8,7 @@ pub mod compose;
 pub mod dockerfile;
 pub mod edit;
 pub mod engine;
+pub mod entrypoint;
 pub mod finding;
 pub mod fix;
 pub mod images;

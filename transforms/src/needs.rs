@@ -261,13 +261,19 @@ pub fn of_image(settings: &Settings, image: &ImageName) -> Needs {
             .registry_facts
             .contains_key(&images::registry_key(image)) =>
         {
-            // Lower priority than the knowledge base and the configuration: read from the image's
-            // own config in its registry (`--resolve`), only what that config proves.
+            // Lower priority than the knowledge base and the configuration: read from the image
+            // in its registry (`--resolve`), only what its config and entrypoint script prove.
+            // Only the script gives `switch-user` (see `crate::entrypoint`).
             let facts = settings.registry_facts[&images::registry_key(image)].clone();
+            let read = if facts.switch_user.is_some() {
+                "the image config and entrypoint script"
+            } else {
+                "the image config"
+            };
             Needs {
                 image: Some(image.clone()),
                 facts: Some(facts),
-                source: format!("the image config of `{}` in its registry", image.short()),
+                source: format!("{read} of `{}` in its registry", image.short()),
                 unknown: None,
                 subject,
                 built: false,

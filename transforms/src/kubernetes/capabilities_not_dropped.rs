@@ -51,7 +51,8 @@ declare_transform! {
     /// ```
     ///
     /// ## Fix safety
-    /// Unsafe, and applied only when what the image needs back is known. For an image that is
+    /// Unsafe, and applied only when what the image needs back is known (the configuration, the
+    /// knowledge base, or with `--resolve` the image's entrypoint script). For an image that is
     /// not known, or known without `cap-add`, or that runs whatever command it is given as root
     /// (python, node), the fix is display-only (`drop: [ALL]` alone is shown) and
     /// `fix --interactive` asks which capabilities it needs, saving them as `cap-add` in an

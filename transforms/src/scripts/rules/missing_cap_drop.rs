@@ -31,7 +31,7 @@ declare_transform! {
     ///
     /// ## Fix safety
     /// Unsafe, and applied only when what the image needs is known (no guessing): from the
-    /// configuration or the knowledge base. A runtime image that runs whatever command it is given
+    /// configuration, the knowledge base, or with `--resolve` the image's entrypoint script. A runtime image that runs whatever command it is given
     /// (python, node, debian) as root, or an image nobody knows, gets a display-only suggestion and
     /// `fix --interactive` asks which capabilities it needs. A process that uses a capability
     /// nobody named (`ping` needs NET_RAW) fails with "Operation not permitted": add it with
