@@ -1091,6 +1091,11 @@ impl Check for CurlPipeShell {
         let Some(df) = dockerfile(ctx) else {
             return Vec::new();
         };
+        // Every finding is about a download by one of the DOWNLOADERS (`curl`, `wget`): a file
+        // that never names one has none (most files; lexing every RUN to learn that is costly).
+        if !DOWNLOADERS.iter().any(|d| ctx.text.contains(d)) {
+            return Vec::new();
+        }
         let mut findings = Vec::new();
         for ins in &df.instructions {
             check_run(ctx.text, ins, &mut findings);
