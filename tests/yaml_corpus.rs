@@ -367,7 +367,17 @@ fn mutation_sweep(text: &str, seed: &mut u64) -> usize {
             continue;
         };
         n += 1;
-        if let Ok(f) = yaml::parse(&t) {
+        let parsed = yaml::parse(&t);
+        // The syntax pass runs only when loading fails: every text it refuses is still refused,
+        // with its error.
+        if let Some(e) = yaml::syntax_error(&t) {
+            assert_eq!(
+                parsed.as_ref().err(),
+                Some(&e),
+                "mutant accepted or error changed:\n{t}"
+            );
+        }
+        if let Ok(f) = parsed {
             walk(&f);
             // The builders on the first nodes of each document (they parse a fragment each).
             for d in f.documents() {

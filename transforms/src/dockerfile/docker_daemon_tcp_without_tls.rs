@@ -355,7 +355,10 @@ fn check_file(text: &str, df: &Dockerfile) -> Vec<Finding> {
     // Every finding is about a `tcp://` address (`tcp_address`) or an empty
     // `DOCKER_TLS_CERTDIR`: a file that says neither `tcp` (in any case) nor that name has none.
     if !text.contains("DOCKER_TLS_CERTDIR")
-        && !text.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"tcp"))
+        && !text
+            .as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"tcp"))
     {
         return Vec::new();
     }

@@ -168,7 +168,7 @@ fn raw_is_value(raw: &str) -> Option<&str> {
 /// `a: b: c` or a tab-indented block) and its strict validator rejects constructs every real loader
 /// accepts (a flow collection's closing `]` at its key's column, a quoted scalar's continuation line
 /// at the key's column; both occur in the corpus), so validity is decided by the loader's parser.
-fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> {
+pub(crate) fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> {
     use serde_saphyr::granit_parser::{Options, Parser};
     let mut options = Options::default();
     options.flow_nesting_limit = super::MAX_NESTING_DEPTH + 1;
@@ -194,9 +194,12 @@ fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> {
 /// [`check_syntax`]), `yaml-edit`'s parse errors, located, or a failed lossless round trip (which
 /// would be a `yaml-edit` bug).
 /// `fragment`: the text is a value fragment for an edit, whose aliases may refer to anchors it does
-/// not define.
-pub(crate) fn parse(text: &str, fragment: bool) -> Result<Cst, YamlError> {
-    check_syntax(text, fragment)?;
+/// not define. `validate`: run [`check_syntax`] first; a caller that loads every document with
+/// `serde-saphyr` afterwards (the same event parser) may skip it and call it only on failure.
+pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, YamlError> {
+    if validate {
+        check_syntax(text, fragment)?;
+    }
     let parsed = yaml_edit::YamlFile::parse(text);
     if let Some(e) = parsed.positioned_errors().first() {
         let start = (e.range.start as usize).min(text.len());

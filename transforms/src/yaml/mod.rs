@@ -138,13 +138,37 @@ pub(crate) fn parse_fragment(text: &str) -> Result<YamlFile, YamlError> {
 
 fn parse_impl(text: &str, fragment: bool) -> Result<YamlFile, YamlError> {
     let depth = limits::check(text)?;
-    let cst = cst::parse(text, fragment)?;
-    let mut data = model::build(text, &cst)?;
-    if !fragment {
+    if fragment {
+        let cst = cst::parse(text, true, true)?;
+        return Ok(YamlFile::from_data(model::build(text, &cst)?));
+    }
+    // Loading every document runs the event parser that decides validity (`cst::check_syntax`),
+    // so a file that loads is valid YAML: the separate syntax pass runs only when something
+    // failed, so that an invalid file gets the same error as when it ran first.
+    let built = (|| {
+        let cst = cst::parse(text, false, false)?;
+        let mut data = model::build(text, &cst)?;
         let expansion = limits::expansion(&data)?;
         data.values = semantic::load(&data, &expansion, None, depth > INLINE_MAX_DEPTH)?.0;
+        Ok(data)
+    })();
+    match built {
+        Ok(data) => Ok(YamlFile::from_data(data)),
+        Err(e) => {
+            cst::check_syntax(text, false)?;
+            Err(e)
+        }
     }
-    Ok(YamlFile::from_data(data))
+}
+
+/// The error the limits or the event parser report for `text`, if any (for tests: [`parse`] must
+/// refuse every text this refuses, with this error).
+#[doc(hidden)]
+#[must_use]
+pub fn syntax_error(text: &str) -> Option<YamlError> {
+    limits::check(text)
+        .err()
+        .or_else(|| cst::check_syntax(text, false).err())
 }
 
 /// Nesting up to which the loader runs on the caller's stack (a 2 MiB test thread holds about 64
@@ -160,7 +184,7 @@ const INLINE_MAX_DEPTH: usize = 16;
 /// As [`parse`].
 pub fn reparse(text: &str, previous: &YamlFile) -> Result<(YamlFile, Vec<usize>), YamlError> {
     let depth = limits::check(text)?;
-    let cst = cst::parse(text, false)?;
+    let cst = cst::parse(text, false, true)?;
     let mut data = model::build(text, &cst)?;
     let expansion = limits::expansion(&data)?;
     let (values, loaded) = semantic::load(
