@@ -52,7 +52,10 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Treat the given files (or stdin) as this kind instead of detecting it.
-    #[arg(long, value_parser = ["dockerfile", "compose", "kubernetes", "k8s"])]
+    #[arg(long, value_parser = [
+        "dockerfile", "compose", "kubernetes", "k8s", "shell", "makefile", "github-actions",
+        "gitlab-ci", "systemd", "daemon-json", "markdown",
+    ])]
     pub kind: Option<String>,
     /// Read the file from standard input and treat it as NAME.
     #[arg(long, value_name = "NAME")]

@@ -808,3 +808,57 @@ fn interactive_shows_progress_short_help_and_what_a_applied() {
         COMPOSE
     );
 }
+
+/// Every kind the README's table names for `--kind` is accepted by `--kind` and read as that kind
+/// (the name `x` tells nothing): a privileged `docker run` in each is reported as DR001.
+#[test]
+fn kind_accepts_every_kind_the_readme_names() {
+    use crate::cli::run_stdin;
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let table = readme
+        .split_once("| kind (`--kind`) |")
+        .expect("the README's table of kinds")
+        .1;
+    let kinds: Vec<&str> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| l[3..].split('`').next().unwrap())
+        .collect();
+    assert!(kinds.len() >= 7, "{kinds:?}");
+    let run_line = "docker run --privileged alpine:3.20";
+    for kind in kinds {
+        let input = match kind {
+            "shell" => format!("{run_line}\n"),
+            "makefile" => format!("deploy:\n\t{run_line}\n"),
+            "github-actions" => format!(
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {run_line}\n"
+            ),
+            "gitlab-ci" => format!("job:\n  script:\n    - {run_line}\n"),
+            "systemd" => format!("[Service]\nExecStart=/usr/bin/{run_line}\n"),
+            "markdown" => format!("# Run\n\n```sh\n{run_line}\n```\n"),
+            "daemon-json" => {
+                let dir = tree(&[]);
+                let o = run_stdin(
+                    dir.path(),
+                    &["check", "--kind", kind, "--stdin-filename", "x", "-q"],
+                    br#"{"hosts": ["tcp://0.0.0.0:2375"]}"#,
+                );
+                assert_eq!(o.status.code(), Some(1), "{kind}: {}", stderr(&o));
+                assert!(stdout(&o).contains("DD001"), "{kind}: {}", stdout(&o));
+                continue;
+            }
+            other => panic!("a kind this test does not know: {other}"),
+        };
+        let dir = tree(&[]);
+        let o = run_stdin(
+            dir.path(),
+            &["check", "--kind", kind, "--stdin-filename", "x", "-q"],
+            input.as_bytes(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{kind}: {}", stderr(&o));
+        assert!(stdout(&o).contains("DR001"), "{kind}: {}", stdout(&o));
+    }
+}
