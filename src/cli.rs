@@ -29,6 +29,26 @@ pub enum Command {
     /// Show what dockharden knows about an image (its user, capabilities, writable paths, ...)
     /// and the upstream evidence of each fact.
     ExplainImage(ExplainImageArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    ///
+    /// Generated from these options. Bash: `dockharden completions bash >
+    /// ~/.local/share/bash-completion/completions/dockharden`; zsh: into a folder of `$fpath` as
+    /// `_dockharden`; fish: `dockharden completions fish > ~/.config/fish/completions/dockharden.fish`;
+    /// PowerShell: `dockharden completions powershell | Out-String | Invoke-Expression` in
+    /// `$PROFILE`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    ///
+    /// Generated from these options: `dockharden man > dockharden.1`, then `man -l dockharden.1`,
+    /// or install it as `man1/dockharden.1` under a folder of `manpath`.
+    Man,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to generate the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]

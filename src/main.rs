@@ -6,6 +6,7 @@ mod discover;
 mod files;
 mod git;
 mod interactive;
+mod manual;
 mod oci;
 mod redact;
 mod report;
@@ -100,6 +101,20 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Rules(args) => rules(args.format),
+        Command::Completions(args) => {
+            emit_bytes(&manual::completions(args.shell));
+            ExitCode::SUCCESS
+        }
+        Command::Man => match manual::man() {
+            Ok(page) => {
+                emit_bytes(&page);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("dockharden: error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Explain(args) => explain(&args.rule),
         Command::ExplainImage(args) => explain_image(&args),
         Command::Check(args) if args.add_suppressions => match add_suppressions(&args.common) {

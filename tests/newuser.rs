@@ -862,3 +862,223 @@ fn kind_accepts_every_kind_the_readme_names() {
         assert!(stdout(&o).contains("DR001"), "{kind}: {}", stdout(&o));
     }
 }
+
+/// The commands `dockharden --help` lists (not `help`), and the long flags `dockharden CMD --help`
+/// lists: what completions and the manual page must cover, read from the parser itself.
+fn commands_and_flags() -> Vec<(String, Vec<String>)> {
+    let help = stdout(&Command::new(BIN).arg("--help").output().unwrap());
+    let commands: Vec<String> = help
+        .split_once("Commands:\n")
+        .unwrap()
+        .1
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+    commands
+        .into_iter()
+        .map(|c| {
+            let help = stdout(&Command::new(BIN).args([&c, "--help"]).output().unwrap());
+            // The option lines (`  -o, --output-file <FILE>`), not flags named in descriptions.
+            let mut flags: Vec<String> = help
+                .lines()
+                .map(str::trim_start)
+                .filter(|l| l.starts_with('-'))
+                .flat_map(|l| l.split_whitespace().take(2))
+                .map(|w| w.trim_end_matches(','))
+                .filter(|w| w.starts_with("--") && w.len() > 2)
+                .map(str::to_owned)
+                .collect();
+            flags.sort();
+            flags.dedup();
+            (c, flags)
+        })
+        .collect()
+}
+
+/// `dockharden completions SHELL` for every shell: non-empty, naming every command and the flags
+/// of `check` and `fix`; the bash script really completes (sourced in bash, asked as bash asks);
+/// the zsh and fish scripts pass their shell's syntax check where that shell is installed.
+#[test]
+fn completions_cover_every_command_and_flag_and_bash_completes_with_them() {
+    let all = commands_and_flags();
+    let fix_flags = &all.iter().find(|(c, _)| c == "fix").unwrap().1;
+    assert!(
+        fix_flags.contains(&"--unsafe-fixes".to_owned()),
+        "{fix_flags:?}"
+    );
+    let dir = tree(&[]);
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.len() > 1000, "{shell}: {script}");
+        for (command, flags) in &all {
+            assert!(script.contains(command.as_str()), "{shell} lacks {command}");
+            if command == "check" || command == "fix" {
+                for f in flags {
+                    // fish spells long options `-l name`.
+                    let spelled = if shell == "fish" {
+                        format!("-l {}", &f[2..])
+                    } else {
+                        f.clone()
+                    };
+                    assert!(script.contains(&spelled), "{shell} lacks {command} {f}");
+                }
+            }
+        }
+        let file = dir.path().join(format!("completion.{shell}"));
+        std::fs::write(&file, &script).unwrap();
+        let syntax: &[&str] = match shell {
+            "bash" => &["bash", "-n"],
+            "zsh" => &["zsh", "-n"],
+            "fish" => &["fish", "--no-execute"],
+            _ => continue,
+        };
+        match Command::new(syntax[0])
+            .args(&syntax[1..])
+            .arg(&file)
+            .output()
+        {
+            Ok(o) => assert!(
+                o.status.success(),
+                "{shell} -n: {}{}",
+                stdout(&o),
+                stderr(&o)
+            ),
+            Err(_) => eprintln!("{shell} not installed: its syntax check is left to .ci/run"),
+        }
+    }
+    // Complete as bash does: COMP_WORDS/COMP_CWORD set, the function called with the command,
+    // the current word and the previous one.
+    let driver = r#"source "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMPREPLY=()
+_dockharden dockharden "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}""#;
+    let complete = |words: &[&str]| -> Vec<String> {
+        let o = Command::new("bash")
+            .args(["-c", driver, "driver"])
+            .arg(dir.path().join("completion.bash"))
+            .args(words)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().map(str::to_owned).collect()
+    };
+    let top = complete(&["dockharden", ""]);
+    for (command, _) in &all {
+        assert!(top.contains(command), "{command} not offered: {top:?}");
+    }
+    assert_eq!(complete(&["dockharden", "fi"]), ["fix"]);
+    assert_eq!(
+        complete(&["dockharden", "fix", "--unsafe"]),
+        ["--unsafe-fixes"]
+    );
+    assert_eq!(
+        complete(&["dockharden", "check", "--format", ""]),
+        ["text", "json", "sarif", "github"]
+    );
+    let kinds = complete(&["dockharden", "check", "--kind", ""]);
+    assert!(kinds.contains(&"github-actions".to_owned()), "{kinds:?}");
+    // fish completes with its own `complete -C`.
+    let script = dir.path().join("completion.fish");
+    if let Ok(o) = Command::new("fish")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; complete -C 'dockharden fix --unsa'",
+            script.display()
+        ))
+        .output()
+    {
+        assert!(
+            stdout(&o).starts_with("--unsafe-fixes\t"),
+            "fish: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+}
+
+/// `dockharden man`: a roff page (`.TH`) with a section for every command and every long flag of
+/// every command; it renders with `man -l` (and `groff -ww` warns about nothing) where installed.
+#[test]
+fn the_manual_page_documents_every_command_and_flag_and_renders() {
+    let o = Command::new(BIN).arg("man").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains("\n.TH dockharden 1 "), "{page}");
+    let escaped = |s: &str| s.replace('-', "\\-");
+    let all = commands_and_flags();
+    for (command, flags) in &all {
+        assert!(
+            page.contains(&format!(".SS \"dockharden {}\"", command)),
+            "no section for {command}"
+        );
+        let section = page
+            .split_once(&format!(".SS \"dockharden {command}\""))
+            .unwrap()
+            .1;
+        let section = section.split(".SS ").next().unwrap();
+        for f in flags {
+            assert!(
+                section.contains(&format!("\\fB{}\\fR", escaped(f))),
+                "{command} {f} missing from its section"
+            );
+        }
+    }
+    let dir = tree(&[]);
+    let file = dir.path().join("dockharden.1");
+    std::fs::write(&file, &page).unwrap();
+    match Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&file)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "groff: {}",
+            stderr(&o)
+        ),
+        Err(_) => eprintln!("groff not installed: the page is checked as text only"),
+    }
+    let rendered = match Command::new("man")
+        .arg("-l")
+        .arg(&file)
+        .env("MANWIDTH", "120")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output()
+    {
+        Ok(o) => {
+            assert!(o.status.success(), "man -l: {}", stderr(&o));
+            stdout(&o)
+        }
+        Err(_) => {
+            eprintln!("man not installed: rendering is left to .ci/run");
+            return;
+        }
+    };
+    for heading in ["NAME", "SYNOPSIS", "COMMANDS", "EXIT STATUS", "FILES"] {
+        assert!(
+            rendered.contains(&format!("\n{heading}\n")),
+            "{heading}: {rendered}"
+        );
+    }
+    for (command, flags) in &all {
+        assert!(
+            rendered.contains(&format!("dockharden {command}")),
+            "{command}"
+        );
+        for f in flags {
+            assert!(
+                rendered.contains(f.as_str()),
+                "rendered page lacks {command} {f}"
+            );
+        }
+    }
+}
