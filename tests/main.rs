@@ -9,6 +9,7 @@ mod interactive;
 mod newuser;
 mod registry;
 mod safety;
+mod schemas;
 mod workloads;
 mod yaml_corpus;
 mod yaml_robust;
