@@ -266,9 +266,15 @@ pub fn save_option(path: &Path, option: &str, key: Option<&str>, value: &str) ->
         }
         return Ok(());
     }
+    // Tables created here are implicit: `[options.limits]` alone, no empty `[options]` above it.
+    let implicit = || {
+        let mut t = toml_edit::Table::new();
+        t.set_implicit(true);
+        toml_edit::Item::Table(t)
+    };
     let options = doc
         .entry("options")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .or_insert_with(implicit)
         .as_table_mut()
         .ok_or_else(|| anyhow::anyhow!("{}: `options` is not a table", path.display()))?;
     let mut parts: Vec<&str> = option.split('.').collect();
@@ -280,12 +286,17 @@ pub fn save_option(path: &Path, option: &str, key: Option<&str>, value: &str) ->
     for t in tables {
         table = table
             .entry(t)
-            .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+            .or_insert_with(implicit)
             .as_table_mut()
             .ok_or_else(|| anyhow::anyhow!("{}: `{t}` is not a table", path.display()))?;
     }
     let item = match value.parse::<i64>() {
         Ok(n) if matches!(option, "uid" | "gid" | "limits.pids") => toml_edit::value(n),
+        _ if option == "healthcheck.command" => {
+            let words = dockharden_transforms::settings::command_words(value)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            toml_edit::value(words.into_iter().collect::<toml_edit::Array>())
+        }
         _ => toml_edit::value(value),
     };
     table.insert(last, item);
@@ -540,7 +551,12 @@ mod tests {
         save_option(&p, "uid", None, "1000").unwrap();
         save_option(&p, "limits.memory", None, "512M").unwrap();
         save_option(&p, "pins", Some("python"), "3.12-slim").unwrap();
+        save_option(&p, "healthcheck.command", None, "/app/server health").unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            text.contains("command = [\"/app/server\", \"health\"]"),
+            "{text}"
+        );
         assert!(
             text.starts_with("# team settings\nselect = [\"DF\"]  # only Dockerfiles\n"),
             "{text}"
@@ -589,6 +605,17 @@ mod tests {
         assert!(save_option(&p, "images.cap-add", Some("x"), "not a cap!").is_err());
         let fresh = dir.path().join("new.toml");
         save_option(&fresh, "kubernetes.secret-name", None, "app").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&fresh).unwrap(),
+            "[options.kubernetes]\nsecret-name = \"app\"\n"
+        );
+        let uid = dir.path().join("uid.toml");
+        save_option(&uid, "uid", None, "1000").unwrap();
+        save_option(&uid, "limits.cpus", None, "0.5").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&uid).unwrap(),
+            "[options]\nuid = 1000\n\n[options.limits]\ncpus = \"0.5\"\n"
+        );
         assert_eq!(
             Config::load(&fresh)
                 .unwrap()
