@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "dockharden",
     version = env!("DOCKHARDEN_LONG_VERSION"),
     about = "Rewrite Dockerfiles, docker-compose files and Kubernetes manifests into hardened configuration, keeping every other byte.",
-    after_help = "Exit status: 0 no findings (check) or success (fix); 1 findings (check) or changes pending (fix --check); 2 error."
+    after_help = "Exit status: 0 no findings (check) or success (fix); 1 findings (check) or changes pending (fix --check); 2 error; 130 fix --interactive stopped with Ctrl-C."
 )]
 pub struct Cli {
     #[command(subcommand)]

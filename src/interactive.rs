@@ -564,10 +564,20 @@ mod tests {
     #[test]
     fn the_save_prompt_shows_the_line_that_is_saved() {
         for (option, key, value, shown) in [
-            ("limits.memory", None, "512M", "`[options.limits] memory = \"512M\"`"),
+            (
+                "limits.memory",
+                None,
+                "512M",
+                "`[options.limits] memory = \"512M\"`",
+            ),
             ("limits.pids", None, "200", "`[options.limits] pids = 200`"),
             ("uid", None, "1000", "`[options] uid = 1000`"),
-            ("pins", Some("python"), "3.12-slim", "`[options.pins] \"python\" = \"3.12-slim\"`"),
+            (
+                "pins",
+                Some("python"),
+                "3.12-slim",
+                "`[options.pins] \"python\" = \"3.12-slim\"`",
+            ),
             (
                 "healthcheck.command",
                 None,

@@ -73,6 +73,10 @@ pub fn man() -> std::io::Result<Vec<u8>> {
             "2",
             "an error: bad arguments or configuration, a file that cannot be read or parsed, a fix that does not verify",
         ),
+        (
+            "130",
+            "fix --interactive stopped with Ctrl-C (after asking whether to write the fixes accepted so far)",
+        ),
     ] {
         roff.control("TP", []);
         roff.text([bold(code)]);

@@ -1082,3 +1082,44 @@ fn the_manual_page_documents_every_command_and_flag_and_renders() {
         }
     }
 }
+
+/// The dirty-tree guard in `fix -i` (a pseudo-terminal): a file with uncommitted changes of the
+/// user's is offered its Safe fixes only, and says so; `--allow-dirty` offers the Unsafe ones.
+#[test]
+fn interactive_offers_only_safe_fixes_in_a_dirty_file() {
+    use crate::interactive::drive;
+    let dir = tree(&[("Dockerfile", ADD_FILE), ("compose.yaml", SAFE_AND_UNSAFE)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    let edited = format!("# my own edit\n{SAFE_AND_UNSAFE}");
+    std::fs::write(dir.path().join("compose.yaml"), &edited).unwrap();
+    let args = ["fix", "-i", "--isolated", "--select", "DC001,DF001"];
+    // Dockerfile (clean): its Safe DF001 fix, accepted; compose.yaml (dirty): no question.
+    let Some((code, screen, err)) = drive(dir.path(), &args, &[("[y,n,a,d,q,?]", "y")]) else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{screen}\n{err}");
+    assert!(
+        screen.contains("compose.yaml has uncommitted changes: only its Safe fixes are offered"),
+        "{screen}"
+    );
+    assert_eq!(screen.matches("[y,n,a,d,q,?]").count(), 1, "{screen}");
+    assert!(!screen.contains("DC001"), "{screen}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        edited
+    );
+    // With --allow-dirty the socket mount is asked about, and removed.
+    let mut allow = args.to_vec();
+    allow.push("--allow-dirty");
+    let Some((code, screen, err)) =
+        drive(dir.path(), &allow, &[("DC001", ""), ("[y,n,a,d,q,?]", "y")])
+    else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{screen}\n{err}");
+    assert!(!std::fs::read_to_string(dir.path().join("compose.yaml"))
+        .unwrap()
+        .contains("docker.sock"));
+}
