@@ -291,14 +291,19 @@ fn explain(rule: &str) -> ExitCode {
         emit(&rule_doc(t));
         return ExitCode::SUCCESS;
     }
-    // A hadolint / checkov / trivy id explains the rules it maps to, and says so.
+    // A hadolint / checkov / trivy / KICS id explains the rules it maps to, and says so.
     if let Some((tool, ours)) = dockharden_transforms::codes::foreign(rule) {
+        // KICS query ids are lower-case UUIDs; the others are upper-case.
+        let shown = if tool == "KICS" {
+            rule.trim().to_ascii_lowercase()
+        } else {
+            rule.trim().to_ascii_uppercase()
+        };
         let mut out = String::new();
         for code in &ours {
             if let Some(t) = registry::find(code) {
                 out.push_str(&format!(
-                    "{} ({tool}) is {} ({}) in dockharden.\n\n{}",
-                    rule.trim().to_ascii_uppercase(),
+                    "{shown} ({tool}) is {} ({}) in dockharden.\n\n{}",
                     t.code(),
                     t.name(),
                     rule_doc(t)

@@ -49,6 +49,24 @@ fn unknown_codes_on_the_command_line_are_an_error_with_a_suggestion() {
         &["check", "--select", "DF002", "--ignore", "CKV_DOCKER_8"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // KICS query ids: Missing User Instruction is DF002.
+    let o = run(
+        dir.path(),
+        &[
+            "check",
+            "--select",
+            "DF002",
+            "--ignore",
+            "fd54f200-402c-4333-a5a4-36ef6709af2f",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // ... and the KICS comment that disables it at the top of a Dockerfile.
+    let disabled =
+        format!("# kics-scan disable=fd54f200-402c-4333-a5a4-36ef6709af2f\n{ROOT_DOCKERFILE}");
+    let dir = tree(&[("Dockerfile", &disabled)]);
+    let o = run(dir.path(), &["check", "--select", "DF002"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 #[test]
@@ -123,6 +141,16 @@ fn explain_takes_foreign_ids_and_suggests() {
         "{out}"
     );
     assert!(out.contains("# runs-as-root (DF002)"), "{out}");
+    let o = Command::new(BIN)
+        .args(["explain", "FD54F200-402C-4333-A5A4-36EF6709AF2F"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o)
+            .starts_with("fd54f200-402c-4333-a5a4-36ef6709af2f (KICS) is DF002 (runs-as-root)"),
+        "{}",
+        stdout(&o)
+    );
     let o = Command::new(BIN)
         .args(["explain", "DF0O1"])
         .output()
