@@ -479,6 +479,22 @@ mod tests {
             out.contains("name: db-credentials") && !out.contains("hunter2"),
             "{out}"
         );
+        // DC012 / K8S004: the non-root uid:gid an unknown image works as (an `[[images]]` fact).
+        let agent = "services:\n  agent:\n    image: ghcr.io/acme/agent:1.2\n";
+        let (asked, out) = with_values("DC012", FileKind::Compose, agent, &["1000:1000"]);
+        assert_eq!(asked, ["images.user-override ghcr.io/acme/agent"]);
+        assert!(out.contains("user: \"1000:1000\""), "{out}");
+        let pod = deployment.replace("nginx:1.27", "ghcr.io/acme/agent:1.2");
+        let (asked, out) = with_values("K8S004", FileKind::Kubernetes, &pod, &["1000:1000"]);
+        assert_eq!(asked, ["images.user-override ghcr.io/acme/agent"]);
+        assert!(out.contains("runAsUser: 1000"), "{out}");
+        let run = "docker run -d ghcr.io/acme/agent:1.2\n";
+        let (asked, out) = with_values("DR007", FileKind::Shell, run, &["1000:1000"]);
+        assert_eq!(asked, ["images.user-override ghcr.io/acme/agent"]);
+        assert!(
+            out.contains("-u 1000:1000") || out.contains("--user 1000:1000"),
+            "{out}"
+        );
         // DF004: a distroless image has no shell or curl: the command is asked for.
         let dockerfile = "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nEXPOSE 8080\nENTRYPOINT [\"/app\"]\n";
         let (asked, out) = with_values(
