@@ -495,6 +495,34 @@ mod tests {
             out.contains("-u 1000:1000") || out.contains("--user 1000:1000"),
             "{out}"
         );
+        // What an unknown image needs back, writes and whether it uses the Docker API.
+        let compose_agent = |extra: &str| {
+            format!("services:\n  agent:\n    image: ghcr.io/acme/agent:1.2\n{extra}")
+        };
+        let pod_agent = |extra: &str| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: ghcr.io/acme/agent:1.2\n{extra}")
+        };
+        let socket_pod = pod_agent("      volumeMounts:\n        - name: sock\n          mountPath: /var/run/docker.sock\n  volumes:\n    - name: sock\n      hostPath:\n        path: /var/run/docker.sock\n");
+        let socket_compose =
+            compose_agent("    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n");
+        for (code, kind, text, value, option, expect) in [
+            ("DC002", FileKind::Compose, compose_agent(""), "chown", "images.cap-add", "- CHOWN"),
+            ("K8S003", FileKind::Kubernetes, pod_agent(""), "chown", "images.cap-add", "- CHOWN"),
+            ("DR005", FileKind::Shell, run.to_owned(), "chown", "images.cap-add", "--cap-add CHOWN"),
+            ("DC008", FileKind::Compose, compose_agent(""), "/tmp", "images.tmpfs", "read_only: true"),
+            ("K8S005", FileKind::Kubernetes, pod_agent(""), "/tmp", "images.tmpfs", "readOnlyRootFilesystem: true"),
+            ("DR006", FileKind::Shell, run.to_owned(), "/tmp", "images.tmpfs", "--read-only"),
+            ("DC001", FileKind::Compose, socket_compose, "no", "images.docker-api", "image: ghcr.io/acme/agent:1.2\n"),
+            ("K8S008", FileKind::Kubernetes, socket_pod, "no", "images.docker-api", "image: ghcr.io/acme/agent:1.2\n"),
+            ("DR002", FileKind::Shell, "docker run -d -v /var/run/docker.sock:/var/run/docker.sock ghcr.io/acme/agent:1.2\n".to_owned(), "no", "images.docker-api", "docker run -d ghcr.io/acme/agent:1.2"),
+        ] {
+            let (asked, out) = with_values(code, kind, &text, &[value]);
+            assert_eq!(asked, [format!("{option} ghcr.io/acme/agent")], "{code}");
+            assert!(out.contains(expect), "{code}: {out}");
+            if option == "images.docker-api" {
+                assert!(!out.contains("docker.sock"), "{code}: {out}");
+            }
+        }
         // DF004: a distroless image has no shell or curl: the command is asked for.
         let dockerfile = "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nEXPOSE 8080\nENTRYPOINT [\"/app\"]\n";
         let (asked, out) = with_values(
