@@ -452,6 +452,18 @@ mod tests {
             out.contains("memory: 512M") && out.contains("cpus: 0.5") && out.contains("pids: 200"),
             "{out}"
         );
+        // DR008: the same three for `docker run`.
+        let (asked, out) = with_values(
+            "DR008",
+            FileKind::Shell,
+            "docker run -d nginx:1.27\n",
+            &["512m", "0.5", "200"],
+        );
+        assert_eq!(asked, ["limits.memory", "limits.cpus", "limits.pids"]);
+        assert!(
+            out.contains("512m") && out.contains("0.5") && out.contains("200"),
+            "{out}"
+        );
         // K8S009: both limits asked before the one fix (requests follow the limits).
         let deployment = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n";
         let (asked, out) = with_values(
