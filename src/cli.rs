@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "dockharden",
     version = env!("DOCKHARDEN_LONG_VERSION"),
     about = "Rewrite Dockerfiles, docker-compose files and Kubernetes manifests into hardened configuration, keeping every other byte.",
-    after_help = "Exit status: 0 no findings (check) or success (fix); 1 findings (check) or changes pending (fix --check); 2 error."
+    after_help = "Exit status: 0 no findings (check) or success (fix); 1 findings (check) or changes pending (fix --check); 2 error; 130 fix --interactive stopped with Ctrl-C."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,6 +29,26 @@ pub enum Command {
     /// Show what dockharden knows about an image (its user, capabilities, writable paths, ...)
     /// and the upstream evidence of each fact.
     ExplainImage(ExplainImageArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    ///
+    /// Generated from these options. Bash: `dockharden completions bash >
+    /// ~/.local/share/bash-completion/completions/dockharden`; zsh: into a folder of `$fpath` as
+    /// `_dockharden`; fish: `dockharden completions fish > ~/.config/fish/completions/dockharden.fish`;
+    /// PowerShell: `dockharden completions powershell | Out-String | Invoke-Expression` in
+    /// `$PROFILE`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    ///
+    /// Generated from these options: `dockharden man > dockharden.1`, then `man -l dockharden.1`,
+    /// or install it as `man1/dockharden.1` under a folder of `manpath`.
+    Man,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to generate the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]
@@ -52,7 +72,10 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Treat the given files (or stdin) as this kind instead of detecting it.
-    #[arg(long, value_parser = ["dockerfile", "compose", "kubernetes", "k8s"])]
+    #[arg(long, value_parser = [
+        "dockerfile", "compose", "kubernetes", "k8s", "shell", "makefile", "github-actions",
+        "gitlab-ci", "systemd", "daemon-json", "markdown",
+    ])]
     pub kind: Option<String>,
     /// Read the file from standard input and treat it as NAME.
     #[arg(long, value_name = "NAME")]

@@ -266,9 +266,15 @@ pub fn save_option(path: &Path, option: &str, key: Option<&str>, value: &str) ->
         }
         return Ok(());
     }
+    // Tables created here are implicit: `[options.limits]` alone, no empty `[options]` above it.
+    let implicit = || {
+        let mut t = toml_edit::Table::new();
+        t.set_implicit(true);
+        toml_edit::Item::Table(t)
+    };
     let options = doc
         .entry("options")
-        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .or_insert_with(implicit)
         .as_table_mut()
         .ok_or_else(|| anyhow::anyhow!("{}: `options` is not a table", path.display()))?;
     let mut parts: Vec<&str> = option.split('.').collect();
@@ -280,12 +286,17 @@ pub fn save_option(path: &Path, option: &str, key: Option<&str>, value: &str) ->
     for t in tables {
         table = table
             .entry(t)
-            .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+            .or_insert_with(implicit)
             .as_table_mut()
             .ok_or_else(|| anyhow::anyhow!("{}: `{t}` is not a table", path.display()))?;
     }
     let item = match value.parse::<i64>() {
         Ok(n) if matches!(option, "uid" | "gid" | "limits.pids") => toml_edit::value(n),
+        _ if option == "healthcheck.command" => {
+            let words = dockharden_transforms::settings::command_words(value)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            toml_edit::value(words.into_iter().collect::<toml_edit::Array>())
+        }
         _ => toml_edit::value(value),
     };
     table.insert(last, item);
@@ -540,7 +551,12 @@ mod tests {
         save_option(&p, "uid", None, "1000").unwrap();
         save_option(&p, "limits.memory", None, "512M").unwrap();
         save_option(&p, "pins", Some("python"), "3.12-slim").unwrap();
+        save_option(&p, "healthcheck.command", None, "/app/server health").unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            text.contains("command = [\"/app/server\", \"health\"]"),
+            "{text}"
+        );
         assert!(
             text.starts_with("# team settings\nselect = [\"DF\"]  # only Dockerfiles\n"),
             "{text}"
@@ -590,6 +606,17 @@ mod tests {
         let fresh = dir.path().join("new.toml");
         save_option(&fresh, "kubernetes.secret-name", None, "app").unwrap();
         assert_eq!(
+            std::fs::read_to_string(&fresh).unwrap(),
+            "[options.kubernetes]\nsecret-name = \"app\"\n"
+        );
+        let uid = dir.path().join("uid.toml");
+        save_option(&uid, "uid", None, "1000").unwrap();
+        save_option(&uid, "limits.cpus", None, "0.5").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&uid).unwrap(),
+            "[options]\nuid = 1000\n\n[options.limits]\ncpus = \"0.5\"\n"
+        );
+        assert_eq!(
             Config::load(&fresh)
                 .unwrap()
                 .file
@@ -599,5 +626,250 @@ mod tests {
                 .as_deref(),
             Some("app")
         );
+    }
+
+    /// The field names a `#[derive(Deserialize)]` struct accepts (serde hands them to
+    /// `deserialize_struct`), as the configuration spells them.
+    fn fields_of<T: serde::de::DeserializeOwned>() -> Vec<String> {
+        #[derive(Debug)]
+        struct Fields(Vec<String>);
+        impl std::fmt::Display for Fields {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{:?}", self.0)
+            }
+        }
+        impl std::error::Error for Fields {}
+        impl serde::de::Error for Fields {
+            fn custom<M: std::fmt::Display>(msg: M) -> Self {
+                Self(vec![format!("not a struct: {msg}")])
+            }
+        }
+        struct Introspect;
+        impl<'de> serde::Deserializer<'de> for Introspect {
+            type Error = Fields;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Fields> {
+                Err(Fields(vec!["not a struct".into()]))
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Fields> {
+                Err(Fields(fields.iter().map(|f| (*f).to_owned()).collect()))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+                identifier ignored_any
+            }
+        }
+        let Err(Fields(mut fields)) = T::deserialize(Introspect) else {
+            panic!("introspection must fail with the field names");
+        };
+        fields.sort();
+        fields
+    }
+
+    fn schema() -> serde_json::Value {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/dockharden-config.schema.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// The keys an object schema allows (it must allow no others).
+    fn schema_keys(schema: &serde_json::Value, pointer: &str) -> Vec<String> {
+        let node = schema
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("no {pointer} in the schema"));
+        assert_eq!(
+            node["additionalProperties"],
+            serde_json::json!(false),
+            "{pointer} allows unknown keys, the tool does not"
+        );
+        let mut keys: Vec<String> = node["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The configuration schema names exactly the keys the configuration types take, table by
+    /// table (a key added to the code without the schema, or the other way round, fails here),
+    /// and refuses unknown keys everywhere, as loading does.
+    #[test]
+    fn the_config_schema_has_exactly_the_keys_the_config_takes() {
+        use dockharden_transforms::images;
+        use dockharden_transforms::settings;
+        let s = schema();
+        let facts = fields_of::<images::Facts>();
+        assert!(facts.len() > 30, "{facts:?}");
+        let with = |extra: &[&str]| {
+            let mut v = facts.clone();
+            v.extend(extra.iter().map(|e| (*e).to_owned()));
+            v.sort();
+            v
+        };
+        for (pointer, fields) in [
+            ("", fields_of::<ConfigFile>()),
+            ("/properties/overrides/items", fields_of::<Override>()),
+            ("/definitions/options", fields_of::<Settings>()),
+            (
+                "/definitions/options/properties/healthcheck",
+                fields_of::<settings::HealthcheckOptions>(),
+            ),
+            (
+                "/definitions/options/properties/limits",
+                fields_of::<settings::LimitOptions>(),
+            ),
+            (
+                "/definitions/options/properties/kubernetes",
+                fields_of::<settings::KubernetesOptions>(),
+            ),
+            (
+                "/definitions/options/properties/pipelines",
+                fields_of::<settings::PipelineOptions>(),
+            ),
+            // `[[images]]` entries: the facts, and what `Entry::from_table` takes itself.
+            (
+                "/definitions/image",
+                with(&["names", "summary", "evidence", "variant"]),
+            ),
+            (
+                "/definitions/image/properties/variant/items",
+                with(&["when", "evidence"]),
+            ),
+            (
+                "/definitions/image/properties/variant/items/properties/when",
+                fields_of::<images::When>(),
+            ),
+            (
+                "/definitions/evidence/items",
+                fields_of::<images::Evidence>(),
+            ),
+            (
+                "/definitions/image/properties/runs-as",
+                fields_of::<images::UserId>(),
+            ),
+            (
+                "/definitions/image/properties/writes-when/items",
+                fields_of::<images::WritesWhen>(),
+            ),
+            (
+                "/definitions/image/properties/docker-api/oneOf/1",
+                fields_of::<images::DockerClient>(),
+            ),
+            (
+                "/definitions/image/properties/privileged-needs",
+                fields_of::<images::PrivilegedNeeds>(),
+            ),
+            (
+                "/definitions/image/properties/variant/items/properties/runs-as",
+                fields_of::<images::UserId>(),
+            ),
+        ] {
+            assert_eq!(schema_keys(&s, pointer), fields, "schema {pointer:?}");
+        }
+        // The facts of a variant are the facts of an entry, described the same way.
+        for f in &facts {
+            assert_eq!(
+                s["definitions"]["image"]["properties"][f],
+                s["definitions"]["image"]["properties"]["variant"]["items"]["properties"][f],
+                "{f}"
+            );
+        }
+    }
+
+    /// Every key of the configuration schema, collected as dotted paths (`options.limits.memory`,
+    /// `images.variant.when.versions`).
+    fn schema_paths(
+        s: &serde_json::Value,
+        node: &serde_json::Value,
+        at: &str,
+        out: &mut Vec<String>,
+    ) {
+        let node = match node.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => s.pointer(r.trim_start_matches('#')).unwrap(),
+            None => node,
+        };
+        if let Some(props) = node.get("properties").and_then(|p| p.as_object()) {
+            for (k, v) in props {
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                out.push(path.clone());
+                schema_paths(s, v, &path, out);
+            }
+        }
+        if let Some(items) = node.get("items") {
+            schema_paths(s, items, at, out);
+        }
+        for alt in node
+            .get("oneOf")
+            .and_then(|o| o.as_array())
+            .into_iter()
+            .flatten()
+        {
+            schema_paths(s, alt, at, out);
+        }
+    }
+
+    fn value_paths(v: &toml::Value, at: &str, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let path = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
+                    out.insert(path.clone());
+                    // Map options (image name → value) have free keys.
+                    if !matches!(
+                        path.as_str(),
+                        "options.pins"
+                            | "options.capabilities"
+                            | "images.read-only-env"
+                            | "images.variant.read-only-env"
+                    ) {
+                        value_paths(v, &path, out);
+                    }
+                }
+            }
+            toml::Value::Array(a) => {
+                for v in a {
+                    value_paths(v, at, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `tests/fixtures/every-key.dockharden.toml` sets every key the schema names (so that
+    /// validating it, which `tests/scripts/schema_check.py` does, covers the whole schema) and
+    /// loads without error.
+    #[test]
+    fn the_every_key_fixture_sets_every_key_and_loads() {
+        let s = schema();
+        let mut keys = Vec::new();
+        schema_paths(&s, &s, "", &mut keys);
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/every-key.dockharden.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut set = std::collections::BTreeSet::new();
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        value_paths(&toml::Value::Table(table), "", &mut set);
+        let missing: Vec<&String> = keys.iter().filter(|k| !set.contains(*k)).collect();
+        assert!(missing.is_empty(), "the fixture does not set {missing:?}");
+        let extra: Vec<&String> = set.iter().filter(|k| !keys.contains(k)).collect();
+        assert!(extra.is_empty(), "the schema does not name {extra:?}");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.file.options.images.len(), 1);
+        assert_eq!(c.file.options.limits.cpu_request.as_deref(), Some("250m"));
     }
 }

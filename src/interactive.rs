@@ -3,8 +3,9 @@
 //! its accepted fixes verified.
 
 use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use console::{style, Term};
+use console::{style, Key, Term};
 use dockharden_transforms::engine::Engine;
 use dockharden_transforms::fix::Applicability;
 use dockharden_transforms::registry;
@@ -50,6 +51,60 @@ enum Reply {
     Answer(Answer),
     /// A value for the question's `need`.
     Value(String),
+    /// Ctrl-C.
+    Interrupt,
+}
+
+/// Set by the SIGINT handler: Ctrl-C while the terminal is not read key by key (dialoguer's prompts
+/// raise SIGINT themselves, and return an `Interrupted` error).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+#[cfg(unix)]
+extern "C" fn on_sigint(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// From here on Ctrl-C does not kill the process: the session asks whether to write what was
+/// accepted. (Files are written atomically, so even a kill never leaves half a file.)
+fn catch_ctrl_c() {
+    #[cfg(unix)]
+    // SAFETY: the handler only stores to an atomic.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Whether a prompt ended because of Ctrl-C.
+fn is_interrupt(e: &dialoguer::Error) -> bool {
+    let dialoguer::Error::IO(io) = e;
+    io.kind() == std::io::ErrorKind::Interrupted || interrupted()
+}
+
+/// One key, Ctrl-C included (read in raw mode, so it is a key, not a signal).
+fn read_key(term: &Term) -> std::io::Result<Key> {
+    term.read_key_raw()
+}
+
+/// A yes/no question answered by one key; Enter, `n`, Escape and Ctrl-C are no.
+fn yes_no(term: &Term, prompt: &str) -> std::io::Result<bool> {
+    term.write_str(&format!("{} ", style(prompt).blue().bold()))?;
+    loop {
+        let yes = match read_key(term)? {
+            Key::Char('y' | 'Y') => true,
+            Key::Char('n' | 'N') | Key::Enter | Key::Escape | Key::CtrlC => false,
+            _ => continue,
+        };
+        term.write_line(if yes { "y" } else { "n" })?;
+        return Ok(yes);
+    }
 }
 
 /// Ask for the value a display-only fix needs, with the default and validation.
@@ -82,7 +137,14 @@ fn ask_value(term: &Term, q: &Question, session: &Session<'_>) -> anyhow::Result
     if let Some(d) = &need.default {
         input = input.default(d.clone());
     }
-    let v = input.interact_text_on(term)?;
+    if interrupted() {
+        return Ok(Reply::Interrupt);
+    }
+    let v = match input.interact_text_on(term) {
+        Ok(v) => v,
+        Err(e) if is_interrupt(&e) => return Ok(Reply::Interrupt),
+        Err(e) => return Err(e.into()),
+    };
     Ok(match v.as_str() {
         "" => Reply::Answer(Answer::No),
         "d" => Reply::Answer(Answer::SkipRule),
@@ -136,7 +198,12 @@ fn ask(
     }
     let safety = match fix.applicability {
         Applicability::Safe => style("Safe fix".to_owned()).green().to_string(),
-        _ => style("Unsafe fix: it may change how the container runs (see `?`)".to_owned())
+        Applicability::Unsafe => {
+            style("Unsafe fix: it may change how the container runs (see `?`)".to_owned())
+                .yellow()
+                .to_string()
+        }
+        _ => style("Suggestion, until you give the value it needs".to_owned())
             .yellow()
             .to_string(),
     };
@@ -151,7 +218,18 @@ fn ask(
             "{} ",
             style("Apply this fix [y,n,a,d,q,?]?").blue().bold()
         ))?;
-        let c = term.read_char()?;
+        // Ctrl-C pressed while no key was being read (the terminal then sends a signal).
+        if interrupted() {
+            return Ok(Reply::Interrupt);
+        }
+        let c = match read_key(term)? {
+            Key::Char(c) => c,
+            Key::CtrlC => {
+                term.write_line("^C")?;
+                return Ok(Reply::Interrupt);
+            }
+            _ => continue,
+        };
         term.write_line(&c.to_string())?;
         if let Some(a) = Answer::from_key(c) {
             return Ok(Reply::Answer(a));
@@ -173,6 +251,14 @@ fn ask(
 /// How an answer reads in the configuration file: `[options.limits] memory = "512M"`,
 /// `[options] uid = 1000`, `[options.pins] "python" = "3.12-slim"`, an `[[images]]` entry.
 fn config_line(option: &str, key: Option<&str>, value: &str) -> String {
+    if option == "healthcheck.command" {
+        if let Ok(words) = dockharden_transforms::settings::command_words(value) {
+            let array = serde_json::to_string(&words)
+                .unwrap_or_default()
+                .replace("\",\"", "\", \"");
+            return format!("`[options.healthcheck] command = {array}`");
+        }
+    }
     let quoted = |v: &str| {
         if v.parse::<u64>().is_ok() {
             v.to_owned()
@@ -229,6 +315,9 @@ pub fn run(
     // The dirty-tree guard, as for `fix`: decided on the status before anything is written.
     let git = crate::git::GitStatus::default();
     git.snapshot(candidates.iter().map(|c| c.path.as_path()));
+    // Ctrl-C stops the session in this file (None: it was not pressed).
+    let mut stopped: Option<String> = None;
+    catch_ctrl_c();
     for (file_no, c) in candidates.into_iter().enumerate() {
         if choices.quit {
             break;
@@ -308,7 +397,13 @@ pub fn run(
         // Fixes accepted by answering, per rule (the rest of a rule's accepted fixes came from `a`).
         let mut asked: std::collections::HashMap<&'static str, usize> =
             std::collections::HashMap::new();
+        // Ctrl-C: stop asking, then ask whether to write this file's accepted fixes.
+        let mut cut = false;
         loop {
+            if interrupted() {
+                cut = true;
+                break;
+            }
             match session.next_question(&choices) {
                 Ok(Some(q)) => {
                     question += 1;
@@ -319,6 +414,10 @@ pub fn run(
                     };
                     let reply = ask(&term, &q, &display, &session, progress)?;
                     match reply {
+                        Reply::Interrupt => {
+                            cut = true;
+                            break;
+                        }
                         Reply::Answer(a) => {
                             if matches!(a, Answer::Yes | Answer::AllOfRule) {
                                 *asked.entry(q.finding.code).or_insert(0) += 1;
@@ -345,14 +444,22 @@ pub fn run(
                             let save_to = config.source.clone().unwrap_or_else(|| {
                                 std::path::PathBuf::from(crate::config::CONFIG_NAME)
                             });
-                            let save = dialoguer::Confirm::new()
+                            let save = match dialoguer::Confirm::new()
                                 .with_prompt(format!(
                                     "Save {} to {}?",
                                     config_line(need.option, need.key.as_deref(), &v),
                                     save_to.display()
                                 ))
                                 .default(false)
-                                .interact_on(&term)?;
+                                .interact_on(&term)
+                            {
+                                Ok(save) => save,
+                                Err(e) if is_interrupt(&e) => {
+                                    cut = true;
+                                    break;
+                                }
+                                Err(e) => return Err(e.into()),
+                            };
                             if save {
                                 if let Err(e) = crate::config::save_option(
                                     &save_to,
@@ -377,6 +484,27 @@ pub fn run(
         if failed {
             errors += 1;
             continue;
+        }
+        if cut {
+            stopped = Some(display.clone());
+            // A prompt cut short leaves the cursor hidden.
+            let _ = term.show_cursor();
+            term.write_line("")?;
+            let n = session.accepted().len();
+            let write = n > 0
+                && yes_no(
+                    &term,
+                    &format!(
+                        "Interrupted. Write the {n} fix{} accepted so far in {display}? [y/N]",
+                        if n == 1 { "" } else { "es" }
+                    ),
+                )?;
+            if !write {
+                if n > 0 {
+                    term.write_line(&format!("{display} is left unchanged."))?;
+                }
+                break;
+            }
         }
         let mut by_rule: std::collections::BTreeMap<&'static str, usize> =
             std::collections::BTreeMap::new();
@@ -405,6 +533,9 @@ pub fn run(
                 }
             }
         }
+        if stopped.is_some() {
+            break;
+        }
     }
     eprintln!(
         "Applied {applied} fix{} in {files_changed} file{}{}.",
@@ -416,5 +547,60 @@ pub fn run(
             String::new()
         }
     );
+    if let Some(at) = stopped {
+        eprintln!("Interrupted in {at}: the files after it were not reviewed.");
+        // As a shell reports a command stopped by Ctrl-C.
+        return Ok(130);
+    }
     Ok(if errors > 0 { 2 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_line;
+
+    /// The save prompt names the key as it is written in `.dockharden.toml`, and what it shows is
+    /// what `save_option` writes (loaded back, it is the value typed).
+    #[test]
+    fn the_save_prompt_shows_the_line_that_is_saved() {
+        for (option, key, value, shown) in [
+            (
+                "limits.memory",
+                None,
+                "512M",
+                "`[options.limits] memory = \"512M\"`",
+            ),
+            ("limits.pids", None, "200", "`[options.limits] pids = 200`"),
+            ("uid", None, "1000", "`[options] uid = 1000`"),
+            (
+                "pins",
+                Some("python"),
+                "3.12-slim",
+                "`[options.pins] \"python\" = \"3.12-slim\"`",
+            ),
+            (
+                "healthcheck.command",
+                None,
+                "/app/server health",
+                "`[options.healthcheck] command = [\"/app/server\", \"health\"]`",
+            ),
+            (
+                "kubernetes.secret-name",
+                None,
+                "db",
+                "`[options.kubernetes] secret-name = \"db\"`",
+            ),
+        ] {
+            assert_eq!(config_line(option, key, value), shown);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(crate::config::CONFIG_NAME);
+            crate::config::save_option(&path, option, key, value).unwrap();
+            let saved: toml::Table =
+                toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            // The shown line as a file: `[table]` on a line of its own.
+            let as_file = shown.trim_matches('`').replacen("] ", "]\n", 1);
+            let shown: toml::Table = toml::from_str(&as_file).unwrap();
+            assert_eq!(saved, shown, "{as_file}");
+        }
+    }
 }

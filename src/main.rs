@@ -6,6 +6,7 @@ mod discover;
 mod files;
 mod git;
 mod interactive;
+mod manual;
 mod oci;
 mod redact;
 mod report;
@@ -100,6 +101,20 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Rules(args) => rules(args.format),
+        Command::Completions(args) => {
+            emit_bytes(&manual::completions(args.shell));
+            ExitCode::SUCCESS
+        }
+        Command::Man => match manual::man() {
+            Ok(page) => {
+                emit_bytes(&page);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("dockharden: error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Explain(args) => explain(&args.rule),
         Command::ExplainImage(args) => explain_image(&args),
         Command::Check(args) if args.add_suppressions => match add_suppressions(&args.common) {
@@ -276,14 +291,19 @@ fn explain(rule: &str) -> ExitCode {
         emit(&rule_doc(t));
         return ExitCode::SUCCESS;
     }
-    // A hadolint / checkov / trivy id explains the rules it maps to, and says so.
+    // A hadolint / checkov / trivy / KICS id explains the rules it maps to, and says so.
     if let Some((tool, ours)) = dockharden_transforms::codes::foreign(rule) {
+        // KICS query ids are lower-case UUIDs; the others are upper-case.
+        let shown = if tool == "KICS" {
+            rule.trim().to_ascii_lowercase()
+        } else {
+            rule.trim().to_ascii_uppercase()
+        };
         let mut out = String::new();
         for code in &ours {
             if let Some(t) = registry::find(code) {
                 out.push_str(&format!(
-                    "{} ({tool}) is {} ({}) in dockharden.\n\n{}",
-                    rule.trim().to_ascii_uppercase(),
+                    "{shown} ({tool}) is {} ({}) in dockharden.\n\n{}",
                     t.code(),
                     t.name(),
                     rule_doc(t)

@@ -10,6 +10,7 @@ mod newuser;
 mod registry;
 mod registry_real;
 mod safety;
+mod schemas;
 mod workloads;
 mod yaml_corpus;
 mod yaml_robust;

@@ -49,6 +49,24 @@ fn unknown_codes_on_the_command_line_are_an_error_with_a_suggestion() {
         &["check", "--select", "DF002", "--ignore", "CKV_DOCKER_8"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // KICS query ids: Missing User Instruction is DF002.
+    let o = run(
+        dir.path(),
+        &[
+            "check",
+            "--select",
+            "DF002",
+            "--ignore",
+            "fd54f200-402c-4333-a5a4-36ef6709af2f",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // ... and the KICS comment that disables it at the top of a Dockerfile.
+    let disabled =
+        format!("# kics-scan disable=fd54f200-402c-4333-a5a4-36ef6709af2f\n{ROOT_DOCKERFILE}");
+    let dir = tree(&[("Dockerfile", &disabled)]);
+    let o = run(dir.path(), &["check", "--select", "DF002"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 #[test]
@@ -123,6 +141,16 @@ fn explain_takes_foreign_ids_and_suggests() {
         "{out}"
     );
     assert!(out.contains("# runs-as-root (DF002)"), "{out}");
+    let o = Command::new(BIN)
+        .args(["explain", "FD54F200-402C-4333-A5A4-36EF6709AF2F"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o)
+            .starts_with("fd54f200-402c-4333-a5a4-36ef6709af2f (KICS) is DF002 (runs-as-root)"),
+        "{}",
+        stdout(&o)
+    );
     let o = Command::new(BIN)
         .args(["explain", "DF0O1"])
         .output()
@@ -807,4 +835,319 @@ fn interactive_shows_progress_short_help_and_what_a_applied() {
         std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
         COMPOSE
     );
+}
+
+/// Every kind the README's table names for `--kind` is accepted by `--kind` and read as that kind
+/// (the name `x` tells nothing): a privileged `docker run` in each is reported as DR001.
+#[test]
+fn kind_accepts_every_kind_the_readme_names() {
+    use crate::cli::run_stdin;
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let table = readme
+        .split_once("| kind (`--kind`) |")
+        .expect("the README's table of kinds")
+        .1;
+    let kinds: Vec<&str> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| l[3..].split('`').next().unwrap())
+        .collect();
+    assert!(kinds.len() >= 7, "{kinds:?}");
+    let run_line = "docker run --privileged alpine:3.20";
+    for kind in kinds {
+        let input = match kind {
+            "shell" => format!("{run_line}\n"),
+            "makefile" => format!("deploy:\n\t{run_line}\n"),
+            "github-actions" => format!(
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {run_line}\n"
+            ),
+            "gitlab-ci" => format!("job:\n  script:\n    - {run_line}\n"),
+            "systemd" => format!("[Service]\nExecStart=/usr/bin/{run_line}\n"),
+            "markdown" => format!("# Run\n\n```sh\n{run_line}\n```\n"),
+            "daemon-json" => {
+                let dir = tree(&[]);
+                let o = run_stdin(
+                    dir.path(),
+                    &["check", "--kind", kind, "--stdin-filename", "x", "-q"],
+                    br#"{"hosts": ["tcp://0.0.0.0:2375"]}"#,
+                );
+                assert_eq!(o.status.code(), Some(1), "{kind}: {}", stderr(&o));
+                assert!(stdout(&o).contains("DD001"), "{kind}: {}", stdout(&o));
+                continue;
+            }
+            other => panic!("a kind this test does not know: {other}"),
+        };
+        let dir = tree(&[]);
+        let o = run_stdin(
+            dir.path(),
+            &["check", "--kind", kind, "--stdin-filename", "x", "-q"],
+            input.as_bytes(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{kind}: {}", stderr(&o));
+        assert!(stdout(&o).contains("DR001"), "{kind}: {}", stdout(&o));
+    }
+}
+
+/// The commands `dockharden --help` lists (not `help`), and the long flags `dockharden CMD --help`
+/// lists: what completions and the manual page must cover, read from the parser itself.
+fn commands_and_flags() -> Vec<(String, Vec<String>)> {
+    let help = stdout(&Command::new(BIN).arg("--help").output().unwrap());
+    let commands: Vec<String> = help
+        .split_once("Commands:\n")
+        .unwrap()
+        .1
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+    commands
+        .into_iter()
+        .map(|c| {
+            let help = stdout(&Command::new(BIN).args([&c, "--help"]).output().unwrap());
+            // The option lines (`  -o, --output-file <FILE>`), not flags named in descriptions.
+            let mut flags: Vec<String> = help
+                .lines()
+                .map(str::trim_start)
+                .filter(|l| l.starts_with('-'))
+                .flat_map(|l| l.split_whitespace().take(2))
+                .map(|w| w.trim_end_matches(','))
+                .filter(|w| w.starts_with("--") && w.len() > 2)
+                .map(str::to_owned)
+                .collect();
+            flags.sort();
+            flags.dedup();
+            (c, flags)
+        })
+        .collect()
+}
+
+/// `dockharden completions SHELL` for every shell: non-empty, naming every command and the flags
+/// of `check` and `fix`; the bash script really completes (sourced in bash, asked as bash asks);
+/// the zsh and fish scripts pass their shell's syntax check where that shell is installed.
+#[test]
+fn completions_cover_every_command_and_flag_and_bash_completes_with_them() {
+    let all = commands_and_flags();
+    let fix_flags = &all.iter().find(|(c, _)| c == "fix").unwrap().1;
+    assert!(
+        fix_flags.contains(&"--unsafe-fixes".to_owned()),
+        "{fix_flags:?}"
+    );
+    let dir = tree(&[]);
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.len() > 1000, "{shell}: {script}");
+        for (command, flags) in &all {
+            assert!(script.contains(command.as_str()), "{shell} lacks {command}");
+            if command == "check" || command == "fix" {
+                for f in flags {
+                    // fish spells long options `-l name`.
+                    let spelled = if shell == "fish" {
+                        format!("-l {}", &f[2..])
+                    } else {
+                        f.clone()
+                    };
+                    assert!(script.contains(&spelled), "{shell} lacks {command} {f}");
+                }
+            }
+        }
+        let file = dir.path().join(format!("completion.{shell}"));
+        std::fs::write(&file, &script).unwrap();
+        let syntax: &[&str] = match shell {
+            "bash" => &["bash", "-n"],
+            "zsh" => &["zsh", "-n"],
+            "fish" => &["fish", "--no-execute"],
+            _ => continue,
+        };
+        match Command::new(syntax[0])
+            .args(&syntax[1..])
+            .arg(&file)
+            .output()
+        {
+            Ok(o) => assert!(
+                o.status.success(),
+                "{shell} -n: {}{}",
+                stdout(&o),
+                stderr(&o)
+            ),
+            Err(_) => eprintln!("{shell} not installed: its syntax check is left to .ci/run"),
+        }
+    }
+    // Complete as bash does: COMP_WORDS/COMP_CWORD set, the function called with the command,
+    // the current word and the previous one.
+    let driver = r#"source "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMPREPLY=()
+_dockharden dockharden "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}""#;
+    let complete = |words: &[&str]| -> Vec<String> {
+        let o = Command::new("bash")
+            .args(["-c", driver, "driver"])
+            .arg(dir.path().join("completion.bash"))
+            .args(words)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().map(str::to_owned).collect()
+    };
+    let top = complete(&["dockharden", ""]);
+    for (command, _) in &all {
+        assert!(top.contains(command), "{command} not offered: {top:?}");
+    }
+    assert_eq!(complete(&["dockharden", "fi"]), ["fix"]);
+    assert_eq!(
+        complete(&["dockharden", "fix", "--unsafe"]),
+        ["--unsafe-fixes"]
+    );
+    assert_eq!(
+        complete(&["dockharden", "check", "--format", ""]),
+        ["text", "json", "sarif", "github"]
+    );
+    let kinds = complete(&["dockharden", "check", "--kind", ""]);
+    assert!(kinds.contains(&"github-actions".to_owned()), "{kinds:?}");
+    // fish completes with its own `complete -C`.
+    let script = dir.path().join("completion.fish");
+    if let Ok(o) = Command::new("fish")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; complete -C 'dockharden fix --unsa'",
+            script.display()
+        ))
+        .output()
+    {
+        assert!(
+            stdout(&o).starts_with("--unsafe-fixes\t"),
+            "fish: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+}
+
+/// `dockharden man`: a roff page (`.TH`) with a section for every command and every long flag of
+/// every command; it renders with `man -l` (and `groff -ww` warns about nothing) where installed.
+#[test]
+fn the_manual_page_documents_every_command_and_flag_and_renders() {
+    let o = Command::new(BIN).arg("man").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains("\n.TH dockharden 1 "), "{page}");
+    let escaped = |s: &str| s.replace('-', "\\-");
+    let all = commands_and_flags();
+    for (command, flags) in &all {
+        assert!(
+            page.contains(&format!(".SS \"dockharden {}\"", command)),
+            "no section for {command}"
+        );
+        let section = page
+            .split_once(&format!(".SS \"dockharden {command}\""))
+            .unwrap()
+            .1;
+        let section = section.split(".SS ").next().unwrap();
+        for f in flags {
+            assert!(
+                section.contains(&format!("\\fB{}\\fR", escaped(f))),
+                "{command} {f} missing from its section"
+            );
+        }
+    }
+    let dir = tree(&[]);
+    let file = dir.path().join("dockharden.1");
+    std::fs::write(&file, &page).unwrap();
+    match Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&file)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "groff: {}",
+            stderr(&o)
+        ),
+        Err(_) => eprintln!("groff not installed: the page is checked as text only"),
+    }
+    let rendered = match Command::new("man")
+        .arg("-l")
+        .arg(&file)
+        .env("MANWIDTH", "120")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output()
+    {
+        Ok(o) => {
+            assert!(o.status.success(), "man -l: {}", stderr(&o));
+            stdout(&o)
+        }
+        Err(_) => {
+            eprintln!("man not installed: rendering is left to .ci/run");
+            return;
+        }
+    };
+    for heading in ["NAME", "SYNOPSIS", "COMMANDS", "EXIT STATUS", "FILES"] {
+        assert!(
+            rendered.contains(&format!("\n{heading}\n")),
+            "{heading}: {rendered}"
+        );
+    }
+    for (command, flags) in &all {
+        assert!(
+            rendered.contains(&format!("dockharden {command}")),
+            "{command}"
+        );
+        for f in flags {
+            assert!(
+                rendered.contains(f.as_str()),
+                "rendered page lacks {command} {f}"
+            );
+        }
+    }
+}
+
+/// The dirty-tree guard in `fix -i` (a pseudo-terminal): a file with uncommitted changes of the
+/// user's is offered its Safe fixes only, and says so; `--allow-dirty` offers the Unsafe ones.
+#[test]
+fn interactive_offers_only_safe_fixes_in_a_dirty_file() {
+    use crate::interactive::drive;
+    let dir = tree(&[("Dockerfile", ADD_FILE), ("compose.yaml", SAFE_AND_UNSAFE)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    let edited = format!("# my own edit\n{SAFE_AND_UNSAFE}");
+    std::fs::write(dir.path().join("compose.yaml"), &edited).unwrap();
+    let args = ["fix", "-i", "--isolated", "--select", "DC001,DF001"];
+    // Dockerfile (clean): its Safe DF001 fix, accepted; compose.yaml (dirty): no question.
+    let Some((code, screen, err)) = drive(dir.path(), &args, &[("[y,n,a,d,q,?]", "y")]) else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{screen}\n{err}");
+    assert!(
+        screen.contains("compose.yaml has uncommitted changes: only its Safe fixes are offered"),
+        "{screen}"
+    );
+    assert_eq!(screen.matches("[y,n,a,d,q,?]").count(), 1, "{screen}");
+    assert!(!screen.contains("DC001"), "{screen}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("compose.yaml")).unwrap(),
+        edited
+    );
+    // With --allow-dirty the socket mount is asked about, and removed.
+    let mut allow = args.to_vec();
+    allow.push("--allow-dirty");
+    let Some((code, screen, err)) =
+        drive(dir.path(), &allow, &[("DC001", ""), ("[y,n,a,d,q,?]", "y")])
+    else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{screen}\n{err}");
+    assert!(!std::fs::read_to_string(dir.path().join("compose.yaml"))
+        .unwrap()
+        .contains("docker.sock"));
 }

@@ -1,6 +1,6 @@
 //! Rule codes where a user writes them (`--select`, `--ignore`, `select`/`ignore` in the config,
 //! suppression comments, `explain`): our codes and prefixes, `ALL`, and the ids of other tools
-//! (hadolint, checkov, trivy) that map to one of our rules. Anything else is an error that names it
+//! (hadolint, checkov, trivy, KICS) that map to one of our rules. Anything else is an error that names it
 //! and suggests the closest code, so that a typo never silently turns a rule (or the gate) off.
 
 use crate::registry;
@@ -61,7 +61,9 @@ pub fn foreign(id: &str) -> Option<(&'static str, Vec<String>)> {
         return None;
     }
     let upper = id.trim().to_ascii_uppercase();
-    let tool = if upper.starts_with("DL") {
+    let tool = if suppression::is_kics(id) {
+        "KICS"
+    } else if upper.starts_with("DL") {
         "hadolint"
     } else if upper.starts_with("CKV") {
         "checkov"
@@ -191,6 +193,21 @@ mod tests {
         assert_eq!(resolve_selector("DL3002").unwrap(), vec!["DF002"]);
         assert_eq!(resolve_selector("CKV_K8S_20").unwrap(), vec!["K8S001"]);
         assert_eq!(resolve_selector("DS002").unwrap(), vec!["DF002"]);
+        // KICS query ids, in either case.
+        assert_eq!(
+            resolve_selector("fd54f200-402c-4333-a5a4-36ef6709af2f").unwrap(),
+            vec!["DF002"]
+        );
+        assert_eq!(
+            resolve_selector("5572CC5E-1E4C-4113-92A6-7A8A3BD25E6D").unwrap(),
+            vec!["K8S001"]
+        );
+        assert_eq!(
+            foreign("d6355c88-1e8d-49e9-b2f2-f8a1ca12c75b"),
+            Some(("KICS", vec!["DC001".to_owned()]))
+        );
+        // A KICS query we have no rule for (Liveness Probe Is Not Defined) is unknown.
+        assert!(resolve_selector("ade74944-a674-4e00-859e-c6eab5bde441").is_err());
         let e = resolve_selector("FOO").unwrap_err();
         assert_eq!(e.given, "FOO");
         let e = resolve_selector("DF0O1").unwrap_err();

@@ -403,6 +403,155 @@ mod tests {
         assert_eq!(s.text(), text);
     }
 
+    /// A session with one real rule where every value question gets the next of `values` and every
+    /// fix is accepted: the options asked (with their keys) and the final text.
+    fn with_values(
+        code: &str,
+        kind: FileKind,
+        text: &str,
+        values: &[&str],
+    ) -> (Vec<String>, String) {
+        let engine = Engine {
+            transforms: vec![crate::registry::find(code).unwrap()],
+            ..Engine::with_defaults()
+        };
+        let mut s = Session::new(&engine, kind, text, Applicability::Unsafe).unwrap();
+        let mut c = RuleChoices::default();
+        let mut values = values.iter();
+        let mut asked = Vec::new();
+        while let Some(q) = s.next_question(&c).unwrap() {
+            assert_eq!(q.finding.code, code, "{}", q.finding.message);
+            match &q.need {
+                Some(need) => {
+                    asked.push(match &need.key {
+                        Some(k) => format!("{} {k}", need.option),
+                        None => need.option.to_owned(),
+                    });
+                    let v = values
+                        .next()
+                        .unwrap_or_else(|| panic!("unexpected question {asked:?}"));
+                    s.provide(v).unwrap();
+                }
+                None => s.answer(Answer::Yes, &mut c).unwrap(),
+            }
+        }
+        assert!(values.next().is_none(), "unused values, asked {asked:?}");
+        (asked, s.text().to_owned())
+    }
+
+    /// The values the README promises the session asks for (limits, healthcheck, pins, the
+    /// Secret name), each producing the fix.
+    #[test]
+    fn value_questions_of_the_real_rules_produce_their_fixes() {
+        // DC010: memory, then CPU, then the process count, one applied fix each.
+        let compose = "services:\n  web:\n    image: nginx:1.27\n";
+        let (asked, out) =
+            with_values("DC010", FileKind::Compose, compose, &["512M", "0.5", "200"]);
+        assert_eq!(asked, ["limits.memory", "limits.cpus", "limits.pids"]);
+        assert!(
+            out.contains("memory: 512M") && out.contains("cpus: 0.5") && out.contains("pids: 200"),
+            "{out}"
+        );
+        // DR008: the same three for `docker run`.
+        let (asked, out) = with_values(
+            "DR008",
+            FileKind::Shell,
+            "docker run -d nginx:1.27\n",
+            &["512m", "0.5", "200"],
+        );
+        assert_eq!(asked, ["limits.memory", "limits.cpus", "limits.pids"]);
+        assert!(
+            out.contains("512m") && out.contains("0.5") && out.contains("200"),
+            "{out}"
+        );
+        // K8S009: both limits asked before the one fix (requests follow the limits).
+        let deployment = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n";
+        let (asked, out) = with_values(
+            "K8S009",
+            FileKind::Kubernetes,
+            deployment,
+            &["512Mi", "500m"],
+        );
+        assert_eq!(asked, ["limits.memory", "limits.cpus"]);
+        assert!(
+            out.contains("memory: 512Mi") && out.contains("cpu: 500m"),
+            "{out}"
+        );
+        // K8S010: the pin for the image.
+        let latest = deployment.replace("nginx:1.27", "nginx:latest");
+        let (asked, out) = with_values("K8S010", FileKind::Kubernetes, &latest, &["1.27-alpine"]);
+        assert_eq!(asked, ["pins nginx"]);
+        assert!(out.contains("image: nginx:1.27-alpine\n"), "{out}");
+        // K8S011: the Secret the credential moves to.
+        let secret = format!("{deployment}      env:\n        - name: DB_PASSWORD\n          value: hunter2hunter2\n");
+        let (asked, out) =
+            with_values("K8S011", FileKind::Kubernetes, &secret, &["db-credentials"]);
+        assert_eq!(asked, ["kubernetes.secret-name"]);
+        assert!(
+            out.contains("name: db-credentials") && !out.contains("hunter2"),
+            "{out}"
+        );
+        // DC012 / K8S004: the non-root uid:gid an unknown image works as (an `[[images]]` fact).
+        let agent = "services:\n  agent:\n    image: ghcr.io/acme/agent:1.2\n";
+        let (asked, out) = with_values("DC012", FileKind::Compose, agent, &["1000:1000"]);
+        assert_eq!(asked, ["images.user-override ghcr.io/acme/agent"]);
+        assert!(out.contains("user: \"1000:1000\""), "{out}");
+        let pod = deployment.replace("nginx:1.27", "ghcr.io/acme/agent:1.2");
+        let (asked, out) = with_values("K8S004", FileKind::Kubernetes, &pod, &["1000:1000"]);
+        assert_eq!(asked, ["images.user-override ghcr.io/acme/agent"]);
+        assert!(out.contains("runAsUser: 1000"), "{out}");
+        let run = "docker run -d ghcr.io/acme/agent:1.2\n";
+        let (asked, out) = with_values("DR007", FileKind::Shell, run, &["1000:1000"]);
+        assert_eq!(asked, ["images.user-override ghcr.io/acme/agent"]);
+        assert!(
+            out.contains("-u 1000:1000") || out.contains("--user 1000:1000"),
+            "{out}"
+        );
+        // What an unknown image needs back, writes and whether it uses the Docker API.
+        let compose_agent = |extra: &str| {
+            format!("services:\n  agent:\n    image: ghcr.io/acme/agent:1.2\n{extra}")
+        };
+        let pod_agent = |extra: &str| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: ghcr.io/acme/agent:1.2\n{extra}")
+        };
+        let socket_pod = pod_agent("      volumeMounts:\n        - name: sock\n          mountPath: /var/run/docker.sock\n  volumes:\n    - name: sock\n      hostPath:\n        path: /var/run/docker.sock\n");
+        let socket_compose =
+            compose_agent("    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n");
+        for (code, kind, text, value, option, expect) in [
+            ("DC002", FileKind::Compose, compose_agent(""), "chown", "images.cap-add", "- CHOWN"),
+            ("K8S003", FileKind::Kubernetes, pod_agent(""), "chown", "images.cap-add", "- CHOWN"),
+            ("DR005", FileKind::Shell, run.to_owned(), "chown", "images.cap-add", "--cap-add CHOWN"),
+            ("DC008", FileKind::Compose, compose_agent(""), "/tmp", "images.tmpfs", "read_only: true"),
+            ("K8S005", FileKind::Kubernetes, pod_agent(""), "/tmp", "images.tmpfs", "readOnlyRootFilesystem: true"),
+            ("DR006", FileKind::Shell, run.to_owned(), "/tmp", "images.tmpfs", "--read-only"),
+            ("DC001", FileKind::Compose, socket_compose, "no", "images.docker-api", "image: ghcr.io/acme/agent:1.2\n"),
+            ("K8S008", FileKind::Kubernetes, socket_pod, "no", "images.docker-api", "image: ghcr.io/acme/agent:1.2\n"),
+            ("DR002", FileKind::Shell, "docker run -d -v /var/run/docker.sock:/var/run/docker.sock ghcr.io/acme/agent:1.2\n".to_owned(), "no", "images.docker-api", "docker run -d ghcr.io/acme/agent:1.2"),
+        ] {
+            let (asked, out) = with_values(code, kind, &text, &[value]);
+            assert_eq!(asked, [format!("{option} ghcr.io/acme/agent")], "{code}");
+            assert!(out.contains(expect), "{code}: {out}");
+            if option == "images.docker-api" {
+                assert!(!out.contains("docker.sock"), "{code}: {out}");
+            }
+        }
+        // DF004: a distroless image has no shell or curl: the command is asked for.
+        let dockerfile = "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nEXPOSE 8080\nENTRYPOINT [\"/app\"]\n";
+        let (asked, out) = with_values(
+            "DF004",
+            FileKind::Dockerfile,
+            dockerfile,
+            &["/app healthcheck"],
+        );
+        assert_eq!(asked, ["healthcheck.command"]);
+        assert!(out.contains("CMD [\"/app\", \"healthcheck\"]\n"), "{out}");
+        // DF004: with curl in the image and a port, only the path is unknown.
+        let path = "FROM nginx:1.27\nCOPY site /usr/share/nginx/html\nEXPOSE 80\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n";
+        let (asked, out) = with_values("DF004", FileKind::Dockerfile, path, &["/healthz"]);
+        assert_eq!(asked, ["healthcheck.path"]);
+        assert!(out.contains("http://127.0.0.1:80/healthz"), "{out}");
+    }
+
     fn run(text: &str, kind: FileKind, answers: &[Answer]) -> (String, Vec<&'static str>) {
         let engine = Engine {
             transforms: vec![crate::registry::find("DF001").unwrap()],

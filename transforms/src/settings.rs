@@ -143,10 +143,44 @@ fn valid_cpus(v: &str) -> bool {
     }
 }
 
+/// A healthcheck command as typed: a JSON array of words (`["/app/server", "health"]`), or words
+/// separated by spaces (`/app/server health`). It runs in exec form, without a shell: shell syntax
+/// in the space-separated form is refused (write `["sh", "-c", "..."]` for a shell).
+///
+/// # Errors
+/// Empty, not a JSON array of strings, or shell syntax (the message says what to write).
+pub fn command_words(value: &str) -> Result<Vec<String>, String> {
+    let v = value.trim();
+    let words: Vec<String> = if v.starts_with('[') {
+        serde_json::from_str::<Vec<String>>(v).map_err(|e| {
+            format!(
+                "`{v}` is not a JSON array of strings ({e}), e.g. [\"/app/server\", \"health\"]"
+            )
+        })?
+    } else {
+        if let Some(c) = v.chars().find(|c| {
+            matches!(
+                c,
+                '"' | '\'' | '\\' | '|' | '&' | ';' | '<' | '>' | '$' | '`' | '(' | ')'
+            )
+        }) {
+            return Err(format!(
+                "`{c}` is shell syntax, and the command runs without a shell: write it as a JSON array, e.g. [\"sh\", \"-c\", \"...\"]"
+            ));
+        }
+        v.split_whitespace().map(str::to_owned).collect()
+    };
+    if words.first().is_none_or(|w| w.trim().is_empty()) {
+        return Err("the command is empty".into());
+    }
+    Ok(words)
+}
+
 impl Settings {
     /// Set an option by its dotted path in the `[options]` table (`uid`, `gid`, `limits.memory`,
     /// `limits.cpus`, `limits.pids`, `limits.memory-request`, `limits.cpu-request`,
-    /// `healthcheck.path`, `pins` with `key` = image, `kubernetes.secret-name`), validating the value.
+    /// `healthcheck.path`, `healthcheck.command` (see [`command_words`]), `pins` with `key` =
+    /// image, `kubernetes.secret-name`), validating the value.
     ///
     /// # Errors
     /// Unknown option or invalid value (the message says what is expected).
@@ -190,6 +224,7 @@ impl Settings {
                 }
                 self.healthcheck.path = Some(v.to_owned());
             }
+            "healthcheck.command" => self.healthcheck.command = Some(command_words(v)?),
             "pins" => {
                 let image = key.ok_or("a pin needs the image name")?;
                 if v.is_empty() || v.contains(char::is_whitespace) || v == "latest" {
@@ -330,6 +365,28 @@ mod tests {
         assert_eq!(s.pins["python"], "3.12-slim");
         assert!(s.set("pins", Some("python"), "latest").is_err());
         assert!(s.set("healthcheck.path", None, "healthz").is_err());
+        s.set("healthcheck.command", None, "/app/server health")
+            .unwrap();
+        assert_eq!(
+            s.healthcheck.command.as_deref(),
+            Some(&["/app/server".to_owned(), "health".to_owned()][..])
+        );
+        s.set(
+            "healthcheck.command",
+            None,
+            r#"["sh", "-c", "wget -qO- localhost:8080/ || exit 1"]"#,
+        )
+        .unwrap();
+        assert_eq!(s.healthcheck.command.as_ref().unwrap().len(), 3);
+        for bad in [
+            "",
+            "curl -f localhost || exit 1",
+            "[\"a\", 1]",
+            "[]",
+            "echo $HOME",
+        ] {
+            assert!(s.set("healthcheck.command", None, bad).is_err(), "{bad}");
+        }
         s.set("kubernetes.secret-name", None, "app-secrets")
             .unwrap();
         assert!(s

@@ -97,7 +97,61 @@ const FOREIGN: &[(&str, &[&str])] = &[
     ("AVD-KSV-0018", &["K8S009"]),
 ];
 
-/// Our codes a foreign id (hadolint, checkov, trivy) maps to; empty when none.
+/// KICS query ids → our codes, only where the query checks what our rule checks. Each id is the
+/// `id` of the query's `metadata.json` in Checkmarx/kics (read at the commit named), or of the
+/// query table `docs/queries/kubernetes-queries.md` (commit 01a24f116d03).
+const KICS: &[(&str, &[&str])] = &[
+    // assets/queries/dockerfile/<query>/metadata.json
+    ("9513a694-aa0d-41d8-be61-3271e056f36b", &["DF001"]), // add_instead_of_copy (1c74e081c12b)
+    ("67fd0c4a-68cf-46d7-8c41-bc9fba7e40ae", &["DF002"]), // last_user_is_root (15256d180c13)
+    ("fd54f200-402c-4333-a5a4-36ef6709af2f", &["DF002"]), // missing_user_instruction (01dae530d5f8)
+    ("9efb0b2d-89c9-41a3-91ca-dcc0aec911fd", &["DF003"]), // image_version_not_explicit (099b11d040ae)
+    ("f45ea400-6bbe-4501-9fc7-1c3d75c32067", &["DF003"]), // image_version_using_latest (1c74e081c12b)
+    ("b03a748a-542d-44f4-bb86-9199ab4fd2d5", &["DF004"]), // healthcheck_instruction_missing (1b601f61ee0f)
+    ("5907595b-5b6d-4142-b173-dbb0e73fbff8", &["DF007"]), // exposing_port_22 (099b11d040ae)
+    ("df746b39-6564-4fed-bf85-e9c44382303c", &["DF010"]), // apt_get_install_lists_were_not_deleted (03440150cd70)
+    ("7384dfb2-fcd1-4fbf-91cd-6c44c318c33c", &["DF010"]), // apt_get_not_avoiding_additional_packages (03440150cd70)
+    ("ae9c56a6-3ed1-4ac0-9b54-31267f51151d", &["DF011"]), // apk_add_using_local_cache_path (1c74e081c12b)
+    // assets/queries/dockerCompose/<query>/metadata.json
+    ("d6355c88-1e8d-49e9-b2f2-f8a1ca12c75b", &["DC001"]), // docker_socket_mounted_in_container (1d8b6c5c2185)
+    ("ce76b7d0-9e77-464d-b86f-c5c48e03e22d", &["DC002"]), // container_capabilities_unrestricted (1d8b6c5c2185)
+    ("27fcc7d6-c49b-46e0-98f1-6c082a6a2750", &["DC003"]), // no_new_privileges_not_set (03440150cd70)
+    ("ae5b6871-7f45-42e0-bb4c-ab300c4d2026", &["DC004"]), // privileged_containers_enabled (1106604f8421)
+    ("4f31dd9f-2cc3-4751-9b53-67e4af83dac0", &["DC005"]), // host_namespace_is_shared, pid (1d8b6c5c2185)
+    ("baa3890f-bed7-46f5-ab8f-1da8fc91c729", &["DC005"]), // shared_host_ipc_namespace (1b2f9a50a515)
+    ("8af7162d-6c98-482f-868e-0d33fb675ca8", &["DC005"]), // shared_host_user_namespace (1d8b6c5c2185)
+    ("071a71ff-f868-47a4-ac0b-3c59e4ab5443", &["DC006"]), // shared_host_network_namespace (1d8b6c5c2185)
+    ("404fde2c-bc4b-4371-9747-7054132ac953", &["DC007"]), // default_seccomp_profile_disabled (03440150cd70)
+    ("bb9ac4f7-e13b-423d-a010-c74a1bfbe492", &["DC010"]), // memory_not_limited (1d8b6c5c2185)
+    ("6b610c50-99fb-4ef0-a5f3-e312fd945bc3", &["DC010"]), // cpus_not_limited (03440150cd70)
+    ("221e0658-cb2a-44e3-b08a-db96a341d6fa", &["DC010"]), // pids_limit_not_set (03440150cd70)
+    // docs/queries/kubernetes-queries.md
+    ("5572cc5e-1e4c-4113-92a6-7a8a3bd25e6d", &["K8S001"]), // Privilege Escalation Allowed
+    ("dd29336b-fe57-445b-a26e-e6aa867ae609", &["K8S002"]), // Container Is Privileged
+    ("268ca686-7fb7-4ae9-b129-955a2a89064e", &["K8S003"]), // No Drop Capabilities for Containers
+    ("dbbc6705-d541-43b0-b166-dd4be8208b54", &["K8S003"]), // NET_RAW Capabilities Not Being Dropped
+    ("cf34805e-3872-4c08-bf92-6ff7bb0cfadb", &["K8S004"]), // Containers Running As Root
+    ("a9c2f49d-0671-4fc9-9ece-f4e261e128d0", &["K8S005"]), // Root Container Not Mounted As Read-only
+    ("f377b83e-bd07-4f48-a591-60c82b14a78b", &["K8S006"]), // Seccomp Profile Is Not Configured
+    ("cd290efd-6c82-4e9d-a698-be12ae31d536", &["K8S007"]), // Shared Host IPC Namespace
+    ("302736f4-b16c-41b8-befe-c0baffa0bd9d", &["K8S007"]), // Shared Host PID Namespace
+    ("6b6bdfb3-c3ae-44cb-88e4-7405c1ba2c8a", &["K8S007"]), // Shared Host Network Namespace
+    ("a6f34658-fdfb-4154-9536-56d516f65828", &["K8S008"]), // Docker Daemon Socket is Exposed to Containers
+    ("b14d1bc4-a208-45db-92f0-e21f8e2588e9", &["K8S009"]), // Memory Limits Not Defined
+    ("4ac0e2b7-d2d2-4af7-8799-e8de6721ccda", &["K8S009"]), // CPU Limits Not Set
+    ("229588ef-8fde-40c8-8756-f4f2b5825ded", &["K8S009"]), // Memory Requests Not Defined
+    ("ca469dd4-c736-448f-8ac1-30a642705e0a", &["K8S009"]), // CPU Requests Not Set
+    ("583053b7-e632-46f0-b989-f81ff8045385", &["K8S010"]), // Invalid Image (empty or `latest`)
+    ("48471392-d4d0-47c0-b135-cdec95eb3eef", &["K8S012"]), // Service Account Token Automount Not Disabled
+];
+
+/// Whether `id` is a KICS query id (a UUID) that maps to one of our rules.
+#[must_use]
+pub fn is_kics(id: &str) -> bool {
+    KICS.iter().any(|(k, _)| k.eq_ignore_ascii_case(id.trim()))
+}
+
+/// Our codes a foreign id (hadolint, checkov, trivy, KICS) maps to; empty when none.
 #[must_use]
 pub fn map_foreign(id: &str) -> Vec<String> {
     let id = id.trim();
@@ -118,7 +172,8 @@ pub fn map_foreign(id: &str) -> Vec<String> {
     };
     FOREIGN
         .iter()
-        .filter(|(f, _)| *f == normalized)
+        .chain(KICS)
+        .filter(|(f, _)| f.eq_ignore_ascii_case(&normalized))
         .flat_map(|(_, ours)| ours.iter().map(|s| (*s).to_owned()))
         .collect()
 }
@@ -350,7 +405,31 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
             }
         } else if let Some(rest) = strip_prefix_ci(body, "kics-scan") {
             let rest = rest.trim();
-            if rest == "ignore-line" {
+            // Only at the start of the file (no instruction or key above it), as KICS reads it.
+            let at_start = || {
+                lines[..n].iter().all(|l| {
+                    let t = l.trim();
+                    t.is_empty() || t.starts_with('#') || t == "---"
+                })
+            };
+            if let Some(ids) = rest.strip_prefix("disable=").filter(|_| at_start()) {
+                // `# kics-scan disable=<query id>,...`: those queries' results in this file.
+                let codes: Vec<String> = codes_list(ids)
+                    .iter()
+                    .flat_map(|id| map_foreign(id))
+                    .collect();
+                if !codes.is_empty() {
+                    out.push(Suppression {
+                        codes,
+                        scope: Scope::File,
+                        ours: false,
+                        comment,
+                        full_line,
+                        written: Vec::new(),
+                        unknown: Vec::new(),
+                    });
+                }
+            } else if rest == "ignore-line" {
                 out.push(Suppression {
                     codes: Vec::new(),
                     scope: line_scope,
@@ -724,6 +803,55 @@ mod tests {
         assert!(apply(text, &["DF002"], vec![f("DF002", 36)]).is_empty());
         let text = "a: 1\n# kics-scan ignore-line\nprivileged: true\n";
         assert!(apply(text, &["DC004"], vec![f("DC004", 29)]).is_empty());
+    }
+
+    /// Every foreign id maps to rules that exist, and appears once; KICS ids are UUIDs.
+    #[test]
+    fn foreign_ids_map_to_real_rules() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (id, ours) in FOREIGN.iter().chain(KICS) {
+            assert!(seen.insert(id.to_ascii_uppercase()), "{id} twice");
+            assert!(!ours.is_empty(), "{id}");
+            for code in *ours {
+                assert!(crate::registry::find(code).is_some(), "{id} → {code}");
+            }
+        }
+        for (id, _) in KICS {
+            let parts: Vec<usize> = id.split('-').map(str::len).collect();
+            assert_eq!(parts, [8, 4, 4, 4, 12], "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                "{id}"
+            );
+        }
+    }
+
+    /// `# kics-scan disable=<query ids>` at the start of a file suppresses the rules those queries
+    /// map to in the whole file; below the first instruction it is not a KICS command.
+    #[test]
+    fn kics_disable_at_the_start_of_the_file() {
+        let text = "# syntax=docker/dockerfile:1\n# kics-scan disable=fd54f200-402c-4333-a5a4-36ef6709af2f,9513A694-AA0D-41D8-BE61-3271E056F36B\nFROM x\nADD a b\n";
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert!(apply(
+            text,
+            &["DF001", "DF002"],
+            vec![f("DF002", at("FROM")), f("DF001", at("ADD"))]
+        )
+        .is_empty());
+        // A query that maps to another rule leaves this one reported.
+        let other = "# kics-scan disable=b03a748a-542d-44f4-bb86-9199ab4fd2d5\nFROM x\n";
+        assert_eq!(apply(other, &["DF002"], vec![f("DF002", 56)]).len(), 1);
+        // Not at the start: ignored, as KICS ignores it.
+        let late = "FROM x\n# kics-scan disable=fd54f200-402c-4333-a5a4-36ef6709af2f\nUSER root\n";
+        assert_eq!(apply(late, &["DF002"], vec![f("DF002", 0)]).len(), 1);
+        let yaml = "---\n# kics-scan disable=ae5b6871-7f45-42e0-bb4c-ab300c4d2026\nservices:\n  a:\n    privileged: true\n";
+        assert!(apply(
+            yaml,
+            &["DC004"],
+            vec![f("DC004", yaml.find("privileged").unwrap())]
+        )
+        .is_empty());
     }
 
     #[test]

@@ -104,6 +104,24 @@ impl Res {
         }
     }
 
+    /// The question that makes this limit known (`[options.limits]`).
+    fn question(self) -> crate::finding::Need {
+        let (option, prompt) = match self {
+            Self::Memory => ("limits.memory", "Memory limit for the services (e.g. 512M)"),
+            Self::Cpus => ("limits.cpus", "CPU limit for the services (e.g. 0.5)"),
+            Self::Pids => (
+                "limits.pids",
+                "Process-count limit for the services (e.g. 200)",
+            ),
+        };
+        crate::finding::Need {
+            option,
+            key: None,
+            prompt: prompt.into(),
+            default: None,
+        }
+    }
+
     fn configured(self, limits: &LimitOptions) -> Option<String> {
         match self {
             Self::Memory => limits.memory.clone(),
@@ -600,7 +618,12 @@ impl MissingResourceLimits {
         };
         let mut finding = finding;
         finding.message = message;
-        finding.with_fix(fix.with_changes(scope.paths))
+        let finding = finding.with_fix(fix.with_changes(scope.paths));
+        // Without configured values, `fix --interactive` asks for them, one resource at a time.
+        match n.lacking.first() {
+            Some(r) if n.placeholder => finding.with_need(r.question()),
+            _ => finding,
+        }
     }
 }
 

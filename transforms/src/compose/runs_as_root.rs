@@ -384,8 +384,9 @@ fn want(ctx: &Context<'_>, svc: &Service) -> Option<Want> {
                             String::new(),
                             None,
                         )
-                    } else if f.user.is_none() {
-                        // Which user it runs as is not known.
+                    } else if f.user.is_none() && f.user_override.is_none() {
+                        // Which user it runs as is not known (with a `user-override` known to
+                        // work, that is set whatever the default is, as K8S004 does).
                         let user = ids(settings);
                         want(
                             Change::Set(user.clone()),
@@ -428,6 +429,11 @@ fn set_known(
     let f = n.facts();
     let what = if entry.is_some() {
         format!("runs as root (`user: {written}`)")
+    } else if f.user.is_none() {
+        format!(
+            "may run as root: which user image `{}` runs as by default is not known",
+            n.subject
+        )
     } else {
         format!(
             "runs as root: image `{}` has no non-root USER and does not switch users",

@@ -348,7 +348,13 @@ fn check(text: &str, df: &Dockerfile, s: &Settings) -> Option<Finding> {
                     default: Some("/".into()),
                 })
             } else {
-                f
+                // No command can be inferred: `fix --interactive` asks for one.
+                f.with_need(crate::finding::Need {
+                    option: "healthcheck.command",
+                    key: None,
+                    prompt: "Command that exits 0 when the service is healthy, run without a shell (e.g. /app/server healthcheck, or [\"sh\", \"-c\", \"...\"])".into(),
+                    default: None,
+                })
             }
         }
     })

@@ -259,6 +259,37 @@ fn fix(
     }
 }
 
+/// The limit `fix --interactive` asks for when the fix is shown for want of configured values:
+/// the first missing limit that is not configured (requests follow the limits).
+fn limit_question(
+    c: &Container,
+    limits: &LimitOptions,
+    missing: &[(&str, &str, &str)],
+    finding: &Finding,
+) -> Option<crate::finding::Need> {
+    let fix = finding.fix.as_ref()?;
+    if fix.applicability != Applicability::DisplayOnly {
+        return None;
+    }
+    let (_, key, _) = missing
+        .iter()
+        .find(|(g, k, _)| *g == "limits" && configured(c, limits, g, k).is_none())?;
+    Some(match *key {
+        "memory" => crate::finding::Need {
+            option: "limits.memory",
+            key: None,
+            prompt: "Memory limit for the containers (e.g. 512Mi)".into(),
+            default: None,
+        },
+        _ => crate::finding::Need {
+            option: "limits.cpus",
+            key: None,
+            prompt: "CPU limit for the containers (e.g. 500m or 0.5)".into(),
+            default: None,
+        },
+    })
+}
+
 impl Check for MissingResources {
     fn run(&self, ctx: &Context<'_>) -> Vec<Finding> {
         let Some(file) = yaml(ctx) else {
@@ -290,7 +321,12 @@ impl Check for MissingResources {
                     c.range(),
                     format!("The {} has no {}", c.label(), what.join(", ")),
                 );
-                out.push(attach(finding, fix(&c, &ctx.settings.limits, &missing)));
+                let limits = &ctx.settings.limits;
+                let finding = attach(finding, fix(&c, limits, &missing));
+                out.push(match limit_question(&c, limits, &missing, &finding) {
+                    Some(need) => finding.with_need(need),
+                    None => finding,
+                });
             }
         }
         out

@@ -152,7 +152,22 @@ impl Check for SecretInEnv {
                         };
                         make_fix(applicability, title, patch)
                     });
-                    out.push(attach(finding, fix));
+                    let finding = attach(finding, fix);
+                    // Which Secret holds the credentials is the user's to say.
+                    let shown = finding
+                        .fix
+                        .as_ref()
+                        .is_some_and(|f| f.applicability == Applicability::DisplayOnly);
+                    out.push(if shown {
+                        finding.with_need(crate::finding::Need {
+                            option: "kubernetes.secret-name",
+                            key: None,
+                            prompt: "Name of the Secret that holds these credentials (create it separately)".into(),
+                            default: None,
+                        })
+                    } else {
+                        finding
+                    });
                 }
             }
         }

@@ -198,7 +198,25 @@ impl Check for UnpinnedImage {
                     };
                     make_fix(applicability, title, patch)
                 });
-                out.push(attach(finding, fix));
+                let finding = attach(finding, fix);
+                // Only a human knows which version to pin: `fix --interactive` asks for it.
+                let shown = finding
+                    .fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == Applicability::DisplayOnly);
+                out.push(if shown && table.is_none() && resolved.is_none() {
+                    let key = image.short();
+                    finding.with_need(crate::finding::Need {
+                        option: "pins",
+                        prompt: format!(
+                            "Tag or digest to pin `{key}` to (e.g. 1.27 or 1.27@sha256:...)"
+                        ),
+                        key: Some(key),
+                        default: None,
+                    })
+                } else {
+                    finding
+                });
             }
         }
         out

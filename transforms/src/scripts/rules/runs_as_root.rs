@@ -123,6 +123,10 @@ impl Check for RunsAsRoot {
                     run.flag_range(u),
                     format!("The container runs as root (`{} {}`)", u.written, u.text()),
                 ),
+                None if f.user.is_none() => (
+                    run.range(),
+                    format!("The container may run as root (no `-u`, and which user image `{}` runs as by default is not known)", needs.subject),
+                ),
                 None => (
                     run.range(),
                     format!("The container runs as root (no `-u`, and image `{}` does not switch to another user)", needs.subject),
@@ -173,7 +177,8 @@ impl Check for RunsAsRoot {
                 )
             } else if explicit.is_none() && (drops(&f) || default_non_root(&f)) {
                 continue;
-            } else if f.user.is_none() && explicit.is_none() {
+            } else if f.user.is_none() && f.user_override.is_none() && explicit.is_none() {
+                // (With a `user-override` known to work, it is set below whatever the default is.)
                 (
                     format!("The container may run as root: which user `{}` runs as is not known{}; set `-u` to a non-root uid:gid (e.g. `-u {ids}`) once you know which one its files need", needs.subject, needs.because()),
                     set(&ids).map(|e| fix_of(Applicability::DisplayOnly, format!("Run as `{ids}`"), vec![e])),
