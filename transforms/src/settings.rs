@@ -274,7 +274,9 @@ pub trait ImageResolver: Send + Sync {
     }
 
     /// For a reference with a tag and a digest (`nginx:1.27@sha256:…`): the digest the tag points
-    /// to now, or None when unknown. A different digest than the written one is a stale pin.
+    /// to now, or None when unknown. A different digest than the written one is a stale pin. Also
+    /// asked for a digest alone (`app@sha256:…`), which has no tag and so no answer: a recording
+    /// resolver notes the reference.
     fn current_digest(&self, _image: &str) -> Option<String> {
         None
     }

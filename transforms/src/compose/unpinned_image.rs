@@ -161,12 +161,17 @@ fn toml_key(key: &str) -> String {
 /// A reference with a tag and a digest whose tag now points to another digest: reported, fixed
 /// with `--update-pins`.
 fn stale(ctx: &Context<'_>, hit: &Hit) -> Vec<Finding> {
-    let (Some(written), Some(_)) = (&hit.image.digest, &hit.image.tag) else {
+    let Some(written) = &hit.image.digest else {
         return Vec::new();
     };
+    // Asked for a digest alone too (no tag to compare, so no answer): a resolver that records
+    // the references notes it.
     let Some(current) = ctx.resolver.current_digest(&hit.reference) else {
         return Vec::new();
     };
+    if hit.image.tag.is_none() {
+        return Vec::new();
+    }
     if &current == written {
         return Vec::new();
     }

@@ -448,8 +448,10 @@ fn stale_pin(
     at: TextRange,
 ) -> Option<Candidate> {
     let written = image.digest.as_deref()?;
-    image.tag.as_ref()?;
+    // Asked for a digest alone too (no tag to compare, so no answer): a resolver that records
+    // the references notes it.
     let current = ctx.resolver.current_digest(value)?;
+    image.tag.as_ref()?;
     if current == written {
         return None;
     }

@@ -74,8 +74,10 @@ fn stale(
     written: &str,
 ) -> Option<Finding> {
     let old = image.digest.as_deref()?;
-    image.tag.as_ref()?;
+    // Asked for a digest alone too (no tag to compare, so no answer): a resolver that records
+    // the references notes it.
     let current = ctx.resolver.current_digest(written)?;
+    image.tag.as_ref()?;
     if current == old {
         return None;
     }
