@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dockharden_transforms::images::{self, Facts};
+use dockharden_transforms::images::{self, Facts, ReadFacts, ReadFrom};
 use dockharden_transforms::knowledge::ImageName;
 use dockharden_transforms::settings::{ImageResolver, ResolvedPin};
 use futures_util::StreamExt as _;
@@ -148,8 +148,8 @@ struct Answer {
 #[derive(Debug, Default)]
 pub struct Lookups {
     answers: HashMap<String, Result<Answer, String>>,
-    /// Facts read from image configs, keyed as [`images::registry_key`].
-    pub facts: Arc<BTreeMap<String, Facts>>,
+    /// Facts read from images, keyed as [`images::registry_key`].
+    pub facts: Arc<BTreeMap<String, ReadFacts>>,
     pub update_pins: bool,
     /// `--resolve` was given (else only files whose configuration says `resolve = true`).
     pub everywhere: bool,
@@ -314,7 +314,16 @@ pub fn look_up(refs: &BTreeSet<String>, options: &ResolveOptions) -> Lookups {
             Err(e) => Err(format!("{e} (image `{written}`)")),
             Ok(a) => {
                 if let Some(f) = &a.facts {
-                    facts.insert(images::registry_key(&image), f.clone());
+                    let f = ReadFacts {
+                        facts: f.clone(),
+                        from: ReadFrom::Registry,
+                    };
+                    // The tag's image: a reference pinned to another digest (a stale pin) is
+                    // another image.
+                    if image.digest.is_none() || image.digest.as_deref() == Some(a.digest.as_str())
+                    {
+                        facts.insert(images::registry_key(&image), f.clone());
+                    }
                     let mut pinned = image.clone();
                     pinned.digest = Some(a.digest.clone());
                     facts.insert(images::registry_key(&pinned), f.clone());
