@@ -105,9 +105,10 @@ pub struct CommonArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Look images up in their registries (the only network use): pin references to
-    /// `tag@sha256:digest`, report stale pins, read the config of images the knowledge base does
-    /// not know. Also `resolve = true` in the configuration.
+    /// Look images up in their registries (the only network use) and in the local Docker Engine
+    /// (`DOCKER_HOST` or /var/run/docker.sock): pin references to `tag@sha256:digest`, report
+    /// stale pins, read the config and entrypoint script of images the knowledge base does not
+    /// know. Also `resolve = true` in the configuration.
     #[arg(long)]
     pub resolve: bool,
     /// Resolve from the look-up cache only, never asking a registry.

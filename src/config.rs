@@ -20,7 +20,8 @@ pub struct ConfigFile {
     pub ignore: Vec<String>,
     /// Apply Unsafe fixes by default.
     pub unsafe_fixes: Option<bool>,
-    /// Look images up in their registries (as `--resolve`) for the files under this config.
+    /// Look images up in their registries and the local Docker Engine (as `--resolve`) for the
+    /// files under this config.
     pub resolve: Option<bool>,
     /// Registries reached over plain HTTP besides the loopback ones (as `--insecure-registry`).
     pub insecure_registries: Vec<String>,

@@ -271,7 +271,7 @@ pub fn process_text(
         Some(l) => {
             with_registry = dockharden_transforms::settings::Settings {
                 update_pins: l.update_pins,
-                registry_facts: l.facts.clone(),
+                read_facts: l.facts.clone(),
                 ..job.config.file.options.clone()
             };
             &with_registry

@@ -4,6 +4,7 @@ mod buildkit;
 mod cli;
 mod corpus;
 mod corpus_scripts;
+mod engine;
 mod golden;
 mod interactive;
 mod newuser;

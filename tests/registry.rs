@@ -56,7 +56,7 @@ struct State {
     log: Vec<String>,
 }
 
-struct Registry {
+pub(crate) struct Registry {
     port: u16,
     state: Arc<Mutex<State>>,
 }
@@ -64,7 +64,7 @@ struct Registry {
 const TOKEN: &str = "test-token-42";
 
 impl Registry {
-    fn start(auth: Option<(&str, &str)>) -> Self {
+    pub(crate) fn start(auth: Option<(&str, &str)>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State {
@@ -84,7 +84,7 @@ impl Registry {
         Self { port, state }
     }
 
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
@@ -99,7 +99,7 @@ impl Registry {
     }
 
     /// An image: config (with `user`), one layer; returns the manifest digest.
-    fn image(&self, user: &str, seed: &str) -> String {
+    pub(crate) fn image(&self, user: &str, seed: &str) -> String {
         let config = serde_json::json!({
             "architecture": "amd64", "os": "linux",
             "config": {"User": user, "Entrypoint": ["/entrypoint.sh"], "ExposedPorts": {"8080/tcp": {}}},
@@ -143,7 +143,7 @@ impl Registry {
         )
     }
 
-    fn tag(&self, repo: &str, tag: &str, digest: &str) {
+    pub(crate) fn tag(&self, repo: &str, tag: &str, digest: &str) {
         self.state
             .lock()
             .unwrap()
@@ -157,7 +157,7 @@ impl Registry {
         self.state.lock().unwrap().faults.insert(repo.to_owned(), f);
     }
 
-    fn log(&self) -> Vec<String> {
+    pub(crate) fn log(&self) -> Vec<String> {
         self.state.lock().unwrap().log.clone()
     }
 
@@ -492,6 +492,15 @@ impl Work {
             .env("DOCKER_CONFIG", self.dir.path().join("docker"))
             .env("DOCKHARDEN_CACHE_DIR", self.dir.path().join("cache"))
             .env("DOCKHARDEN_REGISTRY_BACKOFF_MS", "5")
+            // No Docker Engine: a socket that does not exist (a test sets its own).
+            .env(
+                "DOCKER_HOST",
+                format!(
+                    "unix://{}",
+                    self.dir.path().join("no-engine.sock").display()
+                ),
+            )
+            .env_remove("DOCKER_TLS_VERIFY")
             .env_remove("XDG_CACHE_HOME");
         for (k, v) in env {
             c.env(k, v);

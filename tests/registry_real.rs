@@ -749,6 +749,10 @@ fn run_with_config(w: &Work, args: &[&str], config: &std::path::Path) -> std::pr
         .env("HOME", w.dir.path())
         .env("DOCKER_CONFIG", w.dir.path().join("docker"))
         .env("DOCKHARDEN_CACHE_DIR", w.dir.path().join("cache"))
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", w.dir.path().join("no-engine.sock").display()),
+        )
         .env_remove("XDG_CACHE_HOME")
         .output()
         .unwrap()

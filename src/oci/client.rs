@@ -27,7 +27,7 @@ use serde::Deserialize;
 use sha2::Digest as _;
 
 use super::credentials::{Credential, DockerConfig};
-use super::scan::{Blobs, LayerDesc};
+use super::scan::{BlobError, Blobs, LayerDesc};
 
 /// Manifests larger than this are refused (real ones are a few KiB).
 const MAX_MANIFEST: u64 = 4 << 20;
@@ -140,7 +140,7 @@ struct Platform {
 }
 
 /// The parts of an image config that are read (`config` in the OCI image spec).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct ImageConfig {
     #[serde(default)]
     pub os: String,
@@ -151,13 +151,13 @@ pub struct ImageConfig {
     pub history: Option<Vec<History>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct History {
     #[serde(default)]
     pub created_by: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RunConfig {
     #[serde(default)]
@@ -178,7 +178,7 @@ pub struct RunConfig {
     pub working_dir: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Healthcheck {
     #[serde(default)]
@@ -364,7 +364,7 @@ fn http_date(s: &str) -> Option<u64> {
 }
 
 /// `sha256:<hex>` of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
+pub(super) fn sha256(bytes: &[u8]) -> String {
     let d = sha2::Sha256::digest(bytes);
     let mut s = String::with_capacity(71);
     s.push_str("sha256:");
@@ -823,8 +823,11 @@ pub struct ImageBlobs<'a> {
 }
 
 impl Blobs for ImageBlobs<'_> {
-    async fn blob(&self, layer: &LayerDesc, limit: u64) -> Result<Vec<u8>, String> {
-        self.fetcher.blob(self.reference, layer, limit).await
+    async fn blob(&self, layer: &LayerDesc, limit: u64) -> Result<Vec<u8>, BlobError> {
+        self.fetcher
+            .blob(self.reference, layer, limit)
+            .await
+            .map_err(BlobError::Failed)
     }
 }
 

@@ -9,18 +9,29 @@
 //! 3. The run proper uses a resolver that answers from that table; a file whose look-up failed
 //!    gets an error naming the registry and the reason, and is left unchanged.
 //!
-//! Without `--resolve` (or `resolve = true`) none of this runs and nothing touches the network.
+//! Before the registries, a local Docker Engine is asked (see [`engine`]): an image it has that
+//! carries no registry digest for its repository was built on this machine and is not looked up in
+//! any registry (its facts come from the engine; no pin is proposed: no registry serves it). For
+//! an image it has that was pulled, the registry still gives the pin; the engine's facts are used
+//! when the image it has is the one the registry serves for the tag (its `RepoDigests` hold that
+//! digest: the registry's config and layers are then not fetched) and for a reference pinned to a
+//! digest it has; when the tag has moved since the pull, the registry's image is read, since the
+//! pin written names it.
+//!
+//! Without `--resolve` (or `resolve = true`) none of this runs and nothing touches the network or
+//! the engine's socket; `--offline` asks neither.
 
 pub mod cache;
 pub mod client;
 pub mod credentials;
+pub mod engine;
 pub mod scan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dockharden_transforms::images::{self, Facts};
+use dockharden_transforms::images::{self, Facts, ReadFacts, ReadFrom};
 use dockharden_transforms::knowledge::ImageName;
 use dockharden_transforms::settings::{ImageResolver, ResolvedPin};
 use futures_util::StreamExt as _;
@@ -44,6 +55,12 @@ pub struct ResolveOptions {
     pub backoff: Duration,
     /// The cache folder (None: no cache).
     pub cache_dir: Option<std::path::PathBuf>,
+    /// The local Docker Engine to ask (None: none).
+    pub engine: Option<engine::Endpoint>,
+    /// Why a configured engine is not asked (`DOCKER_TLS_VERIFY`, a remote `tcp://`).
+    pub engine_skipped: Option<String>,
+    /// `--verbose`: say on standard error what the engine could not answer.
+    pub verbose: bool,
 }
 
 /// Notes every reference the rules ask about; answers nothing.
@@ -88,26 +105,67 @@ pub struct Coord {
     pub tag: String,
 }
 
+/// The registry and repository of a reference, normalised (`nginx` → `docker.io`,
+/// `library/nginx`); None when malformed.
+fn home(image: &ImageName) -> Option<(String, String)> {
+    if !image.is_well_formed() || image.repository.is_empty() {
+        return None;
+    }
+    let registry = match image.registry.as_deref() {
+        None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io") => {
+            "docker.io".to_owned()
+        }
+        Some(r) => r.to_ascii_lowercase(),
+    };
+    let repository = if registry == "docker.io" && !image.repository.contains('/') {
+        format!("library/{}", image.repository)
+    } else {
+        image.repository.clone()
+    };
+    Some((registry, repository))
+}
+
+/// Whether `digest` is `sha256:` and 64 hex digits.
+fn is_sha256(digest: &str) -> bool {
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The name the engine is asked about for a reference: by its digest when it has one (the image
+/// pulled by that digest), else by its tag, fully qualified; None when malformed.
+fn engine_name(image: &ImageName) -> Option<String> {
+    let (registry, repository) = home(image)?;
+    match &image.digest {
+        Some(d) if is_sha256(d) => Some(format!("{registry}/{repository}@{d}")),
+        Some(_) => None,
+        None => Coord::of(image).map(|c| c.key()),
+    }
+}
+
+/// The digests the engine's image has in `registry/repository` (its `RepoDigests`).
+fn repo_digests(inspect: &engine::Inspect, registry: &str, repository: &str) -> Vec<String> {
+    inspect
+        .repo_digests
+        .iter()
+        .flatten()
+        .filter_map(|r| {
+            let i = ImageName::parse(r);
+            let (reg, repo) = home(&i)?;
+            (reg == registry && repo == repository)
+                .then_some(i.digest)
+                .flatten()
+        })
+        .collect()
+}
+
 impl Coord {
     /// None for a reference that names no tag to look up (a digest alone) or is malformed.
     pub fn of(image: &ImageName) -> Option<Self> {
-        if !image.is_well_formed() || image.repository.is_empty() {
-            return None;
-        }
         if image.digest.is_some() && image.tag.is_none() {
             return None;
         }
-        let registry = match image.registry.as_deref() {
-            None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io") => {
-                "docker.io".to_owned()
-            }
-            Some(r) => r.to_ascii_lowercase(),
-        };
-        let repository = if registry == "docker.io" && !image.repository.contains('/') {
-            format!("library/{}", image.repository)
-        } else {
-            image.repository.clone()
-        };
+        let (registry, repository) = home(image)?;
         Some(Self {
             registry,
             repository,
@@ -148,8 +206,9 @@ struct Answer {
 #[derive(Debug, Default)]
 pub struct Lookups {
     answers: HashMap<String, Result<Answer, String>>,
-    /// Facts read from image configs, keyed as [`images::registry_key`].
-    pub facts: Arc<BTreeMap<String, Facts>>,
+    /// Facts read from images (their registries, the local engine), keyed as
+    /// [`images::registry_key`].
+    pub facts: Arc<BTreeMap<String, ReadFacts>>,
     pub update_pins: bool,
     /// `--resolve` was given (else only files whose configuration says `resolve = true`).
     pub everywhere: bool,
@@ -207,23 +266,183 @@ impl ImageResolver for TableResolver<'_> {
     }
 }
 
+/// A current-thread runtime for the look-ups.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the network runtime: {e}"))
+}
+
+/// What the local engine said, per [`engine_name`].
+struct Local {
+    engine: Option<engine::Engine>,
+    images: HashMap<String, engine::Inspect>,
+}
+
+/// Ask the engine of `options` about `names` (image inspect only). Never fails: what it cannot
+/// answer is unknown, said under `--verbose`.
+fn ask_engine(names: &BTreeSet<String>, options: &ResolveOptions, say: &dyn Fn(String)) -> Local {
+    let mut local = Local {
+        engine: None,
+        images: HashMap::new(),
+    };
+    if let Some(why) = &options.engine_skipped {
+        say(format!("docker engine: {why}"));
+    }
+    let Some(endpoint) = options.engine.clone().filter(|_| !names.is_empty()) else {
+        return local;
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            say(format!("docker engine {endpoint}: {e}"));
+            return local;
+        }
+    };
+    rt.block_on(async {
+        let engine = match engine::Engine::connect(endpoint.clone()).await {
+            Ok(e) => e,
+            Err(e) => {
+                say(format!(
+                    "docker engine: {e}; images are looked up in their registries only"
+                ));
+                return;
+            }
+        };
+        let engine_ref = &engine;
+        let answers: Vec<(String, Result<Option<engine::Inspect>, String>)> =
+            futures_util::stream::iter(names.iter().cloned())
+                .map(|n| async move {
+                    let r = engine_ref.inspect(&n).await;
+                    (n, r)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        for (name, r) in answers {
+            match r {
+                Ok(Some(i)) => {
+                    local.images.insert(name, i);
+                }
+                Ok(None) => say(format!(
+                    "docker engine {endpoint}: no image `{name}` (404); it stays unknown unless its registry knows it"
+                )),
+                Err(e) => say(format!("docker engine {endpoint}: image `{name}`: {e}")),
+            }
+        }
+        local.engine = Some(engine);
+    });
+    local
+}
+
+/// The facts of the engine's images `names` (inspect, history, export).
+fn engine_facts(
+    local: &Local,
+    names: &BTreeSet<String>,
+    say: &dyn Fn(String),
+) -> HashMap<String, Facts> {
+    let Some(engine) = local.engine.as_ref().filter(|_| !names.is_empty()) else {
+        return HashMap::new();
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            say(format!("docker engine {}: {e}", engine.endpoint));
+            return HashMap::new();
+        }
+    };
+    let answers: Vec<(String, Facts, Vec<String>)> = rt.block_on(
+        futures_util::stream::iter(
+            names
+                .iter()
+                .filter_map(|n| local.images.get(n).map(|i| (n.clone(), i))),
+        )
+        .map(|(n, i)| async move {
+            let (f, notes) = engine::facts(engine, &n, i).await;
+            (n, f, notes)
+        })
+        // Exports stream whole images: two at a time.
+        .buffer_unordered(2)
+        .collect(),
+    );
+    answers
+        .into_iter()
+        .map(|(n, f, notes)| {
+            for note in notes {
+                say(format!("docker engine {}: {note}", engine.endpoint));
+            }
+            (n, f)
+        })
+        .collect()
+}
+
 /// Look up `refs` (references as written). Never fails as a whole: each reference gets its answer
 /// or its error.
 pub fn look_up(refs: &BTreeSet<String>, options: &ResolveOptions) -> Lookups {
+    let say = |line: String| {
+        if options.verbose {
+            eprintln!("dockharden: {line}");
+        }
+    };
     let mut coords: BTreeMap<String, Coord> = BTreeMap::new();
-    let mut per_ref: Vec<(String, ImageName, Coord)> = Vec::new();
+    // Each reference: its parse, its coordinates in a registry (None: a digest alone) and the
+    // name the engine is asked about.
+    let mut per_ref: Vec<(String, ImageName, Option<Coord>, Option<String>)> = Vec::new();
     for r in refs {
         let image = ImageName::parse(r);
-        if let Some(c) = Coord::of(&image) {
-            coords.insert(c.key(), c.clone());
-            per_ref.push((r.clone(), image, c));
+        let c = Coord::of(&image);
+        let e = engine_name(&image);
+        if c.is_none() && e.is_none() {
+            continue;
         }
+        if let Some(c) = &c {
+            coords.insert(c.key(), c.clone());
+        }
+        per_ref.push((r.clone(), image, c, e));
     }
-    // Facts are read for images that the knowledge base does not know.
-    let wants_facts: BTreeSet<String> = per_ref
+    // The local engine first (not under --offline: that is the cache only).
+    let local = if options.offline {
+        Local {
+            engine: None,
+            images: HashMap::new(),
+        }
+    } else {
+        let names: BTreeSet<String> = per_ref.iter().filter_map(|r| r.3.clone()).collect();
+        ask_engine(&names, options, &say)
+    };
+    // Built here: the engine has it and no registry digest of its repository. No registry is
+    // asked about it.
+    let built_here: BTreeSet<String> = coords
+        .values()
+        .filter(|c| {
+            local
+                .images
+                .get(&c.key())
+                .is_some_and(|i| repo_digests(i, &c.registry, &c.repository).is_empty())
+        })
+        .map(Coord::key)
+        .collect();
+    for k in &built_here {
+        say(format!(
+            "docker engine: `{k}` was built here (no registry digest): its facts come from the engine, no registry is asked and no pin is proposed"
+        ));
+    }
+    // Facts are read for images that the knowledge base does not know; not from the registry
+    // when the engine's image is the one it serves (the digests listed).
+    let unknown = |image: &ImageName| images::lookup(&[], image).is_none();
+    let wants_facts: BTreeMap<String, Vec<String>> = per_ref
         .iter()
-        .filter(|(_, image, _)| images::lookup(&[], image).is_none())
-        .map(|(_, _, c)| c.key())
+        .filter(|(_, image, _, _)| unknown(image))
+        .filter_map(|(_, _, c, _)| c.as_ref())
+        .map(|c| {
+            let local_digests = local
+                .images
+                .get(&c.key())
+                .map(|i| repo_digests(i, &c.registry, &c.repository))
+                .unwrap_or_default();
+            (c.key(), local_digests)
+        })
         .collect();
     let mut cache = cache::Cache::load(options.cache_dir.as_deref());
     let now = cache::now();
@@ -231,15 +450,23 @@ pub fn look_up(refs: &BTreeSet<String>, options: &ResolveOptions) -> Lookups {
     let mut results: BTreeMap<String, Result<TagAnswer, String>> = BTreeMap::new();
     let mut to_fetch: Vec<Coord> = Vec::new();
     for (key, c) in &coords {
+        if built_here.contains(key) {
+            continue;
+        }
         let latest = c.tag == "latest";
         let hit = cache.tags.get(key).filter(|e| {
             (options.offline || now.saturating_sub(e.looked_up) < max_age)
                 && (!latest || e.version_tag.is_some())
         });
         let facts_key = |d: &str| format!("{}/{}@{d}", c.registry, c.repository);
+        let facts_needed = |d: &str| {
+            wants_facts
+                .get(key)
+                .is_some_and(|local| !local.iter().any(|l| l == d))
+        };
         match hit {
             Some(e)
-                if !wants_facts.contains(key)
+                if !facts_needed(&e.digest)
                     || options.offline
                     || cache.facts.contains_key(&facts_key(&e.digest)) =>
             {
@@ -307,22 +534,79 @@ pub fn look_up(refs: &BTreeSet<String>, options: &ResolveOptions) -> Lookups {
             );
         }
     }
+    // Whose facts the engine gives: images it has that are not in the knowledge base, built here,
+    // named by a digest it has, or the image the registry serves for the tag.
+    let engine_wins = |image: &ImageName, c: &Option<Coord>, name: &Option<String>| -> bool {
+        let Some(inspect) = name.as_ref().and_then(|n| local.images.get(n)) else {
+            return false;
+        };
+        if !unknown(image) {
+            return false;
+        }
+        match c {
+            _ if image.digest.is_some() => true,
+            None => true,
+            Some(c) if built_here.contains(&c.key()) => true,
+            Some(c) => match results.get(&c.key()) {
+                Some(Ok(a)) => {
+                    repo_digests(inspect, &c.registry, &c.repository).contains(&a.digest)
+                }
+                _ => false,
+            },
+        }
+    };
+    let from_engine: BTreeSet<String> = per_ref
+        .iter()
+        .filter(|(_, image, c, name)| engine_wins(image, c, name))
+        .filter_map(|r| r.3.clone())
+        .collect();
+    let engine_facts = engine_facts(&local, &from_engine, &say);
     let mut answers = HashMap::new();
     let mut facts = BTreeMap::new();
-    for (written, image, c) in per_ref {
+    for (written, image, c, name) in per_ref {
+        let engine_read = name
+            .as_ref()
+            .filter(|n| from_engine.contains(*n))
+            .and_then(|n| engine_facts.get(n))
+            .map(|f| ReadFacts {
+                facts: f.clone(),
+                from: ReadFrom::Engine,
+            });
+        let Some(c) = c.filter(|c| !built_here.contains(&c.key())) else {
+            // No registry answer: a digest alone, or built here.
+            if let Some(f) = engine_read {
+                facts.insert(images::registry_key(&image), f);
+            }
+            continue;
+        };
         let answer = match &results[&c.key()] {
             Err(e) => Err(format!("{e} (image `{written}`)")),
             Ok(a) => {
-                if let Some(f) = &a.facts {
-                    facts.insert(images::registry_key(&image), f.clone());
-                    let mut pinned = image.clone();
-                    pinned.digest = Some(a.digest.clone());
-                    facts.insert(images::registry_key(&pinned), f.clone());
-                    if let Some(v) = &a.version_tag {
-                        let mut tagged = image.clone();
-                        tagged.tag = Some(v.clone());
-                        tagged.digest = None;
-                        facts.insert(images::registry_key(&tagged), f.clone());
+                let read = engine_read.or_else(|| {
+                    a.facts.clone().map(|f| ReadFacts {
+                        facts: f,
+                        from: ReadFrom::Registry,
+                    })
+                });
+                if let Some(f) = read {
+                    // Facts of the tag's image hold for a pinned reference only when the pin is
+                    // that image; the engine's, read by the digest, hold for it.
+                    let own = f.from == ReadFrom::Engine
+                        || image.digest.is_none()
+                        || image.digest.as_deref() == Some(a.digest.as_str());
+                    if own {
+                        facts.insert(images::registry_key(&image), f.clone());
+                    }
+                    if f.from == ReadFrom::Registry || image.digest.is_none() {
+                        let mut pinned = image.clone();
+                        pinned.digest = Some(a.digest.clone());
+                        facts.insert(images::registry_key(&pinned), f.clone());
+                        if let Some(v) = &a.version_tag {
+                            let mut tagged = image.clone();
+                            tagged.tag = Some(v.clone());
+                            tagged.digest = None;
+                            facts.insert(images::registry_key(&tagged), f.clone());
+                        }
                     }
                 }
                 Ok(if image.digest.is_some() {
@@ -371,7 +655,7 @@ pub fn look_up(refs: &BTreeSet<String>, options: &ResolveOptions) -> Lookups {
 /// Ask the registries about `coords`, at most [`CONCURRENCY`] at a time.
 fn fetch_all(
     coords: &[Coord],
-    wants_facts: &BTreeSet<String>,
+    wants_facts: &BTreeMap<String, Vec<String>>,
     options: &ResolveOptions,
 ) -> Vec<(Coord, Result<TagAnswer, String>)> {
     let docker = match credentials::DockerConfig::load() {
@@ -389,22 +673,9 @@ fn fetch_all(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            return coords
-                .iter()
-                .map(|c| {
-                    (
-                        c.clone(),
-                        Err(format!("cannot start the network runtime: {e}")),
-                    )
-                })
-                .collect()
-        }
+        Err(e) => return coords.iter().map(|c| (c.clone(), Err(e.clone()))).collect(),
     };
     let client_options = client::Options {
         insecure: options.insecure.clone(),
@@ -416,7 +687,7 @@ fn fetch_all(
         let fetcher = &fetcher;
         futures_util::stream::iter(coords.iter().cloned())
             .map(|c| async move {
-                let facts = wants_facts.contains(&c.key());
+                let facts = wants_facts.get(&c.key()).map(Vec::as_slice);
                 let r = fetch_one(fetcher, &c, facts)
                     .await
                     .map_err(|e| format!("registry `{}`: {e}", c.registry));
@@ -428,7 +699,13 @@ fn fetch_all(
     })
 }
 
-async fn fetch_one(f: &client::Fetcher, c: &Coord, facts: bool) -> Result<TagAnswer, String> {
+/// `facts`: read the image's facts, unless its digest is one of these (the local engine has that
+/// image and gives them).
+async fn fetch_one(
+    f: &client::Fetcher,
+    c: &Coord,
+    facts: Option<&[String]>,
+) -> Result<TagAnswer, String> {
     let r = c.reference();
     let m = f.manifest(&r).await?;
     let version_tag = if c.tag == "latest" {
@@ -436,7 +713,7 @@ async fn fetch_one(f: &client::Fetcher, c: &Coord, facts: bool) -> Result<TagAns
     } else {
         None
     };
-    let facts = if facts {
+    let facts = if facts.is_some_and(|local| !local.contains(&m.digest)) {
         let (config, layers) = f.config(&r, &m).await?;
         let mut facts = client::facts_of(&config);
         // What its entrypoint script shows (root images only; within the layer budget).
@@ -505,6 +782,7 @@ pub fn options(
         .ok()
         .and_then(|v| v.parse().ok())
         .map_or(Duration::from_millis(500), Duration::from_millis);
+    let engine = engine::endpoint_from_env();
     ResolveOptions {
         offline: args.offline,
         max_age: Duration::from_secs(args.cache_max_age),
@@ -512,6 +790,9 @@ pub fn options(
         update_pins: args.update_pins,
         backoff,
         cache_dir: cache::dir(),
+        engine: engine.clone().ok().flatten(),
+        engine_skipped: engine.err(),
+        verbose: args.verbose,
     }
 }
 
@@ -540,6 +821,42 @@ mod tests {
         );
         assert_eq!(c("app@sha256:ab"), None);
         assert_eq!(c("Not An Image"), None);
+    }
+
+    #[test]
+    fn engine_names_and_repo_digests() {
+        let n = |s: &str| engine_name(&ImageName::parse(s));
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            n("localapp:dev").as_deref(),
+            Some("docker.io/library/localapp:dev")
+        );
+        assert_eq!(
+            n(&format!("app@{d}")),
+            Some(format!("docker.io/library/app@{d}"))
+        );
+        assert_eq!(
+            n(&format!("localhost:5000/team/app:1@{d}")),
+            Some(format!("localhost:5000/team/app@{d}"))
+        );
+        assert_eq!(n("app@sha256:abc"), None);
+        assert_eq!(n("Not An Image"), None);
+        let inspect = engine::Inspect {
+            repo_digests: Some(vec![
+                format!("nginx@{d}"),
+                "localhost:5000/nginx@sha256:other".into(),
+            ]),
+            ..engine::Inspect::default()
+        };
+        assert_eq!(
+            repo_digests(&inspect, "docker.io", "library/nginx"),
+            vec![d.clone()]
+        );
+        assert_eq!(
+            repo_digests(&inspect, "localhost:5000", "nginx"),
+            vec!["sha256:other".to_owned()]
+        );
+        assert!(repo_digests(&inspect, "docker.io", "library/myapp").is_empty());
     }
 
     #[test]

@@ -41,10 +41,21 @@ pub struct LayerDesc {
     pub media_type: String,
 }
 
-/// Where layers come from (the registry; a table in tests).
+/// Where layers come from: the registry, a local Docker Engine's export of the image, a table in
+/// tests.
 pub trait Blobs {
     /// The layer's bytes, checked against its digest; at most `limit` bytes.
-    async fn blob(&self, layer: &LayerDesc, limit: u64) -> Result<Vec<u8>, String>;
+    async fn blob(&self, layer: &LayerDesc, limit: u64) -> Result<Vec<u8>, BlobError>;
+}
+
+/// Why a layer's bytes are not given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobError {
+    /// The source does not have the layer within its own limits (an export's layer that was not
+    /// kept): the search stops and the script stays unknown, as beyond the budget.
+    Unavailable(String),
+    /// The source failed (a network error, a digest mismatch).
+    Failed(String),
 }
 
 /// What was found.
@@ -92,7 +103,7 @@ struct Layer {
 }
 
 /// `./usr//local/../bin/` → `usr/bin`; None when it climbs out of the root.
-fn normalize(path: &str) -> Option<String> {
+pub(super) fn normalize(path: &str) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
     for p in path.split('/') {
         match p {
@@ -111,7 +122,7 @@ fn dirname(path: &str) -> &str {
 }
 
 /// `target` of a link at `link` (both relative to the root).
-fn link_target(link: &str, target: &str) -> Option<String> {
+pub(super) fn link_target(link: &str, target: &str) -> Option<String> {
     if target.starts_with('/') {
         normalize(target)
     } else {
@@ -267,7 +278,10 @@ impl<'a, B: Blobs> Root<'a, B> {
                     "a layer is compressed with zstd, which is not read".into(),
                 ));
             }
-            let bytes = self.blobs.blob(d, d.size).await.map_err(Stop::Failed)?;
+            let bytes = self.blobs.blob(d, d.size).await.map_err(|e| match e {
+                BlobError::Unavailable(why) => Stop::Unknown(why),
+                BlobError::Failed(e) => Stop::Failed(e),
+            })?;
             if bytes.len() as u64 != d.size {
                 return Err(Stop::Failed(format!(
                     "layer {} is {} bytes, the manifest says {}",
@@ -518,6 +532,18 @@ fn setuid_mode(mode: &str) -> bool {
     })
 }
 
+/// Whether [`facts`] reads layers for this config: it starts as root and its program is a file
+/// (not the text of `sh -c`). A source that must fetch the whole image to give layers (a Docker
+/// Engine's export) asks this first.
+pub fn reads_layers(config: &ImageConfig) -> bool {
+    let Some(run) = config.config.as_ref() else {
+        return false;
+    };
+    let user = run.user.as_deref().unwrap_or("").trim();
+    dockharden_transforms::needs::is_root_user(user)
+        && matches!(program(run), Some(Program::File(..)))
+}
+
 /// What the entrypoint script of an image whose configured user is root proves (None: nothing:
 /// no script, not root, or unknown within the budget). Err: the registry failed.
 pub async fn facts<B: Blobs>(
@@ -626,7 +652,7 @@ mod tests {
     }
 
     impl Blobs for Mem {
-        async fn blob(&self, layer: &LayerDesc, _limit: u64) -> Result<Vec<u8>, String> {
+        async fn blob(&self, layer: &LayerDesc, _limit: u64) -> Result<Vec<u8>, BlobError> {
             let i = self
                 .descs()
                 .iter()
@@ -851,6 +877,62 @@ mod tests {
             matches!(&o, Outcome::Unknown(w) if w.contains("zstd")),
             "{o:?}"
         );
+    }
+
+    /// A source that cannot give a layer within its own limits: unknown, like the budget; one
+    /// that fails: an error.
+    #[test]
+    fn unavailable_and_failed_layers() {
+        struct Source(BlobError);
+        impl Blobs for Source {
+            async fn blob(&self, _: &LayerDesc, _: u64) -> Result<Vec<u8>, BlobError> {
+                Err(self.0.clone())
+            }
+        }
+        let descs = [LayerDesc {
+            digest: "sha256:top".into(),
+            size: 10,
+            media_type: "application/vnd.oci.image.layer.v1.tar".into(),
+        }];
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let r = run(&["/entrypoint.sh"], &[]);
+        let o = rt.block_on(entrypoint(
+            &Source(BlobError::Unavailable("not kept".into())),
+            &descs,
+            &r,
+        ));
+        assert_eq!(o, Ok(Outcome::Unknown("not kept".into())));
+        let o = rt.block_on(entrypoint(
+            &Source(BlobError::Failed("digest mismatch".into())),
+            &descs,
+            &r,
+        ));
+        assert_eq!(o, Err("digest mismatch".into()));
+    }
+
+    #[test]
+    fn which_configs_read_layers() {
+        let cfg = |user: &str, entrypoint: &[&str]| ImageConfig {
+            config: Some(RunConfig {
+                user: Some(user.into()),
+                ..run(entrypoint, &[])
+            }),
+            ..ImageConfig::default()
+        };
+        assert!(reads_layers(&cfg("", &["docker-entrypoint.sh"])));
+        assert!(reads_layers(&cfg(
+            "0:0",
+            &["/sbin/tini", "--", "/start.sh"]
+        )));
+        assert!(!reads_layers(&cfg("1000", &["docker-entrypoint.sh"])));
+        assert!(!reads_layers(&cfg(
+            "",
+            &["/bin/sh", "-c", "exec gosu app srv"]
+        )));
+        assert!(!reads_layers(&cfg("", &[])));
+        assert!(!reads_layers(&ImageConfig::default()));
     }
 
     #[test]

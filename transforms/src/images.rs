@@ -982,7 +982,23 @@ fn is_private_mirror(image: &ImageName) -> bool {
     })
 }
 
-/// The key of an image in [`crate::settings::Settings::registry_facts`]: its short name and tag
+/// Where the facts of an image were read (`--resolve`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// The image's registry: its config and layers.
+    Registry,
+    /// The local Docker Engine: image inspect and export.
+    Engine,
+}
+
+/// Facts read from an image, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadFacts {
+    pub facts: Facts,
+    pub from: ReadFrom,
+}
+
+/// The key of an image in [`crate::settings::Settings::read_facts`]: its short name and tag
 /// (`latest` when none), or its digest when it has one (`nginx:1.27`, `ghcr.io/acme/agent@sha256:…`).
 #[must_use]
 pub fn registry_key(image: &ImageName) -> String {

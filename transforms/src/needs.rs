@@ -258,22 +258,27 @@ pub fn of_image(settings: &Settings, image: &ImageName) -> Needs {
     match images::lookup(&settings.images, image) {
         Some(known) => from_known(image, subject, known),
         None if settings
-            .registry_facts
+            .read_facts
             .contains_key(&images::registry_key(image)) =>
         {
             // Lower priority than the knowledge base and the configuration: read from the image
-            // in its registry (`--resolve`), only what its config and entrypoint script prove.
-            // Only the script gives `switch-user` (see `crate::entrypoint`).
-            let facts = settings.registry_facts[&images::registry_key(image)].clone();
-            let read = if facts.switch_user.is_some() {
+            // itself (`--resolve`: in its registry or the local Docker Engine), only what its
+            // config and entrypoint script prove. Only the script gives `switch-user` (see
+            // `crate::entrypoint`).
+            let read = settings.read_facts[&images::registry_key(image)].clone();
+            let what = if read.facts.switch_user.is_some() {
                 "the image config and entrypoint script"
             } else {
                 "the image config"
             };
+            let place = match read.from {
+                images::ReadFrom::Registry => "in its registry",
+                images::ReadFrom::Engine => "in the local Docker Engine",
+            };
             Needs {
                 image: Some(image.clone()),
-                facts: Some(facts),
-                source: format!("{read} of `{}` in its registry", image.short()),
+                facts: Some(read.facts),
+                source: format!("{what} of `{}` {place}", image.short()),
                 unknown: None,
                 subject,
                 built: false,

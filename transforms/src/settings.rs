@@ -30,11 +30,11 @@ pub struct Settings {
     /// reported.
     #[serde(skip)]
     pub update_pins: bool,
-    /// Facts read from images' registries (`--resolve`), keyed by the reference's short name and
-    /// tag (`ghcr.io/acme/agent:1.2`): used only for images that the knowledge base and the
-    /// configuration do not know.
+    /// Facts read from the images themselves (`--resolve`: their registries or the local Docker
+    /// Engine), keyed by the reference's short name and tag (`ghcr.io/acme/agent:1.2`): used only
+    /// for images that the knowledge base and the configuration do not know.
     #[serde(skip)]
-    pub registry_facts: std::sync::Arc<BTreeMap<String, crate::images::Facts>>,
+    pub read_facts: std::sync::Arc<BTreeMap<String, crate::images::ReadFacts>>,
 }
 
 impl Default for Settings {
@@ -50,7 +50,7 @@ impl Default for Settings {
             pipelines: PipelineOptions::default(),
             images: Vec::new(),
             update_pins: false,
-            registry_facts: std::sync::Arc::default(),
+            read_facts: std::sync::Arc::default(),
         }
     }
 }
@@ -309,7 +309,9 @@ pub trait ImageResolver: Send + Sync {
     }
 
     /// For a reference with a tag and a digest (`nginx:1.27@sha256:…`): the digest the tag points
-    /// to now, or None when unknown. A different digest than the written one is a stale pin.
+    /// to now, or None when unknown. A different digest than the written one is a stale pin. Also
+    /// asked for a digest alone (`app@sha256:…`), which has no tag and so no answer: a recording
+    /// resolver notes the reference.
     fn current_digest(&self, _image: &str) -> Option<String> {
         None
     }

@@ -65,7 +65,8 @@ declare_transform! {
     /// Unsafe, and applied only when what the image needs is known (no guessing): from the
     /// configuration, the service's own `build:` Dockerfile (a non-root `USER` of its own on a known
     /// base), the knowledge base, or with `--resolve` the image itself (the entrypoint script
-    /// read from its layers, when every step of it is understood). A runtime image that runs whatever command it is given
+    /// read from its layers, in its registry or the local Docker Engine, when every step of it is
+    /// understood). A runtime image that runs whatever command it is given
     /// (python, node, debian) running as root, an image nobody knows, or a build whose base or
     /// entrypoint is unknown get a display-only suggestion, and `fix --interactive` asks which
     /// capabilities the image needs (and can save the answer as an `[[images]]` entry). A

@@ -49,7 +49,9 @@ declare_transform! {
     /// the tag as written; for `latest` or no tag, the most specific version tag with the same
     /// digest, else `latest@sha256:…` and the message says so), and such a pin is Safe: it names
     /// the image the reference gets today. A pin whose tag now points to another digest is
-    /// reported as stale, with a fix applied only under `--update-pins`.
+    /// reported as stale, with a fix applied only under `--update-pins`. An image the local
+    /// Docker Engine has without a registry digest for its repository was built there: no
+    /// registry is asked and no pin is proposed.
     ///
     /// ## Options
     /// `pins` (table): image name as written (without tag) or its short name → `tag`,
@@ -161,12 +163,17 @@ fn toml_key(key: &str) -> String {
 /// A reference with a tag and a digest whose tag now points to another digest: reported, fixed
 /// with `--update-pins`.
 fn stale(ctx: &Context<'_>, hit: &Hit) -> Vec<Finding> {
-    let (Some(written), Some(_)) = (&hit.image.digest, &hit.image.tag) else {
+    let Some(written) = &hit.image.digest else {
         return Vec::new();
     };
+    // Asked for a digest alone too (no tag to compare, so no answer): a resolver that records
+    // the references notes it, and the local Docker Engine is asked about it.
     let Some(current) = ctx.resolver.current_digest(&hit.reference) else {
         return Vec::new();
     };
+    if hit.image.tag.is_none() {
+        return Vec::new();
+    }
     if &current == written {
         return Vec::new();
     }

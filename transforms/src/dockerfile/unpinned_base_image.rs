@@ -61,7 +61,9 @@ declare_transform! {
     /// the tag as written; for `latest` or no tag, the most specific version tag with the same
     /// digest, else `latest@sha256:…` and the message says so), and such a pin is Safe: it names
     /// the image the reference gets today. A pin whose tag now points to another digest is
-    /// reported as stale, with a fix applied only under `--update-pins`.
+    /// reported as stale, with a fix applied only under `--update-pins`. An image the local
+    /// Docker Engine has without a registry digest for its repository was built there: no
+    /// registry is asked and no pin is proposed.
     ///
     /// ## Options
     /// `[options.pins]`: image name → `tag`, `tag@sha256:…` or `@sha256:…`.
@@ -448,8 +450,10 @@ fn stale_pin(
     at: TextRange,
 ) -> Option<Candidate> {
     let written = image.digest.as_deref()?;
-    image.tag.as_ref()?;
+    // Asked for a digest alone too (no tag to compare, so no answer): a resolver that records
+    // the references notes it, and the local Docker Engine is asked about it.
     let current = ctx.resolver.current_digest(value)?;
+    image.tag.as_ref()?;
     if current == written {
         return None;
     }

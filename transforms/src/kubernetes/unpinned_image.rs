@@ -41,7 +41,9 @@ declare_transform! {
     /// the tag as written; for `latest` or no tag, the most specific version tag with the same
     /// digest, else `latest@sha256:…` and the message says so), and such a pin is Safe: it names
     /// the image the reference gets today. A pin whose tag now points to another digest is
-    /// reported as stale, with a fix applied only under `--update-pins`.
+    /// reported as stale, with a fix applied only under `--update-pins`. An image the local
+    /// Docker Engine has without a registry digest for its repository was built there: no
+    /// registry is asked and no pin is proposed.
     ///
     /// ## Options
     /// `[options.pins]`: image name (as written, without tag, or its short name) → `tag`, `tag@sha256:…` or
@@ -74,8 +76,10 @@ fn stale(
     written: &str,
 ) -> Option<Finding> {
     let old = image.digest.as_deref()?;
-    image.tag.as_ref()?;
+    // Asked for a digest alone too (no tag to compare, so no answer): a resolver that records
+    // the references notes it, and the local Docker Engine is asked about it.
     let current = ctx.resolver.current_digest(written)?;
+    image.tag.as_ref()?;
     if current == old {
         return None;
     }
