@@ -358,6 +358,36 @@ pub fn run(
             None
         };
         let workspace = crate::workspace::FsWorkspace::beside(&c.path);
+        // `--resolve` (or `resolve = true`): the file's images are looked up as `fix` does, and
+        // a failed look-up leaves the file unasked and unchanged.
+        let lookups = crate::oci::wanted(args, &config).then(|| {
+            let recorder = crate::oci::Recorder::default();
+            crate::oci::record(&config, Some(kind), &text, &recorder);
+            let refs = recorder.refs.into_inner().expect("recorder");
+            let mut l = crate::oci::look_up(
+                &refs,
+                &crate::oci::options(args, config.file.insecure_registries.clone()),
+            );
+            l.everywhere = true;
+            l
+        });
+        let table = lookups.as_ref().map(crate::oci::Lookups::resolver);
+        let resolver: &dyn dockharden_transforms::settings::ImageResolver = match &table {
+            Some(t) => t,
+            None => &NoResolver,
+        };
+        let with_registry;
+        let settings = match &lookups {
+            Some(l) => {
+                with_registry = dockharden_transforms::settings::Settings {
+                    update_pins: l.update_pins,
+                    read_facts: l.facts.clone(),
+                    ..config.file.options.clone()
+                };
+                &with_registry
+            }
+            None => &config.file.options,
+        };
         let engine = Engine {
             transforms: crate::run::selected_transforms(
                 &config,
@@ -365,12 +395,26 @@ pub fn run(
                 &args.select,
                 &args.ignore,
             ),
-            settings: &config.file.options,
-            resolver: &NoResolver,
+            settings,
+            resolver,
             workspace: &workspace,
             path: Some(&display),
             base_services: base.as_deref(),
         };
+        if let Some(t) = &table {
+            // The resolver records the look-ups a check asks for: one that failed leaves the file
+            // unasked and unchanged, as `fix` leaves it.
+            let _ = engine.check(kind, &text);
+            let failed = t.failed();
+            if !failed.is_empty() {
+                eprintln!(
+                    "{display}: error: registry look-up failed, file left unchanged: {}",
+                    failed.join("; ")
+                );
+                errors += 1;
+                continue;
+            }
+        }
         let min = if min == Applicability::Unsafe
             && !allow_dirty
             && git.is_dirty(&c.path)

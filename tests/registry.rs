@@ -927,3 +927,61 @@ fn blob_storage_redirects_and_huge_answers() {
     );
     assert_eq!(w.read("Dockerfile"), format!("FROM {h}/team/stored:1\n"));
 }
+
+/// `fix --interactive --resolve` looks the file's images up as `fix` does: the pin is offered as a
+/// fix with the digest the registry serves, and accepting it writes it.
+#[test]
+fn interactive_sessions_resolve_too() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found; pseudo-terminal test skipped");
+        return;
+    }
+    let reg = Registry::start(None);
+    let h = reg.host();
+    let app = reg.image("1000", "interactive");
+    reg.tag("acme-app", "1.2.3", &app);
+    let w = Work::new();
+    w.write(
+        "compose.yaml",
+        &format!("services:\n  web:\n    image: {h}/acme-app:1.2.3\n"),
+    );
+    let steps = [("[y,n,a,d,q,?]", "y")];
+    let args = [
+        "fix",
+        "-i",
+        "--resolve",
+        "--isolated",
+        "--select",
+        "DC013",
+        "compose.yaml",
+    ];
+    let o = Command::new("python3")
+        .args(["-c", crate::interactive::STEPS_DRIVER, BIN])
+        .arg(w.project())
+        .arg(serde_json::to_string(&steps).unwrap())
+        .arg(serde_json::to_string(&args).unwrap())
+        .env("HOME", w.dir.path())
+        .env("DOCKER_CONFIG", w.dir.path().join("docker"))
+        .env("DOCKHARDEN_CACHE_DIR", w.dir.path().join("cache"))
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", w.dir.path().join("no-engine.sock").display()),
+        )
+        .env_remove("DOCKER_TLS_VERIFY")
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{screen}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(screen.contains(&app), "the pin is previewed: {screen}");
+    assert_eq!(
+        w.read("compose.yaml"),
+        format!("services:\n  web:\n    image: {h}/acme-app:1.2.3@{app}\n")
+    );
+    assert!(!reg.log().is_empty());
+}
