@@ -60,12 +60,56 @@ fn sha256_hex(bytes: &[u8]) -> String {
 // OCI image layouts, built by hand.
 
 /// A file system entry of a layer.
-enum Item<'a> {
+pub(crate) enum Item<'a> {
     File(&'a str, &'a [u8], u32),
     Dir(&'a str),
     Symlink(&'a str, &'a str),
     /// `.wh.<name>`: hides the path in lower layers.
     Whiteout(&'a str),
+}
+
+/// An uncompressed layer tar of `items` (root-owned, mtime 0), for the tests that build images.
+pub(crate) fn layer_tar(items: &[Item<'_>]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for item in items {
+        let mut h = tar::Header::new_ustar();
+        h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        match item {
+            Item::File(path, data, mode) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(*mode);
+                h.set_size(data.len() as u64);
+                tar.append_data(&mut h, path, *data).unwrap();
+            }
+            Item::Dir(path) => {
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_mode(0o755);
+                h.set_size(0);
+                tar.append_data(&mut h, path, std::io::empty()).unwrap();
+            }
+            Item::Symlink(path, target) => {
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_mode(0o777);
+                h.set_size(0);
+                tar.append_link(&mut h, path, target).unwrap();
+            }
+            Item::Whiteout(path) => {
+                let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+                let wh = if dir.is_empty() {
+                    format!(".wh.{name}")
+                } else {
+                    format!("{dir}/.wh.{name}")
+                };
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_mode(0o644);
+                h.set_size(0);
+                tar.append_data(&mut h, wh, std::io::empty()).unwrap();
+            }
+        }
+    }
+    tar.into_inner().unwrap()
 }
 
 #[derive(Clone, Debug)]
@@ -124,46 +168,7 @@ impl Layout {
 
     /// A gzip'd tar layer of `items`.
     fn layer(&self, items: &[Item<'_>], created_by: &str) -> Layer {
-        let mut tar = tar::Builder::new(Vec::new());
-        for item in items {
-            let mut h = tar::Header::new_ustar();
-            h.set_mtime(0);
-            h.set_uid(0);
-            h.set_gid(0);
-            match item {
-                Item::File(path, data, mode) => {
-                    h.set_entry_type(tar::EntryType::Regular);
-                    h.set_mode(*mode);
-                    h.set_size(data.len() as u64);
-                    tar.append_data(&mut h, path, *data).unwrap();
-                }
-                Item::Dir(path) => {
-                    h.set_entry_type(tar::EntryType::Directory);
-                    h.set_mode(0o755);
-                    h.set_size(0);
-                    tar.append_data(&mut h, path, std::io::empty()).unwrap();
-                }
-                Item::Symlink(path, target) => {
-                    h.set_entry_type(tar::EntryType::Symlink);
-                    h.set_mode(0o777);
-                    h.set_size(0);
-                    tar.append_link(&mut h, path, target).unwrap();
-                }
-                Item::Whiteout(path) => {
-                    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-                    let wh = if dir.is_empty() {
-                        format!(".wh.{name}")
-                    } else {
-                        format!("{dir}/.wh.{name}")
-                    };
-                    h.set_entry_type(tar::EntryType::Regular);
-                    h.set_mode(0o644);
-                    h.set_size(0);
-                    tar.append_data(&mut h, wh, std::io::empty()).unwrap();
-                }
-            }
-        }
-        let raw = tar.into_inner().unwrap();
+        let raw = layer_tar(items);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&raw).unwrap();
         let compressed = gz.finish().unwrap();
