@@ -33,8 +33,11 @@ declare_transform! {
     /// not to run read-only is reported without a fix, with the reason; an unknown image gets a
     /// display-only suggestion and `fix --interactive` asks which paths it writes. Paths where the
     /// image keeps state (`state`) are never made a tmpfs: when the command mounts nothing there,
-    /// the fix is display-only until a volume is added. A command whose flags are not all known is
-    /// reported without a fix.
+    /// the fix is display-only until a volume is added. Paths the image writes only in some setups
+    /// (`writes-when`: linuxserver images rewrite `/etc/passwd` when `-e PUID=…` is given, so
+    /// under `--read-only` they would silently run as uid 911) make the fix display-only when the
+    /// command's flags meet the condition (`-e NAME=value`, `-e NAME`, or an `--env-file`, which may
+    /// set anything). A command whose flags are not all known is reported without a fix.
     ///
     /// ## Options
     /// None.
