@@ -545,7 +545,7 @@ impl MissingResourceLimits {
             .collect();
         if !unconfigured.is_empty() {
             message.push_str(&format!(
-                "; set {} under `[options.limits]` in .dockharden.toml to apply a fix",
+                "; set {} under `[options.limits]` in .dockharden.toml, or answer in `fix --interactive`, to apply a fix",
                 and_list(&unconfigured)
             ));
         }

@@ -253,7 +253,7 @@ fn fix(
     } else {
         make_fix(
             Applicability::DisplayOnly,
-            format!("{title} (configure `[options.limits]` to apply)"),
+            format!("{title} (configure `[options.limits]`, or answer in `fix --interactive`, to apply)"),
             patch,
         )
     }
