@@ -53,6 +53,10 @@ struct State {
     pad_manifests: Option<usize>,
     /// Basic credentials the token endpoint wants (None: no auth at all).
     auth: Option<(String, String)>,
+    /// The refresh token (a Docker `identitytoken`) the token endpoint exchanges on `POST`.
+    refresh: Option<String>,
+    /// The form bodies posted to the token endpoint.
+    posted: Vec<String>,
     log: Vec<String>,
 }
 
@@ -157,6 +161,15 @@ impl Registry {
         self.state.lock().unwrap().faults.insert(repo.to_owned(), f);
     }
 
+    /// Accept `token` as a refresh token (a Docker `identitytoken`) at the token endpoint.
+    fn accept_refresh_token(&self, token: &str) {
+        self.state.lock().unwrap().refresh = Some(token.to_owned());
+    }
+
+    fn posted(&self) -> Vec<String> {
+        self.state.lock().unwrap().posted.clone()
+    }
+
     pub(crate) fn log(&self) -> Vec<String> {
         self.state.lock().unwrap().log.clone()
     }
@@ -210,11 +223,12 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
         }
     }
+    let mut body = Vec::new();
     if let Some(n) = headers
         .get("content-length")
         .and_then(|n| n.parse::<usize>().ok())
     {
-        let mut body = vec![0; n];
+        body = vec![0; n];
         reader.read_exact(&mut body)?;
     }
     let mut parts = line.split_whitespace();
@@ -239,6 +253,39 @@ fn serve(mut stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Res
         match found {
             Some((_, body)) => respond(&mut stream, "200 OK", &[], &body, head),
             None => respond(&mut stream, "404 Not Found", &[], b"", head),
+        }
+        return Ok(());
+    }
+    if path == "/token" && method == "POST" {
+        // OAuth2 refresh-token grant (what Docker does with an identity token).
+        let form = String::from_utf8_lossy(&body).into_owned();
+        st.posted.push(form.clone());
+        let field = |k: &str| {
+            form.split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                .map(str::to_owned)
+        };
+        let ok = field("grant_type").as_deref() == Some("refresh_token")
+            && st.refresh.is_some()
+            && field("refresh_token") == st.refresh;
+        drop(st);
+        if ok {
+            let answer = format!("{{\"access_token\":\"{TOKEN}\",\"expires_in\":300}}");
+            respond(
+                &mut stream,
+                "200 OK",
+                &[("Content-Type".into(), "application/json".into())],
+                answer.as_bytes(),
+                head,
+            );
+        } else {
+            respond(
+                &mut stream,
+                "401 Unauthorized",
+                &[],
+                b"{\"error\":\"invalid_grant\"}",
+                head,
+            );
         }
         return Ok(());
     }
@@ -984,4 +1031,48 @@ fn interactive_sessions_resolve_too() {
         format!("services:\n  web:\n    image: {h}/acme-app:1.2.3@{app}\n")
     );
     assert!(!reg.log().is_empty());
+}
+
+/// An `identitytoken` in the Docker configuration is a refresh token: it is exchanged at the token
+/// service (OAuth2 `grant_type=refresh_token`, the repository's pull scope) for an access token, as
+/// Docker does, not sent to the registry as it is. A refused one is a clear error for its file.
+#[test]
+fn identity_tokens_are_exchanged_for_access_tokens() {
+    let reg = Registry::start(Some(("alice", "s3cret")));
+    reg.accept_refresh_token("refresh-abc");
+    let h = reg.host();
+    let d = reg.image("", "identity");
+    reg.tag("team/private", "1", &d);
+    let w = Work::new();
+    w.write("Dockerfile", &format!("FROM {h}/team/private:1\n"));
+    w.docker_config(&format!(
+        "{{\"auths\": {{\"{h}\": {{\"identitytoken\": \"wrong\"}}}}}}"
+    ));
+    let o = w.run(&["fix", "--resolve", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("identity token was refused"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(w.read("Dockerfile"), format!("FROM {h}/team/private:1\n"));
+    w.docker_config(&format!(
+        "{{\"auths\": {{\"{h}\": {{\"identitytoken\": \"refresh-abc\"}}}}}}"
+    ));
+    let o = w.run(&["fix", "--resolve", "--cache-max-age", "0", "."]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        w.read("Dockerfile"),
+        format!("FROM {h}/team/private:1@{d}\n")
+    );
+    let posted = reg.posted();
+    let last = posted.last().expect("a token request");
+    for part in [
+        "grant_type=refresh_token",
+        "refresh_token=refresh-abc",
+        "scope=repository%3Ateam%2Fprivate%3Apull",
+        "service=test-registry",
+    ] {
+        assert!(last.contains(part), "{part} in {last}");
+    }
 }

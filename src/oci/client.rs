@@ -451,6 +451,14 @@ impl Fetcher {
         let credential = self
             .credential(r.registry())
             .map_err(|e| OciDistributionError::GenericError(Some(e)))?;
+        if let RegistryAuth::Bearer(identity) = &credential {
+            let header = self.identity_authorization(r, identity).await?;
+            self.authorization
+                .lock()
+                .expect("authorization")
+                .insert(key, header.clone());
+            return Ok(header);
+        }
         let token = self
             .oci
             .auth(r, &credential, RegistryOperation::Pull)
@@ -474,6 +482,90 @@ impl Fetcher {
             .expect("authorization")
             .insert(if per_repository { key } else { host }, header.clone());
         Ok(header)
+    }
+
+    /// The `Authorization` header for an identity token (`identitytoken` in the Docker
+    /// configuration, or a credential helper's `<token>` user): as Docker does, it is a refresh
+    /// token, exchanged at the token service that `/v2/` names for an access token of the
+    /// repository's pull scope (OAuth2 `grant_type=refresh_token`). A registry that challenges
+    /// with anything but `Bearer` gets the identity token itself; one that lets anyone in, nothing.
+    async fn identity_authorization(
+        &self,
+        r: &Reference,
+        identity: &str,
+    ) -> Result<Option<String>, OciDistributionError> {
+        let host = r.resolve_registry();
+        let scheme = if self.plain.iter().any(|p| p == r.registry() || p == host) {
+            "http"
+        } else {
+            "https"
+        };
+        let ping = self
+            .http
+            .get(format!("{scheme}://{host}/v2/"))
+            .send()
+            .await?;
+        if ping.status().is_success() {
+            return Ok(None);
+        }
+        let Some(challenge) = ping
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|h| h.to_str().ok())
+            .and_then(bearer_challenge)
+        else {
+            return Ok(Some(format!("Bearer {identity}")));
+        };
+        let scope = format!("repository:{}:pull", r.repository());
+        let mut fields = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", identity),
+            ("client_id", "dockharden"),
+            ("scope", scope.as_str()),
+        ];
+        if let Some(service) = &challenge.service {
+            fields.push(("service", service.as_str()));
+        }
+        let mut response = self
+            .http
+            .post(&challenge.realm)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form_encode(&fields))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let body = read_body(&mut response, 1 << 20)
+            .await
+            .map_err(|e| OciDistributionError::GenericError(Some(format!("the token {e}"))))?;
+        if !(200..300).contains(&status) {
+            return Err(OciDistributionError::AuthenticationFailure(format!(
+                "the identity token was refused ({status} from {})",
+                challenge.realm
+            )));
+        }
+        #[derive(Deserialize)]
+        struct Token {
+            access_token: Option<String>,
+            token: Option<String>,
+        }
+        let token: Token = serde_json::from_slice(&body).map_err(|e| {
+            OciDistributionError::GenericError(Some(format!(
+                "the token service's answer is not a token: {e}"
+            )))
+        })?;
+        token
+            .access_token
+            .or(token.token)
+            .filter(|t| !t.is_empty())
+            .map(|t| Some(format!("Bearer {t}")))
+            .ok_or_else(|| {
+                OciDistributionError::GenericError(Some(
+                    "the token service's answer has no access_token".to_owned(),
+                ))
+            })
     }
 
     fn url(&self, r: &Reference, path: &str) -> String {
@@ -866,9 +958,94 @@ pub fn facts_of(config: &ImageConfig) -> Facts {
     f
 }
 
+/// A `Bearer` challenge of `WWW-Authenticate`: where the token service is and which service it
+/// serves.
+#[derive(Debug, PartialEq, Eq)]
+struct Challenge {
+    realm: String,
+    service: Option<String>,
+}
+
+/// Parse `Bearer realm="…",service="…",scope="…"` (parameters in any order, quoted or not).
+fn bearer_challenge(header: &str) -> Option<Challenge> {
+    let (scheme, params) = header.trim().split_once(char::is_whitespace)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let (mut realm, mut service) = (None, None);
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once('=')?;
+        let after = after.trim_start();
+        let (value, tail) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"')?;
+            (&q[..end], &q[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim(), &after[end..])
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "realm" => realm = Some(value.to_owned()),
+            "service" => service = Some(value.to_owned()),
+            _ => {}
+        }
+        rest = tail.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(Challenge {
+        realm: realm.filter(|r| !r.is_empty())?,
+        service,
+    })
+}
+
+/// `application/x-www-form-urlencoded` of `fields`.
+fn form_encode(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn challenges_and_forms() {
+        assert_eq!(
+            bearer_challenge(
+                r#"Bearer realm="https://auth.example/token",service="reg.example",scope="repository:a:pull""#
+            ),
+            Some(Challenge {
+                realm: "https://auth.example/token".into(),
+                service: Some("reg.example".into())
+            })
+        );
+        assert_eq!(
+            bearer_challenge("bearer service=s, realm=https://t/x"),
+            Some(Challenge {
+                realm: "https://t/x".into(),
+                service: Some("s".into())
+            })
+        );
+        assert_eq!(bearer_challenge(r#"Basic realm="x""#), None);
+        assert_eq!(bearer_challenge("Bearer service=s"), None);
+        assert_eq!(
+            form_encode(&[("scope", "repository:team/app:pull"), ("a b", "x&y=z")]),
+            "scope=repository%3Ateam%2Fapp%3Apull&a%20b=x%26y%3Dz"
+        );
+    }
 
     #[test]
     fn loopback() {
