@@ -560,9 +560,10 @@ pub fn start_of(
     for (_, ins) in &body {
         let words: Vec<String> = match ins.keyword.as_str() {
             "RUN" => crate::dockerfile::analysis::run_commands(ins)
-                .into_iter()
+                .iter()
                 .flatten()
                 .filter(|w| PRIVILEGE_DROP_TOOLS.iter().any(|t| w.contains(t)))
+                .cloned()
                 .collect(),
             "ENTRYPOINT" | "CMD" => match &ins.args {
                 Args::Json(j) => j.items.iter().map(|i| i.value.clone()).collect(),

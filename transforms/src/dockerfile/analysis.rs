@@ -677,8 +677,13 @@ fn basename(word: &str) -> &str {
 
 /// The shell commands a RUN instruction executes (each a list of words, quotes removed): its shell-form
 /// text, the bodies of its heredocs when they are shell scripts, or the `sh -c` string of an exec form.
+/// Computed once per instruction, whichever rule asks first.
 #[must_use]
-pub fn run_commands(ins: &Instruction) -> Vec<Vec<String>> {
+pub fn run_commands(ins: &Instruction) -> &[Vec<String>] {
+    ins.commands.0.get_or_init(|| lex_run_commands(ins))
+}
+
+fn lex_run_commands(ins: &Instruction) -> Vec<Vec<String>> {
     match &ins.args {
         Args::Json(j) => {
             json_commands(&j.items.iter().map(|i| i.value.as_str()).collect::<Vec<_>>())

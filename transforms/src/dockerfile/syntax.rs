@@ -176,6 +176,34 @@ pub struct Instruction {
     pub logical: LogicalLine,
     /// The file's escape character (`\\` or `` ` ``), needed to split and unquote words.
     pub escape: char,
+    /// The shell commands of a `RUN`, lexed once for every rule that asks
+    /// ([`crate::dockerfile::analysis::run_commands`]).
+    pub(crate) commands: CommandsCache,
+}
+
+/// A value computed once from an instruction, invisible to comparisons (two instructions are equal
+/// whether or not a rule has asked for it yet) and not carried over by a clone.
+#[derive(Default)]
+pub(crate) struct CommandsCache(pub(crate) std::sync::OnceLock<Vec<Vec<String>>>);
+
+impl Clone for CommandsCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for CommandsCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for CommandsCache {}
+
+impl std::fmt::Debug for CommandsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
 }
 
 /// A `--name[=value]` flag.
@@ -912,6 +940,7 @@ impl Parsed {
             onbuild,
             logical,
             escape,
+            commands: CommandsCache::default(),
         }
     }
 }
