@@ -211,7 +211,7 @@ impl<'a> Analysis<'a> {
             }
             let mut this_run: Vec<Package> = Vec::new();
             for cmd in run_commands(ins) {
-                let Some((prog, rest)) = program(&cmd) else {
+                let Some((prog, rest)) = program(cmd) else {
                     continue;
                 };
                 match package_action(prog, rest) {
@@ -269,7 +269,7 @@ impl<'a> Analysis<'a> {
             .into_iter()
             .filter(|(_, i)| i.keyword == "RUN")
             .flat_map(|(_, i)| run_commands(i))
-            .filter_map(|c| program(&c).map(|(p, _)| p.to_owned()))
+            .filter_map(|c| program(c).map(|(p, _)| p.to_owned()))
             .collect()
     }
 
@@ -358,7 +358,7 @@ impl Analysis<'_> {
                 }
                 "RUN" => {
                     for cmd in run_commands(ins) {
-                        let Some((prog, args)) = program(&cmd) else {
+                        let Some((prog, args)) = program(cmd) else {
                             continue;
                         };
                         let number = |v: &str| expand(v, &vars).and_then(|x| x.parse::<u32>().ok());
