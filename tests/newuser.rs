@@ -780,6 +780,41 @@ fn add_suppressions_is_a_baseline_that_turns_the_gate_green() {
     );
 }
 
+/// Scripts and pipelines are baselined too: a comment where the shell (or the YAML) reads one, and
+/// the findings it cannot cover are named; the gate then fails only on those.
+#[test]
+fn add_suppressions_covers_scripts_and_pipelines() {
+    let script = "#!/bin/sh\nset -e\ndocker run --privileged app:1.0\n";
+    let workflow = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: |\n          docker run --privileged app:1.0\n";
+    let dir = tree(&[
+        ("deploy.sh", script),
+        (".github/workflows/ci.yml", workflow),
+    ]);
+    let o = run(dir.path(), &["check", "--select", "DR001"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = run(
+        dir.path(),
+        &["check", "--select", "DR001", "--add-suppressions"],
+    );
+    let err = stderr(&o);
+    assert!(err.contains("to 1 file"), "{err}");
+    assert!(err.contains("ci.yml:8"), "the script line is named: {err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("deploy.sh")).unwrap(),
+        "#!/bin/sh\nset -e\n# dockharden: ignore=DR001\ndocker run --privileged app:1.0\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".github/workflows/ci.yml")).unwrap(),
+        workflow
+    );
+    // The script's finding is suppressed; the workflow's is still reported.
+    let o = run(dir.path(), &["check", "--select", "DR001"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(!out.contains("deploy.sh"), "{out}");
+    assert!(out.contains("ci.yml"), "{out}");
+}
+
 #[test]
 fn version_names_the_commit() {
     let o = Command::new(BIN).arg("--version").output().unwrap();

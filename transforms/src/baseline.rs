@@ -39,19 +39,54 @@ fn meaning(kind: FileKind, text: &str) -> Option<String> {
             }
             m
         }),
-        FileKind::Compose | FileKind::Kubernetes => crate::yaml::semantic(text)
-            .ok()
-            .and_then(|v| serde_json::to_string(&v).ok()),
-        // Scripts, pipelines, units and daemon.json: no comparison of meaning is built for comment
-        // insertion yet, so no comment is added (the findings are listed as not suppressible).
-        FileKind::Shell
-        | FileKind::Makefile
-        | FileKind::GithubActions
-        | FileKind::GitlabCi
-        | FileKind::Systemd
-        | FileKind::DaemonJson
-        | FileKind::Markdown => None,
+        // CI pipelines are YAML too: a comment inside a `run: |` script changes the value and is
+        // refused (named), one between keys is kept.
+        FileKind::Compose | FileKind::Kubernetes | FileKind::GithubActions | FileKind::GitlabCi => {
+            crate::yaml::semantic(text)
+                .ok()
+                .and_then(|v| serde_json::to_string(&v).ok())
+        }
+        FileKind::Shell => shell_meaning(text),
+        // Makefiles (a comment line in a recipe is echoed and passed to the shell), units and
+        // daemon.json (no comments): no comparison of meaning is built for comment insertion, so
+        // no comment is added (the findings are listed as not suppressible).
+        FileKind::Makefile | FileKind::Systemd | FileKind::DaemonJson | FileKind::Markdown => None,
     }
+}
+
+/// What a shell script means, for comment insertion: its tokens as the shell splits them (words as
+/// written, operators) and its here-document bodies. A line break counts only where it ends a
+/// command (after a word), once, so a comment line between two commands or after `&&` leaves the
+/// meaning as it was, while one inside a `\`-continued command, a quoted string or a
+/// here-document changes it. None when the script does not lex to the end.
+fn shell_meaning(text: &str) -> Option<String> {
+    use crate::dockerfile::shell_lex::{lex, TokenKind};
+    let lexed = lex(text);
+    if !lexed.complete || lexed.open_heredocs > 0 {
+        return None;
+    }
+    let mut m = String::with_capacity(text.len());
+    let mut last = None;
+    for t in &lexed.tokens {
+        match t.kind {
+            TokenKind::Newline => {
+                if last == Some(TokenKind::Word) {
+                    m.push('\n');
+                    last = Some(TokenKind::Newline);
+                }
+            }
+            kind => {
+                m.push_str(&text[t.start..t.end]);
+                m.push('\u{1}');
+                last = Some(kind);
+            }
+        }
+    }
+    for (start, end) in &lexed.heredoc_bodies {
+        m.push('\u{2}');
+        m.push_str(&text[*start..*end]);
+    }
+    Some(m)
 }
 
 /// Byte offsets of the starts of lines (LF-terminated; a CR before the LF stays with its line).
@@ -158,6 +193,48 @@ mod tests {
             "services:\r\n  # dockharden: ignore=DC002,DC003\r\n  web:\r\n    image: nginx\r\n    # dockharden: ignore=DC004\r\n    privileged: true\r\n"
         );
         assert_eq!((out.comments, out.refused.len()), (2, 0));
+    }
+
+    #[test]
+    fn shell_scripts_get_comments_where_the_shell_reads_them_as_comments() {
+        let text = "#!/bin/sh\nset -e\ndocker run --privileged app\nif true; then\n  docker run -d \\\n    -v /var/run/docker.sock:/s app\nfi\ncat <<EOF\ndocker run x\nEOF\n[ -n \"$X\" ] &&\n  docker run y\n";
+        let out = add_suppressions(
+            FileKind::Shell,
+            text,
+            &[
+                (3, "DR001"),
+                (5, "DR004"),
+                // Inside a `\`-continued command: a comment line would end the command.
+                (6, "DR002"),
+                // Inside a here-document body: content, not a comment.
+                (9, "DR004"),
+                // After `&&` and a line break: the shell reads a comment there.
+                (12, "DR004"),
+            ],
+        );
+        assert_eq!(out.refused, [6, 9]);
+        assert_eq!(
+            out.text,
+            "#!/bin/sh\nset -e\n# dockharden: ignore=DR001\ndocker run --privileged app\nif true; then\n  # dockharden: ignore=DR004\n  docker run -d \\\n    -v /var/run/docker.sock:/s app\nfi\ncat <<EOF\ndocker run x\nEOF\n[ -n \"$X\" ] &&\n  # dockharden: ignore=DR004\n  docker run y\n"
+        );
+        // A script that does not lex to the end gets nothing.
+        let open = "docker run 'x\n";
+        let out = add_suppressions(FileKind::Shell, open, &[(1, "DR004")]);
+        assert_eq!(
+            (out.text.as_str(), out.refused.as_slice()),
+            (open, &[1][..])
+        );
+    }
+
+    #[test]
+    fn pipelines_get_comments_outside_their_scripts() {
+        let text = "jobs:\n  build:\n    steps:\n      - uses: docker/build-push-action@v6\n      - run: |\n          docker run --privileged x\n";
+        let out = add_suppressions(FileKind::GithubActions, text, &[(4, "DR015"), (6, "DR001")]);
+        assert_eq!(out.refused, [6]);
+        assert_eq!(
+            out.text,
+            "jobs:\n  build:\n    steps:\n      # dockharden: ignore=DR015\n      - uses: docker/build-push-action@v6\n      - run: |\n          docker run --privileged x\n"
+        );
     }
 
     #[test]
