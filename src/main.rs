@@ -829,11 +829,13 @@ fn add_suppressions(args: &CommonArgs) -> anyhow::Result<u8> {
             .map(|f| (f.range.start.line, f.code))
             .collect();
         let added = dockharden_transforms::baseline::add_suppressions(kind, &text, &lines);
+        let why = match kind {
+            FileKind::DaemonJson | FileKind::Markdown => "this kind of file takes no suppression comments; ignore the code for it with `[[overrides]] paths = [...] ignore = [...]` in .dockharden.toml, or fix it",
+            FileKind::Makefile | FileKind::Systemd => "dockharden adds no comments to this kind of file; use `# dockharden: ignore-file=CODE` or fix it",
+            _ => "a comment on this line would change what the file means (a heredoc body, a block scalar, a quoted string or a continued command); use `# dockharden: ignore-file=CODE` or fix it",
+        };
         for line in &added.refused {
-            eprintln!(
-                "{}:{line}: warning: not suppressed: a comment on this line would change what the file means (a heredoc body or a block scalar); use `# dockharden: ignore-file=CODE` or fix it",
-                r.path
-            );
+            eprintln!("{}:{line}: warning: not suppressed: {why}", r.path);
         }
         if added.comments == 0 {
             continue;
