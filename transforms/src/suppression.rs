@@ -301,6 +301,16 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
         // Applies to the comment's own line (a trailing comment) or the next code line.
         let target = if alone { code_from[n + 1] } else { n };
         let line_scope = Scope::Lines(n, target);
+        // Another tool's suppression (hadolint, checkov, trivy, KICS), mapped to our codes.
+        let foreign = |codes: Vec<String>, scope: Scope| Suppression {
+            codes,
+            scope,
+            ours: false,
+            comment,
+            full_line,
+            written: Vec::new(),
+            unknown: Vec::new(),
+        };
         if let Some(rest) = strip_prefix_ci(body, "dockharden:") {
             let rest = rest.trim();
             // Where `rest` starts in the text (the codes are located for errors).
@@ -362,15 +372,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     .flat_map(|id| map_foreign(id))
                     .collect();
                 if !codes.is_empty() {
-                    out.push(Suppression {
-                        codes,
-                        scope,
-                        ours: false,
-                        comment,
-                        full_line,
-                        written: Vec::new(),
-                        unknown: Vec::new(),
-                    });
+                    out.push(foreign(codes, scope));
                 }
             }
         } else if let Some(rest) = strip_prefix_ci(body, "checkov:skip=") {
@@ -379,29 +381,13 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
             let id = rest.split(':').next().unwrap_or("");
             let codes = map_foreign(id);
             if !codes.is_empty() {
-                out.push(Suppression {
-                    codes,
-                    scope: Scope::File,
-                    ours: false,
-                    comment,
-                    full_line,
-                    written: Vec::new(),
-                    unknown: Vec::new(),
-                });
+                out.push(foreign(codes, Scope::File));
             }
         } else if let Some(rest) = strip_prefix_ci(body, "trivy:ignore:") {
             let id = rest.split_whitespace().next().unwrap_or("");
             let codes = map_foreign(id);
             if !codes.is_empty() {
-                out.push(Suppression {
-                    codes,
-                    scope: line_scope,
-                    ours: false,
-                    comment,
-                    full_line,
-                    written: Vec::new(),
-                    unknown: Vec::new(),
-                });
+                out.push(foreign(codes, line_scope));
             }
         } else if let Some(rest) = strip_prefix_ci(body, "kics-scan") {
             let rest = rest.trim();
@@ -419,36 +405,12 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     .flat_map(|id| map_foreign(id))
                     .collect();
                 if !codes.is_empty() {
-                    out.push(Suppression {
-                        codes,
-                        scope: Scope::File,
-                        ours: false,
-                        comment,
-                        full_line,
-                        written: Vec::new(),
-                        unknown: Vec::new(),
-                    });
+                    out.push(foreign(codes, Scope::File));
                 }
             } else if rest == "ignore-line" {
-                out.push(Suppression {
-                    codes: Vec::new(),
-                    scope: line_scope,
-                    ours: false,
-                    comment,
-                    full_line,
-                    written: Vec::new(),
-                    unknown: Vec::new(),
-                });
+                out.push(foreign(Vec::new(), line_scope));
             } else if rest == "ignore" && n < 3 {
-                out.push(Suppression {
-                    codes: Vec::new(),
-                    scope: Scope::File,
-                    ours: false,
-                    comment,
-                    full_line,
-                    written: Vec::new(),
-                    unknown: Vec::new(),
-                });
+                out.push(foreign(Vec::new(), Scope::File));
             } else if rest == "ignore-block" {
                 // The block: from the comment to the next line at the same or lower indentation.
                 let indent = lines
@@ -462,15 +424,7 @@ fn parse_suppressions(text: &str) -> Vec<Suppression> {
                     }
                     end += 1;
                 }
-                out.push(Suppression {
-                    codes: Vec::new(),
-                    scope: Scope::Lines(n, end.saturating_sub(1)),
-                    ours: false,
-                    comment,
-                    full_line,
-                    written: Vec::new(),
-                    unknown: Vec::new(),
-                });
+                out.push(foreign(Vec::new(), Scope::Lines(n, end.saturating_sub(1))));
             }
         }
     }
