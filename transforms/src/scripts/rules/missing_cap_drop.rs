@@ -4,7 +4,7 @@ use crate::fix::Applicability;
 use crate::knowledge::normalize_cap;
 use crate::registry::{Check, Context};
 
-use super::{absence_judgement, fix_of, report, sites, Site};
+use super::{absence_judgement, fix_of, not_edited, report, sites, Site};
 
 declare_transform! {
     /// ## What it does
@@ -80,14 +80,13 @@ impl Check for MissingCapDrop {
             let range = run.range();
             let mut message = "The container keeps Docker's default capabilities (no `--cap-drop ALL`): drop ALL and add back only what is needed".to_owned();
             if let Some(why) = opaque {
-                message.push_str(&format!(" (not edited: {why}; it may already be set)"));
-                out.push(report(
+                out.push(not_edited(
                     ctx,
                     &site,
                     (Self::CODE, Self::NAME),
-                    range,
                     message,
-                    None,
+                    &why,
+                    "it",
                 ));
                 continue;
             }

@@ -4,7 +4,7 @@ use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::registry::{Check, Context};
 
-use super::{absence_judgement, fix_of, report, sites};
+use super::{absence_judgement, fix_of, not_edited, report, sites};
 
 declare_transform! {
     /// ## What it does
@@ -73,14 +73,13 @@ impl Check for MissingNoNewPrivileges {
                 None => "The container does not set `--security-opt no-new-privileges`: processes can gain privileges through setuid binaries and file capabilities".to_owned(),
             };
             if let Some(why) = opaque {
-                message.push_str(&format!(" (not edited: {why}; it may already be set)"));
-                out.push(report(
+                out.push(not_edited(
                     ctx,
                     &site,
                     (Self::CODE, Self::NAME),
-                    range,
                     message,
-                    None,
+                    &why,
+                    "it",
                 ));
                 continue;
             }

@@ -3,7 +3,7 @@ use crate::finding::{Finding, Need};
 use crate::fix::Applicability;
 use crate::registry::{Check, Context};
 
-use super::{absence_judgement, fix_of, report, sites};
+use super::{absence_judgement, fix_of, not_edited, report, sites};
 
 declare_transform! {
     /// ## What it does
@@ -117,14 +117,13 @@ impl Check for MissingResourceLimits {
                 names.join(", ")
             );
             if let Some(why) = opaque {
-                message.push_str(&format!(" (not edited: {why}; they may already be set)"));
-                out.push(report(
+                out.push(not_edited(
                     ctx,
                     &site,
                     (Self::CODE, Self::NAME),
-                    range,
                     message,
-                    None,
+                    &why,
+                    "they",
                 ));
                 continue;
             }

@@ -181,6 +181,26 @@ pub fn absence_judgement(run: &DockerRun) -> Option<Option<String>> {
     Some(run.opaque.clone())
 }
 
+/// The finding of a command that is not edited because some of its flags are not known (`why`):
+/// what it lacks (`what`: "it", "they") may come from them, so it is only reported.
+pub fn not_edited(
+    ctx: &Context<'_>,
+    site: &Site<'_>,
+    rule: (&'static str, &'static str),
+    message: String,
+    why: &str,
+    what: &str,
+) -> Finding {
+    report(
+        ctx,
+        site,
+        rule,
+        site.run.range(),
+        format!("{message} (not edited: {why}; {what} may already be set)"),
+        None,
+    )
+}
+
 /// The finding of a DR rule for `site`, with the host's limits applied to the fix: a command in a
 /// `sh -c` string, or one that cannot be read with certainty, gets no edit; a Markdown example gets
 /// its fix as a display-only suggestion; a script in a YAML file declares the string it changes.
