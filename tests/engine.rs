@@ -233,7 +233,7 @@ fn hex(bytes: &[u8]) -> String {
     sha(bytes).strip_prefix("sha256:").unwrap().to_owned()
 }
 
-use crate::registry_real::{layer_tar as layer, Item};
+use crate::registry_real::{layer_tar as layer, service_block, Item};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -422,21 +422,6 @@ fn id_of(engine: &FakeEngine, name: &str) -> String {
         .to_owned()
 }
 
-/// The block of service `name` in a compose file (its lines up to the next service).
-fn service_block(compose: &str, name: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for line in compose.lines() {
-        if line.starts_with("  ") && !line.starts_with("   ") {
-            inside = line.trim_end() == format!("  {name}:");
-        }
-        if inside {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
 
 fn run(w: &Work, engine_host: &str, args: &[&str]) -> Output {
     w.run_with(args, &[("DOCKER_HOST", engine_host)])

@@ -764,7 +764,7 @@ fn run_with_config(w: &Work, args: &[&str], config: &std::path::Path) -> std::pr
 }
 
 /// The block of service `name` in a compose file (its lines up to the next service).
-fn service_block(compose: &str, name: &str) -> String {
+pub(crate) fn service_block(compose: &str, name: &str) -> String {
     let mut out = String::new();
     let mut inside = false;
     for line in compose.lines() {
