@@ -422,7 +422,6 @@ fn id_of(engine: &FakeEngine, name: &str) -> String {
         .to_owned()
 }
 
-
 fn run(w: &Work, engine_host: &str, args: &[&str]) -> Output {
     w.run_with(args, &[("DOCKER_HOST", engine_host)])
 }
