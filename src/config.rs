@@ -116,7 +116,7 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("{}: images[{}]: {e}", path.display(), i + 1))
             })
             .collect::<Result<_>>()?;
-        let root = std::path::absolute(path)
+        let root = absolute(path)
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from("."));
@@ -140,7 +140,7 @@ impl Config {
     }
 
     fn relative(&self, path: &Path) -> PathBuf {
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let abs = absolute(path).unwrap_or_else(|_| path.to_path_buf());
         abs.strip_prefix(&self.root)
             .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
     }
@@ -205,7 +205,7 @@ impl ConfigResolver {
         if self.isolated {
             return Ok(self.default.clone());
         }
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let abs = absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(self.for_dir(&dir)?.unwrap_or_else(|| self.default.clone()))
     }
@@ -349,6 +349,17 @@ fn save_image_fact(
         table.insert(k, v.clone());
     }
     Ok(())
+}
+
+/// `std::path::absolute` with the working folder read once per run: it is asked for every file
+/// (configs, excludes, overrides), and each `getcwd` is a syscall.
+fn absolute(path: &Path) -> std::io::Result<PathBuf> {
+    static CWD: std::sync::LazyLock<Option<PathBuf>> =
+        std::sync::LazyLock::new(|| std::env::current_dir().ok());
+    match &*CWD {
+        Some(cwd) if path.is_relative() => std::path::absolute(cwd.join(path)),
+        _ => std::path::absolute(path),
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,11 @@ pub struct Candidate {
     pub template: Option<Template>,
     /// The `values.yaml` of a Helm chart: the chart's folder.
     pub chart: Option<PathBuf>,
+    /// The file's canonical path (symbolic links resolved), the key that tells two paths of one
+    /// file apart. Computed during the walk without a syscall for a file reached through real
+    /// folders (the canonical root joined with the relative path): `realpath` of every file costs
+    /// a `readlink` per path component, serially.
+    pub canonical: PathBuf,
 }
 
 /// The chart folder of a `values.yaml` / `values.yml` directly in a folder with `Chart.yaml`.
@@ -155,6 +160,7 @@ fn walk_candidate(path: &Path) -> Option<(Candidate, bool)> {
         explicit: false,
         template: templated.then_some(Template::Templated),
         chart: None,
+        canonical: PathBuf::new(),
     };
     if let Some(kind) = path.to_str().and_then(kind_from_path) {
         return Some((candidate(Some(kind)), false));
@@ -221,6 +227,7 @@ pub fn discover(
                 explicit: true,
                 template: None,
                 chart: values_chart(root, |d| d.join("Chart.yaml").is_file()),
+                canonical: std::fs::canonicalize(root).unwrap_or_else(|_| root.clone()),
             });
             continue;
         }
@@ -263,10 +270,12 @@ pub fn discover(
                     });
                     return ignore::WalkState::Continue;
                 }
-                if ft.is_symlink() {
+                let canonical = if ft.is_symlink() {
                     // Follow a link only when its target stays inside the root.
                     match std::fs::canonicalize(path) {
-                        Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
+                        Ok(target) if target.starts_with(canonical_root) && target.is_file() => {
+                            target
+                        }
                         Ok(target) if target.starts_with(canonical_root) => {
                             let what = std::fs::metadata(&target)
                                 .map_or("not a regular file", |m| special_kind(m.file_type()));
@@ -287,7 +296,11 @@ pub fn discover(
                             return ignore::WalkState::Continue;
                         }
                     }
-                }
+                } else {
+                    // Every folder between the root and this file is a real folder (the walk does
+                    // not follow links), so the file's canonical path is the canonical root's.
+                    canonical_root.join(path.strip_prefix(root).unwrap_or(path))
+                };
                 if sniff && forced.is_none() && !(ft.is_file() && shell_script_by_content(path)) {
                     return ignore::WalkState::Continue;
                 }
@@ -298,6 +311,7 @@ pub fn discover(
                     c.template = Some(Template::HelmChart);
                 }
                 c.chart = values_chart(path, |d| charts.is_chart(d));
+                c.canonical = canonical;
                 found.lock().expect("lock").push(c);
                 ignore::WalkState::Continue
             })
@@ -320,8 +334,7 @@ fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
     let mut groups: std::collections::BTreeMap<PathBuf, Vec<Candidate>> =
         std::collections::BTreeMap::new();
     for c in found {
-        let key = std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone());
-        groups.entry(key).or_default().push(c);
+        groups.entry(c.canonical.clone()).or_default().push(c);
     }
     let mut out: Vec<Candidate> = groups
         .into_iter()

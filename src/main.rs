@@ -410,7 +410,7 @@ impl<'a> RunFiles<'a> {
         let dockerfiles = candidates
             .iter()
             .filter(|c| c.kind == Some(FileKind::Dockerfile))
-            .filter_map(|c| std::fs::canonicalize(&c.path).ok())
+            .map(|c| c.canonical.clone())
             .collect();
         Self {
             args,
