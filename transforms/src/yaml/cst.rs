@@ -1,11 +1,9 @@
 //! The only place that touches `yaml-edit`: parse with it and copy its lossless CST into a compact
 //! arena that the rest of this module navigates with ordinary recursive code.
 //!
-//! `yaml-edit` does not re-export the rowan types (`SyntaxNode`, `NodeOrToken`, the `AstNode` trait),
-//! and this crate may not depend on `rowan` directly, so the rowan tree cannot be named in a function
-//! signature. It can still be walked inside one function body through inherent methods with inferred
-//! types: [`yaml_edit::AsYaml::as_node`] hands out the `DOCUMENT` node, its parent is the `ROOT`, and
-//! `descendants_with_tokens()` is an iterative pre-order walk (no recursion, so no stack risk).
+//! The copy walks rowan's immutable green tree (`rowan` is a direct dependency pinned to the version
+//! `yaml-edit` uses) with an explicit stack: no recursion, so no stack risk, and no cursor per
+//! element as the mutable tree `yaml-edit` hands out would allocate.
 //!
 //! Offsets are computed here from token lengths (rowan's `text_range()` on the mutable trees that
 //! `yaml-edit` builds walks up to the root for every call), and every token's text is compared with
@@ -13,7 +11,8 @@
 
 use std::collections::HashMap;
 
-use yaml_edit::{AsYaml, SyntaxKind};
+use rowan::NodeOrToken;
+use yaml_edit::SyntaxKind;
 
 use super::YamlError;
 use crate::text::TextRange;
@@ -196,7 +195,13 @@ pub(crate) fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> 
 /// `fragment`: the text is a value fragment for an edit, whose aliases may refer to anchors it does
 /// not define. `validate`: run [`check_syntax`] first; a caller that loads every document with
 /// `serde-saphyr` afterwards (the same event parser) may skip it and call it only on failure.
+///
+/// The copy walks rowan's immutable green tree with an explicit stack (each element's parent is
+/// the node whose children are being walked): the cursor tree `yaml-edit` hands out is a mutable
+/// one, whose walk allocates a cursor per element and recomputes offsets.
 pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, YamlError> {
+    use rowan::ast::AstNode as _;
+    use rowan::Language as _;
     if validate {
         check_syntax(text, fragment)?;
     }
@@ -210,78 +215,68 @@ pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, Y
         ));
     }
     let file = parsed.tree();
-    let Some(first_doc) = file.documents().next() else {
+    if file.documents().next().is_none() {
         // No document at all (empty, comments or directives only): a synthetic root.
         if file.to_string() != text {
             return Err(internal("no documents", 0));
         }
         return Ok(Cst::empty(text.len()));
-    };
-    let Some(root) = first_doc.as_node().and_then(|n| n.parent()) else {
+    }
+    let green = file.syntax().green().into_owned();
+    if yaml_edit::Lang::kind_from_raw(green.kind()) != SyntaxKind::ROOT {
         return Err(internal("a document without a root", 0));
-    };
+    }
+    // An immutable tree over the same green nodes, to hand a scalar that needs decoding (with its
+    // context: a block scalar's indentation counts from its parent) to `yaml-edit`'s decoder.
+    let mut lookup: Option<rowan::SyntaxNode<yaml_edit::Lang>> = None;
 
     let mut elems: Vec<Elem> = Vec::with_capacity(text.len() / 8);
     let mut decoded = HashMap::new();
-    // Open nodes along the current pre-order path: (arena index, end offset, the rowan node).
-    let mut stack: Vec<(usize, usize, _)> = Vec::new();
+    elems.push(Elem {
+        kind: SyntaxKind::ROOT,
+        range: TextRange::new(0, usize::from(green.text_len())),
+        first_child: NONE,
+        last_child: NONE,
+        next_sibling: NONE,
+    });
+    // Open nodes along the current pre-order path: (arena index, their remaining children).
+    let mut stack = vec![(0usize, green.children())];
     // Offset of the next token: tokens come in text order.
     let mut offset = 0usize;
-    for el in root.descendants_with_tokens() {
-        let kind = el.kind();
-        let (start, end, node) = if let Some(node) = el.as_node() {
-            let len = usize::from(node.green().text_len());
-            (offset, offset + len, Some(node.clone()))
-        } else if let Some(token) = el.as_token() {
-            let t = token.text();
-            if text.get(offset..offset + t.len()) != Some(t) {
-                return Err(internal("token text differs from the input", offset));
-            }
-            let start = offset;
-            offset += t.len();
-            (start, offset, None)
-        } else {
+    while let Some((parent_id, children)) = stack.last_mut() {
+        let parent_id = *parent_id;
+        let Some(child) = children.next() else {
+            stack.pop();
             continue;
         };
-        // Find the parent on the stack: a non-empty element's parent is the innermost open node
-        // that ends after it starts; an empty one's is asked from rowan (empty nodes can nest).
-        if start == end {
-            let parent = el.parent();
-            while let Some((_, _, open)) = stack.last() {
-                if Some(open) == parent.as_ref() {
-                    break;
+        let kind = yaml_edit::Lang::kind_from_raw(child.kind());
+        let (start, end) = match child {
+            NodeOrToken::Node(node) => (offset, offset + usize::from(node.text_len())),
+            NodeOrToken::Token(token) => {
+                let t = token.text();
+                if text.get(offset..offset + t.len()) != Some(t) {
+                    return Err(internal("token text differs from the input", offset));
                 }
-                stack.pop();
+                offset += t.len();
+                if !kept_token(kind) {
+                    continue;
+                }
+                (offset - t.len(), offset)
             }
-        } else {
-            while stack
-                .last()
-                .is_some_and(|(_, open_end, _)| *open_end <= start)
-            {
-                stack.pop();
-            }
-        }
-        let is_node = node.is_some();
-        if !is_node && !kept_token(kind) {
-            continue;
-        }
+        };
         let id = elems.len();
         let id32 = u32::try_from(id)
             .ok()
             .filter(|&i| i != NONE)
             .ok_or_else(|| YamlError::new("too many YAML nodes", TextRange::empty(start)))?;
-        if let Some(&(parent_id, _, _)) = stack.last() {
-            let p: &mut Elem = &mut elems[parent_id];
-            if p.last_child == NONE {
-                p.first_child = id32;
-            } else {
-                let last = p.last_child as usize;
-                elems[last].next_sibling = id32;
-            }
-            elems[parent_id].last_child = id32;
-        } else if id != 0 {
-            return Err(internal("an element outside the root", start));
+        let p = &mut elems[parent_id];
+        if p.last_child == NONE {
+            p.first_child = id32;
+        } else {
+            let last = p.last_child as usize;
+            elems[last].next_sibling = id32;
         }
+        elems[parent_id].last_child = id32;
         elems.push(Elem {
             kind,
             range: TextRange::new(start, end),
@@ -289,21 +284,43 @@ pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, Y
             last_child: NONE,
             next_sibling: NONE,
         });
-        if let Some(node) = node {
+        if let NodeOrToken::Node(node) = child {
             if kind == SyntaxKind::SCALAR && raw_is_value(&text[start..end]).is_none() {
-                if let Some(v) = yaml_edit::YamlNode::from_syntax(node.clone())
+                let root = lookup.get_or_insert_with(|| rowan::SyntaxNode::new_root(green.clone()));
+                if let Some(v) = scalar_node(root, start, end)
+                    .and_then(yaml_edit::YamlNode::from_syntax)
                     .and_then(|n| n.as_scalar().map(yaml_edit::Scalar::as_string))
                 {
                     decoded.insert(id, v);
                 }
             }
-            stack.push((id, end, node));
+            stack.push((id, node.children()));
         }
     }
     if offset != text.len() {
         return Err(internal("the tree is shorter than the input", offset));
     }
     Ok(Cst { elems, decoded })
+}
+
+/// The `SCALAR` node that spans `start..end` in the tree of `root`.
+fn scalar_node(
+    root: &rowan::SyntaxNode<yaml_edit::Lang>,
+    start: usize,
+    end: usize,
+) -> Option<rowan::SyntaxNode<yaml_edit::Lang>> {
+    let range = rowan::TextRange::new(
+        rowan::TextSize::try_from(start).ok()?,
+        rowan::TextSize::try_from(end).ok()?,
+    );
+    let covering = root.covering_element(range);
+    let first = match covering {
+        NodeOrToken::Node(n) => n,
+        NodeOrToken::Token(t) => t.parent()?,
+    };
+    first
+        .ancestors()
+        .find(|n| n.kind() == SyntaxKind::SCALAR && n.text_range() == range)
 }
 
 /// The decoded value of the `SCALAR` element `id`.
