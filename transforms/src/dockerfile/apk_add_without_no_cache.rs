@@ -136,12 +136,11 @@ fn mounts_cache(ins: &Instruction) -> bool {
 
 /// The `RUN` cleans the apk cache itself.
 fn cleans_cache(text: &str, ins: &Instruction) -> bool {
-    run_texts(text, ins).iter().any(|src| {
-        if CACHE_DIRS.iter().any(|d| src.contains(d)) {
+    run_texts(text, ins).iter().any(|t| {
+        if CACHE_DIRS.iter().any(|d| t.src.contains(d)) {
             return true;
         }
-        let lexed = shell_lex::lex(src);
-        shell_lex::commands(src, &lexed.tokens).iter().any(|c| {
+        t.commands.iter().any(|c| {
             apk_command(c).is_some_and(|a| {
                 a.sub.value == "cache"
                     && a.args
@@ -176,11 +175,10 @@ fn relies_on_saved_index(text: &str, ins: &Instruction, fixed: Option<&str>) -> 
     let mut adds_from_saved = false;
     let mut updates = false;
     let mut script = false;
-    for src in run_texts(text, ins) {
-        let skip_adds = fixed == Some(src.as_str());
-        let lexed = shell_lex::lex(&src);
-        for c in shell_lex::commands(&src, &lexed.tokens) {
-            if let Some(a) = apk_command(&c) {
+    for t in run_texts(text, ins) {
+        let skip_adds = fixed == Some(t.src.as_str());
+        for c in &t.commands {
+            if let Some(a) = apk_command(c) {
                 updates |= a.sub.value == "update";
                 adds_from_saved |=
                     !skip_adds && a.sub.value == "add" && !a.no_cache() && !a.updates_index();

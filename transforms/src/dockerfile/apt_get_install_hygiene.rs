@@ -198,10 +198,9 @@ fn apt_use(text: &str, ins: &Instruction) -> AptUse {
     #[cfg(test)]
     crate::work::add("df010.apt_use", 1);
     let mut u = AptUse::default();
-    for src in run_texts(text, ins) {
-        let lexed = shell_lex::lex(&src);
-        for cmd in shell_lex::commands(&src, &lexed.tokens) {
-            if let Some(apt) = apt_command(&cmd) {
+    for t in run_texts(text, ins) {
+        for cmd in &t.commands {
+            if let Some(apt) = apt_command(cmd) {
                 let sub = apt.sub.value.as_str();
                 u.updates |= sub == "update";
                 u.reads_lists |= LIST_READERS.contains(&sub);
@@ -273,9 +272,11 @@ fn configures_recommends(text: &str, ins: &Instruction) -> bool {
     {
         let ins = ins.onbuild.as_deref().unwrap_or(ins);
         match ins.keyword.as_str() {
-            "RUN" => run_texts(text, ins)
-                .iter()
-                .any(|t| t.to_ascii_lowercase().contains("apt::install-recommends")),
+            "RUN" => run_texts(text, ins).iter().any(|t| {
+                t.src
+                    .to_ascii_lowercase()
+                    .contains("apt::install-recommends")
+            }),
             "COPY" | "ADD" => {
                 let dest = match &ins.args {
                     Args::Json(j) => j.items.last().map(|i| i.value.clone()),
@@ -289,12 +290,11 @@ fn configures_recommends(text: &str, ins: &Instruction) -> bool {
 }
 
 fn has_lists_cleanup(text: &str, ins: &Instruction) -> bool {
-    run_texts(text, ins).iter().any(|src| {
-        if src.contains("/var/lib/apt/lists") {
+    run_texts(text, ins).iter().any(|t| {
+        if t.src.contains("/var/lib/apt/lists") {
             return true;
         }
-        let lexed = shell_lex::lex(src);
-        shell_lex::commands(src, &lexed.tokens).iter().any(|c| {
+        t.commands.iter().any(|c| {
             // `apt-get dist-clean` (apt 2.7+) removes the lists too.
             apt_command(c).is_some_and(|a| a.sub.value == "dist-clean")
                 || c.name_and_args().is_some_and(|(name, args)| {

@@ -761,15 +761,27 @@ pub fn shell_script(ins: &Instruction) -> Option<Script<'_>> {
     ))
 }
 
+/// One script a `RUN` may execute (see [`run_texts`]) and its simple commands.
+#[derive(Debug)]
+pub struct RunText {
+    pub src: String,
+    pub commands: Vec<SimpleCommand>,
+}
+
 /// Every script a `RUN` may execute, for conservative detection (not for edits): the editable script,
 /// the bodies of all its heredocs, and the strings given to `sh -c`. Exec form: the arguments joined.
+/// Lexed once per instruction for every rule that asks (`text` is the text `ins` was parsed from).
 #[must_use]
-pub fn run_texts(text: &str, ins: &Instruction) -> Vec<String> {
+pub fn run_texts<'a>(text: &str, ins: &'a Instruction) -> &'a [RunText] {
+    ins.texts.0.get_or_init(|| lex_run_texts(text, ins))
+}
+
+fn lex_run_texts(text: &str, ins: &Instruction) -> Vec<RunText> {
     let ins = ins.onbuild.as_deref().unwrap_or(ins);
-    let mut out = Vec::new();
+    let mut pending = Vec::new();
     match &ins.args {
         Args::Json(j) => {
-            out.push(
+            pending.push(
                 j.items
                     .iter()
                     .map(|i| i.value.as_str())
@@ -777,28 +789,35 @@ pub fn run_texts(text: &str, ins: &Instruction) -> Vec<String> {
                     .join(" "),
             );
         }
-        Args::Shell(s) => out.push(s.text.clone()),
+        Args::Shell(s) => pending.push(s.text.clone()),
     }
     for h in &ins.heredocs {
-        out.push(h.body_range.slice(text).to_owned());
+        pending.push(h.body_range.slice(text).to_owned());
     }
-    let mut i = 0;
-    while i < out.len() {
-        let lexed = lex(&out[i]);
-        for c in commands(&out[i], &lexed.tokens) {
+    let mut out: Vec<RunText> = Vec::new();
+    // Scripts found in scripts are looked into until there are more than 32 texts; the texts found
+    // by then are all kept.
+    let mut expand = true;
+    let mut next = 0;
+    while next < pending.len() {
+        let src = std::mem::take(&mut pending[next]);
+        next += 1;
+        let lexed = lex(&src);
+        let commands = commands(&src, &lexed.tokens);
+        for c in commands.iter().filter(|_| expand) {
             if let Some((name, args)) = c.name_and_args() {
                 if is_posix_shell(name) {
                     if let Some(p) = args.iter().position(|a| a.value == "-c") {
                         if let Some(script) = args.get(p + 1) {
-                            out.push(script.value.clone());
+                            pending.push(script.value.clone());
                         }
                     }
                 }
             }
         }
-        i += 1;
-        if out.len() > 32 {
-            break;
+        out.push(RunText { src, commands });
+        if pending.len() > 32 {
+            expand = false;
         }
     }
     out

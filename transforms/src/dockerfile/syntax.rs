@@ -178,29 +178,37 @@ pub struct Instruction {
     pub escape: char,
     /// The shell commands of a `RUN`, lexed once for every rule that asks
     /// ([`crate::dockerfile::analysis::run_commands`]).
-    pub(crate) commands: CommandsCache,
+    pub(crate) commands: InsCache<Vec<Vec<String>>>,
+    /// Every script a `RUN` may execute with its commands, lexed once
+    /// ([`crate::dockerfile::shell_lex::run_texts`]).
+    pub(crate) texts: InsCache<Vec<crate::dockerfile::shell_lex::RunText>>,
 }
 
 /// A value computed once from an instruction, invisible to comparisons (two instructions are equal
 /// whether or not a rule has asked for it yet) and not carried over by a clone.
-#[derive(Default)]
-pub(crate) struct CommandsCache(pub(crate) std::sync::OnceLock<Vec<Vec<String>>>);
+pub(crate) struct InsCache<T>(pub(crate) std::sync::OnceLock<T>);
 
-impl Clone for CommandsCache {
+impl<T> Default for InsCache<T> {
+    fn default() -> Self {
+        Self(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> Clone for InsCache<T> {
     fn clone(&self) -> Self {
         Self::default()
     }
 }
 
-impl PartialEq for CommandsCache {
+impl<T> PartialEq for InsCache<T> {
     fn eq(&self, _: &Self) -> bool {
         true
     }
 }
 
-impl Eq for CommandsCache {}
+impl<T> Eq for InsCache<T> {}
 
-impl std::fmt::Debug for CommandsCache {
+impl<T> std::fmt::Debug for InsCache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("..")
     }
@@ -940,7 +948,8 @@ impl Parsed {
             onbuild,
             logical,
             escape,
-            commands: CommandsCache::default(),
+            commands: InsCache::default(),
+            texts: InsCache::default(),
         }
     }
 }
