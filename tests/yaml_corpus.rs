@@ -378,6 +378,12 @@ fn mutation_sweep(text: &str, seed: &mut u64) -> usize {
             );
         }
         if let Ok(f) = parsed {
+            // A file whose load the parse deferred (checking skips the loader) loads: the parse
+            // refuses exactly what loading every document refuses.
+            assert!(
+                f.values().is_ok(),
+                "parse accepted what does not load:\n{t}"
+            );
             walk(&f);
             // The builders on the first nodes of each document (they parse a fragment each).
             for d in f.documents() {

@@ -538,6 +538,14 @@ impl Engine<'_> {
             ));
         }
         let applied: Vec<&Finding> = result.applied.iter().map(|&i| chosen[i]).collect();
+        if let Parsed::Yaml(y) = before {
+            // A file whose load the parse deferred is loaded now (never refused: see
+            // `YamlFile::values`); if it were, the file is what does not load, not the fix.
+            y.values().map_err(|e| Failure {
+                error: EngineError::Syntax(e.into()),
+                documents: None,
+            })?;
+        }
         let (new_parsed, loaded) = reparse(kind, &result.text, before).map_err(|e| {
             Failure::bug(
                 &applied,
@@ -563,8 +571,15 @@ impl Engine<'_> {
                     .map_err(|message| Failure::bug(&applied, message))?;
             }
             (Parsed::Yaml(before), Parsed::Yaml(after)) => {
-                let loaded = loaded.unwrap_or_else(|| (0..after.values().len()).collect());
-                verify_semantic(before.values(), after.values(), &loaded, &applied).map_err(
+                let (Ok(before_values), Ok(after_values)) = (before.values(), after.values())
+                else {
+                    return Err(Failure::bug(
+                        &applied,
+                        "the fixed text does not load".into(),
+                    ));
+                };
+                let loaded = loaded.unwrap_or_else(|| (0..after_values.len()).collect());
+                verify_semantic(before_values, after_values, &loaded, &applied).map_err(
                     |(message, doc)| {
                         let mut f = Failure::bug(&applied, message);
                         f.documents = Some(vec![doc]);

@@ -139,6 +139,16 @@ fn yaml_template_marker(text: &str) -> Option<usize> {
     text.find("{{").filter(|&i| text[i..].contains("}}"))
 }
 
+impl From<yaml::YamlError> for SyntaxError {
+    fn from(e: yaml::YamlError) -> Self {
+        Self {
+            message: e.message,
+            range: e.range,
+            template: false,
+        }
+    }
+}
+
 /// Parse `text` as `kind`. YAML is also loaded (its meaning, under the same limits as everywhere):
 /// a file that parses here is one that `fix` can work on.
 ///

@@ -145,7 +145,7 @@ pub fn values(
     text: &str,
 ) -> Result<Vec<std::sync::Arc<serde_json::Value>>, SyntaxError> {
     if let Some(y) = &file.yaml {
-        return Ok(y.values().to_vec());
+        return Ok(y.values()?.to_vec());
     }
     if file.kind != FileKind::DaemonJson {
         return Ok(Vec::new());

@@ -145,11 +145,19 @@ fn parse_impl(text: &str, fragment: bool) -> Result<YamlFile, YamlError> {
     // Loading every document runs the event parser that decides validity (`cst::check_syntax`),
     // so a file that loads is valid YAML: the separate syntax pass runs only when something
     // failed, so that an invalid file gets the same error as when it ran first.
+    // A file proven to load without loading it (most files: no tag, alias or merge key) is loaded
+    // only when its values are asked for (fix verification), not to check it.
     let built = (|| {
         let cst = cst::parse(text, false, false)?;
         let mut data = model::build(text, &cst)?;
         let expansion = limits::expansion(&data)?;
-        data.values = semantic::load(&data, &expansion, None, depth > INLINE_MAX_DEPTH)?.0;
+        let deep = depth > INLINE_MAX_DEPTH;
+        if semantic::loads_as_parsed(&data, &expansion) {
+            data.deferred = Some(semantic::Deferred { expansion, deep });
+        } else {
+            let values = semantic::load(&data, &expansion, None, deep)?.0;
+            data.values = std::sync::OnceLock::from(Ok(values));
+        }
         Ok(data)
     })();
     match built {
@@ -184,6 +192,9 @@ const INLINE_MAX_DEPTH: usize = 16;
 /// As [`parse`].
 pub fn reparse(text: &str, previous: &YamlFile) -> Result<(YamlFile, Vec<usize>), YamlError> {
     let depth = limits::check(text)?;
+    // The documents that did not change keep the values of `previous` (loaded now if its load
+    // was deferred: verification compares them anyway).
+    previous.values()?;
     let cst = cst::parse(text, false, true)?;
     let mut data = model::build(text, &cst)?;
     let expansion = limits::expansion(&data)?;
@@ -193,6 +204,6 @@ pub fn reparse(text: &str, previous: &YamlFile) -> Result<(YamlFile, Vec<usize>)
         Some(&previous.data),
         depth > INLINE_MAX_DEPTH,
     )?;
-    data.values = values;
+    data.values = std::sync::OnceLock::from(Ok(values));
     Ok((YamlFile::from_data(data), loaded))
 }

@@ -132,8 +132,11 @@ pub(crate) struct FileData {
     /// Every comment token.
     pub comments: Vec<TextRange>,
     pub stats: std::sync::OnceLock<super::style::Stats>,
-    /// The meaning of each document (see [`super::semantic`]); empty for value fragments.
-    pub values: Vec<std::sync::Arc<serde_json::Value>>,
+    /// The meaning of each document (see [`super::semantic`]); empty for value fragments. Loaded
+    /// by the parse, or on first use when the parse proved it loads without building it
+    /// ([`super::semantic::loads_as_parsed`]): `deferred` says how.
+    pub values: std::sync::OnceLock<Result<Vec<std::sync::Arc<serde_json::Value>>, YamlError>>,
+    pub deferred: Option<super::semantic::Deferred>,
 }
 
 impl FileData {
@@ -216,7 +219,8 @@ pub(crate) fn build(text: &str, cst: &Cst) -> Result<FileData, YamlError> {
         docs: b.docs,
         comments: b.comments,
         stats: std::sync::OnceLock::new(),
-        values: Vec::new(),
+        values: std::sync::OnceLock::new(),
+        deferred: None,
     })
 }
 
@@ -696,10 +700,19 @@ impl YamlFile {
     }
 
     /// The meaning of each document, in order (see [`super::semantic`]): one value per
-    /// [`YamlFile::documents`] entry.
-    #[must_use]
-    pub fn values(&self) -> &[Arc<serde_json::Value>] {
-        &self.data.values
+    /// [`YamlFile::documents`] entry. Checking never needs it: a file whose parse proved that it
+    /// loads is loaded here, on first use (fix verification).
+    ///
+    /// # Errors
+    /// The loader refuses the file after all (which the parse's proof rules out: the mutation
+    /// sweep of `tests/yaml_corpus.rs` checks that it never happens).
+    pub fn values(&self) -> Result<&[Arc<serde_json::Value>], YamlError> {
+        self.data
+            .values
+            .get_or_init(|| super::semantic::load_deferred(&self.data))
+            .as_ref()
+            .map(Vec::as_slice)
+            .map_err(Clone::clone)
     }
 
     /// The documents in order. A file with no content (empty, only comments) has none.

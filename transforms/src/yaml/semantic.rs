@@ -69,7 +69,60 @@ fn options(text_len: usize, expansion: &Expansion) -> Options {
 /// "billion laughs" alias bomb is rejected before anything is expanded). The error is located.
 pub fn semantic(text: &str) -> Result<Vec<Value>, YamlError> {
     let file = super::parse(text)?;
-    Ok(file.data.values.iter().map(|v| Value::clone(v)).collect())
+    Ok(file.values()?.iter().map(|v| Value::clone(v)).collect())
+}
+
+/// What loading a file whose load was deferred needs.
+pub(crate) struct Deferred {
+    pub expansion: Expansion,
+    pub deep: bool,
+}
+
+/// The values of a file whose load was deferred by [`super::parse`] (none for a fragment).
+pub(crate) fn load_deferred(file: &FileData) -> Result<Vec<Arc<Value>>, YamlError> {
+    match &file.deferred {
+        Some(d) => load(file, &d.expansion, None, d.deep).map(|(v, _)| v),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Whether every document of `file` is proven to load (see [`load`]) without building its value,
+/// so that checking can skip the loader: the text has no tag, alias or merge key (the loader's
+/// only refusals beyond syntax: an unsupported tag or a tagged value it cannot read, a merge of a
+/// scalar, a recursive alias), and each document's text is, to the loader's own event parser with
+/// the loader's options, valid and exactly one document (as [`load`] requires). Anything else is
+/// loaded by the parse as before, which also gives the loader's own error.
+pub(crate) fn loads_as_parsed(file: &FileData, expansion: &Expansion) -> bool {
+    use serde_saphyr::granit_parser::{Event, Options as EventOptions, Parser};
+    let text = file.text.as_str();
+    if text.contains(['!', '*']) || text.contains("<<") {
+        return false;
+    }
+    let o = options(text.len(), expansion);
+    let default_budget = Budget::default();
+    let budget = o.budget.as_ref().unwrap_or(&default_budget);
+    // The parser options `serde-saphyr` derives from these options (its `Budget::parser_options`,
+    // `Options::parser_options`).
+    let mut events = EventOptions::default();
+    events.simple_key_max_lookahead = budget.simple_key_max_lookahead;
+    events.flow_nesting_limit = budget.flow_nesting_limit;
+    events.block_nesting_limit = events
+        .block_nesting_limit
+        .max(budget.max_depth.saturating_add(1));
+    events.emit_comments = false;
+    events.strict_indentation = o.strict_indentation;
+    events.bom_inside_document_as_content = o.bom_inside_document_as_content;
+    document_slices(file).iter().all(|r| {
+        let mut documents = 0;
+        for event in Parser::new_from_str_with_options(r.slice(text), events.clone()) {
+            match event {
+                Err(_) => return false,
+                Ok((Event::DocumentStart(..), _)) => documents += 1,
+                Ok(_) => {}
+            }
+        }
+        documents == 1
+    })
 }
 
 /// Per document, the text the loader reads: from the end of the previous document (so that the
@@ -109,14 +162,15 @@ pub(crate) fn load(
     let text = file.text.as_str();
     let slices = document_slices(file);
     let old_slices = previous
-        .filter(|p| p.docs.len() == file.docs.len() && p.values.len() == p.docs.len())
-        .map(|p| (p, document_slices(p)));
+        .and_then(|p| Some((p, p.values.get()?.as_ref().ok()?)))
+        .filter(|(p, values)| p.docs.len() == file.docs.len() && values.len() == p.docs.len())
+        .map(|(p, values)| ((p, values), document_slices(p)));
     let mut values: Vec<Option<Arc<Value>>> = vec![None; slices.len()];
     let mut todo = Vec::new();
     for (i, r) in slices.iter().enumerate() {
         match &old_slices {
-            Some((p, old)) if old[i].slice(&p.text) == r.slice(text) => {
-                values[i] = Some(p.values[i].clone());
+            Some(((p, old_values), old)) if old[i].slice(&p.text) == r.slice(text) => {
+                values[i] = Some(old_values[i].clone());
             }
             _ => todo.push(i),
         }

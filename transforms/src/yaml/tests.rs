@@ -294,18 +294,21 @@ fn reparse_loads_only_the_documents_whose_text_changed() {
         t += &format!("---\nk: {i}\n");
     }
     let f = parse(&t).unwrap();
-    assert_eq!(f.values().len(), 20);
+    assert_eq!(f.values().unwrap().len(), 20);
     let edited = t.replacen("k: 5\n", "k: 5\nnew: true\n", 1);
     let (g, loaded) = reparse(&edited, &f).unwrap();
     assert_eq!(loaded, vec![5]);
-    assert_eq!(g.values()[5]["new"], true);
-    assert_eq!(g.values()[6]["k"], 6);
+    assert_eq!(g.values().unwrap()[5]["new"], true);
+    assert_eq!(g.values().unwrap()[6]["k"], 6);
     // Unchanged documents share their value with the previous parse.
-    assert!(std::sync::Arc::ptr_eq(&f.values()[7], &g.values()[7]));
+    assert!(std::sync::Arc::ptr_eq(
+        &f.values().unwrap()[7],
+        &g.values().unwrap()[7]
+    ));
     // A document added: everything is loaded.
     let (h, loaded) = reparse(&format!("{edited}---\nk: 20\n"), &g).unwrap();
     assert_eq!(loaded.len(), 21);
-    assert_eq!(h.values()[20]["k"], 20);
+    assert_eq!(h.values().unwrap()[20]["k"], 20);
     // Errors of the new text are located in it.
     let e = reparse(&edited.replacen("k: 9\n", "k: [9\n", 1), &g).unwrap_err();
     assert!(
@@ -1287,4 +1290,35 @@ fn edits_stay_inside_their_document() {
         "{}\n---\nb: 2\n...\n---\n- x\n",
         &[(0, &["a"])],
     );
+}
+
+/// Checking skips the loader for a file proven to load (no tag, alias or merge key; each document
+/// valid to the loader's event parser): its values are loaded on first use and are what loading
+/// gives; a file the loader refuses is still refused by the parse, with the loader's error.
+#[test]
+fn the_load_is_deferred_only_when_proven() {
+    let f = parse("a: 1\nb: [x, 'y']\n---\nc: null\n").unwrap();
+    assert!(
+        f.data.values.get().is_none(),
+        "a plain file is not loaded to check it"
+    );
+    let v = f.values().unwrap();
+    assert_eq!(v.len(), 2);
+    assert_eq!(*v[0], serde_json::json!({"a": 1, "b": ["x", "y"]}));
+    assert_eq!(*v[1], serde_json::json!({"c": null}));
+    // Tags, merges of scalars and recursive aliases are refused by the loader alone.
+    for bad in [
+        "a: !!int x\n",
+        "a: !!bool yes\n",
+        "a:\n  <<: 3\n",
+        "a: &x [*x]\n",
+    ] {
+        assert!(parse(bad).is_err(), "{bad:?} parsed");
+    }
+    let tagged = parse("a: !!str 1\n").unwrap();
+    assert!(
+        tagged.data.values.get().is_some(),
+        "a tagged file is loaded by the parse"
+    );
+    assert_eq!(*tagged.values().unwrap()[0], serde_json::json!({"a": "1"}));
 }
