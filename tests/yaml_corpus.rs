@@ -344,6 +344,7 @@ fn edit_sweep(rel: &str, file: &YamlFile, before: &[Value], stats: &mut EditStat
 /// Mutate a file (truncate, replace, insert or delete a byte with a YAML indicator) and exercise
 /// the parser, navigation and every builder: errors are fine, panics are not.
 fn mutation_sweep(text: &str, seed: &mut u64) -> usize {
+    let original = yaml::parse(text).ok();
     const BYTES: &[u8] = b"[]{}:-#&*!|>'\"\n ?,\t";
     let mut n = 0;
     for k in 0..4 {
@@ -368,6 +369,15 @@ fn mutation_sweep(text: &str, seed: &mut u64) -> usize {
         };
         n += 1;
         let parsed = yaml::parse(&t);
+        // The fix loop's re-parse (documents whose text did not change keep their values, the
+        // syntax pass runs only to name an error) accepts and refuses what the parse does.
+        if let Some(original) = &original {
+            assert_eq!(
+                yaml::reparse(&t, original).map(|_| ()).err(),
+                parsed.as_ref().map(|_| ()).err().cloned(),
+                "re-parse differs from parse:\n{t}"
+            );
+        }
         // The syntax pass runs only when loading fails: every text it refuses is still refused,
         // with its error.
         if let Some(e) = yaml::syntax_error(&t) {

@@ -195,15 +195,26 @@ pub fn reparse(text: &str, previous: &YamlFile) -> Result<(YamlFile, Vec<usize>)
     // The documents that did not change keep the values of `previous` (loaded now if its load
     // was deferred: verification compares them anyway).
     previous.values()?;
-    let cst = cst::parse(text, false, true)?;
-    let mut data = model::build(text, &cst)?;
-    let expansion = limits::expansion(&data)?;
-    let (values, loaded) = semantic::load(
-        &data,
-        &expansion,
-        Some(&previous.data),
-        depth > INLINE_MAX_DEPTH,
-    )?;
-    data.values = std::sync::OnceLock::from(Ok(values));
-    Ok((YamlFile::from_data(data), loaded))
+    // As in `parse_impl`: every document is loaded now or was loaded (or proven to load) from the
+    // same text before, which decides validity; the syntax pass runs only to name an error.
+    let built = (|| {
+        let cst = cst::parse(text, false, false)?;
+        let mut data = model::build(text, &cst)?;
+        let expansion = limits::expansion(&data)?;
+        let (values, loaded) = semantic::load(
+            &data,
+            &expansion,
+            Some(&previous.data),
+            depth > INLINE_MAX_DEPTH,
+        )?;
+        data.values = std::sync::OnceLock::from(Ok(values));
+        Ok((data, loaded))
+    })();
+    match built {
+        Ok((data, loaded)) => Ok((YamlFile::from_data(data), loaded)),
+        Err(e) => {
+            cst::check_syntax(text, false)?;
+            Err(e)
+        }
+    }
 }
