@@ -874,6 +874,19 @@ fn analyse(s: &str, from: usize, to: usize, depth: usize, hits: &mut Vec<Hit>) {
 /// Every hit in the shell script `s`.
 fn scan(s: &str) -> Vec<Hit> {
     let mut hits = Vec::new();
+    // Every hit names a downloader: a word's value is the script's characters less quotes,
+    // backslashes and line continuations (no `$'\x..'` decoding), so a script whose characters
+    // less those never spell one has no hit (most RUNs, even in files that download).
+    let squeezed: Vec<u8> = s
+        .bytes()
+        .filter(|b| !matches!(b, b'\\' | b'\'' | b'"' | b'\n' | b'\r'))
+        .collect();
+    if !DOWNLOADERS
+        .iter()
+        .any(|d| squeezed.windows(d.len()).any(|w| w == d.as_bytes()))
+    {
+        return hits;
+    }
     analyse(s, 0, s.len(), 0, &mut hits);
     hits.sort_by_key(|h| (h.start, h.end));
     hits.dedup_by_key(|h| (h.start, h.end));
@@ -1130,6 +1143,11 @@ mod tests {
         assert_eq!(hits("curl -sSL https://x | python3 -").len(), 1);
         assert_eq!(hits("curl -sSL https://x |\\\n  bash").len(), 1);
         assert_eq!(hits("curl https://x | env FOO=1 sh").len(), 1);
+        // A downloader's name split by quotes or a line continuation is still one (the
+        // prefilter looks past them).
+        assert_eq!(hits("c'u'r\"l\" -fsSL https://x | sh").len(), 1);
+        assert_eq!(hits("w\\get -qO- https://x | sh").len(), 1);
+        assert_eq!(hits("echo x; sh -c \"$(cu''rl -fsSL https://x)\"").len(), 1);
     }
 
     #[test]
