@@ -749,7 +749,7 @@ fn facts_with(config: &[crate::images::Entry], image: &ImageName) -> Option<crat
 fn within(target: &str, dir: &str) -> bool {
     let t = target.trim_end_matches('/');
     let d = dir.trim_end_matches('/');
-    t == d || t.starts_with(&format!("{d}/"))
+    t == d || t.strip_prefix(d).is_some_and(|r| r.starts_with('/'))
 }
 
 /// Whether `image` only reads the folder `target` (the knowledge base's `config-read-only`).

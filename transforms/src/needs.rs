@@ -538,10 +538,10 @@ pub fn start_of(
     use crate::knowledge::{PRIVILEGE_DROP_TOOLS, ROOT_PROGRAMS, ROOT_START_SERVERS};
     let needs_root = |word: &str| -> Option<String> {
         let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
-        if let Some(t) = PRIVILEGE_DROP_TOOLS
-            .iter()
-            .find(|t| base == **t || base.starts_with(&format!("{t}-")))
-        {
+        if let Some(t) = PRIVILEGE_DROP_TOOLS.iter().find(|t| {
+            base.strip_prefix(**t)
+                .is_some_and(|r| r.is_empty() || r.starts_with('-'))
+        }) {
             return Some(format!(
                 "it switches users itself (`{t}`), so it must start as root"
             ));

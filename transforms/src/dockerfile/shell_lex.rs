@@ -858,7 +858,11 @@ pub fn mount_targets(ins: &Instruction) -> Vec<(String, String)> {
 /// Whether a mount at `target` covers `path` (same folder or a parent of it).
 #[must_use]
 pub fn covers_path(target: &str, path: &str) -> bool {
-    target == "/" || path == target || path.starts_with(&format!("{target}/"))
+    target == "/"
+        || path == target
+        || path
+            .strip_prefix(target)
+            .is_some_and(|r| r.starts_with('/'))
 }
 
 #[cfg(test)]

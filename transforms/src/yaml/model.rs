@@ -1540,7 +1540,17 @@ impl Mapping {
     #[must_use]
     pub fn merge_sources(&self) -> Vec<(Mapping, Origin)> {
         let mut out = Vec::new();
-        for e in self.entries().into_iter().filter(Entry::is_merge) {
+        // (Most mappings have no `<<`: no entry handle is made for the others.)
+        let file = &self.0.file;
+        for &id in self
+            .entry_ids()
+            .iter()
+            .filter(|&&id| file.entries[id].merge)
+        {
+            let e = Entry {
+                file: file.clone(),
+                id,
+            };
             let v = e.value();
             let values: Vec<Node> = match &v {
                 Node::Sequence(s) => s.items().into_iter().map(|i| i.value()).collect(),
