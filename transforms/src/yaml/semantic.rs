@@ -207,7 +207,9 @@ pub(crate) fn load(
         }
         Ok(out)
     };
-    let loaded = if deep || text.contains('*') {
+    // (Aliases replay their anchor's events: nesting the text alone does not show.)
+    let aliases = file.docs.iter().any(|d| !d.aliases.is_empty());
+    let loaded = if deep || aliases {
         // Deserialization recurses per nesting level (tens of KiB per level in a debug build), so
         // it runs on a thread with a stack sized for MAX_NESTING_DEPTH levels whatever the caller's
         // stack (test threads have 2 MiB). The stack is reserved, not committed, until used.
