@@ -871,19 +871,29 @@ fn analyse(s: &str, from: usize, to: usize, depth: usize, hits: &mut Vec<Hit>) {
     }
 }
 
+/// Whether `word` appears in `s` once quotes, backslashes and line breaks are left out.
+fn spells(s: &[u8], word: &[u8]) -> bool {
+    let ignored = |b: u8| matches!(b, b'\\' | b'\'' | b'"' | b'\n' | b'\r');
+    let Some((&first, rest)) = word.split_first() else {
+        return true;
+    };
+    s.iter().enumerate().any(|(i, &b)| {
+        b == first && {
+            let mut next = s[i + 1..].iter().copied().filter(|&c| !ignored(c));
+            rest.iter().all(|&w| next.next() == Some(w))
+        }
+    })
+}
+
 /// Every hit in the shell script `s`.
 fn scan(s: &str) -> Vec<Hit> {
     let mut hits = Vec::new();
     // Every hit names a downloader: a word's value is the script's characters less quotes,
     // backslashes and line continuations (no `$'\x..'` decoding), so a script whose characters
     // less those never spell one has no hit (most RUNs, even in files that download).
-    let squeezed: Vec<u8> = s
-        .bytes()
-        .filter(|b| !matches!(b, b'\\' | b'\'' | b'"' | b'\n' | b'\r'))
-        .collect();
     if !DOWNLOADERS
         .iter()
-        .any(|d| squeezed.windows(d.len()).any(|w| w == d.as_bytes()))
+        .any(|d| spells(s.as_bytes(), d.as_bytes()))
     {
         return hits;
     }
