@@ -19,7 +19,8 @@ pub struct Candidate {
     /// The file's canonical path (symbolic links resolved), the key that tells two paths of one
     /// file apart. Computed during the walk without a syscall for a file reached through real
     /// folders (the canonical root joined with the relative path): `realpath` of every file costs
-    /// a `readlink` per path component, serially.
+    /// a `readlink` per path component, serially. After de-duplication it is kept only for
+    /// Dockerfiles (the run view needs it) and empty otherwise.
     pub canonical: PathBuf,
 }
 
@@ -330,33 +331,48 @@ pub fn discover(
 /// one given on the command line, the first in path order; it is explicit when any of them was, and
 /// takes its kind from the first of them that has one. Sorted by path.
 fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
+    // Grouped by canonical path, each group in path order (a stable sort of the sorted list): no
+    // map and no list per group, for tens of thousands of files.
     found.sort();
-    let mut groups: std::collections::BTreeMap<PathBuf, Vec<Candidate>> =
-        std::collections::BTreeMap::new();
-    for c in found {
-        groups.entry(c.canonical.clone()).or_default().push(c);
+    found.sort_by(|a, b| a.canonical.cmp(&b.canonical));
+    let mut out = Vec::with_capacity(found.len());
+    let mut group: Vec<Candidate> = Vec::new();
+    let mut rest = found.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        while rest.peek().is_some_and(|c| c.canonical == first.canonical) {
+            group.extend(rest.next());
+        }
+        let mut keep = if group.is_empty() {
+            first
+        } else {
+            group.insert(0, first);
+            pick(&mut group)
+        };
+        group.clear();
+        // The canonical path is kept where the run needs it: a Dockerfile's, for the run view.
+        if keep.kind != Some(FileKind::Dockerfile) {
+            keep.canonical = PathBuf::new();
+        }
+        out.push(keep);
     }
-    let mut out: Vec<Candidate> = groups
-        .into_iter()
-        .map(|(canonical, mut group)| {
-            if group.len() == 1 {
-                return group.pop().expect("one");
-            }
-            let direct = |c: &Candidate| std::path::absolute(&c.path).is_ok_and(|a| a == canonical);
-            group.sort_by_key(|c| (!direct(c), !c.explicit));
-            let explicit = group.iter().any(|c| c.explicit);
-            let kind = group.iter().find_map(|c| c.kind);
-            let chart = group.iter().find_map(|c| c.chart.clone());
-            let mut keep = group.swap_remove(0);
-            keep.explicit = explicit;
-            keep.chart = keep.chart.take().or(chart);
-            if explicit {
-                keep.template = None;
-            }
-            keep.kind = keep.kind.or(kind);
-            keep
-        })
-        .collect();
     out.sort();
     out
+}
+
+/// The candidate kept of several paths of one file (see [`dedup_by_file`]).
+fn pick(group: &mut Vec<Candidate>) -> Candidate {
+    let canonical = group[0].canonical.clone();
+    let direct = |c: &Candidate| std::path::absolute(&c.path).is_ok_and(|a| a == canonical);
+    group.sort_by_key(|c| (!direct(c), !c.explicit));
+    let explicit = group.iter().any(|c| c.explicit);
+    let kind = group.iter().find_map(|c| c.kind);
+    let chart = group.iter().find_map(|c| c.chart.clone());
+    let mut keep = group.swap_remove(0);
+    keep.explicit = explicit;
+    keep.chart = keep.chart.take().or(chart);
+    if explicit {
+        keep.template = None;
+    }
+    keep.kind = keep.kind.or(kind);
+    keep
 }
