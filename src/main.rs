@@ -22,6 +22,19 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in the mimalloc (v3) that `libmimalloc-sys` 0.1.49 builds: the 16th
+/// entry of `mi_option_e` in its `mimalloc.h` (a test checks its default, 1000 ms, in this build).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Memory a run frees goes back to the system after 10 ms, not mimalloc v3's default 1 s: a run
+/// frees each batch's trees and results at once, and with the default its peak grew with the
+/// number of files (10 copies of the corpus peaked at 37 to 47 MiB from run to run, now 29 to
+/// 31 MiB; the time is the same). 10 ms is mimalloc v2's default.
+fn tune_allocator() {
+    // SAFETY: sets a plain integer option; mimalloc reads options at each purge.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
+}
+
 use clap::Parser as _;
 use dockharden_transforms::registry;
 use dockharden_transforms::source::FileKind;
@@ -67,6 +80,7 @@ fn emit_stdout(bytes: &[u8]) {
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -1078,5 +1092,21 @@ struct Tick<'a>(&'a indicatif::ProgressBar);
 impl Drop for Tick<'_> {
     fn drop(&mut self) {
         self.0.inc(1);
+    }
+}
+
+#[cfg(test)]
+mod allocator_tests {
+    /// The option index names the purge delay in the mimalloc this build links: its default there
+    /// is 1000 ms (no other option of mimalloc v3 defaults to 1000). Tests never call
+    /// `tune_allocator`.
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reads a plain integer option.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 1000);
     }
 }
