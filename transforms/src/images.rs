@@ -678,41 +678,119 @@ pub fn parse_file(
         .collect()
 }
 
-/// The built-in entries, read once.
-/// Load the built-in knowledge base now (about 10 ms of TOML parsing), for a caller that can do it
-/// on another thread while it walks the files, instead of on the first look-up.
+/// Get the built-in knowledge base ready now, for a caller that can do it on another thread while
+/// it walks the files: the index of names first, then each entry (a look-up of an entry not read
+/// yet reads it itself; a short run ends before this is done, and does not wait for it).
 pub fn warm_up() {
     LazyLock::force(&BUILT_IN_INDEX);
     LazyLock::force(&BUILT_IN_PREFIXES);
+    for c in BUILT_IN_CHUNKS.iter() {
+        c.entry();
+    }
 }
 
-static BUILT_IN_ENTRIES: LazyLock<Vec<Entry>> = LazyLock::new(|| {
+/// One `[[image]]` entry of a built-in file: its text, its names, and the entry, parsed on first
+/// use. A run looks up a few dozen images: parsing all 291 entries (about 15 ms of TOML) for every
+/// run, even one over a single file, was most of a small run's time.
+struct Chunk {
+    file: &'static str,
+    text: &'static str,
+    names: Vec<String>,
+    entry: std::sync::OnceLock<Entry>,
+}
+
+impl Chunk {
+    fn entry(&self) -> &Entry {
+        self.entry.get_or_init(|| {
+            match parse_file(self.file, self.text, true).map(Vec::into_iter) {
+                Ok(mut entries) => match (entries.next(), entries.next()) {
+                    (Some(e), None) => e,
+                    _ => panic!("built-in image knowledge: {}: not one entry", self.file),
+                },
+                // The files are tested (`built_in_entries_load_and_cite_evidence`); a broken one
+                // is a build defect.
+                Err(e) => panic!("built-in image knowledge: {e}"),
+            }
+        })
+    }
+}
+
+/// The `[[image]]` entries of a knowledge file: the text from each `[[image]]` line to the next
+/// (the `[[image.variant]]` and evidence tables inside it included; before the first, only
+/// comments), each a TOML document of one entry.
+fn chunks(text: &'static str) -> Vec<&'static str> {
+    let mut starts: Vec<usize> = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_end() == "[[image]]" {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| &text[start..starts.get(i + 1).copied().unwrap_or(text.len())])
+        .collect()
+}
+
+/// The `names` of an entry's text, read without parsing the entry: the `names = [...]` key
+/// (one line, or several up to the line that closes the array), parsed as TOML alone.
+fn chunk_names(file: &str, chunk: &str) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Names {
+        names: Vec<String>,
+    }
+    let mut lines = chunk.lines().skip_while(|l| !l.starts_with("names ="));
+    let mut key = String::new();
+    for line in lines.by_ref() {
+        key.push_str(line);
+        key.push('\n');
+        if toml::from_str::<Names>(&key).is_ok() {
+            break;
+        }
+    }
+    match toml::from_str::<Names>(&key) {
+        Ok(n) if !n.names.is_empty() => n.names,
+        _ => panic!("built-in image knowledge: {file}: an entry without a `names = [...]` key"),
+    }
+}
+
+static BUILT_IN_CHUNKS: LazyLock<Vec<Chunk>> = LazyLock::new(|| {
     let mut out = Vec::new();
-    for (name, text) in BUILT_IN {
-        match parse_file(name, text, true) {
-            Ok(entries) => out.extend(entries),
-            // The files are tested (`built_in_entries_load`); a broken one is a build defect.
-            Err(e) => panic!("built-in image knowledge: {e}"),
+    for &(file, text) in BUILT_IN {
+        for chunk in chunks(text) {
+            out.push(Chunk {
+                file,
+                text: chunk,
+                names: chunk_names(file, chunk),
+                entry: std::sync::OnceLock::new(),
+            });
         }
     }
     out
 });
 
+/// The built-in entry `i` (an index of [`BUILT_IN_INDEX`] or [`BUILT_IN_PREFIXES`]).
+fn built_in_entry(i: usize) -> &'static Entry {
+    BUILT_IN_CHUNKS[i].entry()
+}
+
 /// Built-in entries by name (exact names, and `prefix/*` names under their prefix).
 static BUILT_IN_INDEX: LazyLock<HashMap<String, usize>> = LazyLock::new(|| {
     let mut map = HashMap::new();
-    for (i, e) in BUILT_IN_ENTRIES.iter().enumerate() {
-        for n in &e.names {
+    for (i, c) in BUILT_IN_CHUNKS.iter().enumerate() {
+        for n in &c.names {
             map.entry(n.clone()).or_insert(i);
         }
     }
     map
 });
 
-/// Every built-in entry.
+/// Every built-in entry (all parsed).
 #[must_use]
-pub fn built_in() -> &'static [Entry] {
-    &BUILT_IN_ENTRIES
+pub fn built_in() -> Vec<&'static Entry> {
+    (0..BUILT_IN_CHUNKS.len()).map(built_in_entry).collect()
 }
 
 /// A version range: `>=8`, `<1.17.10`, `>=7, <8`.
@@ -923,7 +1001,7 @@ fn find<'e>(entries: &'e [Entry], short: &str) -> Option<(&'e Entry, Match)> {
 
 /// The built-in `prefix/*` names, longest first: (prefix, entry index).
 static BUILT_IN_PREFIXES: LazyLock<Vec<(String, usize)>> = LazyLock::new(|| {
-    let mut v: Vec<(String, usize)> = BUILT_IN_ENTRIES
+    let mut v: Vec<(String, usize)> = BUILT_IN_CHUNKS
         .iter()
         .enumerate()
         .flat_map(|(i, e)| {
@@ -938,14 +1016,14 @@ static BUILT_IN_PREFIXES: LazyLock<Vec<(String, usize)>> = LazyLock::new(|| {
 
 fn find_built_in(short: &str) -> Option<(&'static Entry, Match)> {
     if let Some(&i) = BUILT_IN_INDEX.get(short) {
-        return Some((&BUILT_IN_ENTRIES[i], Match::Exact));
+        return Some((built_in_entry(i), Match::Exact));
     }
     BUILT_IN_PREFIXES
         .iter()
         .find(|(p, _)| {
             short.starts_with(p.as_str()) && short.as_bytes().get(p.len()) == Some(&b'/')
         })
-        .map(|(_, i)| (&BUILT_IN_ENTRIES[*i], Match::Prefix))
+        .map(|(_, i)| (built_in_entry(*i), Match::Prefix))
 }
 
 /// Public registries and hubs whose namespaces hold vendors' own builds (`ghcr.io/immich-app/postgres`,
@@ -1020,7 +1098,7 @@ pub fn lookup(config: &[Entry], image: &ImageName) -> Option<Known> {
     if built.is_none() && is_private_mirror(image) {
         let last = image.base_name();
         if let Some(&i) = BUILT_IN_INDEX.get(&last) {
-            built = Some((&BUILT_IN_ENTRIES[i], Match::Mirror));
+            built = Some((built_in_entry(i), Match::Mirror));
         }
     }
     let user = find(config, &short).map(|(e, _)| e);
@@ -1055,7 +1133,7 @@ pub fn entries_for<'a>(config: &'a [Entry], name: &str) -> Vec<&'a Entry> {
         BUILT_IN_INDEX
             .get(&image.base_name())
             .filter(|_| is_private_mirror(&image))
-            .map(|&i| (&BUILT_IN_ENTRIES[i], Match::Mirror))
+            .map(|&i| (built_in_entry(i), Match::Mirror))
     });
     if let Some((e, _)) = built {
         out.push(e);
@@ -1140,6 +1218,35 @@ pub fn explain(config: &[Entry], name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The built-in files are read one entry at a time (see `chunks`): every file's entries, each
+    /// read alone, are exactly the entries of the whole file, with the names read without
+    /// parsing, and nothing but comments comes before a file's first entry.
+    #[test]
+    fn built_in_entries_read_alone_are_the_files_entries() {
+        let mut n = 0;
+        for &(file, text) in BUILT_IN {
+            let whole = parse_file(file, text, true).unwrap();
+            let parts = chunks(text);
+            assert_eq!(whole.len(), parts.len(), "{file}");
+            let first = parts
+                .first()
+                .map_or(text.len(), |c| c.as_ptr() as usize - text.as_ptr() as usize);
+            assert!(
+                text[..first]
+                    .lines()
+                    .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')),
+                "{file}: something other than comments before the first [[image]]"
+            );
+            for (entry, part) in whole.iter().zip(&parts) {
+                let alone = parse_file(file, part, true).unwrap();
+                assert_eq!(alone.as_slice(), std::slice::from_ref(entry), "{file}");
+                assert_eq!(chunk_names(file, part), entry.names, "{file}");
+                n += 1;
+            }
+        }
+        assert_eq!(built_in().len(), n);
+    }
 
     #[test]
     fn built_in_entries_load_and_cite_evidence() {
