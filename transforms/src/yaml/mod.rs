@@ -160,13 +160,16 @@ fn parse_impl(text: &str, fragment: bool) -> Result<YamlFile, YamlError> {
         }
         Ok(data)
     })();
-    match built {
-        Ok(data) => Ok(YamlFile::from_data(data)),
-        Err(e) => {
-            cst::check_syntax(text, false)?;
-            Err(e)
-        }
-    }
+    named(text, built).map(YamlFile::from_data)
+}
+
+/// `result`, whose error, when the text is not valid YAML, is the event parser's syntax error (the
+/// error a separate syntax pass run first would give).
+fn named<T>(text: &str, result: Result<T, YamlError>) -> Result<T, YamlError> {
+    result.or_else(|e| {
+        cst::check_syntax(text, false)?;
+        Err(e)
+    })
 }
 
 /// The error the limits or the event parser report for `text`, if any (for tests: [`parse`] must
@@ -210,11 +213,5 @@ pub fn reparse(text: &str, previous: &YamlFile) -> Result<(YamlFile, Vec<usize>)
         data.values = std::sync::OnceLock::from(Ok(values));
         Ok((data, loaded))
     })();
-    match built {
-        Ok((data, loaded)) => Ok((YamlFile::from_data(data), loaded)),
-        Err(e) => {
-            cst::check_syntax(text, false)?;
-            Err(e)
-        }
-    }
+    named(text, built).map(|(data, loaded)| (YamlFile::from_data(data), loaded))
 }
