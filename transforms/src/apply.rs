@@ -1,7 +1,7 @@
 //! Applying fixes to a text: sorted, identical edits merged, overlapping fixes deferred, all-or-nothing
 //! per fix (the model of ruff's `apply_fixes` and rustfix's replacement engine).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::edit::Edit;
 use crate::fix::Fix;
@@ -64,6 +64,7 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| (fixes[i].range().map(|r| (r.start, r.end)), i));
 
+    let widened = stackable_widened(text, fixes);
     // Each range holds one edit, or several stacked line insertions (see [`stackable`]).
     let mut accepted: BTreeMap<(usize, usize), Vec<&Edit>> = BTreeMap::new();
     let mut applied = Vec::new();
@@ -78,7 +79,11 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
             invalid.push(i);
             continue;
         }
-        if fix.edits.iter().any(|e| conflicting(text, &accepted, e)) {
+        if fix
+            .edits
+            .iter()
+            .any(|e| conflicting(text, &accepted, &widened, e))
+        {
             deferred.push(i);
             continue;
         }
@@ -99,8 +104,10 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     for stack in accepted.values() {
         let range = stack[0].range;
         out.push_str(&text[last..range.start]);
-        for e in stack {
-            out.push_str(&e.replacement);
+        out.push_str(&stack[0].replacement);
+        for e in &stack[1..] {
+            // Stacked insertions share the line break a widened one replaces (see [`inserted_lines`]).
+            out.push_str(&e.replacement[e.range.len()..]);
         }
         last = range.end;
     }
@@ -113,6 +120,61 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     }
 }
 
+/// The whole lines `e` inserts at the start of a line: an insertion there, or one widened to the
+/// line break before it (the break replaced by itself and the lines, which makes the insertion
+/// conflict with a deletion that ends at that break: see `compose::hardening::finish_edits`).
+fn inserted_lines<'e>(text: &str, e: &'e Edit) -> Option<&'e str> {
+    let start = e.range.start;
+    let lines = if e.range.is_empty() {
+        (start == 0 || text.as_bytes()[start - 1] == b'\n').then_some(e.replacement.as_str())?
+    } else if e.range.len() == 1 && text.as_bytes()[start] == b'\n' {
+        e.replacement.strip_prefix('\n')?
+    } else {
+        return None;
+    };
+    lines.ends_with('\n').then_some(lines)
+}
+
+/// The line breaks (as ranges) at which widened line insertions may be stacked: every fix with an
+/// edit there, or touching it, is a fix of that one widened insertion. The fixes are then applied
+/// in the order the rounds would apply them one per round (fix order; the insertion point of each
+/// later round is the end of the lines the earlier ones inserted), without a round per fix. Where
+/// another fix reaches the break (a deletion before it, an insertion of a fix with more edits),
+/// which fix lands first depends on the rounds, and the fixes wait for them as before.
+fn stackable_widened(text: &str, fixes: &[&Fix]) -> BTreeSet<(usize, usize)> {
+    let mut widened = BTreeSet::new();
+    for fix in fixes {
+        if let [e] = fix.edits.as_slice() {
+            if !e.range.is_empty() && inserted_lines(text, e).is_some() {
+                widened.insert((e.range.start, e.range.end));
+            }
+        }
+    }
+    if widened.is_empty() {
+        return widened;
+    }
+    let mut blocked = Vec::new();
+    for fix in fixes {
+        let single = fix.edits.len() == 1;
+        for e in &fix.edits {
+            // The breaks `e` reaches: starting within `e.start - 1 ..= e.end`.
+            let lo = e.range.start.saturating_sub(1);
+            for &(start, end) in widened.range((lo, 0)..=(e.range.end, usize::MAX)) {
+                let own = single && (e.range.start, e.range.end) == (start, end);
+                if !own && (e.range.start, e.range.end) == (start, end)
+                    || !own && conflicts(e.range, TextRange::new(start, end))
+                {
+                    blocked.push((start, end));
+                }
+            }
+        }
+    }
+    for b in blocked {
+        widened.remove(&b);
+    }
+    widened
+}
+
 /// Whether `e` inserts whole lines at the start of a line, and how its first line begins: its
 /// indentation and whether it is a sequence item. Two such insertions of different fixes at the
 /// same offset, with the same indentation and the same kind of first line, are siblings (keys of
@@ -120,43 +182,48 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
 /// fix order, which is what applying them in two rounds gives, without a round per insertion.
 /// (Verification by meaning still checks the result.)
 fn stackable<'e>(text: &str, e: &'e Edit) -> Option<(usize, bool, &'e str)> {
-    if !e.range.is_empty()
-        || !e.replacement.ends_with('\n')
-        || !(e.range.start == 0 || text.as_bytes()[e.range.start - 1] == b'\n')
-    {
-        return None;
-    }
-    let first = e.replacement.lines().next()?;
+    let lines = inserted_lines(text, e)?;
+    let first = lines.lines().next()?;
     let body = first.trim_start_matches(' ');
     if body.is_empty() || body.starts_with('\t') {
         return None;
     }
-    // A mapping key (`securityContext:`): two insertions that both start the same key would give it
-    // twice; they are applied in two rounds (the second then adds to the first's mapping).
-    let key = if body.starts_with('-') || body.starts_with('#') {
-        ""
-    } else {
-        body.split_once(':').map_or(body, |(k, _)| k)
-    };
     let indent = first.len() - body.len();
     // Every later line stays inside what the first line starts (more indented, or a sibling at
     // the same indentation): a line that goes back out (a key of an outer mapping) would take the
     // next stacked insertion with it.
-    let inside = e.replacement.lines().skip(1).all(|l| {
+    let inside = lines.lines().skip(1).all(|l| {
         let b = l.trim_start_matches(' ');
         b.is_empty() || l.len() - b.len() >= indent
     });
-    inside.then_some((indent, body.starts_with('-'), key))
+    inside.then_some((indent, body.starts_with('-'), lines))
+}
+
+/// The mapping keys the inserted `lines` start at indentation `indent` (none for sequence items
+/// and comments).
+fn keys_at(lines: &str, indent: usize) -> impl Iterator<Item = &str> {
+    lines.lines().filter_map(move |l| {
+        let body = l.trim_start_matches(' ');
+        (l.len() - body.len() == indent && !body.is_empty())
+            .then_some(body)
+            .filter(|b| !b.starts_with('-') && !b.starts_with('#'))
+            .map(|b| b.split_once(':').map_or(b, |(k, _)| k))
+    })
 }
 
 /// Whether the line insertion `e` may be stacked with the accepted ones of `stack` (same offset).
+/// A mapping key (`securityContext:`) that two insertions both start would be given twice: they
+/// are applied in two rounds (the second then adds to the first's mapping).
 fn stacks_with(text: &str, stack: &[&Edit], e: &Edit) -> bool {
-    let Some((indent, item, key)) = stackable(text, e) else {
+    let Some((indent, item, lines)) = stackable(text, e) else {
         return false;
     };
     stack.iter().all(|x| {
-        stackable(text, x)
-            .is_some_and(|(i, it, k)| i == indent && it == item && (key.is_empty() || k != key))
+        stackable(text, x).is_some_and(|(i, it, other)| {
+            i == indent
+                && it == item
+                && !keys_at(lines, indent).any(|k| keys_at(other, indent).any(|o| o == k))
+        })
     })
 }
 
@@ -168,7 +235,12 @@ fn stacks_with(text: &str, stack: &[&Edit], e: &Edit) -> bool {
 /// the only ones that can reach `e` are the last one starting before `e` and those starting within
 /// `e.start..=e.end`; of the latter, every one but an identical edit, a stackable insertion and a
 /// replacement starting exactly at `e.end` conflicts, so the scan stops after a few steps.
-fn conflicting(text: &str, accepted: &BTreeMap<(usize, usize), Vec<&Edit>>, e: &Edit) -> bool {
+fn conflicting(
+    text: &str,
+    accepted: &BTreeMap<(usize, usize), Vec<&Edit>>,
+    widened: &BTreeSet<(usize, usize)>,
+    e: &Edit,
+) -> bool {
     let hit = |stack: &Vec<&Edit>| {
         #[cfg(test)]
         crate::work::add("apply.comparisons", 1);
@@ -176,7 +248,10 @@ fn conflicting(text: &str, accepted: &BTreeMap<(usize, usize), Vec<&Edit>>, e: &
         if stack.contains(&e) {
             return false;
         }
-        if a.range == e.range && a.range.is_empty() {
+        if a.range == e.range
+            && (a.range.is_empty() || widened.contains(&(a.range.start, a.range.end)))
+            && inserted_lines(text, a).is_some()
+        {
             return !stacks_with(text, stack, e);
         }
         conflicts(a.range, e.range)
@@ -261,6 +336,61 @@ mod tests {
         let r = apply_fixes(text, &[&a, &b]);
         assert_eq!(r.text, "a1bc");
         assert_eq!(r.deferred, vec![1]);
+    }
+
+    /// Line insertions widened to the line break before them (as compose fixes make them) stack
+    /// like plain ones: one round, the fix order, the break kept once.
+    #[test]
+    fn widened_line_insertions_stack_in_fix_order() {
+        let text = "svc:\n  image: x\nnext:\n";
+        let at = text.find("next").unwrap();
+        let widened = |s: &str| fix(vec![Edit::replace(TextRange::new(at - 1, at), s)]);
+        let a = widened("\n  cap_drop:\n    - ALL\n");
+        let b = widened("\n  security_opt:\n    - no-new-privileges:true\n");
+        let r = apply_fixes(text, &[&a, &b]);
+        assert_eq!(
+            r.text,
+            "svc:\n  image: x\n  cap_drop:\n    - ALL\n  security_opt:\n    - no-new-privileges:true\nnext:\n"
+        );
+        assert_eq!(r.applied, vec![0, 1]);
+        // The same key twice, or a line that goes back out, does not stack.
+        let c = widened("\n  cap_drop:\n    - NET_RAW\n");
+        let d = widened("\n  user: app\nother: 1\n");
+        let r = apply_fixes(text, &[&a, &c, &d]);
+        assert_eq!(r.applied, vec![0]);
+        assert_eq!(r.deferred, vec![1, 2]);
+        // A later key of the inserted lines counts too (`cap_add` of both).
+        let e = widened("\n  cap_drop:\n    - ALL\n  cap_add:\n    - CHOWN\n");
+        let f = widened("\n  read_only: true\n  cap_add:\n    - CHOWN\n");
+        let r = apply_fixes(text, &[&e, &f]);
+        assert_eq!(r.deferred, vec![1]);
+    }
+
+    /// Where another fix reaches the line break (a plain insertion after it, a fix with more edits),
+    /// which insertion lands first depends on the rounds: the widened ones wait, as before.
+    #[test]
+    fn widened_insertions_wait_where_another_fix_reaches_the_break() {
+        let text = "svc:\n  image: x\nnext:\n";
+        let at = text.find("next").unwrap();
+        let a = fix(vec![Edit::replace(
+            TextRange::new(at - 1, at),
+            "\n  cap_drop: [ALL]\n",
+        )]);
+        let b = fix(vec![Edit::replace(
+            TextRange::new(at - 1, at),
+            "\n  read_only: true\n",
+        )]);
+        let plain = fix(vec![Edit::insert(at, "  user: app\n")]);
+        let r = apply_fixes(text, &[&a, &b, &plain]);
+        assert_eq!(r.applied, vec![0]);
+        assert_eq!(r.deferred, vec![1, 2]);
+        let more = fix(vec![
+            Edit::replace(TextRange::new(7, 12), "IMAGE"),
+            Edit::replace(TextRange::new(at - 1, at), "\n  secrets: [s]\n"),
+        ]);
+        let r = apply_fixes(text, &[&a, &b, &more]);
+        assert_eq!(r.applied, vec![2]);
+        assert_eq!(r.deferred, vec![0, 1]);
     }
 
     #[test]
