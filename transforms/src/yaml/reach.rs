@@ -69,23 +69,33 @@ impl Reach {
 /// `node_reach(node).unshared()`, without naming paths when nothing is shared (most nodes).
 #[must_use]
 pub fn unshared(node: &Node) -> bool {
+    use super::model::ParentData;
+    // The walk goes by node ids (no views built per step); an anchored node of a document that
+    // has aliases is checked through the views, as `node_reach` sees it.
+    let r = node.node_ref();
+    let file = &r.file;
+    let has_aliases = !file.docs[file.nodes[r.id].doc].aliases.is_empty();
     let doc = node.document();
-    let mut cur = node.clone();
+    let mut id = r.id;
     let mut live_anchor = false;
     for _ in 0..=crate::yaml::MAX_NESTING_DEPTH {
-        if let Some(name) = cur.anchor() {
-            live_anchor |= doc
-                .aliases_named(&name)
-                .iter()
-                .any(|a| a.target().is_some_and(|t| same_node(&t, &cur)));
+        let data = &file.nodes[id];
+        if has_aliases && data.anchor.is_some() {
+            let cur = Node::new(file.clone(), id);
+            if let Some(name) = cur.anchor() {
+                live_anchor |= doc
+                    .aliases_named(&name)
+                    .iter()
+                    .any(|a| a.target().is_some_and(|t| same_node(&t, &cur)));
+            }
         }
-        cur = match cur.parent() {
-            Parent::Document(_) => {
+        id = match data.parent {
+            ParentData::Document(_) => {
                 return !live_anchor || node_reach(node).unshared();
             }
-            Parent::EntryKey(_) => return false,
-            Parent::EntryValue(e) => e.mapping().as_node(),
-            Parent::Item(i) => i.sequence().as_node(),
+            ParentData::EntryKey(_) => return false,
+            ParentData::EntryValue(e) => file.entries[e].mapping,
+            ParentData::Item(i) => file.items[i].sequence,
         };
     }
     false
