@@ -195,14 +195,20 @@ pub(crate) fn build(text: &str, cst: &Cst) -> Result<FileData, YamlError> {
         comments: Vec::new(),
         doc: 0,
     };
+    let (mut entries, mut items) = (0, 0);
     for e in &cst.elems {
-        if e.kind == K::COMMENT {
-            b.comments.push(e.range);
-        }
-        if e.kind == K::ERROR {
-            return Err(YamlError::new("YAML syntax error", e.range));
+        match e.kind {
+            K::COMMENT => b.comments.push(e.range),
+            K::ERROR => return Err(YamlError::new("YAML syntax error", e.range)),
+            K::MAPPING_ENTRY => entries += 1,
+            K::SEQUENCE_ENTRY => items += 1,
+            _ => {}
         }
     }
+    // Capacity: about a node per key and per value (an estimate; the vectors still grow).
+    b.entries.reserve(entries);
+    b.items.reserve(items);
+    b.nodes.reserve(2 * entries + items + 1);
     for child in cst.children(cst.root()) {
         if cst.kind(child) == K::DOCUMENT {
             b.document(child)?;
@@ -255,22 +261,30 @@ fn resolve_aliases(nodes: &mut [NodeData], docs: &mut [DocData]) {
 /// silently keep one copy, so fixing either copy could leave the other in force. Keys are compared
 /// by value (`a`, `"a"` and `'a'` are one key); merge keys (`<<`) may repeat.
 fn duplicate_keys(text: &str, nodes: &[NodeData], entries: &[EntryData]) -> Result<(), YamlError> {
-    let mut seen: std::collections::HashMap<(NodeId, &str), &EntryData> =
-        std::collections::HashMap::new();
-    for e in entries {
-        if e.merge || !matches!(nodes[e.key_node].kind, KindData::Scalar { .. }) {
-            continue;
-        }
-        if let Some(first) = seen.insert((e.mapping, e.key.as_str()), e) {
-            let line = LineIndex::new(text).line_of(e.key_range.start) + 1;
-            return Err(YamlError::new(
-                format!(
-                    "duplicate key `{}` (again on line {line}): Compose and Kubernetes reject a mapping with a repeated key; remove one copy",
-                    e.key
-                ),
-                first.key_range,
-            ));
-        }
+    // Sorted by mapping and key (no hashing of every key; no worst case either): the repeat
+    // reported is the first one in document order, with the copy before it.
+    let mut keyed: Vec<(NodeId, &str, usize)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.merge && matches!(nodes[e.key_node].kind, KindData::Scalar { .. }))
+        .map(|(i, e)| (e.mapping, e.key.as_str(), i))
+        .collect();
+    keyed.sort_unstable();
+    let repeat = keyed
+        .windows(2)
+        .filter(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+        .map(|w| (w[1].2, w[0].2))
+        .min();
+    if let Some((again, first)) = repeat {
+        let (e, first) = (&entries[again], &entries[first]);
+        let line = LineIndex::new(text).line_of(e.key_range.start) + 1;
+        return Err(YamlError::new(
+            format!(
+                "duplicate key `{}` (again on line {line}): Compose and Kubernetes reject a mapping with a repeated key; remove one copy",
+                e.key
+            ),
+            first.key_range,
+        ));
     }
     Ok(())
 }
