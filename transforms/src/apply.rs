@@ -61,62 +61,168 @@ fn conflicts(a: TextRange, b: TextRange) -> bool {
 /// neighbours in that order (see [`conflicting`]).
 #[must_use]
 pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
+    apply_fixes_in(text, fixes, false)
+}
+
+/// [`apply_fixes`] for YAML, where indentation nests: line insertions at one offset with different
+/// indentations are stacked too, the deeper first (it belongs to the inner collection that ends
+/// there, the other to an outer one). That is the order the rounds give: the outer insertion lands
+/// after the inner collection's end, where the inner one is inserted in a later round.
+#[must_use]
+pub fn apply_yaml_fixes(text: &str, fixes: &[&Fix]) -> Applied {
+    apply_fixes_in(text, fixes, true)
+}
+
+fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| (fixes[i].range().map(|r| (r.start, r.end)), i));
 
     let widened = stackable_widened(text, fixes);
-    // Each range holds one edit, or several stacked line insertions (see [`stackable`]).
-    let mut accepted: BTreeMap<(usize, usize), Vec<&Edit>> = BTreeMap::new();
-    let mut applied = Vec::new();
-    let mut deferred = Vec::new();
-    let mut invalid = Vec::new();
-    for i in order {
+    // Where a fix that reaches a stack of widened or differently indented insertions waits for a
+    // later round anyway (a conflict elsewhere), the rounds would put it between the stacked
+    // ones: those stacks are undone and the pass runs again (rare; the set only grows).
+    let mut plain_only: BTreeSet<(usize, usize)> = BTreeSet::new();
+    loop {
+        let rules = Stacking {
+            widened: &widened,
+            plain_only: &plain_only,
+            nests,
+        };
+        let pass = one_pass(text, fixes, &order, &rules);
+        let waiting: Vec<&Edit> = pass
+            .deferred
+            .iter()
+            .chain(&pass.invalid)
+            .flat_map(|&i| &fixes[i].edits)
+            .collect();
+        let undo: Vec<(usize, usize)> = pass
+            .accepted
+            .iter()
+            .filter(|(_, stack)| stack.len() > 1 && rules.new_style(text, stack))
+            .filter(|(_, stack)| {
+                let r = stack[0].range;
+                waiting
+                    .iter()
+                    .any(|w| w.range == r || conflicts(w.range, r))
+            })
+            .map(|(&k, _)| k)
+            .collect();
+        if undo.is_empty() {
+            return pass.finish(text);
+        }
+        plain_only.extend(undo);
+    }
+}
+
+/// What may be stacked in a pass (see [`stacks_with`]).
+struct Stacking<'a> {
+    /// Line breaks where widened insertions may stack ([`stackable_widened`]).
+    widened: &'a BTreeSet<(usize, usize)>,
+    /// Ranges where only plain insertions of one indentation may stack.
+    plain_only: &'a BTreeSet<(usize, usize)>,
+    /// Whether indentation nests (YAML).
+    nests: bool,
+}
+
+impl Stacking<'_> {
+    /// Whether a stack goes beyond plain insertions of one indentation.
+    fn new_style(&self, text: &str, stack: &[&Edit]) -> bool {
+        !stack[0].range.is_empty()
+            || stack
+                .iter()
+                .filter_map(|e| stackable(text, e))
+                .map(|(i, ..)| i)
+                .collect::<BTreeSet<_>>()
+                .len()
+                > 1
+    }
+}
+
+/// The fixes accepted by one pass, by range (one edit, or several stacked line insertions).
+struct Pass<'f> {
+    accepted: BTreeMap<(usize, usize), Vec<&'f Edit>>,
+    applied: Vec<usize>,
+    deferred: Vec<usize>,
+    invalid: Vec<usize>,
+}
+
+fn one_pass<'f>(text: &str, fixes: &[&'f Fix], order: &[usize], rules: &Stacking<'_>) -> Pass<'f> {
+    let mut pass = Pass {
+        accepted: BTreeMap::new(),
+        applied: Vec::new(),
+        deferred: Vec::new(),
+        invalid: Vec::new(),
+    };
+    for &i in order {
         let fix = fixes[i];
         if fix.edits.is_empty() {
             continue;
         }
         if !edits_well_formed(text, fix) {
-            invalid.push(i);
+            pass.invalid.push(i);
             continue;
         }
         if fix
             .edits
             .iter()
-            .any(|e| conflicting(text, &accepted, &widened, e))
+            .any(|e| conflicting(text, &pass.accepted, rules, e))
         {
-            deferred.push(i);
+            pass.deferred.push(i);
             continue;
         }
         for e in &fix.edits {
-            let stack = accepted.entry((e.range.start, e.range.end)).or_default();
+            let stack = pass
+                .accepted
+                .entry((e.range.start, e.range.end))
+                .or_default();
             if !stack.contains(&e) {
                 stack.push(e);
             }
         }
-        applied.push(i);
+        pass.applied.push(i);
     }
-    applied.sort_unstable();
-    deferred.sort_unstable();
-    invalid.sort_unstable();
+    pass
+}
 
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut last = 0;
-    for stack in accepted.values() {
-        let range = stack[0].range;
-        out.push_str(&text[last..range.start]);
-        out.push_str(&stack[0].replacement);
-        for e in &stack[1..] {
-            // Stacked insertions share the line break a widened one replaces (see [`inserted_lines`]).
-            out.push_str(&e.replacement[e.range.len()..]);
+impl Pass<'_> {
+    fn finish(self, text: &str) -> Applied {
+        let Pass {
+            mut accepted,
+            mut applied,
+            mut deferred,
+            mut invalid,
+        } = self;
+        applied.sort_unstable();
+        deferred.sort_unstable();
+        invalid.sort_unstable();
+
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut last = 0;
+        for stack in accepted.values_mut() {
+            let range = stack[0].range;
+            out.push_str(&text[last..range.start]);
+            if let [e] = stack.as_slice() {
+                out.push_str(&e.replacement);
+            } else {
+                // Stacked line insertions: the line break a widened one replaces (see
+                // [`inserted_lines`]) once, then each one's lines, the deeper first, in fix order.
+                out.push_str(range.slice(text));
+                stack.sort_by_key(|e| {
+                    std::cmp::Reverse(indentation(e.replacement.trim_start_matches('\n')))
+                });
+                for e in stack.iter() {
+                    out.push_str(&e.replacement[range.len()..]);
+                }
+            }
+            last = range.end;
         }
-        last = range.end;
-    }
-    out.push_str(&text[last..]);
-    Applied {
-        text: out,
-        applied,
-        deferred,
-        invalid,
+        out.push_str(&text[last..]);
+        Applied {
+            text: out,
+            applied,
+            deferred,
+            invalid,
+        }
     }
 }
 
@@ -161,8 +267,9 @@ fn stackable_widened(text: &str, fixes: &[&Fix]) -> BTreeSet<(usize, usize)> {
             let lo = e.range.start.saturating_sub(1);
             for &(start, end) in widened.range((lo, 0)..=(e.range.end, usize::MAX)) {
                 let own = single && (e.range.start, e.range.end) == (start, end);
-                if !own && (e.range.start, e.range.end) == (start, end)
-                    || !own && conflicts(e.range, TextRange::new(start, end))
+                if !own
+                    && ((e.range.start, e.range.end) == (start, end)
+                        || conflicts(e.range, TextRange::new(start, end)))
                 {
                     blocked.push((start, end));
                 }
@@ -211,18 +318,30 @@ fn keys_at(lines: &str, indent: usize) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The indentation of the first line of `lines`.
+fn indentation(lines: &str) -> usize {
+    lines.len() - lines.trim_start_matches(' ').len()
+}
+
 /// Whether the line insertion `e` may be stacked with the accepted ones of `stack` (same offset).
 /// A mapping key (`securityContext:`) that two insertions both start would be given twice: they
-/// are applied in two rounds (the second then adds to the first's mapping).
-fn stacks_with(text: &str, stack: &[&Edit], e: &Edit) -> bool {
+/// are applied in two rounds (the second then adds to the first's mapping). Where indentation
+/// `nests` (YAML), insertions of different indentations stack too (see [`apply_yaml_fixes`]).
+fn stacks_with(text: &str, stack: &[&Edit], e: &Edit, rules: &Stacking<'_>) -> bool {
     let Some((indent, item, lines)) = stackable(text, e) else {
         return false;
     };
+    let range = (e.range.start, e.range.end);
+    let plain_only = rules.plain_only.contains(&range);
+    if !e.range.is_empty() && (plain_only || !rules.widened.contains(&range)) {
+        return false;
+    }
     stack.iter().all(|x| {
         stackable(text, x).is_some_and(|(i, it, other)| {
-            i == indent
-                && it == item
-                && !keys_at(lines, indent).any(|k| keys_at(other, indent).any(|o| o == k))
+            if i != indent {
+                return rules.nests && !plain_only;
+            }
+            it == item && !keys_at(lines, indent).any(|k| keys_at(other, indent).any(|o| o == k))
         })
     })
 }
@@ -238,7 +357,7 @@ fn stacks_with(text: &str, stack: &[&Edit], e: &Edit) -> bool {
 fn conflicting(
     text: &str,
     accepted: &BTreeMap<(usize, usize), Vec<&Edit>>,
-    widened: &BTreeSet<(usize, usize)>,
+    rules: &Stacking<'_>,
     e: &Edit,
 ) -> bool {
     let hit = |stack: &Vec<&Edit>| {
@@ -248,11 +367,8 @@ fn conflicting(
         if stack.contains(&e) {
             return false;
         }
-        if a.range == e.range
-            && (a.range.is_empty() || widened.contains(&(a.range.start, a.range.end)))
-            && inserted_lines(text, a).is_some()
-        {
-            return !stacks_with(text, stack, e);
+        if a.range == e.range && inserted_lines(text, a).is_some() {
+            return !stacks_with(text, stack, e, rules);
         }
         conflicts(a.range, e.range)
     };
@@ -391,6 +507,55 @@ mod tests {
         let r = apply_fixes(text, &[&a, &b, &more]);
         assert_eq!(r.applied, vec![2]);
         assert_eq!(r.deferred, vec![0, 1]);
+    }
+
+    /// In YAML, insertions at one offset with different indentations stack, the deeper first (the
+    /// order of the rounds: the outer one lands after the inner collection's end); elsewhere they
+    /// wait for the next round.
+    #[test]
+    fn yaml_insertions_of_different_depths_stack_deeper_first() {
+        let text = "spec:\n  containers:\n    - name: a\n      image: x\nnext: 1\n";
+        let at = text.find("next").unwrap();
+        let outer = fix(vec![Edit::insert(
+            at,
+            "  securityContext:\n    runAsNonRoot: true\n",
+        )]);
+        let inner = fix(vec![Edit::insert(
+            at,
+            "      securityContext:\n        privileged: false\n",
+        )]);
+        let r = apply_yaml_fixes(text, &[&outer, &inner]);
+        assert_eq!(r.applied, vec![0, 1]);
+        assert_eq!(
+            r.text,
+            "spec:\n  containers:\n    - name: a\n      image: x\n      securityContext:\n        privileged: false\n  securityContext:\n    runAsNonRoot: true\nnext: 1\n"
+        );
+        let r = apply_fixes(text, &[&outer, &inner]);
+        assert_eq!(r.applied, vec![0]);
+        assert_eq!(r.deferred, vec![1]);
+    }
+
+    /// A fix that reaches such a stack but waits for a later round (it conflicts elsewhere) would
+    /// land between the stacked ones: the stack is undone, as the rounds would apply them.
+    #[test]
+    fn a_stack_reached_by_a_waiting_fix_is_undone() {
+        let text = "a:\n  b:\n    c: 1\nz: 2\n";
+        let at = text.find("z:").unwrap();
+        let outer = fix(vec![Edit::insert(at, "  d: 1\n")]);
+        let inner = fix(vec![Edit::insert(at, "    e: 1\n")]);
+        // Conflicts with `first` at 0..1, and inserts at the stack's offset too.
+        let first = fix(vec![Edit::replace(TextRange::new(0, 1), "A")]);
+        let waiting = fix(vec![
+            Edit::replace(TextRange::new(0, 2), "X:"),
+            Edit::insert(at, "  f: 1\n"),
+        ]);
+        let r = apply_yaml_fixes(text, &[&first, &waiting, &outer, &inner]);
+        assert_eq!(r.applied, vec![0, 2]);
+        assert_eq!(r.deferred, vec![1, 3]);
+        // Without the waiting fix, the stack stands.
+        let r = apply_yaml_fixes(text, &[&first, &outer, &inner]);
+        assert_eq!(r.applied, vec![0, 1, 2]);
+        assert_eq!(r.text, "A:\n  b:\n    c: 1\n    e: 1\n  d: 1\nz: 2\n");
     }
 
     #[test]

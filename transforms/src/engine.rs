@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::apply::apply_fixes;
+use crate::apply::{apply_fixes, apply_yaml_fixes};
 use crate::finding::Finding;
 use crate::fix::{Applicability, Fix};
 use crate::registry::{Context, Transform};
@@ -529,7 +529,11 @@ impl Engine<'_> {
         chosen: &[&Finding],
     ) -> Result<Verified, Failure> {
         let fixes: Vec<&Fix> = chosen.iter().filter_map(|f| f.fix.as_ref()).collect();
-        let result = apply_fixes(text, &fixes);
+        let result = if matches!(before, Parsed::Yaml(_)) {
+            apply_yaml_fixes(text, &fixes)
+        } else {
+            apply_fixes(text, &fixes)
+        };
         if !result.invalid.is_empty() {
             let bad: Vec<&Finding> = result.invalid.iter().map(|&i| chosen[i]).collect();
             return Err(Failure::bug(
