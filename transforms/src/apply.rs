@@ -82,7 +82,7 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
     // later round anyway (a conflict elsewhere), the rounds would put it between the stacked
     // ones: those stacks are undone and the pass runs again (rare; the set only grows).
     let mut plain_only: BTreeSet<(usize, usize)> = BTreeSet::new();
-    loop {
+    for passes in 1.. {
         let rules = Stacking {
             widened: &widened,
             plain_only: &plain_only,
@@ -95,15 +95,22 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
             .chain(&pass.invalid)
             .flat_map(|&i| &fixes[i].edits)
             .collect();
-        let undo: Vec<(usize, usize)> = pass
+        let stacks: Vec<(&(usize, usize), &Vec<&Edit>)> = pass
             .accepted
             .iter()
             .filter(|(_, stack)| stack.len() > 1 && rules.new_style(text, stack))
+            .collect();
+        // (Each stack against each waiting edit; past a million pairs, or after a few passes,
+        // every such stack is undone instead: the rounds' own behaviour, in bounded time.)
+        let every = passes >= 4 || stacks.len().saturating_mul(waiting.len()) > 1 << 20;
+        let undo: Vec<(usize, usize)> = stacks
+            .into_iter()
             .filter(|(_, stack)| {
                 let r = stack[0].range;
-                waiting
-                    .iter()
-                    .any(|w| w.range == r || conflicts(w.range, r))
+                every
+                    || waiting
+                        .iter()
+                        .any(|w| w.range == r || conflicts(w.range, r))
             })
             .map(|(&k, _)| k)
             .collect();
@@ -112,6 +119,7 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
         }
         plain_only.extend(undo);
     }
+    unreachable!("each pass undoes a stack, and the fourth undoes every one")
 }
 
 /// What may be stacked in a pass (see [`stacks_with`]).
