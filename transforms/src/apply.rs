@@ -77,7 +77,7 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| (fixes[i].range().map(|r| (r.start, r.end)), i));
 
-    let widened = stackable_widened(text, fixes);
+    let (widened, mixed) = stackable_widened(text, fixes);
     // Where a fix that reaches a stack of widened or differently indented insertions waits for a
     // later round anyway (a conflict elsewhere), the rounds would put it between the stacked
     // ones: those stacks are undone and the pass runs again (rare; the set only grows).
@@ -88,7 +88,17 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
             plain_only: &plain_only,
             nests,
         };
-        let pass = one_pass(text, fixes, &order, &rules);
+        let converted = if mixed.is_empty() {
+            Vec::new()
+        } else {
+            as_widened(text, fixes, &mixed, &plain_only)
+        };
+        let view: Vec<&Fix> = fixes
+            .iter()
+            .enumerate()
+            .map(|(i, f)| converted.get(i).and_then(Option::as_ref).unwrap_or(f))
+            .collect();
+        let pass = one_pass(text, &view, &order, &rules);
         let waiting: Vec<&Edit> = pass
             .deferred
             .iter()
@@ -249,14 +259,20 @@ fn inserted_lines<'e>(text: &str, e: &'e Edit) -> Option<&'e str> {
     lines.ends_with('\n').then_some(lines)
 }
 
+/// Line breaks, as one-byte ranges.
+type Breaks = BTreeSet<(usize, usize)>;
+
 /// The line breaks (as ranges) at which widened line insertions may be stacked: every fix with an
-/// edit there, or touching it, is a fix of that one widened insertion. The fixes are then applied
-/// in the order the rounds would apply them one per round (fix order; the insertion point of each
-/// later round is the end of the lines the earlier ones inserted), without a round per fix. Where
-/// another fix reaches the break (a deletion before it, an insertion of a fix with more edits),
-/// which fix lands first depends on the rounds, and the fixes wait for them as before.
-fn stackable_widened(text: &str, fixes: &[&Fix]) -> BTreeSet<(usize, usize)> {
+/// edit there, or touching it, is a fix of one line insertion there (widened, or plain at the start
+/// of the next line). The fixes are then applied in the order the rounds would apply them one per
+/// round (fix order, widened ones first as they sort first; the insertion point of each later round
+/// is the end of the lines the earlier ones inserted), without a round per fix. Where another fix
+/// reaches the break (a deletion before it, an insertion of a fix with more edits), which fix lands
+/// first depends on the rounds, and the fixes wait for them as before. Also returns the breaks
+/// with plain insertions ([`as_widened`]).
+fn stackable_widened(text: &str, fixes: &[&Fix]) -> (Breaks, Breaks) {
     let mut widened = BTreeSet::new();
+    let mut mixed = BTreeSet::new();
     for fix in fixes {
         if let [e] = fix.edits.as_slice() {
             if !e.range.is_empty() && inserted_lines(text, e).is_some() {
@@ -265,7 +281,7 @@ fn stackable_widened(text: &str, fixes: &[&Fix]) -> BTreeSet<(usize, usize)> {
         }
     }
     if widened.is_empty() {
-        return widened;
+        return (widened, mixed);
     }
     let mut blocked = Vec::new();
     for fix in fixes {
@@ -275,7 +291,13 @@ fn stackable_widened(text: &str, fixes: &[&Fix]) -> BTreeSet<(usize, usize)> {
             let lo = e.range.start.saturating_sub(1);
             for &(start, end) in widened.range((lo, 0)..=(e.range.end, usize::MAX)) {
                 let own = single && (e.range.start, e.range.end) == (start, end);
-                if !own
+                let plain = single
+                    && e.range.is_empty()
+                    && e.range.start == end
+                    && inserted_lines(text, e).is_some();
+                if plain {
+                    mixed.insert((start, end));
+                } else if !own
                     && ((e.range.start, e.range.end) == (start, end)
                         || conflicts(e.range, TextRange::new(start, end)))
                 {
@@ -286,8 +308,38 @@ fn stackable_widened(text: &str, fixes: &[&Fix]) -> BTreeSet<(usize, usize)> {
     }
     for b in blocked {
         widened.remove(&b);
+        mixed.remove(&b);
     }
-    widened
+    (widened, mixed)
+}
+
+/// `fixes` with each plain line insertion at a break of `mixed` (and not of `plain_only`) widened to
+/// the break, so that it stacks with the widened ones there (the same text).
+fn as_widened(
+    text: &str,
+    fixes: &[&Fix],
+    mixed: &BTreeSet<(usize, usize)>,
+    plain_only: &BTreeSet<(usize, usize)>,
+) -> Vec<Option<Fix>> {
+    fixes
+        .iter()
+        .map(|fix| match fix.edits.as_slice() {
+            [e] if e.range.is_empty() && e.range.start > 0 => {
+                let brk = (e.range.start - 1, e.range.start);
+                (mixed.contains(&brk)
+                    && !plain_only.contains(&brk)
+                    && text.as_bytes()[brk.0] == b'\n')
+                    .then(|| Fix {
+                        edits: vec![Edit::replace(
+                            TextRange::new(brk.0, brk.1),
+                            format!("\n{}", e.replacement),
+                        )],
+                        ..(*fix).clone()
+                    })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether `e` inserts whole lines at the start of a line, and how its first line begins: its
@@ -490,7 +542,34 @@ mod tests {
         assert_eq!(r.deferred, vec![1]);
     }
 
-    /// Where another fix reaches the line break (a plain insertion after it, a fix with more edits),
+    /// A plain insertion at the start of the line after the break stacks with the widened ones
+    /// there, after them (the rounds apply the widened ones first: they sort first).
+    #[test]
+    fn plain_insertions_stack_after_the_widened_ones() {
+        let text = "svc:\n  image: x\nnext:\n";
+        let at = text.find("next").unwrap();
+        let plain = fix(vec![Edit::insert(at, "  read_only: true\n")]);
+        let a = fix(vec![Edit::replace(
+            TextRange::new(at - 1, at),
+            "\n  cap_drop: [ALL]\n",
+        )]);
+        let b = fix(vec![Edit::replace(
+            TextRange::new(at - 1, at),
+            "\n  security_opt: [x]\n",
+        )]);
+        for r in [
+            apply_fixes(text, &[&plain, &a, &b]),
+            apply_yaml_fixes(text, &[&plain, &a, &b]),
+        ] {
+            assert_eq!(r.applied, vec![0, 1, 2]);
+            assert_eq!(
+                r.text,
+                "svc:\n  image: x\n  cap_drop: [ALL]\n  security_opt: [x]\n  read_only: true\nnext:\n"
+            );
+        }
+    }
+
+    /// Where another fix reaches the line break (a fix with more edits),
     /// which insertion lands first depends on the rounds: the widened ones wait, as before.
     #[test]
     fn widened_insertions_wait_where_another_fix_reaches_the_break() {
@@ -504,10 +583,6 @@ mod tests {
             TextRange::new(at - 1, at),
             "\n  read_only: true\n",
         )]);
-        let plain = fix(vec![Edit::insert(at, "  user: app\n")]);
-        let r = apply_fixes(text, &[&a, &b, &plain]);
-        assert_eq!(r.applied, vec![0]);
-        assert_eq!(r.deferred, vec![1, 2]);
         let more = fix(vec![
             Edit::replace(TextRange::new(7, 12), "IMAGE"),
             Edit::replace(TextRange::new(at - 1, at), "\n  secrets: [s]\n"),
