@@ -677,6 +677,71 @@ mod tests {
         );
     }
 
+    /// Random line insertions (plain, or widened to the break before them, at random depths) over
+    /// random lines: every applied fix's lines appear once, the text's own lines stay in order,
+    /// and the lines stacked at one place go from deeper to shallower.
+    #[test]
+    fn random_line_insertions_property() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % (n as u64)).unwrap()
+        };
+        for _ in 0..3000 {
+            let nlines = next(5) + 1;
+            let text: String = (0..nlines).map(|i| format!("l{i}: x\n")).collect();
+            let starts: Vec<usize> = text
+                .match_indices('\n')
+                .map(|(i, _)| i + 1)
+                .filter(|&i| i < text.len())
+                .collect();
+            if starts.is_empty() {
+                continue;
+            }
+            let nfix = next(6) + 1;
+            let fixes: Vec<Fix> = (0..nfix)
+                .map(|k| {
+                    let at = starts[next(starts.len())];
+                    let line = format!("{}k{k}: {}\n", "  ".repeat(next(3)), next(2));
+                    let edit = if next(2) == 0 {
+                        Edit::insert(at, line)
+                    } else {
+                        Edit::replace(TextRange::new(at - 1, at), format!("\n{line}"))
+                    };
+                    fix(vec![edit])
+                })
+                .collect();
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            for yaml in [false, true] {
+                let r = apply_fixes_in(&text, &refs, yaml);
+                let own: Vec<&str> = r.text.lines().filter(|l| l.starts_with('l')).collect();
+                assert_eq!(
+                    own,
+                    text.lines().collect::<Vec<_>>(),
+                    "{text:?} -> {:?}",
+                    r.text
+                );
+                let inserted: Vec<&str> = r.text.lines().filter(|l| !l.starts_with('l')).collect();
+                assert_eq!(inserted.len(), r.applied.len(), "{:?}", r.text);
+                for &i in &r.applied {
+                    let line = fixes[i].edits[0].replacement.trim_start_matches('\n');
+                    assert_eq!(r.text.matches(line).count(), 1, "{:?}", r.text);
+                }
+                for run in r.text.split(|c| c == 'l').filter(|s| s.contains('k')) {
+                    let depths: Vec<usize> = run
+                        .lines()
+                        .filter(|l| l.trim_start().starts_with('k'))
+                        .map(|l| l.len() - l.trim_start().len())
+                        .collect();
+                    assert!(depths.windows(2).all(|w| w[0] >= w[1]), "{:?}", r.text);
+                }
+                assert_eq!(r.applied.len() + r.deferred.len(), nfix);
+            }
+        }
+    }
+
     /// Random fixes over random text: never panics, the applied fixes never overlap each other, and
     /// the result equals applying the accepted edits one by one from the end.
     #[test]
