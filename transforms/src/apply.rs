@@ -729,7 +729,7 @@ mod tests {
                     let line = fixes[i].edits[0].replacement.trim_start_matches('\n');
                     assert_eq!(r.text.matches(line).count(), 1, "{:?}", r.text);
                 }
-                for run in r.text.split(|c| c == 'l').filter(|s| s.contains('k')) {
+                for run in r.text.split('l').filter(|s| s.contains('k')) {
                     let depths: Vec<usize> = run
                         .lines()
                         .filter(|l| l.trim_start().starts_with('k'))
