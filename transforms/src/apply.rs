@@ -457,6 +457,14 @@ mod tests {
         Fix::safe("t", edits)
     }
 
+    /// A fix inserting `lines` at `at`, widened to the line break before it.
+    fn widened_at(at: usize, lines: &str) -> Fix {
+        fix(vec![Edit::replace(
+            TextRange::new(at - 1, at),
+            format!("\n{lines}"),
+        )])
+    }
+
     #[test]
     fn applies_sorted_and_merges_identical() {
         let text = "abcdef";
@@ -520,9 +528,9 @@ mod tests {
     fn widened_line_insertions_stack_in_fix_order() {
         let text = "svc:\n  image: x\nnext:\n";
         let at = text.find("next").unwrap();
-        let widened = |s: &str| fix(vec![Edit::replace(TextRange::new(at - 1, at), s)]);
-        let a = widened("\n  cap_drop:\n    - ALL\n");
-        let b = widened("\n  security_opt:\n    - no-new-privileges:true\n");
+        let widened = |s: &str| widened_at(at, s);
+        let a = widened("  cap_drop:\n    - ALL\n");
+        let b = widened("  security_opt:\n    - no-new-privileges:true\n");
         let r = apply_fixes(text, &[&a, &b]);
         assert_eq!(
             r.text,
@@ -530,14 +538,14 @@ mod tests {
         );
         assert_eq!(r.applied, vec![0, 1]);
         // The same key twice, or a line that goes back out, does not stack.
-        let c = widened("\n  cap_drop:\n    - NET_RAW\n");
-        let d = widened("\n  user: app\nother: 1\n");
+        let c = widened("  cap_drop:\n    - NET_RAW\n");
+        let d = widened("  user: app\nother: 1\n");
         let r = apply_fixes(text, &[&a, &c, &d]);
         assert_eq!(r.applied, vec![0]);
         assert_eq!(r.deferred, vec![1, 2]);
         // A later key of the inserted lines counts too (`cap_add` of both).
-        let e = widened("\n  cap_drop:\n    - ALL\n  cap_add:\n    - CHOWN\n");
-        let f = widened("\n  read_only: true\n  cap_add:\n    - CHOWN\n");
+        let e = widened("  cap_drop:\n    - ALL\n  cap_add:\n    - CHOWN\n");
+        let f = widened("  read_only: true\n  cap_add:\n    - CHOWN\n");
         let r = apply_fixes(text, &[&e, &f]);
         assert_eq!(r.deferred, vec![1]);
     }
@@ -549,14 +557,8 @@ mod tests {
         let text = "svc:\n  image: x\nnext:\n";
         let at = text.find("next").unwrap();
         let plain = fix(vec![Edit::insert(at, "  read_only: true\n")]);
-        let a = fix(vec![Edit::replace(
-            TextRange::new(at - 1, at),
-            "\n  cap_drop: [ALL]\n",
-        )]);
-        let b = fix(vec![Edit::replace(
-            TextRange::new(at - 1, at),
-            "\n  security_opt: [x]\n",
-        )]);
+        let a = widened_at(at, "  cap_drop: [ALL]\n");
+        let b = widened_at(at, "  security_opt: [x]\n");
         for r in [
             apply_fixes(text, &[&plain, &a, &b]),
             apply_yaml_fixes(text, &[&plain, &a, &b]),
@@ -575,14 +577,8 @@ mod tests {
     fn widened_insertions_wait_where_another_fix_reaches_the_break() {
         let text = "svc:\n  image: x\nnext:\n";
         let at = text.find("next").unwrap();
-        let a = fix(vec![Edit::replace(
-            TextRange::new(at - 1, at),
-            "\n  cap_drop: [ALL]\n",
-        )]);
-        let b = fix(vec![Edit::replace(
-            TextRange::new(at - 1, at),
-            "\n  read_only: true\n",
-        )]);
+        let a = widened_at(at, "  cap_drop: [ALL]\n");
+        let b = widened_at(at, "  read_only: true\n");
         let more = fix(vec![
             Edit::replace(TextRange::new(7, 12), "IMAGE"),
             Edit::replace(TextRange::new(at - 1, at), "\n  secrets: [s]\n"),
