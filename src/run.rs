@@ -400,6 +400,8 @@ pub fn process_text(
     // One parse and one check of the input: the fix's first round is the check.
     let options = dockharden_transforms::engine::FixOptions {
         secrets: diff && mask_secrets,
+        // With unsafe fixes nearly every compose file and manifest gets some.
+        load_yaml: unsafe_ok,
     };
     let outcome = match engine.fix_with_options(
         kind,

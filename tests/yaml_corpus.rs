@@ -387,12 +387,25 @@ fn mutation_sweep(text: &str, seed: &mut u64) -> usize {
                 "mutant accepted or error changed:\n{t}"
             );
         }
+        // The parse that loads at once (unsafe fixes) accepts and refuses the same, with the same
+        // values.
+        let loaded = yaml::parse_loaded(&t);
+        assert_eq!(
+            loaded.as_ref().map(|_| ()).err(),
+            parsed.as_ref().map(|_| ()).err(),
+            "loading parse differs from parse:\n{t}"
+        );
         if let Ok(f) = parsed {
             // A file whose load the parse deferred (checking skips the loader) loads: the parse
             // refuses exactly what loading every document refuses.
             assert!(
                 f.values().is_ok(),
                 "parse accepted what does not load:\n{t}"
+            );
+            assert_eq!(
+                loaded.as_ref().ok().and_then(|l| l.values().ok()),
+                f.values().ok(),
+                "loading parse gives other values:\n{t}"
             );
             walk(&f);
             // The builders on the first nodes of each document (they parse a fragment each).

@@ -46,6 +46,10 @@ pub struct FixOutcome {
 pub struct FixOptions {
     /// Secret ranges of the input and the output.
     pub secrets: bool,
+    /// Most YAML files are expected to get fixes (unsafe fixes are applied): their values are
+    /// loaded with the first parse, since verification loads them anyway (a file proven to load
+    /// is otherwise loaded only when a fix is verified). Same results either way.
+    pub load_yaml: bool,
 }
 
 impl FixOutcome {
@@ -362,7 +366,12 @@ impl Engine<'_> {
             Some(cr) => cr.normalized(text),
             None => text.to_owned(),
         };
-        let mut parsed = parse(kind, &current).map_err(EngineError::Syntax)?;
+        let mut parsed = if options.load_yaml {
+            crate::source::parse_loaded(kind, &current)
+        } else {
+            parse(kind, &current)
+        }
+        .map_err(EngineError::Syntax)?;
         let mut applied_all = Vec::new();
         let mut initial = Vec::new();
         let mut secrets_before = Vec::new();

@@ -155,7 +155,15 @@ impl From<yaml::YamlError> for SyntaxError {
 /// # Errors
 /// A located syntax error; templates are errors with `template: true`.
 pub fn parse(kind: FileKind, text: &str) -> Result<Parsed, SyntaxError> {
-    parse_with(kind, text, None).map(|(p, _)| p)
+    parse_with(kind, text, None, false).map(|(p, _)| p)
+}
+
+/// [`parse`], with YAML values loaded now (see [`yaml::parse_loaded`]).
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_loaded(kind: FileKind, text: &str) -> Result<Parsed, SyntaxError> {
+    parse_with(kind, text, None, true).map(|(p, _)| p)
 }
 
 /// [`parse`] a new version of a text parsed before as `previous` (the fix loop after applying
@@ -170,8 +178,8 @@ pub fn reparse(
     previous: &Parsed,
 ) -> Result<(Parsed, Option<Vec<usize>>), SyntaxError> {
     match previous {
-        Parsed::Yaml(file) => parse_with(kind, text, Some(file)),
-        Parsed::Dockerfile(_) | Parsed::Script(_) => parse_with(kind, text, None),
+        Parsed::Yaml(file) => parse_with(kind, text, Some(file), false),
+        Parsed::Dockerfile(_) | Parsed::Script(_) => parse_with(kind, text, None, false),
     }
 }
 
@@ -179,6 +187,7 @@ fn parse_with(
     kind: FileKind,
     text: &str,
     previous: Option<&yaml::YamlFile>,
+    load: bool,
 ) -> Result<(Parsed, Option<Vec<usize>>), SyntaxError> {
     match kind {
         FileKind::Dockerfile => dockerfile::syntax::parse(text)
@@ -203,6 +212,7 @@ fn parse_with(
             }
             let parsed = match previous {
                 Some(p) => yaml::reparse(text, p).map(|(f, loaded)| (f, Some(loaded))),
+                None if load => yaml::parse_loaded(text).map(|f| (f, None)),
                 None => yaml::parse(text).map(|f| (f, None)),
             };
             match parsed {

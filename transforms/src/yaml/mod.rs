@@ -127,16 +127,25 @@ impl std::error::Error for YamlError {}
 /// The size or nesting limits are exceeded, or the text is not YAML that `yaml-edit` accepts. The
 /// error's range points at the problem.
 pub fn parse(text: &str) -> Result<YamlFile, YamlError> {
-    parse_impl(text, false)
+    parse_impl(text, false, false)
+}
+
+/// [`parse`], with the values loaded now even when the file is proven to load without them: for
+/// a file whose fixes will be verified (their load would come anyway, and proving costs a pass).
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_loaded(text: &str) -> Result<YamlFile, YamlError> {
+    parse_impl(text, false, true)
 }
 
 /// [`parse`] for value fragments of the edit builders: aliases to anchors the fragment does not
 /// define are allowed (they refer to the target file's).
 pub(crate) fn parse_fragment(text: &str) -> Result<YamlFile, YamlError> {
-    parse_impl(text, true)
+    parse_impl(text, true, false)
 }
 
-fn parse_impl(text: &str, fragment: bool) -> Result<YamlFile, YamlError> {
+fn parse_impl(text: &str, fragment: bool, load: bool) -> Result<YamlFile, YamlError> {
     let depth = limits::check(text)?;
     if fragment {
         let cst = cst::parse(text, true, true)?;
@@ -152,7 +161,7 @@ fn parse_impl(text: &str, fragment: bool) -> Result<YamlFile, YamlError> {
         let mut data = model::build(text, &cst)?;
         let expansion = limits::expansion(&data)?;
         let deep = depth > INLINE_MAX_DEPTH;
-        if semantic::loads_as_parsed(&data, &expansion) {
+        if !load && semantic::loads_as_parsed(&data, &expansion) {
             data.deferred = Some(semantic::Deferred { expansion, deep });
         } else {
             let values = semantic::load(&data, &expansion, None, deep)?.0;
