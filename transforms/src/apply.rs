@@ -99,9 +99,13 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
             .map(|(i, f)| converted.get(i).and_then(Option::as_ref).unwrap_or(f))
             .collect();
         let pass = one_pass(text, &view, &order, &rules);
+        // A fix that waits only because it starts a key a stacked insertion starts too (the same
+        // indentation: a container's `securityContext`) goes into that mapping next round, not
+        // between the stacked lines: it does not undo the stack.
         let waiting: Vec<&Edit> = pass
             .deferred
             .iter()
+            .filter(|&&i| !waits_for_key(text, &pass.accepted, &rules, view[i]))
             .chain(&pass.invalid)
             .flat_map(|&i| &fixes[i].edits)
             .collect();
@@ -130,6 +134,39 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
         plain_only.extend(undo);
     }
     unreachable!("each pass undoes a stack, and the fourth undoes every one")
+}
+
+/// Whether `fix` was deferred only because one of its line insertions starts, at the indentation
+/// of a stacked insertion at the same place, a key that one starts too: every other edit would
+/// have been accepted, and that one would have stacked but for the key.
+fn waits_for_key(
+    text: &str,
+    accepted: &BTreeMap<(usize, usize), Vec<&Edit>>,
+    rules: &Stacking<'_>,
+    fix: &Fix,
+) -> bool {
+    let mut clash = false;
+    for e in &fix.edits {
+        match accepted.get(&(e.range.start, e.range.end)) {
+            Some(stack) if !stack.contains(&e) && inserted_lines(text, stack[0]).is_some() => {
+                if clash || !stacks_ignoring_keys(text, stack, e, rules) {
+                    return false;
+                }
+                clash = true;
+            }
+            _ => {
+                if conflicting(text, accepted, rules, e) {
+                    return false;
+                }
+            }
+        }
+    }
+    clash
+}
+
+/// [`stacks_with`] but for the keys: whether the keys are what keeps `e` off `stack`.
+fn stacks_ignoring_keys(text: &str, stack: &[&Edit], e: &Edit, rules: &Stacking<'_>) -> bool {
+    !stacks_with(text, stack, e, rules) && stacks_with_keys(text, stack, e, rules, false)
 }
 
 /// What may be stacked in a pass (see [`stacks_with`]).
@@ -388,6 +425,16 @@ fn indentation(lines: &str) -> usize {
 /// are applied in two rounds (the second then adds to the first's mapping). Where indentation
 /// `nests` (YAML), insertions of different indentations stack too (see [`apply_yaml_fixes`]).
 fn stacks_with(text: &str, stack: &[&Edit], e: &Edit, rules: &Stacking<'_>) -> bool {
+    stacks_with_keys(text, stack, e, rules, true)
+}
+
+fn stacks_with_keys(
+    text: &str,
+    stack: &[&Edit],
+    e: &Edit,
+    rules: &Stacking<'_>,
+    keys: bool,
+) -> bool {
     let Some((indent, item, lines)) = stackable(text, e) else {
         return false;
     };
@@ -401,7 +448,8 @@ fn stacks_with(text: &str, stack: &[&Edit], e: &Edit, rules: &Stacking<'_>) -> b
             if i != indent {
                 return rules.nests && !plain_only;
             }
-            it == item && !keys_at(lines, indent).any(|k| keys_at(other, indent).any(|o| o == k))
+            it == item
+                && !(keys && keys_at(lines, indent).any(|k| keys_at(other, indent).any(|o| o == k)))
         })
     })
 }
@@ -635,6 +683,41 @@ mod tests {
         let r = apply_yaml_fixes(text, &[&first, &outer, &inner]);
         assert_eq!(r.applied, vec![0, 1, 2]);
         assert_eq!(r.text, "A:\n  b:\n    c: 1\n    e: 1\n  d: 1\nz: 2\n");
+    }
+
+    /// A fix that waits only because it starts the key a stacked insertion starts goes into that
+    /// mapping next round: the stack stands.
+    #[test]
+    fn a_fix_waiting_for_a_key_of_the_stack_does_not_undo_it() {
+        let text = "spec:\n  containers:\n    - name: a\n      image: x\nnext: 1\n";
+        let at = text.find("next").unwrap();
+        let pod = fix(vec![Edit::insert(
+            at,
+            "  securityContext:\n    runAsNonRoot: true\n",
+        )]);
+        let first = fix(vec![Edit::insert(
+            at,
+            "      securityContext:\n        privileged: false\n",
+        )]);
+        let second = fix(vec![Edit::insert(
+            at,
+            "      securityContext:\n        readOnlyRootFilesystem: true\n",
+        )]);
+        let r = apply_yaml_fixes(text, &[&pod, &first, &second]);
+        assert_eq!(r.applied, vec![0, 1]);
+        assert_eq!(r.deferred, vec![2]);
+        // Waiting for a key and for another edit: the stack is undone.
+        let busy = fix(vec![Edit::replace(TextRange::new(0, 4), "SPEC")]);
+        let both = fix(vec![
+            Edit::replace(TextRange::new(0, 4), "Spec"),
+            Edit::insert(
+                at,
+                "      securityContext:\n        readOnlyRootFilesystem: true\n",
+            ),
+        ]);
+        let r = apply_yaml_fixes(text, &[&busy, &pod, &first, &both]);
+        assert_eq!(r.applied, vec![0, 1]);
+        assert_eq!(r.deferred, vec![2, 3]);
     }
 
     #[test]
