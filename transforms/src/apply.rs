@@ -283,9 +283,16 @@ impl Pass<'_> {
 
 /// The whole lines `e` inserts at the start of a line: an insertion there, or one widened to the
 /// line break before it (the break replaced by itself and the lines, which makes the insertion
-/// conflict with a deletion that ends at that break: see `compose::hardening::finish_edits`).
+/// conflict with a deletion that ends at that break: see `compose::hardening::finish_edits`), or,
+/// at the end of a text without a final line break, lines each after a line break.
 fn inserted_lines<'e>(text: &str, e: &'e Edit) -> Option<&'e str> {
     let start = e.range.start;
+    if e.range.is_empty() && start == text.len() && start > 0 && !text.ends_with('\n') {
+        return e
+            .replacement
+            .strip_prefix('\n')
+            .filter(|l| !l.is_empty() && !l.ends_with('\n'));
+    }
     let lines = if e.range.is_empty() {
         (start == 0 || text.as_bytes()[start - 1] == b'\n').then_some(e.replacement.as_str())?
     } else if e.range.len() == 1 && text.as_bytes()[start] == b'\n' {
@@ -718,6 +725,32 @@ mod tests {
         let r = apply_yaml_fixes(text, &[&busy, &pod, &first, &both]);
         assert_eq!(r.applied, vec![0, 1]);
         assert_eq!(r.deferred, vec![2, 3]);
+    }
+
+    /// At the end of a text without a final line break, insertions of whole lines (each after a
+    /// line break) stack too: in YAML the deeper first.
+    #[test]
+    fn insertions_at_the_end_without_a_final_break_stack() {
+        let text = "spec:\n  containers:\n    - image: x";
+        let end = text.len();
+        let pod = fix(vec![Edit::insert(
+            end,
+            "\n  securityContext:\n    runAsNonRoot: true",
+        )]);
+        let ctr = fix(vec![Edit::insert(
+            end,
+            "\n      securityContext:\n        privileged: false",
+        )]);
+        let r = apply_yaml_fixes(text, &[&pod, &ctr]);
+        assert_eq!(r.applied, vec![0, 1]);
+        assert_eq!(
+            r.text,
+            "spec:\n  containers:\n    - image: x\n      securityContext:\n        privileged: false\n  securityContext:\n    runAsNonRoot: true"
+        );
+        // An insertion that is not whole lines (glued to the last line) does not.
+        let glued = fix(vec![Edit::insert(end, ":latest")]);
+        let r = apply_yaml_fixes(text, &[&pod, &glued]);
+        assert_eq!(r.deferred, vec![1]);
     }
 
     #[test]
