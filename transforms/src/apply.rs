@@ -180,9 +180,12 @@ struct Stacking<'a> {
 }
 
 impl Stacking<'_> {
-    /// Whether a stack goes beyond plain insertions of one indentation.
+    /// Whether a stack goes beyond plain insertions of one indentation at a line start (the
+    /// stacking the rounds were always spared).
     fn new_style(&self, text: &str, stack: &[&Edit]) -> bool {
-        !stack[0].range.is_empty()
+        let at = stack[0].range;
+        !at.is_empty()
+            || (at.start == text.len() && !text.ends_with('\n'))
             || stack
                 .iter()
                 .filter_map(|e| stackable(text, e))
