@@ -87,6 +87,7 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
             widened: &widened,
             plain_only: &plain_only,
             nests,
+            everywhere_plain: passes > 4,
         };
         let converted = if mixed.is_empty() {
             Vec::new()
@@ -117,6 +118,13 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
         // (Each stack against each waiting edit; past a million pairs, or after a few passes,
         // every such stack is undone instead: the rounds' own behaviour, in bounded time.)
         let every = passes >= 4 || stacks.len().saturating_mul(waiting.len()) > 1 << 20;
+        if rules.everywhere_plain {
+            debug_assert!(
+                stacks.is_empty(),
+                "a new-style stack formed in the last pass"
+            );
+            return pass.finish(text);
+        }
         let undo: Vec<(usize, usize)> = stacks
             .into_iter()
             .filter(|(_, stack)| {
@@ -133,7 +141,7 @@ fn apply_fixes_in(text: &str, fixes: &[&Fix], nests: bool) -> Applied {
         }
         plain_only.extend(undo);
     }
-    unreachable!("each pass undoes a stack, and the fourth undoes every one")
+    unreachable!("the fifth pass stacks only plain insertions and returns")
 }
 
 /// Whether `fix` was deferred only because one of its line insertions starts, at the indentation
@@ -177,6 +185,8 @@ struct Stacking<'a> {
     plain_only: &'a BTreeSet<(usize, usize)>,
     /// Whether indentation nests (YAML).
     nests: bool,
+    /// Only plain insertions of one indentation at a line start stack, anywhere (the last pass).
+    everywhere_plain: bool,
 }
 
 impl Stacking<'_> {
@@ -185,7 +195,7 @@ impl Stacking<'_> {
     fn new_style(&self, text: &str, stack: &[&Edit]) -> bool {
         let at = stack[0].range;
         !at.is_empty()
-            || (at.start == text.len() && !text.ends_with('\n'))
+            || at_open_end(text, at)
             || stack
                 .iter()
                 .filter_map(|e| stackable(text, e))
@@ -284,13 +294,18 @@ impl Pass<'_> {
     }
 }
 
+/// Whether `at` is the (empty) end of a text that has no final line break.
+fn at_open_end(text: &str, at: TextRange) -> bool {
+    at.is_empty() && at.start == text.len() && at.start > 0 && !text.ends_with('\n')
+}
+
 /// The whole lines `e` inserts at the start of a line: an insertion there, or one widened to the
 /// line break before it (the break replaced by itself and the lines, which makes the insertion
 /// conflict with a deletion that ends at that break: see `compose::hardening::finish_edits`), or,
 /// at the end of a text without a final line break, lines each after a line break.
 fn inserted_lines<'e>(text: &str, e: &'e Edit) -> Option<&'e str> {
     let start = e.range.start;
-    if e.range.is_empty() && start == text.len() && start > 0 && !text.ends_with('\n') {
+    if at_open_end(text, e.range) {
         return e
             .replacement
             .strip_prefix('\n')
@@ -449,8 +464,11 @@ fn stacks_with_keys(
         return false;
     };
     let range = (e.range.start, e.range.end);
-    let plain_only = rules.plain_only.contains(&range);
+    let plain_only = rules.everywhere_plain || rules.plain_only.contains(&range);
     if !e.range.is_empty() && (plain_only || !rules.widened.contains(&range)) {
+        return false;
+    }
+    if plain_only && at_open_end(text, e.range) {
         return false;
     }
     stack.iter().all(|x| {
@@ -756,6 +774,27 @@ mod tests {
         assert_eq!(r.deferred, vec![1]);
     }
 
+    /// A stack at the end of a text without a final line break that a waiting fix reaches is
+    /// undone like the others (this once looped: undoing it did not stop it from forming again).
+    #[test]
+    fn an_end_of_text_stack_reached_by_a_waiting_fix_is_undone() {
+        let text = "a:\n  b: 1";
+        let end = text.len();
+        let first = fix(vec![Edit::replace(TextRange::new(0, 1), "A")]);
+        let c = fix(vec![Edit::insert(end, "\n  c: 1")]);
+        let d = fix(vec![Edit::insert(end, "\n  d: 1")]);
+        let waiting = fix(vec![
+            Edit::replace(TextRange::new(0, 2), "X:"),
+            Edit::insert(end, "\n  e: 1"),
+        ]);
+        for yaml in [false, true] {
+            let r = apply_fixes_in(text, &[&first, &waiting, &c, &d], yaml);
+            assert_eq!(r.applied, vec![0, 2]);
+            assert_eq!(r.deferred, vec![1, 3]);
+            assert_eq!(r.text, "A:\n  b: 1\n  c: 1");
+        }
+    }
+
     #[test]
     fn out_of_bounds_is_invalid() {
         let a = fix(vec![Edit::insert(10, "x")]);
@@ -853,6 +892,61 @@ mod tests {
                     assert!(depths.windows(2).all(|w| w[0] >= w[1]), "{:?}", r.text);
                 }
                 assert_eq!(r.applied.len() + r.deferred.len(), nfix);
+            }
+        }
+    }
+
+    /// Random mixes of line insertions (plain, widened, at the open end of a text without a final
+    /// line break) and fixes with a second edit that may make them wait: every pass ends, and the
+    /// applied fixes' edits are all in the result.
+    #[test]
+    fn random_stacks_with_waiting_fixes_end() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % (n as u64)).unwrap()
+        };
+        for _ in 0..3000 {
+            let nlines = next(4) + 1;
+            let mut text: String = (0..nlines).map(|i| format!("l{i}: x\n")).collect();
+            if next(2) == 0 {
+                text.pop();
+            }
+            let breaks: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+            let nfix = next(7) + 1;
+            let fixes: Vec<Fix> = (0..nfix)
+                .map(|k| {
+                    let line = format!("{}k{k}: 1", "  ".repeat(next(3)));
+                    let mut edits = vec![match next(3) {
+                        0 if !text.ends_with('\n') => Edit::insert(text.len(), format!("\n{line}")),
+                        1 if !breaks.is_empty() => {
+                            let b = breaks[next(breaks.len())];
+                            Edit::replace(TextRange::new(b, b + 1), format!("\n{line}\n"))
+                        }
+                        _ if !breaks.is_empty() => {
+                            Edit::insert(breaks[next(breaks.len())] + 1, format!("{line}\n"))
+                        }
+                        _ => Edit::insert(0, format!("{line}\n")),
+                    }];
+                    if next(3) == 0 {
+                        let a = next(3);
+                        edits.push(Edit::replace(TextRange::new(a, a + 1), "L"));
+                    }
+                    Fix::safe("r", edits)
+                })
+                .collect();
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            for yaml in [false, true] {
+                let r = apply_fixes_in(&text, &refs, yaml);
+                assert_eq!(r.applied.len() + r.deferred.len() + r.invalid.len(), nfix);
+                for &i in &r.applied {
+                    for e in &fixes[i].edits {
+                        let body = e.replacement.trim_matches('\n');
+                        assert!(r.text.contains(body), "{text:?} -> {:?}", r.text);
+                    }
+                }
             }
         }
     }
