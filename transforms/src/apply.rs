@@ -533,6 +533,11 @@ mod tests {
         Fix::safe("t", edits)
     }
 
+    /// A fix inserting `lines` at `at`.
+    fn insert_at(at: usize, lines: &str) -> Fix {
+        fix(vec![Edit::insert(at, lines)])
+    }
+
     /// A fix inserting `lines` at `at`, widened to the line break before it.
     fn widened_at(at: usize, lines: &str) -> Fix {
         fix(vec![Edit::replace(
@@ -582,7 +587,7 @@ mod tests {
         // Fix a deletes line 2; fix b appends after it: b must see the text without line 2.
         let text = "l1\nl2\nl3\n";
         let a = fix(vec![Edit::delete(TextRange::new(3, 6))]);
-        let b = fix(vec![Edit::insert(6, "new\n")]);
+        let b = insert_at(6, "new\n");
         let r = apply_fixes(text, &[&a, &b]);
         assert_eq!(r.text, "l1\nl3\n");
         assert_eq!(r.deferred, vec![1]);
@@ -591,8 +596,8 @@ mod tests {
     #[test]
     fn two_different_insertions_at_same_point_conflict() {
         let text = "abc";
-        let a = fix(vec![Edit::insert(1, "1")]);
-        let b = fix(vec![Edit::insert(1, "2")]);
+        let a = insert_at(1, "1");
+        let b = insert_at(1, "2");
         let r = apply_fixes(text, &[&a, &b]);
         assert_eq!(r.text, "a1bc");
         assert_eq!(r.deferred, vec![1]);
@@ -632,7 +637,7 @@ mod tests {
     fn plain_insertions_stack_after_the_widened_ones() {
         let text = "svc:\n  image: x\nnext:\n";
         let at = text.find("next").unwrap();
-        let plain = fix(vec![Edit::insert(at, "  read_only: true\n")]);
+        let plain = insert_at(at, "  read_only: true\n");
         let a = widened_at(at, "  cap_drop: [ALL]\n");
         let b = widened_at(at, "  security_opt: [x]\n");
         for r in [
@@ -671,14 +676,8 @@ mod tests {
     fn yaml_insertions_of_different_depths_stack_deeper_first() {
         let text = "spec:\n  containers:\n    - name: a\n      image: x\nnext: 1\n";
         let at = text.find("next").unwrap();
-        let outer = fix(vec![Edit::insert(
-            at,
-            "  securityContext:\n    runAsNonRoot: true\n",
-        )]);
-        let inner = fix(vec![Edit::insert(
-            at,
-            "      securityContext:\n        privileged: false\n",
-        )]);
+        let outer = insert_at(at, "  securityContext:\n    runAsNonRoot: true\n");
+        let inner = insert_at(at, "      securityContext:\n        privileged: false\n");
         let r = apply_yaml_fixes(text, &[&outer, &inner]);
         assert_eq!(r.applied, vec![0, 1]);
         assert_eq!(
@@ -696,8 +695,8 @@ mod tests {
     fn a_stack_reached_by_a_waiting_fix_is_undone() {
         let text = "a:\n  b:\n    c: 1\nz: 2\n";
         let at = text.find("z:").unwrap();
-        let outer = fix(vec![Edit::insert(at, "  d: 1\n")]);
-        let inner = fix(vec![Edit::insert(at, "    e: 1\n")]);
+        let outer = insert_at(at, "  d: 1\n");
+        let inner = insert_at(at, "    e: 1\n");
         // Conflicts with `first` at 0..1, and inserts at the stack's offset too.
         let first = fix(vec![Edit::replace(TextRange::new(0, 1), "A")]);
         let waiting = fix(vec![
@@ -719,18 +718,12 @@ mod tests {
     fn a_fix_waiting_for_a_key_of_the_stack_does_not_undo_it() {
         let text = "spec:\n  containers:\n    - name: a\n      image: x\nnext: 1\n";
         let at = text.find("next").unwrap();
-        let pod = fix(vec![Edit::insert(
-            at,
-            "  securityContext:\n    runAsNonRoot: true\n",
-        )]);
-        let first = fix(vec![Edit::insert(
-            at,
-            "      securityContext:\n        privileged: false\n",
-        )]);
-        let second = fix(vec![Edit::insert(
+        let pod = insert_at(at, "  securityContext:\n    runAsNonRoot: true\n");
+        let first = insert_at(at, "      securityContext:\n        privileged: false\n");
+        let second = insert_at(
             at,
             "      securityContext:\n        readOnlyRootFilesystem: true\n",
-        )]);
+        );
         let r = apply_yaml_fixes(text, &[&pod, &first, &second]);
         assert_eq!(r.applied, vec![0, 1]);
         assert_eq!(r.deferred, vec![2]);
@@ -754,14 +747,8 @@ mod tests {
     fn insertions_at_the_end_without_a_final_break_stack() {
         let text = "spec:\n  containers:\n    - image: x";
         let end = text.len();
-        let pod = fix(vec![Edit::insert(
-            end,
-            "\n  securityContext:\n    runAsNonRoot: true",
-        )]);
-        let ctr = fix(vec![Edit::insert(
-            end,
-            "\n      securityContext:\n        privileged: false",
-        )]);
+        let pod = insert_at(end, "\n  securityContext:\n    runAsNonRoot: true");
+        let ctr = insert_at(end, "\n      securityContext:\n        privileged: false");
         let r = apply_yaml_fixes(text, &[&pod, &ctr]);
         assert_eq!(r.applied, vec![0, 1]);
         assert_eq!(
@@ -769,7 +756,7 @@ mod tests {
             "spec:\n  containers:\n    - image: x\n      securityContext:\n        privileged: false\n  securityContext:\n    runAsNonRoot: true"
         );
         // An insertion that is not whole lines (glued to the last line) does not.
-        let glued = fix(vec![Edit::insert(end, ":latest")]);
+        let glued = insert_at(end, ":latest");
         let r = apply_yaml_fixes(text, &[&pod, &glued]);
         assert_eq!(r.deferred, vec![1]);
     }
@@ -781,8 +768,8 @@ mod tests {
         let text = "a:\n  b: 1";
         let end = text.len();
         let first = fix(vec![Edit::replace(TextRange::new(0, 1), "A")]);
-        let c = fix(vec![Edit::insert(end, "\n  c: 1")]);
-        let d = fix(vec![Edit::insert(end, "\n  d: 1")]);
+        let c = insert_at(end, "\n  c: 1");
+        let d = insert_at(end, "\n  d: 1");
         let waiting = fix(vec![
             Edit::replace(TextRange::new(0, 2), "X:"),
             Edit::insert(end, "\n  e: 1"),
@@ -797,7 +784,7 @@ mod tests {
 
     #[test]
     fn out_of_bounds_is_invalid() {
-        let a = fix(vec![Edit::insert(10, "x")]);
+        let a = insert_at(10, "x");
         let r = apply_fixes("abc", &[&a]);
         assert_eq!(r.text, "abc");
         assert_eq!(r.invalid, vec![0]);
