@@ -56,9 +56,11 @@ fn conflicts(a: TextRange, b: TextRange) -> bool {
 /// whole; an edit identical to an accepted one is merged (applied once). Fixes are considered in order
 /// of their first edit, then in input order, so the result does not depend on how they were produced.
 ///
-/// Linear in the text plus `n log n` in the edits: accepted edits are kept ordered by range, and
-/// accepted edits never conflict with each other, so an edit can only conflict with its
-/// neighbours in that order (see [`conflicting`]).
+/// Linear in the text plus `n log n` in the edits per pass: accepted edits are kept ordered by
+/// range, and accepted edits never conflict with each other, so an edit can only conflict with its
+/// neighbours in that order (see [`conflicting`]). A stack of insertions that a waiting fix reaches
+/// is undone and the pass run again: at most five passes, and at most a million stack and waiting
+/// edit pairs compared per pass (past that every such stack is undone at once).
 #[must_use]
 pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     apply_fixes_in(text, fixes, false)
