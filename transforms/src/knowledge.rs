@@ -232,7 +232,7 @@ pub fn family_of(image: &ImageName) -> Family {
     {
         return Family::Debian;
     }
-    if let Some(f) = built_in_facts(image).and_then(|f| f.family) {
+    if let Some(f) = built_in_facts(image).and_then(|f| f.family.clone()) {
         return match f.as_str() {
             "alpine" => Family::Alpine,
             "debian" => Family::Debian,
@@ -258,8 +258,35 @@ pub fn family_of(image: &ImageName) -> Family {
 /// The built-in knowledge base's facts for an image, for its tag (no configuration entries: the
 /// callers that have the configuration use [`crate::needs`]).
 #[must_use]
-pub fn built_in_facts(image: &ImageName) -> Option<crate::images::Facts> {
-    crate::images::lookup(&[], image).map(|k| k.facts)
+pub fn built_in_facts(image: &ImageName) -> Option<std::sync::Arc<crate::images::Facts>> {
+    type Cache = std::collections::HashMap<String, Option<std::sync::Arc<crate::images::Facts>>>;
+    thread_local! {
+        /// By reference: the rules ask about the same few images for every stage, service and
+        /// container, and a look-up resolves (clones) an entry's facts. The built-in knowledge
+        /// base never changes during a run. Bounded: cleared when full.
+        static FACTS: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache::new());
+    }
+    const FACTS_CACHE_ENTRIES: usize = 4096;
+    let part = |p: Option<&String>| p.map_or_else(|| "-".to_owned(), |v| format!("+{v}"));
+    let key = format!(
+        "{}\0{}\0{}\0{}",
+        part(image.registry.as_ref()),
+        image.repository,
+        part(image.tag.as_ref()),
+        part(image.digest.as_ref())
+    );
+    if let Some(hit) = FACTS.with(|c| c.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let facts = crate::images::lookup(&[], image).map(|k| std::sync::Arc::new(k.facts));
+    FACTS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= FACTS_CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(key, facts.clone());
+    });
+    facts
 }
 
 /// Whether the image's default user is non-root: its `USER` in the knowledge base, or a `nonroot`
@@ -269,7 +296,7 @@ pub fn runs_as_non_root(image: &ImageName) -> bool {
     let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
     tag.contains("nonroot")
         || built_in_facts(image)
-            .and_then(|f| f.user)
+            .and_then(|f| f.user.clone())
             .is_some_and(|u| !u.contains('$') && !crate::needs::is_root_user(&u))
 }
 
@@ -356,7 +383,7 @@ pub enum Fetcher {
 /// Alpine and BusyBox images (part of their base system), else none known.
 #[must_use]
 pub fn shipped_fetchers(image: &ImageName) -> Vec<Fetcher> {
-    if let Some(clients) = built_in_facts(image).and_then(|f| f.http_clients) {
+    if let Some(clients) = built_in_facts(image).and_then(|f| f.http_clients.clone()) {
         return clients
             .iter()
             .filter_map(|c| match c.as_str() {
@@ -393,7 +420,7 @@ pub fn is_server(image: &ImageName) -> bool {
 /// A smaller variant of the image to suggest (the knowledge base's `slim`).
 #[must_use]
 pub fn slim_variant(image: &ImageName) -> Option<String> {
-    built_in_facts(image).and_then(|f| f.slim)
+    built_in_facts(image).and_then(|f| f.slim.clone())
 }
 
 /// Groups that a family's base image already has, by name: their gid (`adduser -G www-data` in
@@ -973,6 +1000,34 @@ pub fn normalize_cap(cap: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The built-in facts are cached by reference on each thread: references that differ only in
+    /// registry, tag or digest must each get their own look-up's facts, on a miss and on a hit.
+    #[test]
+    fn built_in_facts_are_those_of_the_lookup() {
+        let references = [
+            "nginx",
+            "nginx:alpine",
+            "nginx:1.27",
+            "nginxinc/nginx-unprivileged",
+            "docker.io/library/nginx:alpine",
+            "registry.example.com/team/nginx:alpine",
+            "postgres:16",
+            "postgres:16-alpine",
+            "postgres@sha256:abc",
+            "lscr.io/linuxserver/plex:latest",
+            "unknown-image-of-nobody",
+            "python:3.12-slim",
+            "python:3.12-alpine",
+        ];
+        for _ in 0..2 {
+            for r in references {
+                let image = ImageName::parse(r);
+                let expected = crate::images::lookup(&[], &image).map(|k| k.facts);
+                assert_eq!(built_in_facts(&image).as_deref(), expected.as_ref(), "{r}");
+            }
+        }
+    }
 
     #[test]
     fn image_names() {

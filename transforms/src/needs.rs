@@ -558,20 +558,19 @@ pub fn start_of(
     let body = a.chain_body(stage);
     // Its own programs, in RUN (a user-switching tool installed), ENTRYPOINT and CMD.
     for (_, ins) in &body {
-        let words: Vec<String> = match ins.keyword.as_str() {
+        let why = match ins.keyword.as_str() {
             "RUN" => crate::dockerfile::analysis::run_commands(ins)
                 .iter()
                 .flatten()
                 .filter(|w| PRIVILEGE_DROP_TOOLS.iter().any(|t| w.contains(t)))
-                .cloned()
-                .collect(),
+                .find_map(|w| needs_root(w)),
             "ENTRYPOINT" | "CMD" => match &ins.args {
-                Args::Json(j) => j.items.iter().map(|i| i.value.clone()).collect(),
-                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+                Args::Json(j) => j.items.iter().find_map(|i| needs_root(&i.value)),
+                Args::Shell(s) => s.words.iter().find_map(|w| needs_root(&w.value)),
             },
             _ => continue,
         };
-        if let Some(why) = words.iter().find_map(|w| needs_root(w)) {
+        if let Some(why) = why {
             return Start::NeedsRoot(why);
         }
     }

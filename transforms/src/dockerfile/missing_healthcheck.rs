@@ -147,7 +147,7 @@ fn command(
         root_image
             .filter(|_| keeps_base_server)
             .and_then(knowledge::built_in_facts)
-            .and_then(|f| f.health_path)
+            .and_then(|f| f.health_path.clone())
     });
     let path_known = known_path.is_some();
     let path = known_path.unwrap_or_else(|| "/".to_owned());

@@ -113,33 +113,88 @@ impl Mapping {
                 self.range(),
             ));
         }
-        let frag = Fragment::parse(value)?;
         let quote = file.stats().quote;
-        if self.is_flow() {
-            let key_text = string_scalar(key, quote, true);
-            let value_text = match frag.root() {
-                Some(root) => frag.flow(&root, quote)?,
-                None => "null".to_owned(),
-            };
-            let elems: Vec<TextRange> = self.entries().iter().map(Entry::range).collect();
-            return Ok(vec![flow_append(
-                file,
-                self.range(),
-                &elems,
-                &format!("{key_text}: {value_text}"),
-            )]);
+        if !self.is_flow() {
+            return self.insert_block_entry(key, value, quote);
         }
-        let entries = self.entries();
-        let Some(last) = entries.last() else {
+        let frag = Fragment::parse(value)?;
+        let key_text = string_scalar(key, quote, true);
+        let value_text = match frag.root() {
+            Some(root) => frag.flow(&root, quote)?,
+            None => "null".to_owned(),
+        };
+        let elems: Vec<TextRange> = self.entries().iter().map(Entry::range).collect();
+        Ok(vec![flow_append(
+            file,
+            self.range(),
+            &elems,
+            &format!("{key_text}: {value_text}"),
+        )])
+    }
+
+    /// [`Mapping::insert_entry`] into a block mapping.
+    fn insert_block_entry(
+        &self,
+        key: &str,
+        value: &str,
+        quote: super::QuoteStyle,
+    ) -> Result<Vec<Edit>, YamlError> {
+        let file = &self.0.file;
+        let Some(&last) = self.entry_ids().last() else {
+            Fragment::parse(value)?;
             return Err(YamlError::new("empty block mapping", self.range()));
         };
+        let last = &file.entries[last];
         let col = self.indent();
-        let content_end = deep_end(file, last.data().value).max(last.range().end);
+        let content_end = deep_end(file, last.value).max(last.range.end);
         let at = block_lines_end(file, content_end, col);
         let key_text = string_scalar(key, quote, false);
-        let lines = entry_lines(&frag, col, &key_text, self.layout())?;
+        let lines = cached_entry_lines(value, col, &key_text, self.layout())?;
         Ok(vec![insert_lines(file, at, &lines)])
     }
+}
+
+/// Lines laid out on this thread, by fragment text, key and layout: rules insert the same few
+/// entries (`cap_drop: [ALL]`, `runAsNonRoot: true`) at the same few columns in every service or
+/// container of every file, and laying a fragment out costs far more than a look-up. Only
+/// successes are kept (a hit is a text that parsed and laid out before, with the same result).
+/// Bounded: cleared when full.
+const ENTRY_LINES_CACHE_ENTRIES: usize = 4096;
+
+thread_local! {
+    static ENTRY_LINES: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// [`entry_lines`] of the fragment `value`, parsed (see [`Fragment::parse`]), through
+/// [`ENTRY_LINES`].
+fn cached_entry_lines(
+    value: &str,
+    col: usize,
+    key_text: &str,
+    layout: Layout,
+) -> Result<Vec<String>, YamlError> {
+    // Every input of `entry_lines`, unambiguously: the numbers, then the key's length.
+    let cache_key = format!(
+        "{col} {} {} {} {} {key_text}{value}",
+        layout.unit,
+        layout.seq_indent,
+        layout.item_gap,
+        key_text.len()
+    );
+    if let Some(lines) = ENTRY_LINES.with(|c| c.borrow().get(&cache_key).cloned()) {
+        return Ok(lines);
+    }
+    let frag = Fragment::parse(value)?;
+    let lines = entry_lines(&frag, col, key_text, layout)?;
+    ENTRY_LINES.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= ENTRY_LINES_CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(cache_key, lines.clone());
+    });
+    Ok(lines)
 }
 
 /// The lines of a new block entry `key: value` at column `col`.

@@ -1445,7 +1445,7 @@ fn block_line_range(file: &FileData, range: TextRange, value: NodeId, column: us
 }
 
 impl Mapping {
-    fn entry_ids(&self) -> &[EntryId] {
+    pub(crate) fn entry_ids(&self) -> &[EntryId] {
         match &self.0.data().kind {
             KindData::Mapping { entries, .. } => entries,
             _ => &[],
@@ -1635,9 +1635,9 @@ impl Mapping {
     #[must_use]
     pub fn indent(&self) -> usize {
         let start = self
-            .entries()
+            .entry_ids()
             .first()
-            .map_or(self.range().start, |e| e.range().start);
+            .map_or(self.range().start, |&e| self.0.file.entries[e].range.start);
         self.0.file.column(start)
     }
 }
@@ -1688,9 +1688,9 @@ impl Sequence {
     #[must_use]
     pub fn indent(&self) -> usize {
         let start = self
-            .items()
+            .item_ids()
             .first()
-            .map_or(self.range().start, |i| i.range().start);
+            .map_or(self.range().start, |&i| self.0.file.items[i].range.start);
         self.0.file.column(start)
     }
 }

@@ -137,11 +137,19 @@ impl Mapping {
     pub fn indent_unit(&self) -> usize {
         let file = &self.0.file;
         let col = self.indent();
-        for e in self.entries() {
-            let v = e.value();
-            if let Some(m) = v.as_mapping() {
-                if !m.is_flow() && !m.is_empty() && m.indent() > col {
-                    return m.indent() - col;
+        for &e in self.entry_ids() {
+            let v = file.entries[e].value;
+            if let KindData::Mapping {
+                flow: false,
+                entries,
+            } = &file.nodes[v].kind
+            {
+                let indent = entries
+                    .first()
+                    .map_or(file.nodes[v].range.start, |&f| file.entries[f].range.start);
+                let indent = file.column(indent);
+                if !entries.is_empty() && indent > col {
+                    return indent - col;
                 }
             }
         }
@@ -161,17 +169,21 @@ impl Mapping {
     /// as this mapping's own sequence values are, else as the file's are, else by the indent unit.
     #[must_use]
     pub fn sequence_indent(&self) -> usize {
+        let file = &self.0.file;
         let col = self.indent();
-        for e in self.entries() {
-            if let Some(s) = e.value().as_sequence() {
-                if !s.is_flow() && !s.is_empty() && s.indent() >= col {
-                    return s.indent() - col;
+        for &e in self.entry_ids() {
+            let v = file.entries[e].value;
+            if let KindData::Sequence { flow: false, items } = &file.nodes[v].kind {
+                let indent = items
+                    .first()
+                    .map_or(file.nodes[v].range.start, |&f| file.items[f].range.start);
+                let indent = file.column(indent);
+                if !items.is_empty() && indent >= col {
+                    return indent - col;
                 }
             }
         }
-        self.0
-            .file
-            .stats()
+        file.stats()
             .seq_indent
             .unwrap_or_else(|| self.indent_unit())
     }

@@ -434,6 +434,61 @@ fn insert_entry_four_space_and_zero_indented_sequences() {
     );
 }
 
+/// The same entry inserted into mappings of different columns and layouts on one thread: the
+/// laid-out lines are cached by fragment, key and layout, and each insertion must still get its
+/// own indentation (a cache keyed on less would hand the first layout to the others).
+#[test]
+fn insert_entry_same_fragment_in_different_layouts() {
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "services:\n  web:\n    image: x\n",
+            &["services", "web"],
+            "services:\n  web:\n    image: x\n    cap_drop:\n      - ALL\n",
+        ),
+        (
+            "services:\n    web:\n        image: x\n        ports:\n        - 80\n",
+            &["services", "web"],
+            "services:\n    web:\n        image: x\n        ports:\n        - 80\n        cap_drop:\n        - ALL\n",
+        ),
+        (
+            "web:\n  image: x\n",
+            &["web"],
+            "web:\n  image: x\n  cap_drop:\n    - ALL\n",
+        ),
+        (
+            "services:\n  web:\n    image: x\n",
+            &["services"],
+            "services:\n  web:\n    image: x\n  cap_drop:\n    - ALL\n",
+        ),
+    ];
+    for _ in 0..2 {
+        for (t, path, expected) in cases {
+            let m = map_at(t, path);
+            let edits = m.insert_entry("cap_drop", "- ALL").unwrap();
+            let mut changed = path.to_vec();
+            changed.push("cap_drop");
+            check(t, &edits, expected, &[(0, &changed)]);
+        }
+    }
+    // A key that needs quoting is part of what is cached.
+    let t = "a:\n  b: 1\n";
+    let m = map_at(t, &["a"]);
+    let plain = m.insert_entry("cap_drop", "- ALL").unwrap();
+    check(
+        t,
+        &plain,
+        "a:\n  b: 1\n  cap_drop:\n    - ALL\n",
+        &[(0, &["a", "cap_drop"])],
+    );
+    let quoted = m.insert_entry("on", "- ALL").unwrap();
+    check(
+        t,
+        &quoted,
+        "a:\n  b: 1\n  \"on\":\n    - ALL\n",
+        &[(0, &["a", "on"])],
+    );
+}
+
 #[test]
 fn insert_entry_flow_mappings() {
     let t = "a: {x: 1}\nb: {}\nc: { x: 1 }\nd: {x: 1,}\ne: {\n  x: 1\n}\n";
