@@ -7,6 +7,8 @@
 //! rule can find `apt-get install` or `dockerd -H tcp://...` and edit exactly the bytes of a word. The
 //! shell's escape character is always `\`, whatever the Dockerfile's `escape` directive says.
 
+use std::sync::Arc;
+
 use crate::dockerfile::syntax::{Args, Instruction};
 use crate::edit::Edit;
 use crate::text::TextRange;
@@ -619,14 +621,50 @@ pub fn append_cleanup(script: &Script<'_>, cleanup: &str) -> Option<Edit> {
     ))
 }
 
-/// The shell script of a `RUN`, with the way back to the Dockerfile's bytes.
+/// The shell script of a `RUN`, with the way back to the Dockerfile's bytes. Its text and lexing
+/// ([`ScriptBody`], reached through `Deref`: `script.src`, `script.commands`) are computed once per
+/// instruction and shared by every rule that asks.
 #[derive(Clone, Debug)]
 pub struct Script<'a> {
+    body: Arc<ScriptBody>,
+    pub origin: Origin<'a>,
+}
+
+/// A lexed script: its text, tokens and simple commands.
+#[derive(Debug)]
+pub struct ScriptBody {
     /// The text that is lexed.
     pub src: String,
     pub lexed: Lexed,
     pub commands: Vec<SimpleCommand>,
-    pub origin: Origin<'a>,
+}
+
+impl ScriptBody {
+    fn new(src: String) -> Arc<Self> {
+        let lexed = lex(&src);
+        let commands = commands(&src, &lexed.tokens);
+        Arc::new(Self {
+            src,
+            lexed,
+            commands,
+        })
+    }
+}
+
+impl std::ops::Deref for Script<'_> {
+    type Target = ScriptBody;
+
+    fn deref(&self) -> &ScriptBody {
+        &self.body
+    }
+}
+
+/// What [`run_script`] found for an instruction, kept in the instruction: the script and, for a
+/// heredoc body, where the body starts (the arguments' script is [`shell_script`]'s).
+#[derive(Debug)]
+pub struct CachedRunScript {
+    body: Arc<ScriptBody>,
+    heredoc_body_start: Option<usize>,
 }
 
 /// Where a [`Script`]'s text comes from.
@@ -672,17 +710,6 @@ impl Script<'_> {
     pub fn words(&self) -> impl Iterator<Item = &ShWord> {
         self.commands.iter().flat_map(|c| c.words.iter())
     }
-
-    fn new(src: String, origin: Origin<'_>) -> Script<'_> {
-        let lexed = lex(&src);
-        let commands = commands(&src, &lexed.tokens);
-        Script {
-            src,
-            lexed,
-            commands,
-            origin,
-        }
-    }
 }
 
 /// The shell script a shell-form `RUN` executes, when it can be edited: its arguments, or, for
@@ -692,12 +719,45 @@ impl Script<'_> {
 /// unterminated heredoc.
 #[must_use]
 pub fn run_script<'a>(text: &str, ins: &'a Instruction) -> Option<Script<'a>> {
+    let cached = ins
+        .run_script
+        .0
+        .get_or_init(|| find_run_script(text, ins))
+        .as_ref()?;
+    let origin = match cached.heredoc_body_start {
+        None => Origin::Line {
+            ins,
+            logical_start: match &ins.args {
+                Args::Shell(args) => args.logical_start,
+                Args::Json(_) => return None,
+            },
+        },
+        Some(body_start) => Origin::HeredocBody {
+            ins,
+            heredoc: 0,
+            body_start,
+        },
+    };
+    Some(Script {
+        body: cached.body.clone(),
+        origin,
+    })
+}
+
+/// [`run_script`], computed.
+fn find_run_script(text: &str, ins: &Instruction) -> Option<CachedRunScript> {
     if ins.keyword != "RUN" {
         return None;
     }
     let line = shell_script(ins)?;
+    let line_only = || {
+        Some(CachedRunScript {
+            body: line.body.clone(),
+            heredoc_body_start: None,
+        })
+    };
     if ins.heredocs.is_empty() {
-        return Some(line);
+        return line_only();
     }
     // Is the heredoc the script? One command (or none) whose words are a shell and its options.
     let toks = &line.lexed.tokens;
@@ -719,7 +779,7 @@ pub fn run_script<'a>(text: &str, ins: &'a Instruction) -> Option<Script<'a>> {
         _ => false,
     };
     if !(only_heredoc && script_words_ok) {
-        return Some(line);
+        return line_only();
     }
     let h = &ins.heredocs[0];
     if !h.terminated {
@@ -736,14 +796,10 @@ pub fn run_script<'a>(text: &str, ins: &'a Instruction) -> Option<Script<'a>> {
             return None;
         }
     }
-    Some(Script::new(
-        body.to_owned(),
-        Origin::HeredocBody {
-            ins,
-            heredoc: 0,
-            body_start: h.body_range.start,
-        },
-    ))
+    Some(CachedRunScript {
+        body: ScriptBody::new(body.to_owned()),
+        heredoc_body_start: Some(h.body_range.start),
+    })
 }
 
 /// The shell-form arguments of an instruction as a script (heredoc bodies are not included).
@@ -752,13 +808,18 @@ pub fn shell_script(ins: &Instruction) -> Option<Script<'_>> {
     let Args::Shell(args) = &ins.args else {
         return None;
     };
-    Some(Script::new(
-        args.text.clone(),
-        Origin::Line {
+    let body = ins
+        .line_script
+        .0
+        .get_or_init(|| Some(ScriptBody::new(args.text.clone())))
+        .clone()?;
+    Some(Script {
+        body,
+        origin: Origin::Line {
             ins,
             logical_start: args.logical_start,
         },
-    ))
+    })
 }
 
 /// One script a `RUN` may execute (see [`run_texts`]) and its simple commands.
@@ -868,6 +929,50 @@ pub fn covers_path(target: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `run_script` and `shell_script` keep what they lexed in the instruction: asked again (by
+    /// another rule), they give the same script with the same way back to the file's bytes.
+    #[test]
+    fn scripts_are_the_same_when_asked_again() {
+        let text = "FROM alpine\nRUN apk add \\\n    curl && echo ok\nRUN <<EOF\napk add git\nEOF\nRUN [\"apk\", \"add\", \"x\"]\nRUN cat <<EOF > /etc/x\ndata\nEOF\n";
+        let df = crate::dockerfile::syntax::parse(text).unwrap();
+        let runs: Vec<&Instruction> = df
+            .instructions
+            .iter()
+            .filter(|i| i.keyword == "RUN")
+            .collect();
+        let seen = |ins: &Instruction| {
+            run_script(text, ins).map(|s| {
+                let words: Vec<(String, String)> = s
+                    .words()
+                    .map(|w| {
+                        (
+                            w.value.clone(),
+                            s.range(w.start, w.end).slice(text).to_owned(),
+                        )
+                    })
+                    .collect();
+                (s.src.clone(), words)
+            })
+        };
+        let first: Vec<_> = runs.iter().map(|i| seen(i)).collect();
+        let again: Vec<_> = runs.iter().map(|i| seen(i)).collect();
+        assert_eq!(first, again);
+        // The continued line maps back across the line break; the heredoc body is the script of
+        // the second; the exec form has none; a data heredoc leaves the arguments as the script.
+        let (src, words) = first[0].clone().unwrap();
+        assert_eq!(src, "apk add     curl && echo ok");
+        assert_eq!(words[2], ("curl".to_owned(), "curl".to_owned()));
+        let (src, words) = first[1].clone().unwrap();
+        assert_eq!(src, "apk add git\n");
+        assert_eq!(words[2], ("git".to_owned(), "git".to_owned()));
+        assert!(first[2].is_none());
+        assert_eq!(first[3].clone().unwrap().0, "cat <<EOF > /etc/x");
+        assert_eq!(
+            shell_script(runs[0]).unwrap().src,
+            shell_script(runs[0]).unwrap().src
+        );
+    }
 
     fn words(src: &str) -> Vec<Vec<String>> {
         let l = lex(src);

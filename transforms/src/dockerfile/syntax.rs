@@ -182,6 +182,12 @@ pub struct Instruction {
     /// Every script a `RUN` may execute with its commands, lexed once
     /// ([`crate::dockerfile::shell_lex::run_texts`]).
     pub(crate) texts: InsCache<Vec<crate::dockerfile::shell_lex::RunText>>,
+    /// The shell-form arguments lexed as a script, once
+    /// ([`crate::dockerfile::shell_lex::shell_script`]).
+    pub(crate) line_script:
+        InsCache<Option<std::sync::Arc<crate::dockerfile::shell_lex::ScriptBody>>>,
+    /// The script a `RUN` executes, once ([`crate::dockerfile::shell_lex::run_script`]).
+    pub(crate) run_script: InsCache<Option<crate::dockerfile::shell_lex::CachedRunScript>>,
 }
 
 /// A value computed once from an instruction, invisible to comparisons (two instructions are equal
@@ -950,6 +956,8 @@ impl Parsed {
             escape,
             commands: InsCache::default(),
             texts: InsCache::default(),
+            line_script: InsCache::default(),
+            run_script: InsCache::default(),
         }
     }
 }

@@ -325,7 +325,10 @@ fn scalar_node(
 
 /// The decoded value of the `SCALAR` element `id`.
 pub(crate) fn scalar_value(cst: &Cst, text: &str, id: ElemId) -> String {
-    if let Some(v) = cst.decoded.get(&id) {
+    if let Some(v) = (!cst.decoded.is_empty())
+        .then(|| cst.decoded.get(&id))
+        .flatten()
+    {
         return v.clone();
     }
     let raw = cst.range(id).slice(text);

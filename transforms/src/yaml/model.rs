@@ -346,8 +346,11 @@ impl Builder<'_> {
         let mut tag = None;
         let mut content = None;
         let mut props_end = None;
-        let mut pending: Vec<ElemId> = children.iter().rev().copied().collect();
-        while let Some(c) = pending.pop() {
+        // The children in order, a `TAGGED_NODE`'s own children in its place (`pending`, empty
+        // and unallocated for the untagged slots that are nearly all of them).
+        let mut rest = children.iter().copied();
+        let mut pending: Vec<ElemId> = Vec::new();
+        while let Some(c) = pending.pop().or_else(|| rest.next()) {
             let kind = self.cst.kind(c);
             let range = self.cst.range(c);
             match kind {
