@@ -626,9 +626,52 @@ struct Reporter {
     totals: report::Totals,
     /// SARIF is one document: its results are kept (without diffs).
     kept: Vec<FileResult>,
+    /// What the files reported so far wrote and has not been written yet, in order: standard
+    /// output (or `--output-file`) and standard error chunks (see [`Reporter::flush`]).
+    pending: Vec<(Stream, Vec<u8>)>,
+}
+
+/// Where a chunk of [`Reporter::pending`] goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Out,
+    Err,
 }
 
 impl Reporter {
+    /// Part of the report, written at the next [`Reporter::flush`].
+    fn out(&mut self, bytes: &[u8]) {
+        self.queue(Stream::Out, bytes);
+    }
+
+    /// A diagnostic for standard error, kept in order with the report.
+    fn err(&mut self, bytes: &[u8]) {
+        self.queue(Stream::Err, bytes);
+    }
+
+    fn queue(&mut self, stream: Stream, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        match self.pending.last_mut() {
+            Some((s, chunk)) if *s == stream => chunk.extend_from_slice(bytes),
+            _ => self.pending.push((stream, bytes.to_vec())),
+        }
+    }
+
+    /// Write what the files reported, in the order they reported it: one write per run of chunks
+    /// for one stream (a batch of files is a few writes, not one or more per file).
+    fn flush(&mut self) {
+        for (stream, chunk) in std::mem::take(&mut self.pending) {
+            match stream {
+                Stream::Out => emit_bytes(&chunk),
+                Stream::Err => {
+                    let _ = std::io::stderr().write_all(&chunk);
+                }
+            }
+        }
+    }
+
     fn begin(&mut self) {
         if self.format == Format::Json {
             emit("{\n  \"version\": 1,\n  \"files\": [");
@@ -652,12 +695,13 @@ impl Reporter {
                     ",\n    "
                 };
                 self.json_files += 1;
-                emit(&format!("{sep}{}", serde_json::to_string(&v)?));
+                let text = format!("{sep}{}", serde_json::to_string(&v)?);
+                self.out(text.as_bytes());
             }
             Format::Github => {
                 let mut out = Vec::new();
                 report::github(&mut out, one, fix_mode)?;
-                emit_bytes(&out);
+                self.out(&out);
             }
             Format::Text => {
                 if let Mode::Fix { diff: true, .. } = self.mode {
@@ -665,9 +709,10 @@ impl Reporter {
                     // values. Remaining findings are what `check` is for.
                     if let Some(d) = &r.diff {
                         if self.color {
-                            emit(&report::color_diff(d));
+                            let colored = report::color_diff(d);
+                            self.out(colored.as_bytes());
                         } else {
-                            emit(d);
+                            self.out(d.as_bytes());
                         }
                     }
                     let mut err = Vec::new();
@@ -683,11 +728,11 @@ impl Reporter {
                     if r.error.is_some() {
                         report::text_findings(&mut err, one, false, true)?;
                     }
-                    let _ = std::io::stderr().write_all(&err);
+                    self.err(&err);
                 } else {
                     let mut out = Vec::new();
                     report::text_findings(&mut out, one, self.color, fix_mode)?;
-                    emit_bytes(&out);
+                    self.out(&out);
                 }
             }
             Format::Sarif => {
@@ -701,6 +746,7 @@ impl Reporter {
     }
 
     fn end(&mut self, dry_run: bool, elapsed: std::time::Duration) -> anyhow::Result<()> {
+        self.flush();
         let fix_mode = matches!(self.mode, Mode::Fix { .. });
         if let Some(w) = report::dirty_guard_warning(&self.totals) {
             eprintln!("{w}");
@@ -779,6 +825,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
         json_files: 0,
         totals: report::Totals::default(),
         kept: Vec::new(),
+        pending: Vec::new(),
     };
     reporter.totals.threshold = threshold(args);
     reporter.begin();
@@ -792,7 +839,11 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
             .filter(|r| !r.not_ours)
             .collect();
         // Output never draws over the progress bar: the bar is cleared while it is written.
-        progress.suspend(|| results.into_iter().try_for_each(|r| reporter.file(r)))?;
+        progress.suspend(|| {
+            let written = results.into_iter().try_for_each(|r| reporter.file(r));
+            reporter.flush();
+            written
+        })?;
     }
     progress.finish_and_clear();
     for s in skipped {
@@ -958,6 +1009,7 @@ fn stdin_report(
         json_files: 0,
         totals: report::Totals::default(),
         kept: Vec::new(),
+        pending: Vec::new(),
     };
     reporter.totals.threshold = threshold(args);
     reporter.begin();

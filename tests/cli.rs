@@ -416,6 +416,36 @@ fn broken_pipe_exits_0() {
     );
 }
 
+/// The report is written a batch of files at a time, its standard error lines with it: with both
+/// streams on one file, each file's diff and each file's error still come in path order.
+#[test]
+fn diff_and_errors_keep_the_order_of_the_files_on_one_stream() {
+    let dir = tree(&[
+        ("a/Dockerfile", ADD_DOCKERFILE),
+        ("b/Dockerfile", "FROM alpine:3.20\nENV foo\n"),
+        ("c/Dockerfile", ADD_DOCKERFILE),
+    ]);
+    let o = Command::new("bash")
+        .args([
+            "-c",
+            &format!("'{BIN}' fix --diff --isolated --select DF001 --no-progress . 2>&1"),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let at = |needle: &str| {
+        out.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in:\n{out}"))
+    };
+    let (a, b, c) = (
+        at("+++ b/a/Dockerfile"),
+        at("b/Dockerfile:2:"),
+        at("+++ b/c/Dockerfile"),
+    );
+    assert!(a < b && b < c, "{out}");
+}
+
 #[test]
 fn sarif_output_validates_against_the_schema_and_carries_fixes() {
     let compose = "services:\n  web:\n    image: nginx:1.27\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
