@@ -629,7 +629,13 @@ struct Reporter {
     /// What the files reported so far wrote and has not been written yet, in order: standard
     /// output (or `--output-file`) and standard error chunks (see [`Reporter::flush`]).
     pending: Vec<(Stream, Vec<u8>)>,
+    /// The size of `pending`: written once it reaches [`PENDING_FLUSH_BYTES`], so that a batch
+    /// of files with long reports does not hold them all.
+    pending_bytes: usize,
 }
+
+/// See [`Reporter::pending_bytes`].
+const PENDING_FLUSH_BYTES: usize = 64 * 1024;
 
 /// Where a chunk of [`Reporter::pending`] goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -657,11 +663,16 @@ impl Reporter {
             Some((s, chunk)) if *s == stream => chunk.extend_from_slice(bytes),
             _ => self.pending.push((stream, bytes.to_vec())),
         }
+        self.pending_bytes += bytes.len();
+        if self.pending_bytes >= PENDING_FLUSH_BYTES {
+            self.flush();
+        }
     }
 
     /// Write what the files reported, in the order they reported it: one write per run of chunks
     /// for one stream (a batch of files is a few writes, not one or more per file).
     fn flush(&mut self) {
+        self.pending_bytes = 0;
         for (stream, chunk) in std::mem::take(&mut self.pending) {
             match stream {
                 Stream::Out => emit_bytes(&chunk),
@@ -826,6 +837,7 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
         totals: report::Totals::default(),
         kept: Vec::new(),
         pending: Vec::new(),
+        pending_bytes: 0,
     };
     reporter.totals.threshold = threshold(args);
     reporter.begin();
@@ -1010,6 +1022,7 @@ fn stdin_report(
         totals: report::Totals::default(),
         kept: Vec::new(),
         pending: Vec::new(),
+        pending_bytes: 0,
     };
     reporter.totals.threshold = threshold(args);
     reporter.begin();
