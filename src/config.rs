@@ -157,6 +157,9 @@ impl Config {
     pub fn rule_lists(&self, path: &Path) -> (Vec<String>, Vec<String>) {
         let mut select = self.file.select.clone();
         let mut ignore = self.file.ignore.clone();
+        if self.overrides.is_empty() {
+            return (select, ignore);
+        }
         let rel = self.relative(path);
         for (g, o) in &self.overrides {
             if g.is_match(&rel) {

@@ -267,11 +267,13 @@ pub fn built_in_facts(image: &ImageName) -> Option<std::sync::Arc<crate::images:
         static FACTS: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache::new());
     }
     const FACTS_CACHE_ENTRIES: usize = 4096;
-    let part = |p: Option<&String>| p.map_or_else(|| "-".to_owned(), |v| format!("+{v}"));
+    // Each part with its length: unambiguous whatever the parts hold.
+    let part =
+        |p: Option<&String>| p.map_or_else(|| "-".to_owned(), |v| format!("{}:{v}", v.len()));
     let key = format!(
-        "{}\0{}\0{}\0{}",
+        "{} {} {} {}",
         part(image.registry.as_ref()),
-        image.repository,
+        part(Some(&image.repository)),
         part(image.tag.as_ref()),
         part(image.digest.as_ref())
     );
@@ -1020,11 +1022,27 @@ mod tests {
             "python:3.12-slim",
             "python:3.12-alpine",
         ];
+        let odd = |repository: &str, tag: Option<&str>| ImageName {
+            registry: None,
+            repository: repository.to_owned(),
+            tag: tag.map(str::to_owned),
+            digest: None,
+        };
+        // Parts holding separators (a YAML string may hold any character).
+        let odd_ones = [
+            odd("nginx\0+alpine", None),
+            odd("nginx", Some("alpine\0-")),
+            odd("nginx", Some("alpine")),
+        ];
         for _ in 0..2 {
             for r in references {
                 let image = ImageName::parse(r);
                 let expected = crate::images::lookup(&[], &image).map(|k| k.facts);
                 assert_eq!(built_in_facts(&image).as_deref(), expected.as_ref(), "{r}");
+            }
+            for image in &odd_ones {
+                let expected = crate::images::lookup(&[], image).map(|k| k.facts);
+                assert_eq!(built_in_facts(image).as_deref(), expected.as_ref(), "{image:?}");
             }
         }
     }
