@@ -1042,7 +1042,11 @@ mod tests {
             }
             for image in &odd_ones {
                 let expected = crate::images::lookup(&[], image).map(|k| k.facts);
-                assert_eq!(built_in_facts(image).as_deref(), expected.as_ref(), "{image:?}");
+                assert_eq!(
+                    built_in_facts(image).as_deref(),
+                    expected.as_ref(),
+                    "{image:?}"
+                );
             }
         }
     }
