@@ -259,12 +259,12 @@ pub fn family_of(image: &ImageName) -> Family {
 /// callers that have the configuration use [`crate::needs`]).
 #[must_use]
 pub fn built_in_facts(image: &ImageName) -> Option<std::sync::Arc<crate::images::Facts>> {
-    type Cache = std::collections::HashMap<String, Option<std::sync::Arc<crate::images::Facts>>>;
     thread_local! {
         /// By reference: the rules ask about the same few images for every stage, service and
         /// container, and a look-up resolves (clones) an entry's facts. The built-in knowledge
-        /// base never changes during a run. Bounded: cleared when full.
-        static FACTS: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache::new());
+        /// base never changes during a run.
+        static FACTS: crate::memo::Cache<Option<std::sync::Arc<crate::images::Facts>>> =
+            crate::memo::Cache::default();
     }
     const FACTS_CACHE_ENTRIES: usize = 4096;
     // Each part with its length: unambiguous whatever the parts hold.
@@ -277,17 +277,12 @@ pub fn built_in_facts(image: &ImageName) -> Option<std::sync::Arc<crate::images:
         part(image.tag.as_ref()),
         part(image.digest.as_ref())
     );
-    if let Some(hit) = FACTS.with(|c| c.borrow().get(&key).cloned()) {
-        return hit;
-    }
-    let facts = crate::images::lookup(&[], image).map(|k| std::sync::Arc::new(k.facts));
-    FACTS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= FACTS_CACHE_ENTRIES {
-            c.clear();
-        }
-        c.insert(key, facts.clone());
-    });
+    let Ok(facts) = crate::memo::get_or_try::<_, std::convert::Infallible>(
+        &FACTS,
+        FACTS_CACHE_ENTRIES,
+        &key,
+        || Ok(crate::images::lookup(&[], image).map(|k| std::sync::Arc::new(k.facts))),
+    );
     facts
 }
 

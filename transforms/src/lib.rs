@@ -31,6 +31,74 @@ pub use finding::Finding;
 pub use fix::{Applicability, Fix, SemanticPath};
 pub use text::{LineCol, LineIndex, TextRange};
 
+/// Bounded per-thread memos of pure computations keyed by text: a rule asks the same question
+/// (the same fragment laid out, the same image's facts) for every service, container or stage of
+/// every file, and each rayon worker keeps its own answers (no lock).
+pub(crate) mod memo {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::thread::LocalKey;
+
+    /// The cache type for [`get_or_try`]: declare one per question with `thread_local!`.
+    pub(crate) type Cache<V> = RefCell<HashMap<String, V>>;
+
+    /// The answer for `key` from `cache`, else `compute`d and kept (cleared first when it holds
+    /// `limit` answers). Errors are not kept: the next call computes again.
+    pub(crate) fn get_or_try<V: Clone, E>(
+        cache: &'static LocalKey<Cache<V>>,
+        limit: usize,
+        key: &str,
+        compute: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some(hit) = cache.with(|c| c.borrow().get(key).cloned()) {
+            return Ok(hit);
+        }
+        let value = compute()?;
+        cache.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= limit {
+                c.clear();
+            }
+            c.insert(key.to_owned(), value.clone());
+        });
+        Ok(value)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        thread_local! {
+            static SQUARES: Cache<u64> = Cache::default();
+        }
+
+        #[test]
+        fn answers_are_kept_errors_are_not_and_the_cache_is_bounded() {
+            let computed = std::cell::Cell::new(0);
+            let square = |key: &str, fail: bool| {
+                get_or_try(&SQUARES, 3, key, || {
+                    computed.set(computed.get() + 1);
+                    if fail {
+                        return Err("no");
+                    }
+                    let n: u64 = key.parse().unwrap();
+                    Ok(n * n)
+                })
+            };
+            assert_eq!(square("4", true), Err("no"));
+            assert_eq!(square("4", false), Ok(16));
+            assert_eq!(square("4", true), Ok(16), "a kept answer");
+            assert_eq!(computed.get(), 2);
+            for k in ["5", "6", "7"] {
+                square(k, false).unwrap();
+            }
+            assert_eq!(SQUARES.with(|c| c.borrow().len()), 1, "cleared when full");
+            assert_eq!(square("4", false), Ok(16));
+            assert_eq!(computed.get(), 6, "computed again after the clear");
+        }
+    }
+}
+
 /// Step counters for the tests that check costs grow linearly with the input: they count work
 /// (documents loaded, edits compared, scripts lexed), never time. Compiled into test builds only.
 #[cfg(test)]

@@ -162,8 +162,7 @@ impl Mapping {
 const ENTRY_LINES_CACHE_ENTRIES: usize = 4096;
 
 thread_local! {
-    static ENTRY_LINES: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static ENTRY_LINES: crate::memo::Cache<Vec<String>> = crate::memo::Cache::default();
 }
 
 /// [`entry_lines`] of the fragment `value`, parsed (see [`Fragment::parse`]), through
@@ -182,19 +181,9 @@ fn cached_entry_lines(
         layout.item_gap,
         key_text.len()
     );
-    if let Some(lines) = ENTRY_LINES.with(|c| c.borrow().get(&cache_key).cloned()) {
-        return Ok(lines);
-    }
-    let frag = Fragment::parse(value)?;
-    let lines = entry_lines(&frag, col, key_text, layout)?;
-    ENTRY_LINES.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= ENTRY_LINES_CACHE_ENTRIES {
-            c.clear();
-        }
-        c.insert(cache_key, lines.clone());
-    });
-    Ok(lines)
+    crate::memo::get_or_try(&ENTRY_LINES, ENTRY_LINES_CACHE_ENTRIES, &cache_key, || {
+        entry_lines(&Fragment::parse(value)?, col, key_text, layout)
+    })
 }
 
 /// The lines of a new block entry `key: value` at column `col`.

@@ -48,24 +48,15 @@ fn frag_err(message: impl Into<String>) -> YamlError {
 const FRAGMENT_CACHE_ENTRIES: usize = 1024;
 
 thread_local! {
-    static FRAGMENTS: std::cell::RefCell<std::collections::HashMap<String, YamlFile>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static FRAGMENTS: crate::memo::Cache<YamlFile> = crate::memo::Cache::default();
 }
 
 impl Fragment {
     pub fn parse(text: &str) -> Result<Self, YamlError> {
-        if let Some(file) = FRAGMENTS.with(|c| c.borrow().get(text).cloned()) {
-            return Ok(Self { file });
-        }
-        let parsed = Self::parse_uncached(text)?;
-        FRAGMENTS.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.len() >= FRAGMENT_CACHE_ENTRIES {
-                c.clear();
-            }
-            c.insert(text.to_owned(), parsed.file.clone());
-        });
-        Ok(parsed)
+        crate::memo::get_or_try(&FRAGMENTS, FRAGMENT_CACHE_ENTRIES, text, || {
+            Self::parse_uncached(text).map(|f| f.file)
+        })
+        .map(|file| Self { file })
     }
 
     fn parse_uncached(text: &str) -> Result<Self, YamlError> {
