@@ -1023,8 +1023,10 @@ mod tests {
             tag: tag.map(str::to_owned),
             digest: None,
         };
-        // Parts holding separators (a YAML string may hold any character).
+        // Parts holding the key's separators or lengths (a YAML string may hold any character).
         let odd_ones = [
+            odd("nginx 6:alpine", None),
+            odd("5:nginx", Some("alpine")),
             odd("nginx\0+alpine", None),
             odd("nginx", Some("alpine\0-")),
             odd("nginx", Some("alpine")),
