@@ -692,27 +692,67 @@ pub fn warm_up() {
 /// One `[[image]]` entry of a built-in file: its text, its names, and the entry, parsed on first
 /// use. A run looks up a few dozen images: parsing all 291 entries (about 15 ms of TOML) for every
 /// run, even one over a single file, was most of a small run's time.
+///
+/// The rules read only the facts: [`Chunk::entry`] parses the entry without its evidence tables
+/// (four fifths of the text); [`Chunk::full`], with them, is for `explain-image` and the tests.
 struct Chunk {
     file: &'static str,
     text: &'static str,
     names: Vec<String>,
     entry: std::sync::OnceLock<Entry>,
+    full: std::sync::OnceLock<Entry>,
 }
 
 impl Chunk {
+    /// The entry without its evidence (`evidence` is empty, in the entry and in every variant).
     fn entry(&self) -> &Entry {
-        self.entry.get_or_init(|| {
-            match parse_file(self.file, self.text, true).map(Vec::into_iter) {
-                Ok(mut entries) => match (entries.next(), entries.next()) {
-                    (Some(e), None) => e,
-                    _ => panic!("built-in image knowledge: {}: not one entry", self.file),
-                },
-                // The files are tested (`built_in_entries_load_and_cite_evidence`); a broken one
-                // is a build defect.
-                Err(e) => panic!("built-in image knowledge: {e}"),
-            }
-        })
+        self.entry
+            .get_or_init(|| parse_one(self.file, &without_evidence(self.text), false))
     }
+
+    /// The entry with its evidence, checked to cite every fact.
+    fn full(&self) -> &Entry {
+        self.full
+            .get_or_init(|| parse_one(self.file, self.text, true))
+    }
+}
+
+/// The one entry of a built-in chunk's text.
+fn parse_one(file: &'static str, text: &str, require_evidence: bool) -> Entry {
+    match parse_file(file, text, require_evidence).map(Vec::into_iter) {
+        Ok(mut entries) => match (entries.next(), entries.next()) {
+            (Some(e), None) => e,
+            _ => panic!("built-in image knowledge: {file}: not one entry"),
+        },
+        // The files are tested (`built_in_entries_load_and_cite_evidence`); a broken one is a
+        // build defect.
+        Err(e) => panic!("built-in image knowledge: {e}"),
+    }
+}
+
+/// A built-in chunk's text without its `[[image.evidence]]` and `[[image.variant.evidence]]`
+/// tables: each runs from its header line to the next table header of the entry (the built-in
+/// files use no other headers). Tested to give the entry with its evidence left out
+/// (`built_in_entries_without_evidence_are_the_same_facts`).
+fn without_evidence(chunk: &str) -> String {
+    const HEADERS: [&str; 4] = [
+        "[[image]]",
+        "[[image.variant]]",
+        "[[image.evidence]]",
+        "[[image.variant.evidence]]",
+    ];
+    let mut out = String::with_capacity(chunk.len() / 4);
+    let mut skipping = false;
+    for line in chunk.split_inclusive('\n') {
+        let header = line.trim_end();
+        if HEADERS.contains(&header) {
+            skipping = header.ends_with(".evidence]]");
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// The `[[image]]` entries of a knowledge file: the text from each `[[image]]` line to the next
@@ -765,6 +805,7 @@ static BUILT_IN_CHUNKS: LazyLock<Vec<Chunk>> = LazyLock::new(|| {
                 text: chunk,
                 names: chunk_names(file, chunk),
                 entry: std::sync::OnceLock::new(),
+                full: std::sync::OnceLock::new(),
             });
         }
     }
@@ -787,10 +828,17 @@ static BUILT_IN_INDEX: LazyLock<HashMap<String, usize>> = LazyLock::new(|| {
     map
 });
 
-/// Every built-in entry (all parsed).
+/// The built-in entry `i` with its evidence.
+fn built_in_entry_full(i: usize) -> &'static Entry {
+    BUILT_IN_CHUNKS[i].full()
+}
+
+/// Every built-in entry (all parsed, with their evidence).
 #[must_use]
 pub fn built_in() -> Vec<&'static Entry> {
-    (0..BUILT_IN_CHUNKS.len()).map(built_in_entry).collect()
+    (0..BUILT_IN_CHUNKS.len())
+        .map(built_in_entry_full)
+        .collect()
 }
 
 /// A version range: `>=8`, `<1.17.10`, `>=7, <8`.
@@ -1015,15 +1063,20 @@ static BUILT_IN_PREFIXES: LazyLock<Vec<(String, usize)>> = LazyLock::new(|| {
 });
 
 fn find_built_in(short: &str) -> Option<(&'static Entry, Match)> {
+    find_built_in_index(short).map(|(i, m)| (built_in_entry(i), m))
+}
+
+/// The index of the built-in entry [`find_built_in`] finds.
+fn find_built_in_index(short: &str) -> Option<(usize, Match)> {
     if let Some(&i) = BUILT_IN_INDEX.get(short) {
-        return Some((built_in_entry(i), Match::Exact));
+        return Some((i, Match::Exact));
     }
     BUILT_IN_PREFIXES
         .iter()
         .find(|(p, _)| {
             short.starts_with(p.as_str()) && short.as_bytes().get(p.len()) == Some(&b'/')
         })
-        .map(|(_, i)| (built_in_entry(*i), Match::Prefix))
+        .map(|&(_, i)| (i, Match::Prefix))
 }
 
 /// Public registries and hubs whose namespaces hold vendors' own builds (`ghcr.io/immich-app/postgres`,
@@ -1129,14 +1182,14 @@ pub fn entries_for<'a>(config: &'a [Entry], name: &str) -> Vec<&'a Entry> {
     let image = ImageName::parse(name);
     let short = image.short();
     let mut out: Vec<&'a Entry> = Vec::new();
-    let built = find_built_in(&short).or_else(|| {
+    let built = find_built_in_index(&short).map(|(i, _)| i).or_else(|| {
         BUILT_IN_INDEX
             .get(&image.base_name())
             .filter(|_| is_private_mirror(&image))
-            .map(|&i| (built_in_entry(i), Match::Mirror))
+            .copied()
     });
-    if let Some((e, _)) = built {
-        out.push(e);
+    if let Some(i) = built {
+        out.push(built_in_entry_full(i));
     }
     if let Some((e, _)) = find(config, &short) {
         out.push(e);
@@ -1246,6 +1299,38 @@ mod tests {
             }
         }
         assert_eq!(built_in().len(), n);
+    }
+
+    #[test]
+    fn built_in_entries_without_evidence_are_the_same_facts() {
+        let mut with_evidence = 0;
+        for c in BUILT_IN_CHUNKS.iter() {
+            let mut full = c.full().clone();
+            with_evidence += usize::from(!full.evidence.is_empty());
+            full.evidence.clear();
+            for v in &mut full.variants {
+                v.evidence.clear();
+            }
+            assert_eq!(c.entry(), &full, "{}: {:?}", c.file, c.names);
+            assert!(
+                without_evidence(c.text).len() < c.text.len(),
+                "{:?}",
+                c.names
+            );
+        }
+        assert_eq!(with_evidence, BUILT_IN_CHUNKS.len());
+        // A variant's keys after its evidence tables would be lost: the split keeps them.
+        let text = "[[image]]\nnames = [\"a\"]\nsummary = \"s\"\nuser = \"root\"\n\
+                    [[image.evidence]]\nfacts = [\"user\"]\n\
+                    [[image.variant]]\nwhen = { tag-contains = \"x\" }\n\
+                    [[image.variant.evidence]]\nfacts = [\"user\"]\n\
+                    [[image.variant]]\nwhen = { tag-contains = \"y\" }\nuser = \"y\"\n";
+        assert_eq!(
+            without_evidence(text),
+            "[[image]]\nnames = [\"a\"]\nsummary = \"s\"\nuser = \"root\"\n\
+             [[image.variant]]\nwhen = { tag-contains = \"x\" }\n\
+             [[image.variant]]\nwhen = { tag-contains = \"y\" }\nuser = \"y\"\n"
+        );
     }
 
     #[test]
