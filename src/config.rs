@@ -178,6 +178,10 @@ pub struct ConfigResolver {
     fixed: Option<Arc<Config>>,
     isolated: bool,
     cache: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+    /// [`ConfigResolver::for_path`]'s answers by the folder part of the path as given (its bytes):
+    /// the files of a walk share a few folders, and making a path absolute and hashing it by
+    /// components cost more than the rest of the look-up.
+    by_parent: Mutex<HashMap<std::ffi::OsString, Arc<Config>>>,
     default: Arc<Config>,
 }
 
@@ -193,6 +197,7 @@ impl ConfigResolver {
             fixed,
             isolated,
             cache: Mutex::new(HashMap::new()),
+            by_parent: Mutex::new(HashMap::new()),
             default: Arc::new(Config::default()),
         })
     }
@@ -208,9 +213,24 @@ impl ConfigResolver {
         if self.isolated {
             return Ok(self.default.clone());
         }
+        // The same folder bytes are the same folder (the working directory does not change
+        // during a run); a file name is the last component, so what precedes it is the key.
+        let parent = path.parent().map(Path::as_os_str);
+        if let Some(key) = parent {
+            if let Some(c) = self.by_parent.lock().expect("config cache").get(key) {
+                return Ok(c.clone());
+            }
+        }
         let abs = absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(self.for_dir(&dir)?.unwrap_or_else(|| self.default.clone()))
+        let config = self.for_dir(&dir)?.unwrap_or_else(|| self.default.clone());
+        if let Some(key) = parent {
+            self.by_parent
+                .lock()
+                .expect("config cache")
+                .insert(key.to_owned(), config.clone());
+        }
+        Ok(config)
     }
 
     fn for_dir(&self, dir: &Path) -> Result<Option<Arc<Config>>> {
@@ -494,6 +514,35 @@ mod tests {
 
     /// Every configuration key a message, fix title, rule doc, snapshot or the README names loads;
     /// no text names an option table without its `[options.…]` prefix.
+    /// Each file gets the config of its nearest folder that has one, asked in any order, by
+    /// relative and absolute paths, again and again (the answers are kept per folder).
+    #[test]
+    fn each_file_gets_the_nearest_config_whatever_the_order_of_the_questions() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::create_dir_all(root.join("c")).unwrap();
+        std::fs::write(root.join(CONFIG_NAME), "select = [\"DF\"]\n").unwrap();
+        std::fs::write(root.join("a/b").join(CONFIG_NAME), "select = [\"DC\"]\n").unwrap();
+        let resolver = ConfigResolver::new(None, false).unwrap();
+        let select = |p: &Path| resolver.for_path(p).unwrap().file.select.clone();
+        for _ in 0..2 {
+            assert_eq!(select(&root.join("a/b/Dockerfile")), ["DC"]);
+            assert_eq!(select(&root.join("a/Dockerfile")), ["DF"]);
+            assert_eq!(select(&root.join("a/b/x/../Dockerfile")), ["DC"]);
+            assert_eq!(select(&root.join("c/compose.yaml")), ["DF"]);
+            assert_eq!(select(&root.join("a/b/c/compose.yaml")), ["DC"]);
+            assert_eq!(select(&root.join("Dockerfile")), ["DF"]);
+        }
+        let isolated = ConfigResolver::new(None, true).unwrap();
+        assert!(isolated
+            .for_path(&root.join("a/b/Dockerfile"))
+            .unwrap()
+            .file
+            .select
+            .is_empty());
+    }
+
     #[test]
     fn every_config_key_named_anywhere_loads() {
         assert!(key_loads("options.pins-x", None).is_err());
