@@ -267,20 +267,15 @@ pub fn built_in_facts(image: &ImageName) -> Option<std::sync::Arc<crate::images:
             crate::memo::Cache::default();
     }
     const FACTS_CACHE_ENTRIES: usize = 4096;
-    // Each part with its length: unambiguous whatever the parts hold.
-    let part =
-        |p: Option<&String>| p.map_or_else(|| "-".to_owned(), |v| format!("{}:{v}", v.len()));
-    let key = format!(
-        "{} {} {} {}",
-        part(image.registry.as_ref()),
-        part(Some(&image.repository)),
-        part(image.tag.as_ref()),
-        part(image.digest.as_ref())
-    );
+    let key = crate::memo::Key::default()
+        .opt(image.registry.as_deref())
+        .text(&image.repository)
+        .opt(image.tag.as_deref())
+        .opt(image.digest.as_deref());
     let Ok(facts) = crate::memo::get_or_try::<_, std::convert::Infallible>(
         &FACTS,
         FACTS_CACHE_ENTRIES,
-        &key,
+        key.bytes(),
         || Ok(crate::images::lookup(&[], image).map(|k| std::sync::Arc::new(k.facts))),
     );
     facts
@@ -435,6 +430,14 @@ pub fn system_group_gid(family: Family, name: &str) -> Option<u32> {
 
 /// Programs that switch users inside an entrypoint (the image starts as root on purpose and drops
 /// privileges itself): found in a stage's RUN/CMD/ENTRYPOINT text.
+/// Whether `hay` contains any of `needles`: `needles.iter().any(|n| hay.contains(n))` without a
+/// substring searcher set up per needle, for the short words of command lines.
+#[must_use]
+pub fn contains_any(hay: &str, needles: &[&str]) -> bool {
+    let h = hay.as_bytes();
+    (0..=h.len()).any(|i| needles.iter().any(|n| h[i..].starts_with(n.as_bytes())))
+}
+
 pub const PRIVILEGE_DROP_TOOLS: &[&str] = &[
     "gosu",
     "su-exec",
@@ -997,6 +1000,36 @@ pub fn normalize_cap(cap: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_any_is_contains_of_any_needle() {
+        let words = [
+            "",
+            "g",
+            "gosu",
+            "/usr/local/bin/gosu",
+            "xgosux",
+            "su-exe",
+            "su-exec-",
+            "s6-overlay",
+            "setpri",
+            "chps",
+            "chpst",
+            "go su",
+            "ésetprivé",
+            "apt-get",
+        ];
+        let needle_sets: [&[&str]; 3] = [PRIVILEGE_DROP_TOOLS, &[], &["", "x"]];
+        for needles in needle_sets {
+            for w in words {
+                assert_eq!(
+                    contains_any(w, needles),
+                    needles.iter().any(|n| w.contains(n)),
+                    "{w:?} {needles:?}"
+                );
+            }
+        }
+    }
 
     /// The built-in facts are cached by reference on each thread: references that differ only in
     /// registry, tag or digest must each get their own look-up's facts, on a miss and on a hit.

@@ -40,14 +40,14 @@ pub(crate) mod memo {
     use std::thread::LocalKey;
 
     /// The cache type for [`get_or_try`]: declare one per question with `thread_local!`.
-    pub(crate) type Cache<V> = RefCell<HashMap<String, V>>;
+    pub(crate) type Cache<V> = RefCell<HashMap<Vec<u8>, V>>;
 
     /// The answer for `key` from `cache`, else `compute`d and kept (cleared first when it holds
     /// `limit` answers). Errors are not kept: the next call computes again.
     pub(crate) fn get_or_try<V: Clone, E>(
         cache: &'static LocalKey<Cache<V>>,
         limit: usize,
-        key: &str,
+        key: &[u8],
         compute: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         if let Some(hit) = cache.with(|c| c.borrow().get(key).cloned()) {
@@ -64,6 +64,42 @@ pub(crate) mod memo {
         Ok(value)
     }
 
+    /// A key made of several parts, unambiguous whatever the parts hold: numbers as 8 bytes, texts
+    /// with their length first, absent parts as a byte of their own. (Built without the
+    /// formatting machinery: a key is built on every look-up.)
+    #[derive(Default)]
+    pub(crate) struct Key(Vec<u8>);
+
+    impl Key {
+        pub(crate) fn num(mut self, n: usize) -> Self {
+            self.0.extend_from_slice(&(n as u64).to_le_bytes());
+            self
+        }
+
+        pub(crate) fn text(self, s: &str) -> Self {
+            let mut k = self.num(s.len());
+            k.0.extend_from_slice(s.as_bytes());
+            k
+        }
+
+        pub(crate) fn opt(mut self, s: Option<&str>) -> Self {
+            match s {
+                None => {
+                    self.0.push(0);
+                    self
+                }
+                Some(s) => {
+                    self.0.push(1);
+                    self.text(s)
+                }
+            }
+        }
+
+        pub(crate) fn bytes(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;
@@ -76,7 +112,7 @@ pub(crate) mod memo {
         fn answers_are_kept_errors_are_not_and_the_cache_is_bounded() {
             let computed = std::cell::Cell::new(0);
             let square = |key: &str, fail: bool| {
-                get_or_try(&SQUARES, 3, key, || {
+                get_or_try(&SQUARES, 3, key.as_bytes(), || {
                     computed.set(computed.get() + 1);
                     if fail {
                         return Err("no");
@@ -95,6 +131,25 @@ pub(crate) mod memo {
             assert_eq!(SQUARES.with(|c| c.borrow().len()), 1, "cleared when full");
             assert_eq!(square("4", false), Ok(16));
             assert_eq!(computed.get(), 6, "computed again after the clear");
+        }
+
+        #[test]
+        fn keys_tell_their_parts_apart() {
+            let k = |a: Option<&str>, b: &str, n: usize| Key::default().opt(a).text(b).num(n).0;
+            let keys = [
+                k(None, "ab", 1),
+                k(Some(""), "ab", 1),
+                k(Some("a"), "b", 1),
+                k(Some("ab"), "", 1),
+                k(None, "ab", 2),
+                k(None, "ab\u{1}", 1),
+            ];
+            for (i, a) in keys.iter().enumerate() {
+                for b in &keys[i + 1..] {
+                    assert_ne!(a, b);
+                }
+            }
+            assert_eq!(k(Some("a"), "b", 1), k(Some("a"), "b", 1));
         }
     }
 }

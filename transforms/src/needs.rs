@@ -562,7 +562,7 @@ pub fn start_of(
             "RUN" => crate::dockerfile::analysis::run_commands(ins)
                 .iter()
                 .flatten()
-                .filter(|w| PRIVILEGE_DROP_TOOLS.iter().any(|t| w.contains(t)))
+                .filter(|w| crate::knowledge::contains_any(w, PRIVILEGE_DROP_TOOLS))
                 .find_map(|w| needs_root(w)),
             "ENTRYPOINT" | "CMD" => match &ins.args {
                 Args::Json(j) => j.items.iter().find_map(|i| needs_root(&i.value)),

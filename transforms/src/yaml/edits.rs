@@ -173,17 +173,20 @@ fn cached_entry_lines(
     key_text: &str,
     layout: Layout,
 ) -> Result<Vec<String>, YamlError> {
-    // Every input of `entry_lines`, unambiguously: the numbers, then the key's length.
-    let cache_key = format!(
-        "{col} {} {} {} {} {key_text}{value}",
-        layout.unit,
-        layout.seq_indent,
-        layout.item_gap,
-        key_text.len()
-    );
-    crate::memo::get_or_try(&ENTRY_LINES, ENTRY_LINES_CACHE_ENTRIES, &cache_key, || {
-        entry_lines(&Fragment::parse(value)?, col, key_text, layout)
-    })
+    // Every input of `entry_lines`.
+    let cache_key = crate::memo::Key::default()
+        .num(col)
+        .num(layout.unit)
+        .num(layout.seq_indent)
+        .num(layout.item_gap)
+        .text(key_text)
+        .text(value);
+    crate::memo::get_or_try(
+        &ENTRY_LINES,
+        ENTRY_LINES_CACHE_ENTRIES,
+        cache_key.bytes(),
+        || entry_lines(&Fragment::parse(value)?, col, key_text, layout),
+    )
 }
 
 /// The lines of a new block entry `key: value` at column `col`.

@@ -53,7 +53,7 @@ thread_local! {
 
 impl Fragment {
     pub fn parse(text: &str) -> Result<Self, YamlError> {
-        crate::memo::get_or_try(&FRAGMENTS, FRAGMENT_CACHE_ENTRIES, text, || {
+        crate::memo::get_or_try(&FRAGMENTS, FRAGMENT_CACHE_ENTRIES, text.as_bytes(), || {
             Self::parse_uncached(text).map(|f| f.file)
         })
         .map(|file| Self { file })
