@@ -89,6 +89,15 @@ impl Charts {
 
     /// Whether `path` (under the walked `root`) is in the `templates/` folder of a chart.
     fn in_templates(&self, path: &Path, root: &Path) -> bool {
+        // A folder named `templates` on the way is needed: most paths have none.
+        let has_name = path
+            .as_os_str()
+            .as_encoded_bytes()
+            .windows(b"templates".len())
+            .any(|w| w == b"templates");
+        if !has_name {
+            return false;
+        }
         let mut child: Option<&Path> = None;
         for dir in path.ancestors().skip(1) {
             if !dir.starts_with(root) {

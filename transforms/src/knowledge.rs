@@ -184,6 +184,30 @@ pub fn pinned_suffix(image: &ImageName, pin: &str) -> String {
 /// (`python:3.12-alpine` is Alpine, `node:20-bookworm-slim` Debian, `*-windowsservercore*` Windows).
 #[must_use]
 pub fn family_of(image: &ImageName) -> Family {
+    thread_local! {
+        /// By reference, as [`built_in_facts`]: asked for every stage and service.
+        static FAMILIES: crate::memo::Cache<Family> = crate::memo::Cache::default();
+    }
+    const FAMILIES_CACHE_ENTRIES: usize = 4096;
+    let Ok(family) = crate::memo::get_or_try::<_, std::convert::Infallible>(
+        &FAMILIES,
+        FAMILIES_CACHE_ENTRIES,
+        image_key(image).bytes(),
+        || Ok(family_of_uncached(image)),
+    );
+    family
+}
+
+/// Every part of an image reference, as a cache key.
+fn image_key(image: &ImageName) -> crate::memo::Key {
+    crate::memo::Key::default()
+        .opt(image.registry.as_deref())
+        .text(&image.repository)
+        .opt(image.tag.as_deref())
+        .opt(image.digest.as_deref())
+}
+
+fn family_of_uncached(image: &ImageName) -> Family {
     let tag = image.tag.as_deref().unwrap_or("").to_ascii_lowercase();
     let short = image.short();
     if short == "scratch" {
@@ -267,15 +291,10 @@ pub fn built_in_facts(image: &ImageName) -> Option<std::sync::Arc<crate::images:
             crate::memo::Cache::default();
     }
     const FACTS_CACHE_ENTRIES: usize = 4096;
-    let key = crate::memo::Key::default()
-        .opt(image.registry.as_deref())
-        .text(&image.repository)
-        .opt(image.tag.as_deref())
-        .opt(image.digest.as_deref());
     let Ok(facts) = crate::memo::get_or_try::<_, std::convert::Infallible>(
         &FACTS,
         FACTS_CACHE_ENTRIES,
-        key.bytes(),
+        image_key(image).bytes(),
         || Ok(crate::images::lookup(&[], image).map(|k| std::sync::Arc::new(k.facts))),
     );
     facts
@@ -1079,6 +1098,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The families are cached by reference on each thread like the facts: each reference gets
+    /// its own answer, asked first or again.
+    #[test]
+    fn families_are_those_of_each_reference() {
+        let references = [
+            "python:3.12-alpine",
+            "python:3.12-slim",
+            "python:3.12",
+            "python",
+            "mcr.microsoft.com/windows/nanoserver:ltsc2022",
+            "scratch",
+            "gcr.io/distroless/static:nonroot",
+            "redhat/ubi9",
+            "postgres:16-alpine",
+            "postgres:16",
+            "unknown-image-of-nobody:bookworm",
+            "unknown-image-of-nobody",
+        ];
+        for _ in 0..2 {
+            for r in references {
+                let image = ImageName::parse(r);
+                assert_eq!(family_of(&image), family_of_uncached(&image), "{r}");
+            }
+        }
+        assert_eq!(
+            family_of(&ImageName::parse("python:3.12-alpine")),
+            Family::Alpine
+        );
+        assert_eq!(
+            family_of(&ImageName::parse("python:3.12-slim")),
+            Family::Debian
+        );
     }
 
     #[test]

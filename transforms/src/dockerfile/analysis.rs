@@ -734,7 +734,9 @@ pub fn commands(text: &str) -> Vec<Vec<String>> {
     let mut chars = text.chars().peekable();
     let end_word = |word: &mut String, in_word: &mut bool, cmd: &mut Vec<String>| {
         if *in_word {
-            cmd.push(std::mem::take(word));
+            // A copy of its length; `word` keeps its buffer for the next word.
+            cmd.push(word.as_str().to_owned());
+            word.clear();
             *in_word = false;
         }
     };
