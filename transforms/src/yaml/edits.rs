@@ -162,7 +162,8 @@ impl Mapping {
 const ENTRY_LINES_CACHE_ENTRIES: usize = 4096;
 
 thread_local! {
-    static ENTRY_LINES: crate::memo::Cache<Vec<String>> = crate::memo::Cache::default();
+    static ENTRY_LINES: crate::memo::Cache<std::rc::Rc<[String]>> =
+        crate::memo::Cache::default();
 }
 
 /// [`entry_lines`] of the fragment `value`, parsed (see [`Fragment::parse`]), through
@@ -172,7 +173,7 @@ fn cached_entry_lines(
     col: usize,
     key_text: &str,
     layout: Layout,
-) -> Result<Vec<String>, YamlError> {
+) -> Result<std::rc::Rc<[String]>, YamlError> {
     // Every input of `entry_lines`.
     let cache_key = crate::memo::Key::default()
         .num(col)
@@ -185,7 +186,7 @@ fn cached_entry_lines(
         &ENTRY_LINES,
         ENTRY_LINES_CACHE_ENTRIES,
         cache_key.bytes(),
-        || entry_lines(&Fragment::parse(value)?, col, key_text, layout),
+        || entry_lines(&Fragment::parse(value)?, col, key_text, layout).map(std::rc::Rc::from),
     )
 }
 
