@@ -131,11 +131,25 @@ pub fn json(results: &[FileResult], fix_mode: bool) -> serde_json::Value {
     serde_json::json!({ "version": 1, "files": files })
 }
 
-fn style(enabled: bool, code: &str, s: &str) -> String {
-    if enabled {
-        format!("\x1b[{code}m{s}\x1b[0m")
-    } else {
-        s.to_owned()
+fn style<'a>(enabled: bool, code: &'a str, s: &'a str) -> Styled<'a> {
+    Styled { enabled, code, s }
+}
+
+/// `s` in the SGR style `code` when `enabled`, written where it is formatted (a report has a few
+/// of these per finding: no string is built for each).
+struct Styled<'a> {
+    enabled: bool,
+    code: &'a str,
+    s: &'a str,
+}
+
+impl std::fmt::Display for Styled<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.enabled {
+            write!(f, "\x1b[{}m{}\x1b[0m", self.code, self.s)
+        } else {
+            f.write_str(self.s)
+        }
     }
 }
 
@@ -368,6 +382,7 @@ pub struct SummaryShape {
 /// A unified diff coloured for a terminal (headers bold, hunks cyan, removed red, added green).
 #[must_use]
 pub fn color_diff(diff: &str) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(diff.len() + diff.len() / 4);
     for line in diff.split_inclusive('\n') {
         let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
@@ -382,7 +397,7 @@ pub fn color_diff(diff: &str) -> String {
         } else {
             ""
         };
-        out.push_str(&style(!code.is_empty(), code, body));
+        let _ = write!(out, "{}", style(!code.is_empty(), code, body));
         out.push_str(nl);
     }
     out
