@@ -512,8 +512,6 @@ mod tests {
         }
     }
 
-    /// Every configuration key a message, fix title, rule doc, snapshot or the README names loads;
-    /// no text names an option table without its `[options.…]` prefix.
     /// Each file gets the config of its nearest folder that has one, asked in any order, by
     /// relative and absolute paths, again and again (the answers are kept per folder).
     #[test]
@@ -543,6 +541,8 @@ mod tests {
             .is_empty());
     }
 
+    /// Every configuration key a message, fix title, rule doc, snapshot or the README names loads;
+    /// no text names an option table without its `[options.…]` prefix.
     #[test]
     fn every_config_key_named_anywhere_loads() {
         assert!(key_loads("options.pins-x", None).is_err());
