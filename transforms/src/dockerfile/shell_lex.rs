@@ -391,6 +391,10 @@ fn skip_backticks(b: &[u8], i: usize) -> Option<usize> {
 /// Removes quotes and `\` escapes like the shell does (no expansion).
 #[must_use]
 pub fn unquote(raw: &str) -> String {
+    // Most words quote and escape nothing: they are their own value.
+    if !raw.bytes().any(|b| matches!(b, b'\\' | b'\'' | b'"')) {
+        return raw.to_owned();
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
@@ -822,11 +826,19 @@ pub fn shell_script(ins: &Instruction) -> Option<Script<'_>> {
     })
 }
 
-/// One script a `RUN` may execute (see [`run_texts`]) and its simple commands.
+/// One script a `RUN` may execute (see [`run_texts`]): its text (`src`) and simple commands
+/// (`commands`), through [`ScriptBody`].
 #[derive(Debug)]
 pub struct RunText {
-    pub src: String,
-    pub commands: Vec<SimpleCommand>,
+    body: Arc<ScriptBody>,
+}
+
+impl std::ops::Deref for RunText {
+    type Target = ScriptBody;
+
+    fn deref(&self) -> &ScriptBody {
+        &self.body
+    }
 }
 
 /// Every script a `RUN` may execute, for conservative detection (not for edits): the editable script,
@@ -839,21 +851,23 @@ pub fn run_texts<'a>(text: &str, ins: &'a Instruction) -> &'a [RunText] {
 
 fn lex_run_texts(text: &str, ins: &Instruction) -> Vec<RunText> {
     let ins = ins.onbuild.as_deref().unwrap_or(ins);
-    let mut pending = Vec::new();
+    // The texts to lex, or (the shell form's text) the script already lexed for the edits.
+    let mut pending: Vec<Result<String, Arc<ScriptBody>>> = Vec::new();
     match &ins.args {
         Args::Json(j) => {
-            pending.push(
-                j.items
-                    .iter()
-                    .map(|i| i.value.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
+            pending.push(Ok(j
+                .items
+                .iter()
+                .map(|i| i.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")));
         }
-        Args::Shell(s) => pending.push(s.text.clone()),
+        // The same text `shell_script` lexes (`args.text`): lexed once for both.
+        Args::Shell(args) => pending
+            .push(shell_script(ins).map_or_else(|| Ok(args.text.clone()), |line| Err(line.body))),
     }
     for h in &ins.heredocs {
-        pending.push(h.body_range.slice(text).to_owned());
+        pending.push(Ok(h.body_range.slice(text).to_owned()));
     }
     let mut out: Vec<RunText> = Vec::new();
     // Scripts found in scripts are looked into until there are more than 32 texts; the texts found
@@ -861,22 +875,23 @@ fn lex_run_texts(text: &str, ins: &Instruction) -> Vec<RunText> {
     let mut expand = true;
     let mut next = 0;
     while next < pending.len() {
-        let src = std::mem::take(&mut pending[next]);
+        let body = match std::mem::replace(&mut pending[next], Ok(String::new())) {
+            Ok(src) => ScriptBody::new(src),
+            Err(body) => body,
+        };
         next += 1;
-        let lexed = lex(&src);
-        let commands = commands(&src, &lexed.tokens);
-        for c in commands.iter().filter(|_| expand) {
+        for c in body.commands.iter().filter(|_| expand) {
             if let Some((name, args)) = c.name_and_args() {
                 if is_posix_shell(name) {
                     if let Some(p) = args.iter().position(|a| a.value == "-c") {
                         if let Some(script) = args.get(p + 1) {
-                            pending.push(script.value.clone());
+                            pending.push(Ok(script.value.clone()));
                         }
                     }
                 }
             }
         }
-        out.push(RunText { src, commands });
+        out.push(RunText { body });
         if pending.len() > 32 {
             expand = false;
         }
@@ -972,6 +987,63 @@ mod tests {
             shell_script(runs[0]).unwrap().src,
             shell_script(runs[0]).unwrap().src
         );
+    }
+
+    /// The scripts a RUN may execute start with its shell-form text, lexed once for them and for
+    /// the edits (also inside ONBUILD); heredoc bodies and `sh -c` strings follow, each lexed as
+    /// its own text.
+    #[test]
+    fn run_texts_share_the_lexed_line_and_lex_the_rest() {
+        let text = "FROM alpine\nRUN sh -c 'apk add \"x y\"' && cat <<EOF\nbody one\nEOF\n\
+                    ONBUILD RUN apk add z\nRUN [\"sh\", \"-c\", \"apk add w\"]\n";
+        let df = crate::dockerfile::syntax::parse(text).unwrap();
+        let fresh = |src: &str| {
+            let lexed = lex(src);
+            let words = |c: &SimpleCommand| c.words.iter().map(|w| w.value.clone()).collect();
+            commands(src, &lexed.tokens)
+                .iter()
+                .map(words)
+                .collect::<Vec<Vec<String>>>()
+        };
+        let seen = |t: &RunText| {
+            let words = |c: &SimpleCommand| c.words.iter().map(|w| w.value.clone()).collect();
+            (
+                t.src.clone(),
+                t.commands.iter().map(words).collect::<Vec<Vec<String>>>(),
+            )
+        };
+        let run = &df.instructions[1];
+        let texts = run_texts(text, run);
+        let srcs: Vec<&str> = texts.iter().map(|t| t.src.as_str()).collect();
+        assert_eq!(
+            srcs,
+            [
+                "sh -c 'apk add \"x y\"' && cat <<EOF",
+                "body one\n",
+                "apk add \"x y\""
+            ]
+        );
+        for t in texts {
+            assert_eq!(seen(t), (t.src.clone(), fresh(&t.src)));
+        }
+        assert!(Arc::ptr_eq(
+            &texts[0].body,
+            &shell_script(run).unwrap().body
+        ));
+        let onbuild = df.instructions[2].onbuild.as_deref().unwrap();
+        let texts = run_texts(text, &df.instructions[2]);
+        assert_eq!(
+            seen(&texts[0]),
+            ("apk add z".to_owned(), fresh("apk add z"))
+        );
+        assert!(Arc::ptr_eq(
+            &texts[0].body,
+            &shell_script(onbuild).unwrap().body
+        ));
+        let texts = run_texts(text, &df.instructions[3]);
+        let srcs: Vec<&str> = texts.iter().map(|t| t.src.as_str()).collect();
+        // Exec form: the arguments joined, so `-c` takes the next word only.
+        assert_eq!(srcs, ["sh -c apk add w", "apk"]);
     }
 
     fn words(src: &str) -> Vec<Vec<String>> {
@@ -1072,5 +1144,14 @@ mod tests {
     fn unquoting() {
         assert_eq!(unquote(r#"a"b\"c"'d\'"#), "ab\"cd\\");
         assert_eq!(unquote(r"a\ b"), "a b");
+        // Each quoting character alone takes the slow path; a word without any is itself.
+        assert_eq!(unquote("x'y'"), "xy");
+        assert_eq!(unquote("x\"y\""), "xy");
+        assert_eq!(unquote("x\\y"), "xy");
+        assert_eq!(
+            unquote("/usr/bin/apt-get=1.2*${V}$(x)é"),
+            "/usr/bin/apt-get=1.2*${V}$(x)é"
+        );
+        assert_eq!(unquote(""), "");
     }
 }
