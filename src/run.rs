@@ -328,8 +328,10 @@ pub fn process_text(
     }
     // A walked Dockerfile with template directives (`FROM {{ base }}`, `{% if %}` lines) would be
     // "fixed" into nonsense: it is a template source.
+    // (Both tests need `{{` or `{%` in a line: a text without either has no such line.)
     if !explicit
         && kind == FileKind::Dockerfile
+        && (text.contains("{{") || text.contains("{%"))
         && text.lines().any(|l| {
             let t = l.trim_start();
             t.starts_with("{{")

@@ -351,15 +351,20 @@ fn check_key_value(kv: &KeyValue, tls_env: bool, out: &mut Vec<Report>) {
     }
 }
 
+/// Whether `bytes` contain `tcp` in any case: each `t` or `T` (found with `memchr2`) is tested
+/// for the two bytes after it.
+fn contains_tcp(bytes: &[u8]) -> bool {
+    memchr::memchr2_iter(b't', b'T', bytes).any(|at| {
+        bytes
+            .get(at + 1..at + 3)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"cp"))
+    })
+}
+
 fn check_file(text: &str, df: &Dockerfile) -> Vec<Finding> {
     // Every finding is about a `tcp://` address (`tcp_address`) or an empty
     // `DOCKER_TLS_CERTDIR`: a file that says neither `tcp` (in any case) nor that name has none.
-    if !text.contains("DOCKER_TLS_CERTDIR")
-        && !text
-            .as_bytes()
-            .windows(3)
-            .any(|w| w.eq_ignore_ascii_case(b"tcp"))
-    {
+    if !text.contains("DOCKER_TLS_CERTDIR") && !contains_tcp(text.as_bytes()) {
         return Vec::new();
     }
     let graph = StageGraph::new(df);
@@ -486,6 +491,36 @@ mod tests {
         let again = parse(&out.text).unwrap();
         assert!(check_file(&out.text, &again).is_empty(), "{}", out.text);
         out.text
+    }
+
+    #[test]
+    fn tcp_is_found_in_any_case_at_any_place() {
+        let naive = |b: &[u8]| b.windows(3).any(|w| w.eq_ignore_ascii_case(b"tcp"));
+        for text in [
+            "",
+            "t",
+            "tc",
+            "tcp",
+            "TCP",
+            "tCp",
+            "xxtcp",
+            "tctcp",
+            "ttcp",
+            "tc\np",
+            "tcq",
+            "Tc",
+            "-H tcP://a",
+            "t\u{e9}cp",
+            "\u{e9}tcp",
+            "tttt",
+            "TcTcTcP",
+        ] {
+            assert_eq!(
+                contains_tcp(text.as_bytes()),
+                naive(text.as_bytes()),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
