@@ -189,6 +189,183 @@ pub(crate) fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> 
     Ok(())
 }
 
+/// Parse `text` into the arena with `yaml-edit`'s parser (copied in [`super::parser`], building the
+/// arena directly). Errors are syntax errors (see [`check_syntax`]), `yaml-edit`'s parse errors,
+/// located, or a tree that does not cover the input token by token (which would be a parser bug).
+/// `fragment`: the text is a value fragment for an edit, whose aliases may refer to anchors it does
+/// not define. `validate`: run [`check_syntax`] first; a caller that loads every document with
+/// `serde-saphyr` afterwards (the same event parser) may skip it and call it only on failure.
+///
+/// The scalars whose value is not their raw text are decoded by `yaml-edit`'s decoder, which
+/// reads them in its own tree (a block scalar's indentation counts from its parent): that tree is
+/// built only for a file that has such a scalar.
+pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, YamlError> {
+    if validate {
+        check_syntax(text, fragment)?;
+    }
+    let (builder, errors) = super::parser::parse(text);
+    if let Some(e) = errors.first() {
+        return Err(positioned(text, e));
+    }
+    let (cst, undecoded) = builder.finish()?;
+    if undecoded.is_empty() {
+        return Ok(cst);
+    }
+    use rowan::ast::AstNode as _;
+    let parsed = yaml_edit::YamlFile::parse(text);
+    let root = rowan::SyntaxNode::new_root(parsed.tree().syntax().green().into_owned());
+    let mut cst = cst;
+    for id in undecoded {
+        let TextRange { start, end } = cst.range(id);
+        if let Some(v) = scalar_node(&root, start, end)
+            .and_then(yaml_edit::YamlNode::from_syntax)
+            .and_then(|n| n.as_scalar().map(yaml_edit::Scalar::as_string))
+        {
+            cst.decoded.insert(id, v);
+        }
+    }
+    Ok(cst)
+}
+
+/// A `yaml-edit` parse error as ours, with its range clamped to the text.
+fn positioned(text: &str, e: &yaml_edit::PositionedParseError) -> YamlError {
+    let start = (e.range.start as usize).min(text.len());
+    let end = (e.range.end as usize).clamp(start, text.len());
+    YamlError::new(e.message.clone(), TextRange::new(start, end))
+}
+
+/// Builds the arena from the parser's events (nodes opened and closed, tokens in text order),
+/// as the copy of `yaml-edit`'s green tree did ([`parse_with_yaml_edit`], kept for tests): one
+/// element per node and per kept token, numbered in pre-order, each token's text checked against
+/// the input at its offset.
+pub(crate) struct Builder<'t> {
+    text: &'t str,
+    elems: Vec<Elem>,
+    /// The nodes open, innermost last.
+    open: Vec<ElemId>,
+    /// Offset of the next token.
+    offset: usize,
+    /// The `SCALAR` nodes whose raw text is not their value.
+    undecoded: Vec<ElemId>,
+    /// The first inconsistency met (reported by [`Builder::finish`]).
+    error: Option<YamlError>,
+}
+
+impl<'t> Builder<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            elems: Vec::with_capacity(text.len() / 8),
+            open: Vec::new(),
+            offset: 0,
+            undecoded: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn kind(raw: rowan::SyntaxKind) -> SyntaxKind {
+        use rowan::Language as _;
+        yaml_edit::Lang::kind_from_raw(raw)
+    }
+
+    /// Add an element ending at `end` under the innermost open node (the first is the root).
+    fn push(&mut self, kind: SyntaxKind, start: usize, end: usize) -> Option<ElemId> {
+        let id = self.elems.len();
+        let Some(id32) = u32::try_from(id).ok().filter(|&i| i != NONE) else {
+            self.error.get_or_insert_with(|| {
+                YamlError::new("too many YAML nodes", TextRange::empty(start))
+            });
+            return None;
+        };
+        if let Some(&parent) = self.open.last() {
+            let p = &mut self.elems[parent];
+            if p.last_child == NONE {
+                p.first_child = id32;
+            } else {
+                let last = p.last_child as usize;
+                self.elems[last].next_sibling = id32;
+            }
+            self.elems[parent].last_child = id32;
+        }
+        self.elems.push(Elem {
+            kind,
+            range: TextRange::new(start, end),
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+        });
+        Some(id)
+    }
+
+    pub(crate) fn start_node(&mut self, kind: rowan::SyntaxKind) {
+        let kind = Self::kind(kind);
+        if self.open.is_empty() && !self.elems.is_empty() {
+            self.error
+                .get_or_insert_with(|| internal("a second root", self.offset));
+        }
+        if let Some(id) = self.push(kind, self.offset, self.offset) {
+            self.open.push(id);
+        }
+    }
+
+    pub(crate) fn finish_node(&mut self) {
+        let Some(id) = self.open.pop() else {
+            self.error
+                .get_or_insert_with(|| internal("a node closed twice", self.offset));
+            return;
+        };
+        let start = self.elems[id].range.start;
+        self.elems[id].range = TextRange::new(start, self.offset);
+        if self.elems[id].kind == SyntaxKind::SCALAR
+            && raw_is_value(&self.text[start..self.offset]).is_none()
+        {
+            self.undecoded.push(id);
+        }
+    }
+
+    pub(crate) fn token(&mut self, kind: rowan::SyntaxKind, t: &str) {
+        let start = self.offset;
+        if self.text.get(start..start + t.len()) != Some(t) {
+            self.error
+                .get_or_insert_with(|| internal("token text differs from the input", start));
+            return;
+        }
+        self.offset += t.len();
+        let kind = Self::kind(kind);
+        if kept_token(kind) {
+            self.push(kind, start, self.offset);
+        }
+    }
+
+    /// The arena and the `SCALAR` elements to decode.
+    fn finish(self) -> Result<(Cst, Vec<ElemId>), YamlError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if !self.open.is_empty() {
+            return Err(internal("a node left open", self.offset));
+        }
+        if self.elems.first().map(|e| e.kind) != Some(SyntaxKind::ROOT) {
+            return Err(internal("a document without a root", 0));
+        }
+        if self.offset != self.text.len() {
+            return Err(internal("the tree is shorter than the input", self.offset));
+        }
+        let cst = Cst {
+            elems: self.elems,
+            decoded: HashMap::new(),
+        };
+        if !cst
+            .children(cst.root())
+            .any(|c| cst.kind(c) == SyntaxKind::DOCUMENT)
+        {
+            // No document at all (empty, comments or directives only): a synthetic root.
+            return Ok((Cst::empty(self.text.len()), Vec::new()));
+        }
+        Ok((cst, self.undecoded))
+    }
+}
+
 /// Parse `text` with `yaml-edit` and copy the tree. Errors are syntax errors (see
 /// [`check_syntax`]), `yaml-edit`'s parse errors, located, or a failed lossless round trip (which
 /// would be a `yaml-edit` bug).
@@ -199,7 +376,12 @@ pub(crate) fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> 
 /// The copy walks rowan's immutable green tree with an explicit stack (each element's parent is
 /// the node whose children are being walked): the cursor tree `yaml-edit` hands out is a mutable
 /// one, whose walk allocates a cursor per element and recomputes offsets.
-pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, YamlError> {
+#[cfg(test)]
+pub(crate) fn parse_with_yaml_edit(
+    text: &str,
+    fragment: bool,
+    validate: bool,
+) -> Result<Cst, YamlError> {
     use rowan::ast::AstNode as _;
     use rowan::Language as _;
     if validate {
@@ -333,4 +515,136 @@ pub(crate) fn scalar_value(cst: &Cst, text: &str, id: ElemId) -> String {
     }
     let raw = cst.range(id).slice(text);
     raw_is_value(raw).unwrap_or(raw).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two trees are the same: elements, links and decoded values.
+    fn same(a: &Cst, b: &Cst) -> bool {
+        a.elems.len() == b.elems.len()
+            && a.elems.iter().zip(&b.elems).all(|(x, y)| {
+                x.kind == y.kind
+                    && x.range == y.range
+                    && x.first_child == y.first_child
+                    && x.last_child == y.last_child
+                    && x.next_sibling == y.next_sibling
+            })
+            && a.decoded == b.decoded
+    }
+
+    fn agree(text: &str, what: &str) {
+        for fragment in [false, true] {
+            match (
+                parse(text, fragment, false),
+                parse_with_yaml_edit(text, fragment, false),
+            ) {
+                (Ok(a), Ok(b)) => assert!(same(&a, &b), "{what}: trees differ\n{text}"),
+                (Err(a), Err(b)) => assert_eq!(a, b, "{what}\n{text}"),
+                (a, b) => panic!("{what}: {:?} vs {:?}\n{text}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
+    }
+
+    #[test]
+    fn the_copied_parser_builds_the_tree_the_green_tree_copy_did() {
+        for text in [
+            "",
+            "# only a comment\n",
+            "%YAML 1.2\n---\n",
+            "a: 1\n",
+            "a:\n  - b\n  - \"c\\td\"\n  - |\n    x\n    y\n",
+            "---\na: &x {b: [1, 2]}\n---\nc: *x\n...\n",
+            "k: 'it''s'\nl: >-\n  folded\n  text\n",
+            "a: b: c\n",
+            "[unclosed\n",
+            "? complex\n: value\n",
+            "\u{feff}a: 1\r\nb: 2\r\n",
+        ] {
+            agree(text, "sample");
+        }
+    }
+
+    /// Every YAML file of the shared corpora and the golden cases, and for each some mutants
+    /// (a byte range deleted, a YAML indicator inserted, a line doubled, at pseudo-random places),
+    /// give the same tree or the same error either way.
+    #[test]
+    fn the_copied_parser_agrees_over_the_corpora_and_mutants() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in [
+            root.join("../../shared/corpus"),
+            root.join("../../shared/corpus-scripts"),
+            root.join("../golden"),
+        ] {
+            let mut stack = vec![dir];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        if files.is_empty() {
+            eprintln!("skipping: no corpus next to the repository");
+            return;
+        }
+        files.sort();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(seed >> 33).unwrap() % n.max(1)
+        };
+        let inserts = [
+            ":", "- ", "? ", " ", "\n", "\t", "\"", "'", "[", "]", "{", "}", ",", "|", ">", "#",
+            "&a ", "*a", "!t ", "---\n", "...\n", "%", "\r", "\u{feff}",
+        ];
+        let mut n = 0;
+        for path in &files {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let what = path.display().to_string();
+            agree(&text, &what);
+            n += 1;
+            let boundary = |mut i: usize| {
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            for _ in 0..4 {
+                let at = boundary(next(text.len() + 1));
+                let mutant = match next(3) {
+                    0 => {
+                        let end = boundary((at + 1 + next(8)).min(text.len()));
+                        format!("{}{}", &text[..at], &text[end..])
+                    }
+                    1 => format!(
+                        "{}{}{}",
+                        &text[..at],
+                        inserts[next(inserts.len())],
+                        &text[at..]
+                    ),
+                    _ => {
+                        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+                        format!("{}{}", &text[..end], &text[start..])
+                    }
+                };
+                agree(&mutant, &format!("{what} (mutant)"));
+            }
+        }
+        assert!(n > 1000, "only {n} YAML files read");
+    }
 }

@@ -67,6 +67,7 @@ mod edits;
 mod fragment;
 mod limits;
 mod model;
+mod parser;
 mod reach;
 mod scalar;
 mod semantic;
