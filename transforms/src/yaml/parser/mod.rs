@@ -34,6 +34,7 @@
 
 mod block;
 mod flow;
+mod lex;
 mod scalars;
 mod support;
 
@@ -41,11 +42,12 @@ use scalars::is_plain_scalar_kind;
 
 pub(crate) use flow::implicit_mapping_starts;
 
+use self::lex::lex;
 use self::support::LineIndex;
 use std::cell::Cell;
 use yaml_edit::{
     error_recovery::{ErrorBuilder, ErrorRecoveryContext, ParseContext, RecoveryStrategy},
-    lex, ParseErrorKind, PositionedParseError, SyntaxKind,
+    ParseErrorKind, PositionedParseError, SyntaxKind,
 };
 
 /// Maximum nesting depth for collections and stacked node properties.
