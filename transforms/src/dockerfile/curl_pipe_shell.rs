@@ -104,6 +104,12 @@ fn is_op_char(c: u8) -> bool {
     matches!(c, b'|' | b'&' | b';' | b'(' | b')' | b'<' | b'>')
 }
 
+/// A byte a word copies as it is: not whitespace, an operator, a quote, an escape or the start
+/// of an expansion (any byte of a multi-byte character is one).
+fn is_plain_byte(c: u8) -> bool {
+    !(c.is_ascii_whitespace() || is_op_char(c) || matches!(c, b'\\' | b'\'' | b'"' | b'$' | b'`'))
+}
+
 /// End of a `$(…)` / `<(…)` whose content starts at `from`: the offset of the matching `)`.
 fn close_paren(b: &[u8], from: usize, to: usize) -> usize {
     let mut depth = 1usize;
@@ -276,10 +282,23 @@ impl Lexer<'_> {
                 }
                 b'`' => self.substitution(&mut w, SubKind::Command, 1),
                 _ => {
-                    let ch = self.s[self.i..self.to].chars().next().unwrap_or('\0');
-                    w.value.push(ch);
-                    literal += 1;
-                    self.i += ch.len_utf8().max(1);
+                    // A run of characters that are their own value (none of the bytes above,
+                    // whitespace or operators; multi-byte characters whole, as a run stops only
+                    // at an ASCII byte) is copied at once.
+                    let run = self.b[self.i..self.to]
+                        .iter()
+                        .position(|&b| !is_plain_byte(b))
+                        .map_or(self.to, |p| self.i + p);
+                    if run > self.i {
+                        w.value.push_str(&self.s[self.i..run]);
+                        literal += run - self.i;
+                        self.i = run;
+                    } else {
+                        let ch = self.s[self.i..self.to].chars().next().unwrap_or('\0');
+                        w.value.push(ch);
+                        literal += 1;
+                        self.i += ch.len_utf8().max(1);
+                    }
                 }
             }
         }
@@ -1136,6 +1155,46 @@ mod tests {
             .into_iter()
             .map(|h| s[h.start..h.end].to_owned())
             .collect()
+    }
+
+    fn words(s: &str) -> Vec<(String, bool)> {
+        lex(s, 0, s.len())
+            .into_iter()
+            .filter_map(|t| match t {
+                Tok::Word(w) => Some((w.value, w.whole_sub)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn word_values_drop_quotes_and_escapes_and_keep_every_other_character() {
+        let w = |v: &str, whole: bool| (v.to_owned(), whole);
+        assert_eq!(
+            words("curl -fsSL h\u{e9}llo\u{2603}x \"a b\"c'd e'f g\\ h \\\n i"),
+            [
+                w("curl", false),
+                w("-fsSL", false),
+                w("h\u{e9}llo\u{2603}x", false),
+                w("a bcd ef", false),
+                w("g h", false),
+                w("i", false),
+            ]
+        );
+        assert_eq!(
+            words("x=$(curl a)b ${V}\u{e9} $V\u{e9}$ \u{e9}`id` \"$(curl b)\""),
+            [
+                w("x=$(curl a)b", false),
+                w("${V}\u{e9}", false),
+                w("$V\u{e9}$", false),
+                w("\u{e9}`id`", false),
+                w("$(curl b)", true),
+            ]
+        );
+        assert_eq!(
+            words("a|b;c&&d>e"),
+            [w("a", false), w("b", false), w("c", false), w("d", false)]
+        );
     }
 
     #[test]
