@@ -101,16 +101,31 @@ impl Cst {
         self.children(id).find(|&c| self.kind(c) == kind)
     }
 
-    /// Whether the subtree of `id` contains an element of `kind` (iterative).
+    /// Whether the subtree of `id` contains an element of `kind` (iterative: sibling chains are
+    /// followed in place, only the first child of an element that has children is stacked, so
+    /// a node whose children are all leaves, a scalar's tokens, allocates nothing).
     pub fn contains_kind(&self, id: ElemId, kind: SyntaxKind) -> bool {
-        let mut stack = vec![id];
-        while let Some(e) = stack.pop() {
-            if self.kind(e) == kind {
-                return true;
-            }
-            stack.extend(self.children(e));
+        if self.kind(id) == kind {
+            return true;
         }
-        false
+        let mut stack: Vec<u32> = Vec::new();
+        let mut next = self.elems[id].first_child;
+        loop {
+            while next != NONE {
+                let e = &self.elems[next as usize];
+                if e.kind == kind {
+                    return true;
+                }
+                if e.first_child != NONE {
+                    stack.push(e.first_child);
+                }
+                next = e.next_sibling;
+            }
+            match stack.pop() {
+                Some(n) => next = n,
+                None => return false,
+            }
+        }
     }
 }
 
@@ -543,6 +558,23 @@ mod tests {
                 (Ok(a), Ok(b)) => assert!(same(&a, &b), "{what}: trees differ\n{text}"),
                 (Err(a), Err(b)) => assert_eq!(a, b, "{what}\n{text}"),
                 (a, b) => panic!("{what}: {:?} vs {:?}\n{text}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
+    }
+
+    #[test]
+    fn contains_kind_finds_what_a_recursive_walk_finds() {
+        fn naive(cst: &Cst, id: ElemId, kind: SyntaxKind) -> bool {
+            cst.kind(id) == kind || cst.children(id).any(|c| naive(cst, c, kind))
+        }
+        let text = "a: &x {b: [1, ~, null]}\n<<: *x\nc:\n  - d: \"e\"\n    f: !t |\n      g\n  - \n---\n- [h, {i: }]\n";
+        let cst = parse(text, false, false).unwrap();
+        let kinds: std::collections::BTreeSet<SyntaxKind> =
+            cst.elems.iter().map(|e| e.kind).collect();
+        assert!(kinds.contains(&SyntaxKind::NULL) && kinds.contains(&SyntaxKind::MERGE_KEY));
+        for id in 0..cst.elems.len() {
+            for &k in &kinds {
+                assert_eq!(cst.contains_kind(id, k), naive(&cst, id, k), "{id} {k:?}");
             }
         }
     }
