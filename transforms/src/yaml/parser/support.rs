@@ -2,8 +2,10 @@
 //! licence): `LineIndex` from `src/line_index.rs` (without the methods the parser does not call,
 //! `line_column` and `line_start`), `block_scalar_header` from `src/lex.rs`, `space_indent` from
 //! `src/column.rs`, and `ErrorRecoveryContext::is_sync_point` from `src/error_recovery.rs` as
-//! [`is_sync_point`] (a function of the context: the method is private there). Otherwise
-//! unchanged.
+//! [`is_sync_point`] (a function of the context: the method is private there). For speed,
+//! `LineIndex::new` finds line breaks with `memchr2`, lists continuation bytes only in a text
+//! that is not ASCII and counts leading byte order marks only in a text that has one (tested
+//! against the definition). Otherwise unchanged.
 
 use yaml_edit::error_recovery::{ErrorRecoveryContext, ParseContext};
 use yaml_edit::SyntaxKind;
@@ -19,7 +21,7 @@ use yaml_edit::SyntaxKind;
 pub(crate) struct LineIndex<T: AsRef<str>> {
     text: T,
     line_starts: Vec<usize>,
-    /// The number of byte order marks each line starts with.
+    /// The number of byte order marks each line starts with (empty when the text has none).
     leading_boms: Vec<usize>,
     /// The offsets of the bytes that continue a multi-byte character, so
     /// that a column takes no walk along its line.
@@ -30,21 +32,29 @@ impl<T: AsRef<str>> LineIndex<T> {
     pub(crate) fn new(text: T) -> Self {
         let bytes = text.as_ref().as_bytes();
         let mut line_starts = vec![0];
-        let mut continuation_bytes = Vec::new();
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
                 line_starts.push(i + 1);
-            } else if b & 0xC0 == 0x80 {
-                continuation_bytes.push(i);
             }
         }
-        let leading_boms = line_starts
-            .iter()
-            .map(|&start| {
-                let line = &text.as_ref()[start..];
-                (line.len() - line.trim_start_matches('\u{FEFF}').len()) / '\u{FEFF}'.len_utf8()
-            })
-            .collect();
+        let continuation_bytes = if bytes.is_ascii() {
+            Vec::new()
+        } else {
+            (0..bytes.len())
+                .filter(|&i| bytes[i] & 0xC0 == 0x80)
+                .collect()
+        };
+        let leading_boms = if text.as_ref().contains('\u{FEFF}') {
+            line_starts
+                .iter()
+                .map(|&start| {
+                    let line = &text.as_ref()[start..];
+                    (line.len() - line.trim_start_matches('\u{FEFF}').len()) / '\u{FEFF}'.len_utf8()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Self {
             text,
             line_starts,
@@ -73,7 +83,7 @@ impl<T: AsRef<str>> LineIndex<T> {
         let continuations = self.continuation_bytes.partition_point(|&i| i < offset)
             - self.continuation_bytes.partition_point(|&i| i < start);
         let chars = offset - start - continuations;
-        chars - chars.min(self.leading_boms[line])
+        chars - chars.min(self.leading_boms.get(line).copied().unwrap_or(0))
     }
 }
 
@@ -170,5 +180,48 @@ pub(crate) fn is_sync_point(context: &ErrorRecoveryContext, kind: SyntaxKind) ->
             matches!(kind, SyntaxKind::RIGHT_BRACE | SyntaxKind::COMMA)
         }
         _ => kind == SyntaxKind::NEWLINE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column of every offset: characters since the line's start (`\n`, `\r\n` or a lone
+    /// `\r` ends a line), less the byte order marks the line starts with.
+    #[test]
+    fn columns_are_those_of_the_definition() {
+        for text in [
+            "",
+            "a: 1\nb: 2\n",
+            "a\r\nbc\rd\n\re",
+            "\u{feff}a: \u{e9}t\u{e9}\n\u{feff}\u{feff}b\n  \u{2603}: x",
+            "x\u{1F600}y\r\n\u{feff}",
+        ] {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() {
+                let mut start = 0;
+                for (i, c) in text.char_indices() {
+                    if i >= offset {
+                        break;
+                    }
+                    if c == '\n' || (c == '\r' && !text[i + 1..].starts_with('\n')) {
+                        start = i + 1;
+                    }
+                }
+                let before = &text.as_bytes()[start..offset.max(start)];
+                // An offset inside a character counts that character as passed.
+                let chars = before.len() - before.iter().filter(|&&b| b & 0xC0 == 0x80).count();
+                let boms = text[start..]
+                    .chars()
+                    .take_while(|&c| c == '\u{feff}')
+                    .count();
+                assert_eq!(
+                    index.column(offset),
+                    chars - chars.min(boms),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
     }
 }
