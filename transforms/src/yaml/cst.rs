@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+#[cfg(test)]
 use rowan::NodeOrToken;
 use yaml_edit::SyntaxKind;
 
@@ -211,9 +212,8 @@ pub(crate) fn check_syntax(text: &str, fragment: bool) -> Result<(), YamlError> 
 /// not define. `validate`: run [`check_syntax`] first; a caller that loads every document with
 /// `serde-saphyr` afterwards (the same event parser) may skip it and call it only on failure.
 ///
-/// The scalars whose value is not their raw text are decoded by `yaml-edit`'s decoder, which
-/// reads them in its own tree (a block scalar's indentation counts from its parent): that tree is
-/// built only for a file that has such a scalar.
+/// The scalars whose value is not their raw text are decoded as they are built, by
+/// `yaml-edit`'s decoder (copied in [`super::parser::decode`]).
 pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, YamlError> {
     if validate {
         check_syntax(text, fragment)?;
@@ -222,24 +222,7 @@ pub(crate) fn parse(text: &str, fragment: bool, validate: bool) -> Result<Cst, Y
     if let Some(e) = errors.first() {
         return Err(positioned(text, e));
     }
-    let (cst, undecoded) = builder.finish()?;
-    if undecoded.is_empty() {
-        return Ok(cst);
-    }
-    use rowan::ast::AstNode as _;
-    let parsed = yaml_edit::YamlFile::parse(text);
-    let root = rowan::SyntaxNode::new_root(parsed.tree().syntax().green().into_owned());
-    let mut cst = cst;
-    for id in undecoded {
-        let TextRange { start, end } = cst.range(id);
-        if let Some(v) = scalar_node(&root, start, end)
-            .and_then(yaml_edit::YamlNode::from_syntax)
-            .and_then(|n| n.as_scalar().map(yaml_edit::Scalar::as_string))
-        {
-            cst.decoded.insert(id, v);
-        }
-    }
-    Ok(cst)
+    builder.finish()
 }
 
 /// A `yaml-edit` parse error as ours, with its range clamped to the text.
@@ -260,8 +243,15 @@ pub(crate) struct Builder<'t> {
     open: Vec<ElemId>,
     /// Offset of the next token.
     offset: usize,
-    /// The `SCALAR` nodes whose raw text is not their value.
-    undecoded: Vec<ElemId>,
+    /// Decoded values of the `SCALAR` nodes whose raw text is not their value.
+    decoded: HashMap<ElemId, String>,
+    /// The `SCALAR` just opened, until the first token after it says whether it opens with a
+    /// block scalar header (`|` or `>`): `yaml-edit`'s `is_block_scalar` asks its first token.
+    scalar_opened: Option<ElemId>,
+    /// The `SCALAR`s whose first token is a `|` or `>`.
+    block_scalars: Vec<ElemId>,
+    /// Where each `BOM` token ends: a byte order mark takes no column.
+    bom_ends: Vec<usize>,
     /// The first inconsistency met (reported by [`Builder::finish`]).
     error: Option<YamlError>,
 }
@@ -273,7 +263,10 @@ impl<'t> Builder<'t> {
             elems: Vec::with_capacity(text.len() / 8),
             open: Vec::new(),
             offset: 0,
-            undecoded: Vec::new(),
+            decoded: HashMap::new(),
+            scalar_opened: None,
+            block_scalars: Vec::new(),
+            bom_ends: Vec::new(),
             error: None,
         }
     }
@@ -320,6 +313,9 @@ impl<'t> Builder<'t> {
         }
         if let Some(id) = self.push(kind, self.offset, self.offset) {
             self.open.push(id);
+            if kind == SyntaxKind::SCALAR {
+                self.scalar_opened = Some(id);
+            }
         }
     }
 
@@ -331,11 +327,44 @@ impl<'t> Builder<'t> {
         };
         let start = self.elems[id].range.start;
         self.elems[id].range = TextRange::new(start, self.offset);
-        if self.elems[id].kind == SyntaxKind::SCALAR
-            && raw_is_value(&self.text[start..self.offset]).is_none()
-        {
-            self.undecoded.push(id);
+        if self.elems[id].kind != SyntaxKind::SCALAR {
+            return;
         }
+        if self.scalar_opened == Some(id) {
+            // No token: not a block scalar.
+            self.scalar_opened = None;
+        }
+        let raw = &self.text[start..self.offset];
+        if raw_is_value(raw).is_some() {
+            return;
+        }
+        let is_block = self.block_scalars.last() == Some(&id);
+        let column = if is_block { self.entry_column() } else { 0 };
+        let value = super::parser::decode::Scalar::as_string(raw, is_block, column);
+        self.decoded.insert(id, value);
+    }
+
+    /// The column of the innermost open collection entry (`yaml-edit`'s `block_parent_column`:
+    /// the characters from the start of its line, or from the end of a byte order mark token on
+    /// that line, to where it starts), 0 outside any.
+    fn entry_column(&self) -> usize {
+        let Some(&entry) = self.open.iter().rev().find(|&&e| {
+            matches!(
+                self.elems[e].kind,
+                SyntaxKind::MAPPING_ENTRY | SyntaxKind::SEQUENCE_ENTRY
+            )
+        }) else {
+            return 0;
+        };
+        let at = self.elems[entry].range.start;
+        let line_start = self.text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let from = self
+            .bom_ends
+            .iter()
+            .rev()
+            .find(|&&e| e <= at)
+            .map_or(line_start, |&e| e.max(line_start));
+        self.text[from..at].chars().count()
     }
 
     pub(crate) fn token(&mut self, kind: rowan::SyntaxKind, t: &str) {
@@ -347,13 +376,21 @@ impl<'t> Builder<'t> {
         }
         self.offset += t.len();
         let kind = Self::kind(kind);
+        if let Some(id) = self.scalar_opened.take() {
+            if matches!(kind, SyntaxKind::PIPE | SyntaxKind::GREATER) {
+                self.block_scalars.push(id);
+            }
+        }
+        if kind == SyntaxKind::BOM {
+            self.bom_ends.push(self.offset);
+        }
         if kept_token(kind) {
             self.push(kind, start, self.offset);
         }
     }
 
-    /// The arena and the `SCALAR` elements to decode.
-    fn finish(self) -> Result<(Cst, Vec<ElemId>), YamlError> {
+    /// The arena.
+    fn finish(self) -> Result<Cst, YamlError> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -368,16 +405,16 @@ impl<'t> Builder<'t> {
         }
         let cst = Cst {
             elems: self.elems,
-            decoded: HashMap::new(),
+            decoded: self.decoded,
         };
         if !cst
             .children(cst.root())
             .any(|c| cst.kind(c) == SyntaxKind::DOCUMENT)
         {
             // No document at all (empty, comments or directives only): a synthetic root.
-            return Ok((Cst::empty(self.text.len()), Vec::new()));
+            return Ok(Cst::empty(self.text.len()));
         }
-        Ok((cst, self.undecoded))
+        Ok(cst)
     }
 }
 
@@ -501,6 +538,7 @@ pub(crate) fn parse_with_yaml_edit(
 }
 
 /// The `SCALAR` node that spans `start..end` in the tree of `root`.
+#[cfg(test)]
 fn scalar_node(
     root: &rowan::SyntaxNode<yaml_edit::Lang>,
     start: usize,
@@ -593,6 +631,19 @@ mod tests {
             "[unclosed\n",
             "? complex\n: value\n",
             "\u{feff}a: 1\r\nb: 2\r\n",
+            // Scalars to decode: block scalars with indentation indicators (counted from the
+            // entry holding them), folding, chomping, quotes, escapes, line breaks of each kind.
+            "a:\n  b: |2\n      x\n     y\n  c: >-\n    f\n\n    g\n",
+            "- |1\n  x\n-  >2+\n    y\n\n",
+            "\u{feff}- >2-\n   a\n   b\n\n",
+            "\u{feff}k: |1\n  v\n",
+            "x:\n- - |2\n     deep\n",
+            "k: 'multi\n  line ''q'''\nl: \"esc \\t \\u00e9\n  next\"\n",
+            "k: plain\n  continued\n\n  para\n",
+            "? |\n  key\n: v\n",
+            "a: |\r\n  x\r\n  y\r\n",
+            "a: >\r  x\r  y\r",
+            "--- |\n  root\n--- >1\n  r\n",
         ] {
             agree(text, "sample");
         }

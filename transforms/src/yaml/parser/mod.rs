@@ -1,5 +1,5 @@
 //! `yaml-edit`'s YAML parser (version 0.3.6, `src/parser/mod.rs`, with `block.rs`, `flow.rs` and
-//! `scalars.rs` beside it), copied so that it builds our [`Cst`](super::cst::Cst) arena directly
+//! `scalars.rs` beside it, and its lexer and scalar decoder in `lex.rs` and `decode.rs`), copied so that it builds our [`Cst`](super::cst::Cst) arena directly
 //! instead of a rowan green tree that `cst.rs` then copied: the same token and node events, in
 //! the same order, so the same tree (a test compares the two over the corpus and mutated texts).
 //!
@@ -33,6 +33,7 @@
 //! token-access helpers that every sub-module reaches for via `pub(super)`.
 
 mod block;
+pub(crate) mod decode;
 mod flow;
 mod lex;
 mod scalars;
