@@ -67,8 +67,14 @@ pub(crate) mod memo {
     /// A key made of several parts, unambiguous whatever the parts hold: numbers as 8 bytes, texts
     /// with their length first, absent parts as a byte of their own. (Built without the
     /// formatting machinery: a key is built on every look-up.)
-    #[derive(Default)]
     pub(crate) struct Key(Vec<u8>);
+
+    impl Default for Key {
+        /// Room for the usual key (a few numbers and short texts) from the start: no regrowing.
+        fn default() -> Self {
+            Self(Vec::with_capacity(128))
+        }
+    }
 
     impl Key {
         pub(crate) fn num(mut self, n: usize) -> Self {
