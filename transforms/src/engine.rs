@@ -580,7 +580,7 @@ impl Engine<'_> {
                     .iter()
                     .flat_map(|&i| fixes[i].edits.iter().cloned())
                     .collect();
-                crate::dockerfile::verify::verify(text, before, after, &edits)
+                crate::dockerfile::verify::verify(text, &result.text, before, after, &edits)
                     .map_err(|message| Failure::bug(&applied, message))?;
             }
             (Parsed::Yaml(before), Parsed::Yaml(after)) => {
