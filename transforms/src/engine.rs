@@ -230,10 +230,35 @@ fn constructs(parsed: &Parsed) -> Vec<(crate::text::TextRange, crate::text::Text
     }
 }
 
+/// Secret ranges within a text of `len` bytes, sorted, without repeats.
+fn sorted_ranges(
+    mut ranges: Vec<crate::text::TextRange>,
+    len: usize,
+) -> Vec<crate::text::TextRange> {
+    ranges.retain(|r| r.end <= len);
+    ranges.sort();
+    ranges.dedup();
+    ranges
+}
+
 impl Engine<'_> {
     /// Run the checks of `kind` on an already parsed text, with suppressions applied.
     #[must_use]
     pub fn check_parsed(&self, kind: FileKind, text: &str, parsed: &Parsed) -> Vec<Finding> {
+        self.check_parsed_with_secrets(kind, text, parsed, false).0
+    }
+
+    /// [`Engine::check_parsed`], and with `secrets` also [`Engine::secret_ranges_parsed`] of the
+    /// same text, in one pass: the secret rules that are selected give their ranges from the
+    /// findings of the check (before suppressions, which do not decide what may be shown), the
+    /// others are run beside it, all with one memo.
+    fn check_parsed_with_secrets(
+        &self,
+        kind: FileKind,
+        text: &str,
+        parsed: &Parsed,
+        secrets: bool,
+    ) -> (Vec<Finding>, Vec<crate::text::TextRange>) {
         let memo = crate::needs::Memo::default();
         let ctx = Context {
             text,
@@ -245,12 +270,27 @@ impl Engine<'_> {
             memo: &memo,
             path: self.path,
         };
-        let mut findings: Vec<Finding> = self
-            .transforms
-            .iter()
-            .filter(|t| t.applies_to(kind))
-            .flat_map(|t| t.check(&ctx))
-            .collect();
+        let is_secret_rule =
+            |t: &&&dyn crate::registry::Transform| crate::finding::SECRET_RULES.contains(&t.code());
+        let mut secret_ranges = Vec::new();
+        let mut findings: Vec<Finding> = Vec::new();
+        for t in self.transforms.iter().filter(|t| t.applies_to(kind)) {
+            let found = t.check(&ctx);
+            if secrets && is_secret_rule(&t) {
+                secret_ranges.extend(found.iter().flat_map(|f| f.secrets.iter().copied()));
+            }
+            findings.extend(found);
+        }
+        if secrets {
+            let selected: Vec<&'static str> = self.transforms.iter().map(|t| t.code()).collect();
+            for t in crate::registry::all()
+                .iter()
+                .filter(|t| t.applies_to(kind) && !selected.contains(&t.code()))
+                .filter(is_secret_rule)
+            {
+                secret_ranges.extend(t.check(&ctx).into_iter().flat_map(|f| f.secrets));
+            }
+        }
         let codes: Vec<&'static str> = self
             .transforms
             .iter()
@@ -270,7 +310,7 @@ impl Engine<'_> {
         findings.sort_by(|a, b| {
             (a.range.start, a.code, a.range.end).cmp(&(b.range.start, b.code, b.range.end))
         });
-        findings
+        (findings, sorted_ranges(secret_ranges, text.len()))
     }
 
     /// Parse and check. A YAML text with lone CR line breaks is checked as if they were LF (see
@@ -321,16 +361,13 @@ impl Engine<'_> {
             memo: &memo,
             path: self.path,
         };
-        let mut out: Vec<crate::text::TextRange> = crate::registry::all()
+        let ranges = crate::registry::all()
             .into_iter()
             .filter(|t| t.applies_to(kind) && crate::finding::SECRET_RULES.contains(&t.code()))
             .flat_map(|t| t.check(&ctx))
             .flat_map(|f| f.secrets)
-            .filter(|r| r.end <= text.len())
             .collect();
-        out.sort();
-        out.dedup();
-        out
+        sorted_ranges(ranges, text.len())
     }
 
     /// Fix to a fixed point: every round applies the non-overlapping fixes that `accept` takes, then
@@ -376,33 +413,23 @@ impl Engine<'_> {
         let mut initial = Vec::new();
         let mut secrets_before = Vec::new();
         // (Lone CRs are read as LF: the same offsets, so ranges need no mapping.)
-        let secrets = |t: &str, p: &Parsed| {
-            if options.secrets {
-                self.secret_ranges_parsed(kind, t, p)
-            } else {
-                Vec::new()
-            }
-        };
         for round in 0..=MAX_ROUNDS {
-            let findings = self.check_parsed(kind, &current, &parsed);
+            // The secret ranges of this round's text (with the check: one pass), kept for the
+            // input and for the text a round that applies nothing returns.
+            let (findings, secrets_now) =
+                self.check_parsed_with_secrets(kind, &current, &parsed, options.secrets);
             if round == 0 {
                 initial.clone_from(&findings);
                 if let Some(cr) = &cr {
                     cr.restore_findings(&mut initial);
                 }
-                secrets_before = secrets(&current, &parsed);
+                secrets_before.clone_from(&secrets_now);
             }
             let done = |current: String,
-                        parsed: &Parsed,
                         applied: Vec<AppliedFix>,
                         remaining: Vec<Finding>,
                         initial: Vec<Finding>,
                         secrets_before: Vec<crate::text::TextRange>| {
-                let secrets_after = if round == 0 {
-                    secrets_before.clone()
-                } else {
-                    secrets(&current, parsed)
-                };
                 FixOutcome {
                     text: current,
                     applied,
@@ -410,7 +437,7 @@ impl Engine<'_> {
                     rounds: round,
                     initial,
                     secrets_before,
-                    secrets_after,
+                    secrets_after: secrets_now,
                 }
             };
             let chosen: Vec<&Finding> = findings
@@ -425,14 +452,7 @@ impl Engine<'_> {
             if chosen.is_empty() {
                 return Ok(LoneCr::restore_outcome(
                     cr.as_ref(),
-                    done(
-                        current,
-                        &parsed,
-                        applied_all,
-                        findings,
-                        initial,
-                        secrets_before,
-                    ),
+                    done(current, applied_all, findings, initial, secrets_before),
                 ));
             }
             if round == MAX_ROUNDS {
@@ -473,14 +493,7 @@ impl Engine<'_> {
                 // Nothing could be applied (cannot happen: the first fix never conflicts).
                 return Ok(LoneCr::restore_outcome(
                     cr.as_ref(),
-                    done(
-                        current,
-                        &parsed,
-                        applied_all,
-                        findings,
-                        initial,
-                        secrets_before,
-                    ),
+                    done(current, applied_all, findings, initial, secrets_before),
                 ));
             }
             let applied: Vec<&Finding> = verified.applied.iter().map(|&i| chosen[i]).collect();
