@@ -1,13 +1,11 @@
-//! The only place that touches `yaml-edit`: parse with it and copy its lossless CST into a compact
-//! arena that the rest of this module navigates with ordinary recursive code.
+//! The lossless syntax tree as a compact arena that the rest of this module navigates with
+//! ordinary recursive code, filled by `yaml-edit`'s parser (copied in [`super::parser`]) through
+//! [`Builder`]: one element per node and per token of a kind we use, in pre-order, offsets from
+//! token lengths, and every token's text compared with the input at its offset (the tree is proof
+//! that it round-trips byte for byte).
 //!
-//! The copy walks rowan's immutable green tree (`rowan` is a direct dependency pinned to the version
-//! `yaml-edit` uses) with an explicit stack: no recursion, so no stack risk, and no cursor per
-//! element as the mutable tree `yaml-edit` hands out would allocate.
-//!
-//! Offsets are computed here from token lengths (rowan's `text_range()` on the mutable trees that
-//! `yaml-edit` builds walks up to the root for every call), and every token's text is compared with
-//! the input at its offset: the copy is proof that the CST round-trips byte for byte.
+//! [`parse_with_yaml_edit`] (tests only) is the path this replaced: `yaml-edit`'s own parse, its
+//! rowan green tree copied with an explicit stack; a test compares the two.
 
 use std::collections::HashMap;
 
@@ -418,7 +416,8 @@ impl<'t> Builder<'t> {
     }
 }
 
-/// Parse `text` with `yaml-edit` and copy the tree. Errors are syntax errors (see
+/// (Tests: the comparison of [`parse`] with the path it replaced.) Parse `text` with `yaml-edit`
+/// and copy the tree. Errors are syntax errors (see
 /// [`check_syntax`]), `yaml-edit`'s parse errors, located, or a failed lossless round trip (which
 /// would be a `yaml-edit` bug).
 /// `fragment`: the text is a value fragment for an edit, whose aliases may refer to anchors it does
