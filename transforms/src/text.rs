@@ -92,11 +92,7 @@ impl LineIndex {
     #[must_use]
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i + 1);
-            }
-        }
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Self { line_starts }
     }
 
@@ -106,11 +102,11 @@ impl LineIndex {
     pub fn with_cr_breaks(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-                line_starts.push(i + 1);
-            }
-        }
+        line_starts.extend(
+            memchr::memchr2_iter(b'\n', b'\r', bytes)
+                .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+                .map(|i| i + 1),
+        );
         Self { line_starts }
     }
 
@@ -185,6 +181,38 @@ pub fn line_ending(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line starts are those of the definition: after every LF, and with CR breaks also after
+    /// every CR that no LF follows.
+    #[test]
+    fn line_starts_are_those_of_the_definition() {
+        for text in [
+            "",
+            "a",
+            "\n",
+            "\r",
+            "\r\n",
+            "a\nb\r\nc\rd\n\r\r\n\n",
+            "\u{e9}\r\u{e9}\n",
+            "x\r\r",
+        ] {
+            let b = text.as_bytes();
+            let lf: Vec<usize> = std::iter::once(0)
+                .chain((0..b.len()).filter(|&i| b[i] == b'\n').map(|i| i + 1))
+                .collect();
+            let cr: Vec<usize> = std::iter::once(0)
+                .chain(
+                    (0..b.len())
+                        .filter(|&i| {
+                            b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n'))
+                        })
+                        .map(|i| i + 1),
+                )
+                .collect();
+            assert_eq!(LineIndex::new(text).line_starts, lf, "{text:?}");
+            assert_eq!(LineIndex::with_cr_breaks(text).line_starts, cr, "{text:?}");
+        }
+    }
 
     #[test]
     fn line_col_counts_chars() {
