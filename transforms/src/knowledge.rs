@@ -447,8 +447,6 @@ pub fn system_group_gid(family: Family, name: &str) -> Option<u32> {
     }
 }
 
-/// Programs that switch users inside an entrypoint (the image starts as root on purpose and drops
-/// privileges itself): found in a stage's RUN/CMD/ENTRYPOINT text.
 /// Whether `hay` contains any of `needles`: `needles.iter().any(|n| hay.contains(n))` without a
 /// substring searcher set up per needle, for the short words of command lines.
 #[must_use]
@@ -457,6 +455,8 @@ pub fn contains_any(hay: &str, needles: &[&str]) -> bool {
     (0..=h.len()).any(|i| needles.iter().any(|n| h[i..].starts_with(n.as_bytes())))
 }
 
+/// Programs that switch users inside an entrypoint (the image starts as root on purpose and drops
+/// privileges itself): found in a stage's RUN/CMD/ENTRYPOINT text.
 pub const PRIVILEGE_DROP_TOOLS: &[&str] = &[
     "gosu",
     "su-exec",
