@@ -88,6 +88,18 @@ pub struct LineIndex {
     line_starts: Vec<usize>,
 }
 
+/// The offsets where lines start when LF, CRLF and a lone CR each end a line (YAML's line
+/// breaks): 0, then after every LF and every CR that no LF follows.
+pub(crate) fn cr_line_starts(bytes: &[u8]) -> Vec<usize> {
+    let mut line_starts = vec![0];
+    line_starts.extend(
+        memchr::memchr2_iter(b'\n', b'\r', bytes)
+            .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+            .map(|i| i + 1),
+    );
+    line_starts
+}
+
 impl LineIndex {
     #[must_use]
     pub fn new(text: &str) -> Self {
@@ -100,14 +112,9 @@ impl LineIndex {
     /// breaks are CRLF, LF or CR alone).
     #[must_use]
     pub fn with_cr_breaks(text: &str) -> Self {
-        let bytes = text.as_bytes();
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            memchr::memchr2_iter(b'\n', b'\r', bytes)
-                .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
-                .map(|i| i + 1),
-        );
-        Self { line_starts }
+        Self {
+            line_starts: cr_line_starts(text.as_bytes()),
+        }
     }
 
     /// The 0-based line that contains `offset`.

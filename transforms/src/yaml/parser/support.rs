@@ -3,9 +3,9 @@
 //! `line_column` and `line_start`), `block_scalar_header` from `src/lex.rs`, `space_indent` from
 //! `src/column.rs`, and `ErrorRecoveryContext::is_sync_point` from `src/error_recovery.rs` as
 //! [`is_sync_point`] (a function of the context: the method is private there). For speed,
-//! `LineIndex::new` finds line breaks with `memchr2`, lists continuation bytes only in a text
-//! that is not ASCII and counts leading byte order marks only in a text that has one (tested
-//! against the definition). Otherwise unchanged.
+//! `LineIndex::new` takes its line starts from `crate::text::cr_line_starts` (the same rule),
+//! lists continuation bytes only in a text that is not ASCII and counts leading byte order marks
+//! only in a text that has one (tested against the definition). Otherwise unchanged.
 
 use yaml_edit::error_recovery::{ErrorRecoveryContext, ParseContext};
 use yaml_edit::SyntaxKind;
@@ -31,12 +31,7 @@ pub(crate) struct LineIndex<T: AsRef<str>> {
 impl<T: AsRef<str>> LineIndex<T> {
     pub(crate) fn new(text: T) -> Self {
         let bytes = text.as_ref().as_bytes();
-        let mut line_starts = vec![0];
-        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                line_starts.push(i + 1);
-            }
-        }
+        let line_starts = crate::text::cr_line_starts(bytes);
         let continuation_bytes = if bytes.is_ascii() {
             Vec::new()
         } else {
