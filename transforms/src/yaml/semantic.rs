@@ -93,25 +93,12 @@ pub(crate) fn load_deferred(file: &FileData) -> Result<Vec<Arc<Value>>, YamlErro
 /// the loader's options, valid and exactly one document (as [`load`] requires). Anything else is
 /// loaded by the parse as before, which also gives the loader's own error.
 pub(crate) fn loads_as_parsed(file: &FileData, expansion: &Expansion) -> bool {
-    use serde_saphyr::granit_parser::{Event, Options as EventOptions, Parser};
+    use serde_saphyr::granit_parser::{Event, Parser};
     let text = file.text.as_str();
     if text.contains(['!', '*']) || text.contains("<<") {
         return false;
     }
-    let o = options(text.len(), expansion);
-    let default_budget = Budget::default();
-    let budget = o.budget.as_ref().unwrap_or(&default_budget);
-    // The parser options `serde-saphyr` derives from these options (its `Budget::parser_options`,
-    // `Options::parser_options`).
-    let mut events = EventOptions::default();
-    events.simple_key_max_lookahead = budget.simple_key_max_lookahead;
-    events.flow_nesting_limit = budget.flow_nesting_limit;
-    events.block_nesting_limit = events
-        .block_nesting_limit
-        .max(budget.max_depth.saturating_add(1));
-    events.emit_comments = false;
-    events.strict_indentation = o.strict_indentation;
-    events.bom_inside_document_as_content = o.bom_inside_document_as_content;
+    let events = event_options(&options(text.len(), expansion));
     document_slices(file).iter().all(|r| {
         let mut documents = 0;
         for event in Parser::new_from_str_with_options(r.slice(text), events.clone()) {
@@ -123,6 +110,176 @@ pub(crate) fn loads_as_parsed(file: &FileData, expansion: &Expansion) -> bool {
         }
         documents == 1
     })
+}
+
+/// The options of the event parser that `serde-saphyr` derives from `o` (its
+/// `Budget::parser_options`, `Options::parser_options`).
+fn event_options(o: &Options) -> serde_saphyr::granit_parser::Options {
+    let default_budget = Budget::default();
+    let budget = o.budget.as_ref().unwrap_or(&default_budget);
+    let mut events = serde_saphyr::granit_parser::Options::default();
+    events.simple_key_max_lookahead = budget.simple_key_max_lookahead;
+    events.flow_nesting_limit = budget.flow_nesting_limit;
+    events.block_nesting_limit = events
+        .block_nesting_limit
+        .max(budget.max_depth.saturating_add(1));
+    events.emit_comments = false;
+    events.strict_indentation = o.strict_indentation;
+    events.bom_inside_document_as_content = o.bom_inside_document_as_content;
+    events
+}
+
+/// The value of `src`, the text of one document, built straight from the event parser's events
+/// (parsed with `events`, the options `serde-saphyr` parses with), for a document whose meaning
+/// needs none of `serde-saphyr`'s deserializer: mappings, sequences and scalars without tag,
+/// anchor or alias, no merge key, no key repeated or not a scalar, plain scalars that are
+/// certainly a string, `null`, a boolean or a decimal integer ([`simple_plain`]), at most half as
+/// deep as the loader's limit. What `serde-saphyr` gives for such a document (tested equal over the
+/// corpora and mutants of them), at a fraction of the cost: loading values for verification was a
+/// quarter of `fix --unsafe-fixes`. None for anything else, an error included: the caller loads
+/// it with `serde-saphyr`, which also gives the error.
+fn load_simple(src: &str, events: &serde_saphyr::granit_parser::Options) -> Option<Value> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+    enum Open {
+        Seq(Vec<Value>),
+        /// The mapping so far and the key read whose value comes next.
+        Map(Map<String, Value>, Option<String>),
+    }
+    /// Puts a finished value where it belongs: the document's root, the open sequence's next
+    /// item, or the value of the open mapping's pending key (a collection as a key: None).
+    fn place(open: &mut [Open], root: &mut Option<Value>, v: Value) -> Option<()> {
+        match open.last_mut() {
+            None => {
+                if root.replace(v).is_some() {
+                    return None;
+                }
+            }
+            Some(Open::Seq(items)) => items.push(v),
+            Some(Open::Map(map, pending)) => {
+                let key = pending.take()?;
+                if map.insert(key, v).is_some() {
+                    return None;
+                }
+            }
+        }
+        Some(())
+    }
+    /// Opens a collection, unless it is anchored, tagged, a key or too deep.
+    fn start(open: &mut Vec<Open>, anchor: usize, tagged: bool, new: Open) -> Option<()> {
+        let is_key = matches!(open.last(), Some(Open::Map(_, None)));
+        if anchor != 0 || tagged || is_key || open.len() >= MAX_NESTING_DEPTH / 2 {
+            return None;
+        }
+        open.push(new);
+        Some(())
+    }
+    if src.contains(['!', '*', '&']) || src.contains("<<") {
+        return None;
+    }
+    let mut open: Vec<Open> = Vec::new();
+    let mut root = None;
+    let mut documents = 0;
+    for event in Parser::new_from_str_with_options(src, events.clone()) {
+        match event.ok()?.0 {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return None;
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                let v = if style == ScalarStyle::Plain {
+                    simple_plain(&value)?
+                } else {
+                    Value::String(value.into_owned())
+                };
+                if let Some(Open::Map(_, pending @ None)) = open.last_mut() {
+                    *pending = Some(key_string(v));
+                } else {
+                    place(&mut open, &mut root, v)?;
+                }
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                start(&mut open, anchor, tag.is_some(), Open::Seq(Vec::new()))?;
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                start(
+                    &mut open,
+                    anchor,
+                    tag.is_some(),
+                    Open::Map(Map::new(), None),
+                )?;
+            }
+            Event::SequenceEnd => match open.pop()? {
+                Open::Seq(items) => place(&mut open, &mut root, Value::Array(items))?,
+                Open::Map(..) => return None,
+            },
+            Event::MappingEnd => match open.pop()? {
+                Open::Map(map, None) => place(&mut open, &mut root, Value::Object(map))?,
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    (documents == 1 && open.is_empty()).then_some(())?;
+    root
+}
+
+/// What a plain scalar means when that is certain without `serde-saphyr`'s own resolution:
+/// `null` (empty, `~`, `null`, `Null`, `NULL`), a boolean (`true`, `True`, `TRUE`, and the same
+/// of `false`: YAML 1.2, as `strict_booleans` sets), a decimal integer (digits without a
+/// leading zero, up to 18 of them), or a string: text whose first character cannot start a
+/// number (not a digit, sign or `.`), or that contains a character no integer or float spelling
+/// has (`128Mi`, `8080:80`). None for the rest (`0x1F`, `1_000`, `3.8`, `.inf`, `-1`, `007`),
+/// which `serde-saphyr` resolves.
+fn simple_plain(value: &str) -> Option<Value> {
+    let t = value.trim_matches([' ', '\t', '\r', '\n']);
+    match t {
+        _ if matches!(value, "" | "~" | "null" | "Null" | "NULL") => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let bytes = t.as_bytes();
+    if !bytes.is_empty()
+        && bytes.len() <= 18
+        && bytes.iter().all(u8::is_ascii_digit)
+        && (bytes[0] != b'0' || bytes.len() == 1)
+    {
+        return t.parse::<u64>().ok().map(|n| Value::Number(n.into()));
+    }
+    let numeric_start = bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'));
+    // Every character of an integer (decimal, `0x`, `0o`, `0b`, with `_`) or float (`1.5e-3`,
+    // `.inf`, `.NaN`, `Infinity`) spelling.
+    let numeric_char = |b: &u8| {
+        b.is_ascii_hexdigit()
+            || matches!(
+                b,
+                b'+' | b'-'
+                    | b'.'
+                    | b'_'
+                    | b'x'
+                    | b'X'
+                    | b'o'
+                    | b'O'
+                    | b'i'
+                    | b'I'
+                    | b'n'
+                    | b'N'
+                    | b't'
+                    | b'T'
+                    | b'y'
+                    | b'Y'
+            )
+    };
+    (value == t && (!numeric_start || !bytes.iter().all(numeric_char)))
+        .then(|| Value::String(value.to_owned()))
 }
 
 /// Per document, the text the loader reads: from the end of the previous document (so that the
@@ -184,9 +341,14 @@ pub(crate) fn load(
     let run = || -> Result<Vec<(usize, Value)>, YamlError> {
         // (`Options` holds an `Rc`: made on the thread that uses it.)
         let options = options(text.len(), expansion);
+        let events = event_options(&options);
         let mut out = Vec::with_capacity(todo.len());
         for &i in &todo {
             let r = slices[i];
+            if let Some(v) = load_simple(r.slice(text), &events) {
+                out.push((i, v));
+                continue;
+            }
             let rewritten;
             let src = if timestamps.iter().any(|t| r.contains_range(*t)) {
                 rewritten = as_strings(text, r, &timestamps);
@@ -614,6 +776,134 @@ fn diff(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `load_simple`, where it gives a value, gives `serde-saphyr`'s: over every document of the
+    /// YAML files of the corpora and golden cases, and of pseudo-random mutants of each (bytes
+    /// deleted, YAML indicators and numbers inserted, lines doubled), a text `serde-saphyr` refuses
+    /// or reads otherwise is never given a value. Most documents of real files are simple.
+    #[test]
+    fn the_simple_loader_gives_what_serde_saphyr_gives() {
+        fn agree(src: &str, what: &str, simple: &mut usize, all: &mut usize) {
+            let expansion = Expansion {
+                own_nodes: u64::try_from(src.len()).unwrap(),
+                alias_nodes: 0,
+                alias_bytes: 0,
+            };
+            let o = options(src.len(), &expansion);
+            *all += 1;
+            let Some(v) = load_simple(src, &event_options(&o)) else {
+                return;
+            };
+            *simple += 1;
+            let docs: Result<Docs, _> = serde_saphyr::from_str_multiple_with_options(src, o);
+            match docs {
+                Ok(d) => assert_eq!(d.0, vec![v], "{what}: {src:?}"),
+                Err(e) => panic!(
+                    "{what}: serde-saphyr refuses what the simple loader reads: {e}\n{src:?}"
+                ),
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut stack = vec![
+            root.join("../../shared/corpus"),
+            root.join("../../shared/corpus-scripts"),
+            root.join("../golden"),
+        ];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let mut seed: u64 = 0x853C_49E6_748F_EA9B;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(seed >> 33).unwrap() % n.max(1)
+        };
+        let inserts = [
+            ":", "- ", " ", "\n", "\t", "\"", "'", "[", "]", "{", "}", ",", "|", ">", "#", "0",
+            "1", "-1", "0x1", "1.5", ".", "_", "e", "~", "null", "True", "yes", "1e999", ".inf",
+            "007", "08:30", "---\n", "...\n", "\r", "?", "%",
+        ];
+        let samples = [
+            "a: 1\nb: 01\nc: 1_000\nd: 0x1F\ne: 0o7\nf: 0b1\ng: -1\nh: +1\ni: 1.5\nj: 1e3\n",
+            "a: .inf\nb: -.inf\nc: .nan\nd: -.nan\ne: inf\nf: NaN\ng: Infinity\nh: 1e999\n",
+            "a: true\nb: True\nc: TRUE\nd: tRue\ne: yes\nf: on\ng: y\nh: ~\ni: Null\nj: nULL\nk:\n",
+            "1: a\ntrue: b\n~: c\n1.5: d\nnull: e\n\"x\": f\n",
+            "1: a\n\"1\": b\n",
+            "ports:\n  - 8080:80\n  - 127.0.0.1:53:53/udp\nmem: 128Mi\ncpu: 100m\nv: 1.0.0\n",
+            "k: 123456789012345678\nl: 1234567890123456789\nm: 99999999999999999999\n",
+            "k: \"q\\tx\"\nl: 'it''s'\nm: |\n  a\n  b\nn: >-\n  c\n  d\no: plain\n  folded\n",
+            "[a, {b: c}, [d]]\n",
+            "? [a]\n: b\n",
+            "a: 1\na: 2\n",
+            "",
+            "# only a comment\n",
+            "---\n",
+            "--- a\n--- b\n",
+            "%YAML 1.2\n---\na: 1\n",
+        ];
+        let (mut simple, mut all) = (0, 0);
+        for s in samples {
+            agree(s, "sample", &mut simple, &mut all);
+        }
+        for path in &files {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let what = path.display().to_string();
+            let mut texts = vec![text.clone()];
+            for _ in 0..4 {
+                let mut m = text.clone();
+                let at = (0..next(m.len() + 1))
+                    .rev()
+                    .find(|&i| m.is_char_boundary(i))
+                    .unwrap_or(0);
+                match next(3) {
+                    0 => {
+                        let end = (at..=(at + next(8)).min(m.len()))
+                            .rev()
+                            .find(|&i| m.is_char_boundary(i))
+                            .unwrap_or(at);
+                        m.replace_range(at..end, "");
+                    }
+                    1 => m.insert_str(at, inserts[next(inserts.len())]),
+                    _ => {
+                        let start = m[..at].rfind('\n').map_or(0, |i| i + 1);
+                        let end = m[at..].find('\n').map_or(m.len(), |i| at + i + 1);
+                        let line = m[start..end].to_owned();
+                        m.insert_str(start, &line);
+                    }
+                }
+                texts.push(m);
+            }
+            for t in &texts {
+                agree(t, &what, &mut simple, &mut all);
+                if let Ok(file) = super::super::parse(t) {
+                    for r in document_slices(&file.data) {
+                        agree(r.slice(t), &what, &mut simple, &mut all);
+                    }
+                }
+            }
+        }
+        eprintln!("{simple} of {all} texts loaded by the simple loader");
+        if files.is_empty() {
+            eprintln!("no corpus next to the repository: only the samples were compared");
+        } else {
+            assert!(simple * 2 > all, "only {simple} of {all} texts were simple");
+        }
+    }
 
     #[test]
     fn documents_keep_their_indexes() {
