@@ -627,19 +627,33 @@ pub fn unified_diff(display: &str, old: &str, new: &str) -> String {
 /// [`unified_diff`] of `old` → `new`, printing the lines of `shown_old` / `shown_new` in their
 /// place: texts with the same lines (the same LF positions) where some values are masked. A line
 /// that has no counterpart is shown as `****`.
-pub fn unified_diff_shown(
+pub fn unified_diff_shown<'a>(
     display: &str,
-    old: &str,
-    new: &str,
-    shown_old: &str,
-    shown_new: &str,
+    old: &'a str,
+    new: &'a str,
+    shown_old: &'a str,
+    shown_new: &'a str,
 ) -> String {
     use similar::DiffTag;
     let name = display.strip_prefix("./").unwrap_or(display);
-    let a: Vec<&str> = old.split_inclusive('\n').collect();
-    let b: Vec<&str> = new.split_inclusive('\n').collect();
-    let sa: Vec<&str> = shown_old.split_inclusive('\n').collect();
-    let sb: Vec<&str> = shown_new.split_inclusive('\n').collect();
+    // `split_inclusive('\n')`, finding the breaks with memchr: splitting the four texts a line
+    // at a time was 1% of a `fix --check --unsafe-fixes` run over the corpus.
+    let lines = |text: &'a str| -> Vec<&'a str> {
+        let mut out = Vec::with_capacity(text.len() / 32 + 1);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+            out.push(&text[start..=end]);
+            start = end + 1;
+        }
+        if start < text.len() {
+            out.push(&text[start..]);
+        }
+        out
+    };
+    let a = lines(old);
+    let b = lines(new);
+    let sa = lines(shown_old);
+    let sb = lines(shown_new);
     let diff = similar::TextDiff::configure().diff_slices(&a, &b);
     let mut out = String::new();
     out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
