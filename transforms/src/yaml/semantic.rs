@@ -132,9 +132,9 @@ fn event_options(o: &Options) -> serde_saphyr::granit_parser::Options {
 /// The value of `src`, the text of one document, built straight from the event parser's events
 /// (parsed with `events`, the options `serde-saphyr` parses with), for a document whose meaning
 /// needs none of `serde-saphyr`'s deserializer: mappings, sequences and scalars without tag,
-/// anchor or alias, no merge key, no key repeated or not a scalar, plain scalars that are
-/// certainly a string, `null`, a boolean or a decimal integer ([`simple_plain`]), at most half as
-/// deep as the loader's limit. What `serde-saphyr` gives for such a document (tested equal over the
+/// anchor or alias, no key repeated or not a scalar, no scalar `<<` (a merge key), plain scalars
+/// that are certainly a string, `null`, a boolean or a decimal integer ([`simple_plain`]), at
+/// most half as deep as the loader's limit. What `serde-saphyr` gives for such a document (tested equal over the
 /// corpora and mutants of them), at a fraction of the cost: loading values for verification was a
 /// quarter of `fix --unsafe-fixes`. None for anything else, an error included: the caller loads
 /// it with `serde-saphyr`, which also gives the error.
@@ -173,9 +173,6 @@ fn load_simple(src: &str, events: &serde_saphyr::granit_parser::Options) -> Opti
         open.push(new);
         Some(())
     }
-    if src.contains(['!', '*', '&']) || src.contains("<<") {
-        return None;
-    }
     let mut open: Vec<Open> = Vec::new();
     let mut root = None;
     let mut documents = 0;
@@ -190,6 +187,10 @@ fn load_simple(src: &str, events: &serde_saphyr::granit_parser::Options) -> Opti
             }
             Event::Scalar(value, style, anchor, tag) => {
                 if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                // (`<<` as a key merges a mapping in: `serde-saphyr`'s to apply.)
+                if value == "<<" {
                     return None;
                 }
                 let v = if style == ScalarStyle::Plain {
@@ -233,9 +234,10 @@ fn load_simple(src: &str, events: &serde_saphyr::granit_parser::Options) -> Opti
 /// `null` (empty, `~`, `null`, `Null`, `NULL`), a boolean (`true`, `True`, `TRUE`, and the same
 /// of `false`: YAML 1.2, as `strict_booleans` sets), a decimal integer (digits without a
 /// leading zero, up to 18 of them), or a string: text whose first character cannot start a
-/// number (not a digit, sign or `.`), or that contains a character no integer or float spelling
-/// has (`128Mi`, `8080:80`). None for the rest (`0x1F`, `1_000`, `3.8`, `.inf`, `-1`, `007`),
-/// which `serde-saphyr` resolves.
+/// number (not a digit, sign or `.`), or that no integer or float spelling matches: a character
+/// none has (`128Mi`, `8080:80`), no digit and no `n`/`N` (`.`, `-c`), or two dots (`127.0.0.1`,
+/// `1.38.0`). None for the rest (`0x1F`, `1_000`, `3.8`, `.inf`, `-1`, `007`), which
+/// `serde-saphyr` resolves.
 fn simple_plain(value: &str) -> Option<Value> {
     let t = value.trim_matches([' ', '\t', '\r', '\n']);
     match t {
@@ -278,8 +280,13 @@ fn simple_plain(value: &str) -> Option<Value> {
                     | b'Y'
             )
     };
-    (value == t && (!numeric_start || !bytes.iter().all(numeric_char)))
-        .then(|| Value::String(value.to_owned()))
+    // Every number spelling has a digit, or is an infinity or NaN (with an `n` or `N`), and has at
+    // most one `.` (`.`, `-c`, `127.0.0.1`, `1.38.0` are strings).
+    let no_number = !bytes.iter().all(numeric_char)
+        || (!bytes.iter().any(u8::is_ascii_digit)
+            && !bytes.iter().any(|b| matches!(b, b'n' | b'N')))
+        || bytes.iter().filter(|&&b| b == b'.').count() > 1;
+    (value == t && (!numeric_start || no_number)).then(|| Value::String(value.to_owned()))
 }
 
 /// Per document, the text the loader reads: from the end of the previous document (so that the
@@ -853,6 +860,11 @@ mod tests {
             "---\n",
             "--- a\n--- b\n",
             "%YAML 1.2\n---\na: 1\n",
+            "a: 1\n<<: {b: 2}\n",
+            "a: 1\n<<: [{b: 2}, {c: 3}]\n",
+            "a: &x 1\nb: *x\n",
+            "a: &x 1\nb: 2\n",
+            "a: !!str 1\nb: !!int '2'\n",
         ];
         let (mut simple, mut all) = (0, 0);
         for s in samples {
