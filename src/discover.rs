@@ -329,7 +329,7 @@ pub fn discover(
     }
     let found = dedup_by_file(found.into_inner().expect("lock"));
     let mut skipped = skipped.into_inner().expect("lock");
-    sort_by_path(&mut skipped, |s| &s.path, |_, _| std::cmp::Ordering::Equal);
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.dedup_by(|a, b| a.path == b.path);
     (found, skipped)
 }
@@ -342,12 +342,8 @@ pub fn discover(
 fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
     // Grouped by canonical path, each group in path order (a stable sort of the sorted list): no
     // map and no list per group, for tens of thousands of files.
-    sort_by_path(&mut found, |c| &c.path, Ord::cmp);
-    sort_by_path(
-        &mut found,
-        |c| &c.canonical,
-        |_, _| std::cmp::Ordering::Equal,
-    );
+    found.sort();
+    found.sort_by(|a, b| a.canonical.cmp(&b.canonical));
     let mut out = Vec::with_capacity(found.len());
     let mut group: Vec<Candidate> = Vec::new();
     let mut rest = found.into_iter().peekable();
@@ -368,50 +364,8 @@ fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
         }
         out.push(keep);
     }
-    sort_by_path(&mut out, |c| &c.path, Ord::cmp);
+    out.sort();
     out
-}
-
-/// A stable sort of `items` by the path `path` gives, in `Path`'s order, `then` breaking ties
-/// between equal paths: what `sort_by(|a, b| path(a).cmp(path(b)).then_with(|| then(a, b)))`
-/// gives, but each path's order is worked out once ([`path_order_key`]) instead of parsing both
-/// paths' components at every comparison (three such sorts were 1% of a run over the corpus).
-fn sort_by_path<T>(
-    items: &mut Vec<T>,
-    path: impl Fn(&T) -> &Path,
-    then: impl Fn(&T, &T) -> std::cmp::Ordering,
-) {
-    let keys: Option<Vec<Vec<u8>>> = items.iter().map(|t| path_order_key(path(t))).collect();
-    let Some(keys) = keys else {
-        items.sort_by(|a, b| path(a).cmp(path(b)).then_with(|| then(a, b)));
-        return;
-    };
-    let mut keyed: Vec<(Vec<u8>, T)> = keys.into_iter().zip(items.drain(..)).collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| then(&a.1, &b.1)));
-    items.extend(keyed.into_iter().map(|(_, t)| t));
-}
-
-/// Bytes that compare as `path` compares to other paths: `Path`'s order is that of its components
-/// (`a/b` before `a-b`, `/x` before `.x`; `a//b` equals `a/b`), each component ordered by its kind
-/// (root, `.`, `..`, name) and then by its bytes. So each component is written as its kind's rank,
-/// its bytes and a NUL, which no component contains. None for a path with a Windows prefix
-/// (`C:`), whose order `Path` works out from the parsed prefix.
-fn path_order_key(path: &Path) -> Option<Vec<u8>> {
-    use std::path::Component;
-    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
-    for c in path.components() {
-        let (rank, bytes): (u8, &[u8]) = match c {
-            Component::Prefix(_) => return None,
-            Component::RootDir => (1, b""),
-            Component::CurDir => (2, b""),
-            Component::ParentDir => (3, b""),
-            Component::Normal(name) => (4, name.as_encoded_bytes()),
-        };
-        key.push(rank);
-        key.extend_from_slice(bytes);
-        key.push(0);
-    }
-    Some(key)
 }
 
 /// The candidate kept of several paths of one file (see [`dedup_by_file`]).
@@ -430,56 +384,4 @@ fn pick(group: &mut Vec<Candidate>) -> Candidate {
     }
     keep.kind = keep.kind.or(kind);
     keep
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The key orders paths as `Path` does, equal keys for equal paths, over paths made of the
-    /// parts where byte order and component order disagree (`/`, `.`, `..`, `-`, doubled and
-    /// trailing separators, non-ASCII names).
-    #[test]
-    fn the_order_key_orders_as_path_does() {
-        let parts = [
-            "", "/", "//", ".", "..", "a", "a-b", "a.b", ".a", "-", "b", "é", "a/", "./",
-        ];
-        let mut paths = Vec::new();
-        for x in parts {
-            for y in parts {
-                for z in ["", "a", "-", "/", "."] {
-                    paths.push(PathBuf::from(format!("{x}{y}{z}")));
-                    paths.push(PathBuf::from(format!("{x}/{y}/{z}")));
-                }
-            }
-        }
-        for a in &paths {
-            let ka = path_order_key(a).unwrap();
-            for b in &paths {
-                let kb = path_order_key(b).unwrap();
-                assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
-            }
-        }
-    }
-
-    /// The sort is the stable sort by path with the tie-break, and leaves equal items in order.
-    #[test]
-    fn sorting_by_path_is_a_stable_sort_by_path() {
-        let names = [
-            "b/a", "b-a", "/b", ".b", "a//b", "a/b", "a", "b/a", "./a", "a/b/",
-        ];
-        let mut items: Vec<(PathBuf, usize)> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (PathBuf::from(n), i))
-            .collect();
-        let mut expected = items.clone();
-        expected.sort_by(|a, b| a.0.cmp(&b.0));
-        sort_by_path(&mut items, |t| &t.0, |_, _| std::cmp::Ordering::Equal);
-        assert_eq!(items, expected);
-        let mut reversed = items.clone();
-        sort_by_path(&mut reversed, |t| &t.0, |a, b| b.1.cmp(&a.1));
-        expected.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        assert_eq!(reversed, expected);
-    }
 }
