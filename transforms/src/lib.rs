@@ -160,6 +160,9 @@ pub(crate) mod memo {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 /// Step counters for the tests that check costs grow linearly with the input: they count work
 /// (documents loaded, edits compared, scripts lexed), never time. Compiled into test builds only.
 #[cfg(test)]

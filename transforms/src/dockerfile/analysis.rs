@@ -1168,7 +1168,7 @@ mod tests {
     /// The lexer splits as the character-at-a-time version did: over pseudo-random texts made of
     /// every character it treats specially (quotes, escapes, `#`, operators, ASCII and Unicode
     /// white space, CR, non-ASCII letters, unclosed quotes and trailing backslashes) and over every
-    /// file of the shared corpora (whole texts: RUN scripts, and much else).
+    /// file of the shared corpora and `golden/` (whole texts: RUN scripts, and much else).
     #[test]
     fn commands_split_as_the_character_at_a_time_lexer_did() {
         let pieces = [
@@ -1176,39 +1176,19 @@ mod tests {
             "\t", "\n", "\r", "\r\n", "\x0B", "\x0C", "\u{a0}", "\u{2003}", "é", "ü-x", "$(",
             "${V}", "\\\n", "\\\r\n", "\\\"", "'\\'", "\"\\\"\"", "# c\n", "\x1C",
         ];
-        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            usize::try_from(seed >> 33).unwrap() % n
-        };
+        let mut rng = crate::testing::Lcg::new(0x2545_F491_4F6C_DD1D);
         for _ in 0..20_000 {
-            let len = next(12);
-            let text: String = (0..len).map(|_| pieces[next(pieces.len())]).collect();
+            let len = rng.below(12);
+            let text: String = (0..len).map(|_| pieces[rng.below(pieces.len())]).collect();
             assert_eq!(commands(&text), commands_by_chars(&text), "{text:?}");
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![
-            root.join("../../shared/corpus"),
-            root.join("../../shared/corpus-scripts"),
-        ];
-        let mut files = 0;
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if let Ok(text) = std::fs::read_to_string(&p) {
-                    assert_eq!(commands(&text), commands_by_chars(&text), "{}", p.display());
-                    files += 1;
-                }
+        let files = crate::testing::corpus_files(|_| true);
+        for p in &files {
+            if let Ok(text) = std::fs::read_to_string(p) {
+                assert_eq!(commands(&text), commands_by_chars(&text), "{}", p.display());
             }
         }
-        if files == 0 {
+        if files.is_empty() {
             eprintln!("no corpus next to the repository: only the generated texts were compared");
         }
     }

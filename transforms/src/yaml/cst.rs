@@ -653,40 +653,13 @@ mod tests {
     /// give the same tree or the same error either way.
     #[test]
     fn the_copied_parser_agrees_over_the_corpora_and_mutants() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in [
-            root.join("../../shared/corpus"),
-            root.join("../../shared/corpus-scripts"),
-            root.join("../golden"),
-        ] {
-            let mut stack = vec![dir];
-            while let Some(d) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&d) else {
-                    continue;
-                };
-                for e in entries.flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-                        files.push(p);
-                    }
-                }
-            }
-        }
+        use crate::testing::{corpus_files, is_yaml, mutant, Lcg};
+        let files = corpus_files(is_yaml);
         if files.is_empty() {
             eprintln!("skipping: no corpus next to the repository");
             return;
         }
-        files.sort();
-        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            usize::try_from(seed >> 33).unwrap() % n.max(1)
-        };
+        let mut rng = Lcg::new(0x9E37_79B9_7F4A_7C15);
         let inserts = [
             ":", "- ", "? ", " ", "\n", "\t", "\"", "'", "[", "]", "{", "}", ",", "|", ">", "#",
             "&a ", "*a", "!t ", "---\n", "...\n", "%", "\r", "\u{feff}",
@@ -699,32 +672,11 @@ mod tests {
             let what = path.display().to_string();
             agree(&text, &what);
             n += 1;
-            let boundary = |mut i: usize| {
-                while !text.is_char_boundary(i) {
-                    i -= 1;
-                }
-                i
-            };
             for _ in 0..4 {
-                let at = boundary(next(text.len() + 1));
-                let mutant = match next(3) {
-                    0 => {
-                        let end = boundary((at + 1 + next(8)).min(text.len()));
-                        format!("{}{}", &text[..at], &text[end..])
-                    }
-                    1 => format!(
-                        "{}{}{}",
-                        &text[..at],
-                        inserts[next(inserts.len())],
-                        &text[at..]
-                    ),
-                    _ => {
-                        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-                        let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
-                        format!("{}{}", &text[..end], &text[start..])
-                    }
-                };
-                agree(&mutant, &format!("{what} (mutant)"));
+                agree(
+                    &mutant(&text, &mut rng, &inserts),
+                    &format!("{what} (mutant)"),
+                );
             }
         }
         assert!(n > 1000, "only {n} YAML files read");

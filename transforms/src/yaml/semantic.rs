@@ -810,34 +810,9 @@ mod tests {
                 ),
             }
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        let mut stack = vec![
-            root.join("../../shared/corpus"),
-            root.join("../../shared/corpus-scripts"),
-            root.join("../golden"),
-        ];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
-        let mut seed: u64 = 0x853C_49E6_748F_EA9B;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            usize::try_from(seed >> 33).unwrap() % n.max(1)
-        };
+        use crate::testing::{corpus_files, is_yaml, mutant, Lcg};
+        let files = corpus_files(is_yaml);
+        let mut rng = Lcg::new(0x853C_49E6_748F_EA9B);
         let inserts = [
             ":", "- ", " ", "\n", "\t", "\"", "'", "[", "]", "{", "}", ",", "|", ">", "#", "0",
             "1", "-1", "0x1", "1.5", ".", "_", "e", "~", "null", "True", "yes", "1e999", ".inf",
@@ -877,28 +852,7 @@ mod tests {
             let what = path.display().to_string();
             let mut texts = vec![text.clone()];
             for _ in 0..4 {
-                let mut m = text.clone();
-                let at = (0..next(m.len() + 1))
-                    .rev()
-                    .find(|&i| m.is_char_boundary(i))
-                    .unwrap_or(0);
-                match next(3) {
-                    0 => {
-                        let end = (at..=(at + next(8)).min(m.len()))
-                            .rev()
-                            .find(|&i| m.is_char_boundary(i))
-                            .unwrap_or(at);
-                        m.replace_range(at..end, "");
-                    }
-                    1 => m.insert_str(at, inserts[next(inserts.len())]),
-                    _ => {
-                        let start = m[..at].rfind('\n').map_or(0, |i| i + 1);
-                        let end = m[at..].find('\n').map_or(m.len(), |i| at + i + 1);
-                        let line = m[start..end].to_owned();
-                        m.insert_str(start, &line);
-                    }
-                }
-                texts.push(m);
+                texts.push(mutant(&text, &mut rng, &inserts));
             }
             for t in &texts {
                 agree(t, &what, &mut simple, &mut all);
