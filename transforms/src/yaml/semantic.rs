@@ -134,10 +134,10 @@ fn event_options(o: &Options) -> serde_saphyr::granit_parser::Options {
 /// needs none of `serde-saphyr`'s deserializer: mappings, sequences and scalars without tag,
 /// anchor or alias, no key repeated or not a scalar, no scalar `<<` (a merge key), plain scalars
 /// that are certainly a string, `null`, a boolean or a decimal integer ([`simple_plain`]), at
-/// most half as deep as the loader's limit. What `serde-saphyr` gives for such a document (tested equal over the
-/// corpora and mutants of them), at a fraction of the cost: loading values for verification was a
-/// quarter of `fix --unsafe-fixes`. None for anything else, an error included: the caller loads
-/// it with `serde-saphyr`, which also gives the error.
+/// most half as deep as the loader's limit. What `serde-saphyr` gives for such a document (tested
+/// equal over the corpora and mutants of them), at a fraction of the cost: loading values for
+/// verification was a quarter of `fix --unsafe-fixes`. None for anything else, an error
+/// included: the caller loads it with `serde-saphyr`, which also gives the error.
 fn load_simple(src: &str, events: &serde_saphyr::granit_parser::Options) -> Option<Value> {
     use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
     enum Open {
