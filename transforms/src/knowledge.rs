@@ -451,8 +451,18 @@ pub fn system_group_gid(family: Family, name: &str) -> Option<u32> {
 /// substring searcher set up per needle, for the short words of command lines.
 #[must_use]
 pub fn contains_any(hay: &str, needles: &[&str]) -> bool {
+    // Only the positions holding some needle's first byte can start a match.
+    let mut first = [false; 256];
+    for n in needles {
+        match n.as_bytes().first() {
+            Some(&b) => first[usize::from(b)] = true,
+            None => return true,
+        }
+    }
     let h = hay.as_bytes();
-    (0..=h.len()).any(|i| needles.iter().any(|n| h[i..].starts_with(n.as_bytes())))
+    h.iter().enumerate().any(|(i, &b)| {
+        first[usize::from(b)] && needles.iter().any(|n| h[i..].starts_with(n.as_bytes()))
+    })
 }
 
 /// Programs that switch users inside an entrypoint (the image starts as root on purpose and drops
