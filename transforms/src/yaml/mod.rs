@@ -62,6 +62,7 @@
 //!                 quoted, single_quoted, double_quoted
 //! ```
 
+mod certify;
 mod cst;
 mod edits;
 mod fragment;

@@ -19,7 +19,7 @@ use crate::text::{LineIndex, TextRange};
 /// expand to ([`super::limits::expansion`]); the loader's own budgets are set above that, as a
 /// second line of defence that real files never reach. Its alias/anchor ratio heuristic is off:
 /// real compose files use one anchor (`x-logging: &logging`) in every service.
-fn options(text_len: usize, expansion: &Expansion) -> Options {
+pub(crate) fn options(text_len: usize, expansion: &Expansion) -> Options {
     let nodes = usize::try_from(
         expansion
             .own_nodes
@@ -90,31 +90,43 @@ pub(crate) fn load_deferred(file: &FileData) -> Result<Vec<Arc<Value>>, YamlErro
 /// so that checking can skip the loader: the text has no tag, alias or merge key (the loader's
 /// only refusals beyond syntax: an unsupported tag or a tagged value it cannot read, a merge of a
 /// scalar, a recursive alias), and each document's text is, to the loader's own event parser with
-/// the loader's options, valid and exactly one document (as [`load`] requires). Anything else is
-/// loaded by the parse as before, which also gives the loader's own error.
+/// the loader's options, valid and exactly one document (as [`load`] requires): proven without
+/// the event parser for the common block-style shapes ([`super::certify::certainly_valid`]), else
+/// by running it. Anything else is loaded by the parse as before, which also gives the loader's
+/// own error.
 pub(crate) fn loads_as_parsed(file: &FileData, expansion: &Expansion) -> bool {
-    use serde_saphyr::granit_parser::{Event, Parser};
     let text = file.text.as_str();
     if text.contains(['!', '*']) || text.contains("<<") {
         return false;
     }
-    let events = event_options(&options(text.len(), expansion));
+    let mut events = None;
     document_slices(file).iter().all(|r| {
-        let mut documents = 0;
-        for event in Parser::new_from_str_with_options(r.slice(text), events.clone()) {
-            match event {
-                Err(_) => return false,
-                Ok((Event::DocumentStart(..), _)) => documents += 1,
-                Ok(_) => {}
-            }
-        }
-        documents == 1
+        let src = r.slice(text);
+        super::certify::certainly_valid(src)
+            || is_one_document(
+                src,
+                events.get_or_insert_with(|| event_options(&options(text.len(), expansion))),
+            )
     })
+}
+
+/// Whether `src` is, to the event parser with `events`, valid and exactly one document.
+pub(crate) fn is_one_document(src: &str, events: &serde_saphyr::granit_parser::Options) -> bool {
+    use serde_saphyr::granit_parser::{Event, Parser};
+    let mut documents = 0;
+    for event in Parser::new_from_str_with_options(src, events.clone()) {
+        match event {
+            Err(_) => return false,
+            Ok((Event::DocumentStart(..), _)) => documents += 1,
+            Ok(_) => {}
+        }
+    }
+    documents == 1
 }
 
 /// The options of the event parser that `serde-saphyr` derives from `o` (its
 /// `Budget::parser_options`, `Options::parser_options`).
-fn event_options(o: &Options) -> serde_saphyr::granit_parser::Options {
+pub(crate) fn event_options(o: &Options) -> serde_saphyr::granit_parser::Options {
     let default_budget = Budget::default();
     let budget = o.budget.as_ref().unwrap_or(&default_budget);
     let mut events = serde_saphyr::granit_parser::Options::default();
