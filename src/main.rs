@@ -890,22 +890,38 @@ fn process(args: &CommonArgs, mode: Mode) -> anyhow::Result<u8> {
     };
     reporter.totals.threshold = threshold(args);
     reporter.begin();
-    for batch in candidates.chunks(BATCH) {
-        let results: Vec<FileResult> = batch
-            .par_iter()
-            .map(|c| {
-                let _tick = Tick(&progress);
-                process_candidate(args, mode, &resolver, &git, view, lookups.as_ref(), c)
-            })
-            .filter(|r| !r.not_ours)
-            .collect();
-        // Output never draws over the progress bar: the bar is cleared while it is written.
-        progress.suspend(|| {
-            let written = results.into_iter().try_for_each(|r| reporter.file(r));
-            reporter.flush();
-            written
-        })?;
-    }
+    // A batch's output is written on this thread while the pool processes the next batch (at most
+    // two batches are held: the one written and the one done or in progress).
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (done, batches) = std::sync::mpsc::sync_channel::<Vec<FileResult>>(0);
+        let (resolver, git, progress) = (&resolver, &git, &progress);
+        let lookups = lookups.as_ref();
+        scope.spawn(move || {
+            for batch in candidates.chunks(BATCH) {
+                let results: Vec<FileResult> = batch
+                    .par_iter()
+                    .map(|c| {
+                        let _tick = Tick(progress);
+                        process_candidate(args, mode, resolver, git, view, lookups, c)
+                    })
+                    .filter(|r| !r.not_ours)
+                    .collect();
+                if done.send(results).is_err() {
+                    // The writer stopped on an error: nothing more is written.
+                    return;
+                }
+            }
+        });
+        for results in batches {
+            // Output never draws over the progress bar: the bar is cleared while it is written.
+            progress.suspend(|| {
+                let written = results.into_iter().try_for_each(|r| reporter.file(r));
+                reporter.flush();
+                written
+            })?;
+        }
+        Ok(())
+    })?;
     progress.finish_and_clear();
     for s in skipped {
         reporter.file(FileResult {
