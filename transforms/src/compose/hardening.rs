@@ -825,9 +825,8 @@ pub fn is_windows(svc: &Service) -> bool {
     let image = svc.image_hint();
     image.as_ref().is_some_and(|i| {
         crate::knowledge::family_of(i) == crate::knowledge::Family::Windows
-            || crate::images::lookup(&[], i)
-                .and_then(|k| k.facts.platform)
-                .is_some_and(|p| p == "windows")
+            || crate::knowledge::built_in_facts(i)
+                .is_some_and(|f| f.platform.as_deref() == Some("windows"))
     })
 }
 
