@@ -50,7 +50,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == 0)
+    memchr::memchr(0, bytes)
 }
 
 fn locate(bytes: &[u8], pos: usize) -> (usize, usize) {
@@ -430,6 +430,17 @@ mod tests {
         let p = dir.join(name);
         fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn decode_refuses_nul_and_invalid_utf8_where_they_are() {
+        assert_eq!(decode(b"a: 1\n".to_vec()).unwrap(), "a: 1\n");
+        let e = decode(b"a\nb\xC3\xA9c\0d".to_vec()).unwrap_err();
+        assert!(e.message.starts_with("binary file"), "{}", e.message);
+        assert_eq!((e.line, e.column), (Some(2), Some(4)));
+        let e = decode(b"x\ny\xFFz".to_vec()).unwrap_err();
+        assert!(e.message.starts_with("not valid UTF-8"), "{}", e.message);
+        assert_eq!((e.line, e.column), (Some(2), Some(2)));
     }
 
     #[test]

@@ -163,17 +163,9 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
 #[must_use]
 pub fn lone_crs(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
-    memchr_iter(bytes, b'\r')
+    memchr::memchr_iter(b'\r', bytes)
         .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
         .collect()
-}
-
-fn memchr_iter(bytes: &[u8], b: u8) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(move |(_, &x)| x == b)
-        .map(|(i, _)| i)
 }
 
 /// The line ending a file mostly uses: `"\r\n"` when its first line break is CRLF, else `"\n"`.
@@ -188,6 +180,14 @@ pub fn line_ending(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_crs_are_the_crs_no_lf_follows() {
+        assert_eq!(lone_crs("a\rb\r\nc\r"), vec![1, 6]);
+        assert_eq!(lone_crs("\r\r\n\r"), vec![0, 3]);
+        assert!(lone_crs("a\r\nb\n").is_empty());
+        assert!(lone_crs("").is_empty());
+    }
 
     /// The line starts are those of the definition: after every LF, and with CR breaks also after
     /// every CR that no LF follows.
