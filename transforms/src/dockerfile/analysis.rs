@@ -672,7 +672,11 @@ fn inferred_family(ins: &Instruction) -> Option<Family> {
 }
 
 fn basename(word: &str) -> &str {
-    word.rsplit(['/', '\\']).next().unwrap_or(word)
+    // What follows the last slash or backslash (as `rsplit` would give), without a searcher.
+    match word.bytes().rposition(|b| b == b'/' || b == b'\\') {
+        Some(i) => &word[i + 1..],
+        None => word,
+    }
 }
 
 /// The shell commands a RUN instruction executes (each a list of words, quotes removed): its shell-form

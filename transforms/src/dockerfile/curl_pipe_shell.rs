@@ -1,5 +1,6 @@
 use crate::declare_transform;
 use crate::dockerfile::add_url_without_checksum::mask_url_credentials;
+use crate::dockerfile::shell_lex::{basename, is_assignment};
 use crate::dockerfile::syntax::{Args, Instruction};
 use crate::dockerfile::{dockerfile, same_case};
 use crate::edit::Edit;
@@ -512,21 +513,6 @@ fn pipelines(toks: Vec<Tok>) -> Vec<Vec<Cmd>> {
 // ------------------------------------------------------------------------------------------------
 // Command analysis
 // ------------------------------------------------------------------------------------------------
-
-fn basename(w: &str) -> &str {
-    w.rsplit('/').next().unwrap_or(w)
-}
-
-fn is_assignment(w: &str) -> bool {
-    match w.split_once('=') {
-        Some((name, _)) => {
-            !name.is_empty()
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                && !name.as_bytes()[0].is_ascii_digit()
-        }
-        None => false,
-    }
-}
 
 /// The index of the word that is the command actually run (after assignments, reserved words and
 /// wrappers such as `sudo -E`, `env X=1`, `exec`).

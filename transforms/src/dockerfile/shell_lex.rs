@@ -123,19 +123,33 @@ impl SimpleCommand {
 /// `NAME=value` (a shell variable assignment), judged on the word as written.
 #[must_use]
 pub fn is_assignment(raw: &str) -> bool {
-    let Some(eq) = raw.find('=') else {
+    // One pass up to the first `=`: a name (a letter or `_`, then letters, digits, `_`) before it.
+    let b = raw.as_bytes();
+    if !b
+        .first()
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+    {
         return false;
-    };
-    let name = &raw[..eq];
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+    for &c in &b[1..] {
+        if c == b'=' {
+            return true;
+        }
+        if !(c.is_ascii_alphanumeric() || c == b'_') {
+            return false;
+        }
+    }
+    false
 }
 
 /// `/usr/bin/apt-get` → `apt-get`.
 #[must_use]
 pub fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
+    // What follows the last `/` (as `rsplit('/').next()`), found without a searcher: words are short.
+    match path.bytes().rposition(|b| b == b'/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
 }
 
 const OPS: &[&str] = &[
@@ -1096,6 +1110,40 @@ mod tests {
         assert!(!lex("cat <<EOT\nno end\n").complete);
         assert!(lex("cat <<EOT").complete);
         assert_eq!(lex("cat <<EOT").open_heredocs, 1);
+    }
+
+    #[test]
+    fn basename_and_is_assignment_are_their_definitions() {
+        let words = [
+            "",
+            "/",
+            "a",
+            "/usr/bin/apt-get",
+            "apt-get/",
+            "a//b",
+            "./x.sh",
+            "A=1",
+            "_a=",
+            "a_1=x=y",
+            "1a=b",
+            "=a",
+            "a-b=c",
+            "a",
+            "a b=c",
+            "é=1",
+            "PATH=/usr/bin:$PATH",
+            "x/y=z",
+            "a=",
+        ];
+        for w in words {
+            assert_eq!(basename(w), w.rsplit('/').next().unwrap_or(w), "{w:?}");
+            let defined = w.find('=').is_some_and(|eq| {
+                let mut chars = w[..eq].chars();
+                matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            assert_eq!(is_assignment(w), defined, "{w:?}");
+        }
     }
 
     #[test]
