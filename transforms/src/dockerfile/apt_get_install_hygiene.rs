@@ -1,6 +1,7 @@
 use crate::declare_transform;
 use crate::dockerfile::shell_lex::{
-    self, append_cleanup, covers_path, mount_targets, run_script, run_texts, ShWord, SimpleCommand,
+    self, append_cleanup, covers_path, mount_targets, run_script, run_texts, spells,
+    spells_ignoring_case, ShWord, SimpleCommand,
 };
 use crate::dockerfile::syntax::{Args, Dockerfile, Instruction};
 use crate::dockerfile::{dockerfile, Reach, StageGraph};
@@ -187,7 +188,7 @@ impl AptCommand<'_> {
 }
 
 /// How a `RUN` uses apt: reads the lists (install, upgrade, apt-cache...) and/or updates them.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct AptUse {
     reads_lists: bool,
     updates: bool,
@@ -230,22 +231,87 @@ fn apt_use(text: &str, ins: &Instruction) -> AptUse {
     u
 }
 
+/// What the scripts a `RUN` may execute spell ([`shell_lex::spells`]: a word's value, and a script
+/// given to `sh -c`, is its text less quotes, backslashes and line breaks), so that a `RUN` that
+/// cannot matter to a question is not lexed for it: every apt command is a word holding `apt`,
+/// the apt configuration `APT::Install-Recommends` holds it in any case, a script run is a word
+/// holding `sh` (`*.sh` or a shell) or starting with `./`.
+#[derive(Clone, Copy, Default)]
+struct Spelled {
+    apt: bool,
+    apt_any_case: bool,
+    script: bool,
+}
+
+impl Spelled {
+    /// For the texts [`run_texts`] lexes: the shell form's text or the exec form's arguments
+    /// joined, and the heredoc bodies.
+    fn of(text: &str, ins: &Instruction) -> Self {
+        let ins = ins.onbuild.as_deref().unwrap_or(ins);
+        let joined;
+        let mut sources: Vec<&str> = Vec::with_capacity(1 + ins.heredocs.len());
+        match &ins.args {
+            Args::Json(j) => {
+                joined = j
+                    .items
+                    .iter()
+                    .map(|i| i.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                sources.push(&joined);
+            }
+            Args::Shell(a) => sources.push(&a.text),
+        }
+        for h in &ins.heredocs {
+            sources.push(h.body_range.slice(text));
+        }
+        let any = |word: &str| {
+            sources
+                .iter()
+                .any(|s| spells(s.as_bytes(), word.as_bytes()))
+        };
+        Self {
+            apt: any("apt"),
+            apt_any_case: sources
+                .iter()
+                .any(|s| spells_ignoring_case(s.as_bytes(), b"apt")),
+            script: any("sh") || any("./"),
+        }
+    }
+}
+
 /// What the other instructions tell a `RUN`, computed once per file: whether an earlier one
 /// configures recommends, and whether a later one reads the apt lists without updating them or runs
-/// a script (each a [`Reach`], so every `RUN` asks in constant time).
+/// a script (each a [`Reach`], so every `RUN` asks in constant time); and what each `RUN` spells.
 struct RunFacts {
     configures: Reach,
     reads_stale_lists: Reach,
     runs_script: Reach,
+    spelled: Vec<Spelled>,
 }
 
 impl RunFacts {
     fn new(text: &str, df: &Dockerfile, graph: &StageGraph) -> Self {
-        let uses: Vec<AptUse> = df
+        let is_run = |i: &Instruction| {
+            i.keyword == "RUN" || i.onbuild.as_ref().is_some_and(|o| o.keyword == "RUN")
+        };
+        let spelled: Vec<Spelled> = df
             .instructions
             .iter()
             .map(|i| {
-                if i.keyword == "RUN" || i.onbuild.as_ref().is_some_and(|o| o.keyword == "RUN") {
+                if is_run(i) {
+                    Spelled::of(text, i)
+                } else {
+                    Spelled::default()
+                }
+            })
+            .collect();
+        let uses: Vec<AptUse> = df
+            .instructions
+            .iter()
+            .zip(&spelled)
+            .map(|(i, sp)| {
+                if is_run(i) && (sp.apt || sp.script) {
                     apt_use(text, i)
                 } else {
                     AptUse::default()
@@ -255,7 +321,8 @@ impl RunFacts {
         let configures: Vec<bool> = df
             .instructions
             .iter()
-            .map(|i| configures_recommends(text, i))
+            .zip(&spelled)
+            .map(|(i, sp)| configures_recommends(text, i, sp))
             .collect();
         let stale: Vec<bool> = uses.iter().map(|u| u.reads_lists && !u.updates).collect();
         let script: Vec<bool> = uses.iter().map(|u| u.runs_script).collect();
@@ -263,15 +330,18 @@ impl RunFacts {
             configures: graph.reach(&configures),
             reads_stale_lists: graph.reach(&stale),
             runs_script: graph.reach(&script),
+            spelled,
         }
     }
 }
 
-/// The instruction decides recommends for the whole image (apt configuration).
-fn configures_recommends(text: &str, ins: &Instruction) -> bool {
+/// The instruction decides recommends for the whole image (apt configuration); `spelled`: what it
+/// spells, when it is a `RUN`.
+fn configures_recommends(text: &str, ins: &Instruction, spelled: &Spelled) -> bool {
     {
         let ins = ins.onbuild.as_deref().unwrap_or(ins);
         match ins.keyword.as_str() {
+            "RUN" if !spelled.apt_any_case => false,
             "RUN" => run_texts(text, ins).iter().any(|t| {
                 t.src
                     .to_ascii_lowercase()
@@ -317,6 +387,10 @@ fn check_run(
     findings: &mut Vec<Finding>,
 ) {
     let ins = &df.instructions[index];
+    // Every finding is about an install command: a word holding `apt`.
+    if !cx.spelled[index].apt {
+        return;
+    }
     let Some(script) = run_script(text, ins) else {
         return;
     };
@@ -471,6 +545,65 @@ mod tests {
 
     fn findings(text: &str) -> Vec<Finding> {
         check_file(text, &parse(text).unwrap())
+    }
+
+    /// A `RUN` left unlexed for a question because of what it spells gets the answer lexing
+    /// gives: over every `RUN` of the corpora's Dockerfiles, `golden/` and samples that hide the
+    /// words in quotes, escapes, heredocs, `sh -c` and exec form.
+    #[test]
+    fn what_a_run_spells_decides_only_what_lexing_would() {
+        let mut texts: Vec<String> = crate::testing::corpus_files(|p| {
+            crate::source::kind_from_path(&p.to_string_lossy())
+                == Some(crate::source::FileKind::Dockerfile)
+        })
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+        texts.extend(
+            [
+                "FROM debian\nRUN a\"p\"t-get install x && ./run && b\\\nash -c 'ls'\n",
+                "FROM debian\nRUN echo 'APT::Install-Recommends \"0\";' > /etc/apt/apt.conf.d/x\n",
+                "FROM debian\nRUN <<EOF\nap\\\nt-get update\nEOF\n",
+                "FROM debian\nRUN [\"s\\u0068\", \"-c\", \"apt-get install y\"]\n",
+                "FROM debian\nONBUILD RUN apt-get install z\nRUN make\n",
+                "FROM debian\nRUN ./configure\nRUN 'ba'sh build\n",
+            ]
+            .map(str::to_owned),
+        );
+        let (mut runs, mut skipped) = (0, 0);
+        for text in &texts {
+            let Ok(df) = parse(text) else {
+                continue;
+            };
+            for ins in &df.instructions {
+                let run = ins.onbuild.as_deref().unwrap_or(ins);
+                if run.keyword != "RUN" {
+                    continue;
+                }
+                runs += 1;
+                let sp = Spelled::of(text, ins);
+                if !sp.apt && !sp.script {
+                    skipped += 1;
+                    assert_eq!(apt_use(text, ins), AptUse::default(), "{text}");
+                }
+                let all = Spelled {
+                    apt_any_case: true,
+                    ..sp
+                };
+                if !sp.apt_any_case {
+                    assert!(!configures_recommends(text, ins, &all), "{text}");
+                }
+                if !sp.apt {
+                    let script = run_script(text, run);
+                    assert!(
+                        script.is_none_or(|s| s.commands.iter().all(|c| apt_command(c).is_none())),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        assert!(runs > 0);
+        eprintln!("{skipped} of {runs} RUNs need no lexing for apt_use");
     }
 
     fn fixed(text: &str) -> String {

@@ -1,6 +1,6 @@
 use crate::declare_transform;
 use crate::dockerfile::add_url_without_checksum::mask_url_credentials;
-use crate::dockerfile::shell_lex::{basename, is_assignment};
+use crate::dockerfile::shell_lex::{basename, is_assignment, spells};
 use crate::dockerfile::syntax::{Args, Instruction};
 use crate::dockerfile::{dockerfile, same_case};
 use crate::edit::Edit;
@@ -874,20 +874,6 @@ fn analyse(s: &str, from: usize, to: usize, depth: usize, hits: &mut Vec<Hit>) {
             }
         }
     }
-}
-
-/// Whether `word` appears in `s` once quotes, backslashes and line breaks are left out.
-fn spells(s: &[u8], word: &[u8]) -> bool {
-    let ignored = |b: u8| matches!(b, b'\\' | b'\'' | b'"' | b'\n' | b'\r');
-    let Some((&first, rest)) = word.split_first() else {
-        return true;
-    };
-    s.iter().enumerate().any(|(i, &b)| {
-        b == first && {
-            let mut next = s[i + 1..].iter().copied().filter(|&c| !ignored(c));
-            rest.iter().all(|&w| next.next() == Some(w))
-        }
-    })
 }
 
 /// Every hit in the shell script `s`.

@@ -142,6 +142,37 @@ pub fn is_assignment(raw: &str) -> bool {
     false
 }
 
+/// Whether `word` appears in `s` once quotes, backslashes and line breaks are left out: a word's
+/// value ([`unquote`]) is its text less those, so a script that does not spell `word` has no word
+/// whose value contains it (nor has a script given to `sh -c` in it).
+#[must_use]
+pub fn spells(s: &[u8], word: &[u8]) -> bool {
+    let Some(&first) = word.first() else {
+        return true;
+    };
+    memchr::memchr_iter(first, s).any(|i| spelled_at(s, i, word, |a, b| a == b))
+}
+
+/// [`spells`], ASCII letters compared without case.
+#[must_use]
+pub fn spells_ignoring_case(s: &[u8], word: &[u8]) -> bool {
+    let Some(&first) = word.first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), s)
+        .any(|i| spelled_at(s, i, word, |a, b| a.eq_ignore_ascii_case(&b)))
+}
+
+/// Whether `word` (whose first byte matches `s[i]`) continues from `s[i]`, quotes, backslashes
+/// and line breaks left out.
+fn spelled_at(s: &[u8], i: usize, word: &[u8], same: impl Fn(u8, u8) -> bool) -> bool {
+    let ignored = |b: u8| matches!(b, b'\\' | b'\'' | b'"' | b'\n' | b'\r');
+    let mut next = s[i + 1..].iter().copied().filter(|&c| !ignored(c));
+    word[1..]
+        .iter()
+        .all(|&w| next.next().is_some_and(|c| same(c, w)))
+}
+
 /// `/usr/bin/apt-get` → `apt-get`.
 #[must_use]
 pub fn basename(path: &str) -> &str {
@@ -1110,6 +1141,32 @@ mod tests {
         assert!(!lex("cat <<EOT\nno end\n").complete);
         assert!(lex("cat <<EOT").complete);
         assert_eq!(lex("cat <<EOT").open_heredocs, 1);
+    }
+
+    #[test]
+    fn spells_is_contains_after_leaving_out_quotes_backslashes_and_breaks() {
+        let texts = [
+            "", "apt", "a\"p\"t", "a\\\npt", "ap t", "xAPTx", "'s'h", "s\r\nh", "./x", ".\\/",
+            "aapt", "ap", "APt-get", "é apt",
+        ];
+        for t in texts {
+            let kept: String = t
+                .chars()
+                .filter(|c| !matches!(c, '\\' | '\'' | '"' | '\n' | '\r'))
+                .collect();
+            for w in ["apt", "sh", "./", "a", ""] {
+                assert_eq!(
+                    spells(t.as_bytes(), w.as_bytes()),
+                    kept.contains(w),
+                    "{t:?} {w:?}"
+                );
+                assert_eq!(
+                    spells_ignoring_case(t.as_bytes(), w.as_bytes()),
+                    kept.to_ascii_lowercase().contains(w),
+                    "{t:?} {w:?}"
+                );
+            }
+        }
     }
 
     #[test]
