@@ -258,7 +258,7 @@ const MARKERS: [&str; 5] = [
 /// Whether some `#` of the text is followed (after blanks) by a suppression marker: a cheap test
 /// that lets the many files without one skip the line-by-line parse.
 fn may_have_suppressions(text: &str) -> bool {
-    // (`memchr_iter`: the `#`s are found a vector at a time; `match_indices` went a word at a time.)
+    // (`memchr_iter` finds the `#`s a vector at a time; `match_indices` went a word at a time.)
     memchr::memchr_iter(b'#', text.as_bytes()).any(|at| {
         let body = text[at + 1..].trim_start();
         MARKERS.iter().any(|m| {

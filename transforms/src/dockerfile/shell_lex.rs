@@ -176,7 +176,7 @@ fn spelled_at(s: &[u8], i: usize, word: &[u8], same: impl Fn(u8, u8) -> bool) ->
 /// `/usr/bin/apt-get` → `apt-get`.
 #[must_use]
 pub fn basename(path: &str) -> &str {
-    // What follows the last `/` (as `rsplit('/').next()`), found without a searcher: words are short.
+    // What follows the last `/` (as `rsplit('/').next()`), without a searcher: words are short.
     match path.bytes().rposition(|b| b == b'/') {
         Some(i) => &path[i + 1..],
         None => path,
