@@ -39,8 +39,11 @@ pub(crate) mod memo {
     use std::collections::HashMap;
     use std::thread::LocalKey;
 
+    /// The memos' hasher: fast on long keys (scripts), seeded per process.
+    type Hasher = foldhash::fast::RandomState;
+
     /// The cache type for [`get_or_try`]: declare one per question with `thread_local!`.
-    pub(crate) type Cache<V> = RefCell<HashMap<Vec<u8>, V>>;
+    pub(crate) type Cache<V> = RefCell<HashMap<Vec<u8>, V, Hasher>>;
 
     /// The answer for `key` from `cache`, else `compute`d and kept (cleared first when it holds
     /// `limit` answers). Errors are not kept: the next call computes again.
@@ -62,6 +65,38 @@ pub(crate) mod memo {
             c.insert(key.to_owned(), value.clone());
         });
         Ok(value)
+    }
+
+    /// The cache type for [`get_or_compute_by_text`]: the answers, and the bytes of their keys.
+    pub(crate) type TextCache<V> = RefCell<(HashMap<Vec<u8>, V, Hasher>, usize)>;
+
+    /// The answer for the text `key` from `cache`, else `compute`d and kept: for answers about a
+    /// script or an instruction, whose text repeats across the variants of one image (generated
+    /// Dockerfiles) and across the rounds of a fix run. Bounded by the bytes of the keys kept, as
+    /// the answers grow with their text: cleared first when `key` would take it past `max_bytes`;
+    /// a key longer than that is not kept.
+    pub(crate) fn get_or_compute_by_text<V: Clone>(
+        cache: &'static LocalKey<TextCache<V>>,
+        max_bytes: usize,
+        key: &[u8],
+        compute: impl FnOnce() -> V,
+    ) -> V {
+        if let Some(hit) = cache.with(|c| c.borrow().0.get(key).cloned()) {
+            return hit;
+        }
+        let value = compute();
+        if key.len() <= max_bytes {
+            cache.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.1 + key.len() > max_bytes {
+                    c.0.clear();
+                    c.1 = 0;
+                }
+                c.1 += key.len();
+                c.0.insert(key.to_owned(), value.clone());
+            });
+        }
+        value
     }
 
     /// A key made of several parts, unambiguous whatever the parts hold: numbers as 8 bytes, texts
@@ -137,6 +172,36 @@ pub(crate) mod memo {
             assert_eq!(SQUARES.with(|c| c.borrow().len()), 1, "cleared when full");
             assert_eq!(square("4", false), Ok(16));
             assert_eq!(computed.get(), 6, "computed again after the clear");
+        }
+
+        thread_local! {
+            static LENGTHS: TextCache<usize> = TextCache::default();
+        }
+
+        #[test]
+        fn text_answers_are_kept_within_the_byte_bound() {
+            let computed = std::cell::Cell::new(0);
+            let length = |key: &str| {
+                get_or_compute_by_text(&LENGTHS, 10, key.as_bytes(), || {
+                    computed.set(computed.get() + 1);
+                    key.len()
+                })
+            };
+            assert_eq!(length("abcd"), 4);
+            assert_eq!(length("abcd"), 4);
+            assert_eq!(computed.get(), 1, "a kept answer");
+            assert_eq!(length("efgh"), 4);
+            assert_eq!(LENGTHS.with(|c| c.borrow().1), 8);
+            // 8 + 3 bytes would pass the bound: cleared first.
+            assert_eq!(length("ijk"), 3);
+            assert_eq!(LENGTHS.with(|c| (c.borrow().0.len(), c.borrow().1)), (1, 3));
+            assert_eq!(length("abcd"), 4);
+            assert_eq!(computed.get(), 4, "computed again after the clear");
+            // Longer than the bound: answered, not kept.
+            assert_eq!(length("0123456789ab"), 12);
+            assert_eq!(length("0123456789ab"), 12);
+            assert_eq!(computed.get(), 6);
+            assert_eq!(LENGTHS.with(|c| c.borrow().1), 7);
         }
 
         #[test]

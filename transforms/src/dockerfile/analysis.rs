@@ -684,7 +684,34 @@ fn basename(word: &str) -> &str {
 /// Computed once per instruction, whichever rule asks first.
 #[must_use]
 pub fn run_commands(ins: &Instruction) -> &[Vec<String>] {
-    ins.commands.0.get_or_init(|| lex_run_commands(ins))
+    ins.commands.0.get_or_init(|| {
+        // The commands are a function of the arguments and the heredoc bodies alone: kept on this
+        // thread by those texts (the same `RUN` comes back in the variants of one image and in
+        // every round of a fix run).
+        let key = match &ins.args {
+            Args::Json(j) => j
+                .items
+                .iter()
+                .fold(crate::memo::Key::default().num(0), |k, i| k.text(&i.value)),
+            Args::Shell(s) => ins
+                .heredocs
+                .iter()
+                .fold(crate::memo::Key::default().num(1).text(&s.text), |k, h| {
+                    k.text(&h.body)
+                }),
+        };
+        crate::memo::get_or_compute_by_text(&RUN_COMMANDS, RUN_COMMANDS_BYTES, key.bytes(), || {
+            lex_run_commands(ins).into()
+        })
+    })
+}
+
+/// Bytes of instruction text whose [`run_commands`] are kept per thread.
+const RUN_COMMANDS_BYTES: usize = 256 * 1024;
+
+thread_local! {
+    static RUN_COMMANDS: crate::memo::TextCache<std::sync::Arc<[Vec<String>]>> =
+        crate::memo::TextCache::default();
 }
 
 fn lex_run_commands(ins: &Instruction) -> Vec<Vec<String>> {
@@ -1168,6 +1195,47 @@ pub fn insert_before(text: &str, lines: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::dockerfile::syntax::parse;
+
+    /// What is kept per thread by text (a `RUN`'s commands, its scripts lexed, the hits of
+    /// curl-pipe-shell) is what computing it afresh gives: every `RUN` of the corpora and
+    /// `golden/`, asked twice over all files (the second time, from the memos, after every other
+    /// file's texts went in), against the uncached computations.
+    #[test]
+    fn what_is_kept_by_text_is_what_computing_it_gives() {
+        let texts: Vec<String> = crate::testing::corpus_files(|p| {
+            crate::source::kind_from_path(&p.to_string_lossy())
+                == Some(crate::source::FileKind::Dockerfile)
+        })
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .chain([
+            "FROM a\nRUN <<EOF\napt-get install x\nEOF\nRUN [\"sh\", \"-c\", \"curl x | sh\"]\n"
+                .to_owned(),
+            "FROM a\nRUN <<EOF\napt-get install y\nEOF\nRUN [\"sh\", \"-c\", \"curl y | sh\"]\n"
+                .to_owned(),
+        ])
+        .collect();
+        let mut runs = 0;
+        for _ in 0..2 {
+            for text in &texts {
+                let Ok(df) = parse(text) else {
+                    continue;
+                };
+                for ins in df.instructions.iter().filter(|i| i.keyword == "RUN") {
+                    runs += 1;
+                    assert_eq!(run_commands(ins), &lex_run_commands(ins)[..], "{text}");
+                    for t in crate::dockerfile::shell_lex::run_texts(text, ins) {
+                        crate::dockerfile::shell_lex::assert_lexed_afresh(&t.src, t);
+                    }
+                    if let Some(s) = crate::dockerfile::shell_lex::run_script(text, ins) {
+                        crate::dockerfile::shell_lex::assert_lexed_afresh(&s.src, &s);
+                        crate::dockerfile::curl_pipe_shell::assert_scanned_afresh(&s.src);
+                    }
+                }
+            }
+        }
+        assert!(runs > 1000, "{runs}");
+    }
 
     /// The lexer splits as the character-at-a-time version did: over pseudo-random texts made of
     /// every character it treats specially (quotes, escapes, `#`, operators, ASCII and Unicode

@@ -9,6 +9,7 @@ use crate::fix::Fix;
 use crate::knowledge::{COMMAND_WRAPPERS, DOWNLOADERS, SCRIPT_INTERPRETERS, SHELLS};
 use crate::registry::{Check, Context};
 use crate::text::{line_ending, TextRange};
+use std::rc::Rc;
 
 declare_transform! {
     /// ## What it does
@@ -876,9 +877,17 @@ fn analyse(s: &str, from: usize, to: usize, depth: usize, hits: &mut Vec<Hit>) {
     }
 }
 
-/// Every hit in the shell script `s`.
-fn scan(s: &str) -> Vec<Hit> {
-    let mut hits = Vec::new();
+/// Scripts whose hits are kept per thread, by the bytes of their text (see
+/// [`crate::memo::get_or_compute_by_text`]): the same `RUN` comes back in the variants of one
+/// image and in every round of a fix run, and lexing it is most of this rule's cost.
+const SCANNED_SCRIPT_BYTES: usize = 256 * 1024;
+
+thread_local! {
+    static SCANNED: crate::memo::TextCache<Rc<[Hit]>> = crate::memo::TextCache::default();
+}
+
+/// Every hit in the shell script `s` (hits are offsets in `s`: the same for every copy of it).
+fn scan(s: &str) -> Rc<[Hit]> {
     // Every hit names a downloader: a word's value is the script's characters less quotes,
     // backslashes and line continuations (no `$'\x..'` decoding), so a script whose characters
     // less those never spell one has no hit (most RUNs, even in files that download).
@@ -886,8 +895,36 @@ fn scan(s: &str) -> Vec<Hit> {
         .iter()
         .any(|d| spells(s.as_bytes(), d.as_bytes()))
     {
-        return hits;
+        return Rc::from([]);
     }
+    crate::memo::get_or_compute_by_text(&SCANNED, SCANNED_SCRIPT_BYTES, s.as_bytes(), || {
+        scan_uncached(s).into()
+    })
+}
+
+/// Test support: the hits of `s` from the memo are those scanning it afresh finds.
+#[cfg(test)]
+pub(crate) fn assert_scanned_afresh(s: &str) {
+    assert_eq!(
+        format!("{:?}", scan(s)),
+        format!("{:?}", {
+            let fresh: Vec<Hit> = if DOWNLOADERS
+                .iter()
+                .any(|d| spells(s.as_bytes(), d.as_bytes()))
+            {
+                scan_uncached(s)
+            } else {
+                Vec::new()
+            };
+            fresh
+        }),
+        "{s}"
+    );
+}
+
+/// [`scan`], computed.
+fn scan_uncached(s: &str) -> Vec<Hit> {
+    let mut hits = Vec::new();
     analyse(s, 0, s.len(), 0, &mut hits);
     hits.sort_by_key(|h| (h.start, h.end));
     hits.dedup_by_key(|h| (h.start, h.end));
@@ -947,7 +984,7 @@ fn report(
     text: &str,
     outer: &Instruction,
     run: &Instruction,
-    hits: Vec<Hit>,
+    hits: &[Hit],
     map: &Mapping<'_>,
     findings: &mut Vec<Finding>,
 ) {
@@ -1046,7 +1083,7 @@ fn check_run(text: &str, outer: &Instruction, findings: &mut Vec<Finding>) {
                 text,
                 outer,
                 run,
-                hits,
+                &hits,
                 &Mapping::Logical(run, sa.logical_start),
                 findings,
             );
@@ -1068,7 +1105,7 @@ fn check_run(text: &str, outer: &Instruction, findings: &mut Vec<Finding>) {
                 } else {
                     Mapping::Whole(h.body_range)
                 };
-                report(text, outer, run, scan(body), &map, findings);
+                report(text, outer, run, &scan(body), &map, findings);
             }
         }
         Args::Json(j) => {
@@ -1090,7 +1127,7 @@ fn check_run(text: &str, outer: &Instruction, findings: &mut Vec<Finding>) {
                         text,
                         outer,
                         run,
-                        hits,
+                        &hits,
                         &Mapping::Whole(item.range),
                         findings,
                     );
@@ -1124,9 +1161,29 @@ mod tests {
 
     fn hits(s: &str) -> Vec<String> {
         scan(s)
-            .into_iter()
+            .iter()
             .map(|h| s[h.start..h.end].to_owned())
             .collect()
+    }
+
+    #[test]
+    fn a_script_scanned_again_has_the_hits_it_had() {
+        let scripts = [
+            "curl -fsSL https://x.example/i.sh | sh",
+            "apt-get update && curl -o /tmp/x https://x.example/x",
+            "sh -c \"$(wget -qO- https://x.example/i.sh)\"",
+            "echo curl | bash",
+        ];
+        for _ in 0..2 {
+            for s in scripts {
+                assert_eq!(
+                    format!("{:?}", scan(s)),
+                    format!("{:?}", scan_uncached(s)),
+                    "{s}"
+                );
+            }
+        }
+        assert!(!scan(scripts[0]).is_empty());
     }
 
     fn words(s: &str) -> Vec<(String, bool)> {

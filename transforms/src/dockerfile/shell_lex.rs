@@ -688,7 +688,24 @@ pub struct ScriptBody {
     pub commands: Vec<SimpleCommand>,
 }
 
+/// Scripts lexed on this thread, by the bytes of their text (see
+/// [`crate::memo::get_or_compute_by_text`]): the same `RUN` comes back in the variants of one image
+/// and in every round of a fix run.
+const LEXED_SCRIPT_BYTES: usize = 256 * 1024;
+
+thread_local! {
+    static LEXED: crate::memo::TextCache<Arc<ScriptBody>> = crate::memo::TextCache::default();
+}
+
 impl ScriptBody {
+    /// The script `src` lexed (a lexing is a function of the text alone: one is shared by every
+    /// copy of the text).
+    fn of(src: &str) -> Arc<Self> {
+        crate::memo::get_or_compute_by_text(&LEXED, LEXED_SCRIPT_BYTES, src.as_bytes(), || {
+            Self::new(src.to_owned())
+        })
+    }
+
     fn new(src: String) -> Arc<Self> {
         let lexed = lex(&src);
         let commands = commands(&src, &lexed.tokens);
@@ -698,6 +715,16 @@ impl ScriptBody {
             commands,
         })
     }
+}
+
+/// Test support: `body` (a script from the memo) is `src` lexed afresh.
+#[cfg(test)]
+pub(crate) fn assert_lexed_afresh(src: &str, body: &ScriptBody) {
+    assert_eq!(
+        format!("{body:?}"),
+        format!("{:?}", ScriptBody::new(src.to_owned())),
+        "{src}"
+    );
 }
 
 impl std::ops::Deref for Script<'_> {
@@ -846,7 +873,7 @@ fn find_run_script(text: &str, ins: &Instruction) -> Option<CachedRunScript> {
         }
     }
     Some(CachedRunScript {
-        body: ScriptBody::new(body.to_owned()),
+        body: ScriptBody::of(body),
         heredoc_body_start: Some(h.body_range.start),
     })
 }
@@ -860,7 +887,7 @@ pub fn shell_script(ins: &Instruction) -> Option<Script<'_>> {
     let body = ins
         .line_script
         .0
-        .get_or_init(|| Some(ScriptBody::new(args.text.clone())))
+        .get_or_init(|| Some(ScriptBody::of(&args.text)))
         .clone()?;
     Some(Script {
         body,
@@ -921,7 +948,7 @@ fn lex_run_texts(text: &str, ins: &Instruction) -> Vec<RunText> {
     let mut next = 0;
     while next < pending.len() {
         let body = match std::mem::replace(&mut pending[next], Ok(String::new())) {
-            Ok(src) => ScriptBody::new(src),
+            Ok(src) => ScriptBody::of(&src),
             Err(body) => body,
         };
         next += 1;

@@ -178,7 +178,7 @@ pub struct Instruction {
     pub escape: char,
     /// The shell commands of a `RUN`, lexed once for every rule that asks
     /// ([`crate::dockerfile::analysis::run_commands`]).
-    pub(crate) commands: InsCache<Vec<Vec<String>>>,
+    pub(crate) commands: InsCache<std::sync::Arc<[Vec<String>]>>,
     /// Every script a `RUN` may execute with its commands, lexed once
     /// ([`crate::dockerfile::shell_lex::run_texts`]).
     pub(crate) texts: InsCache<Vec<crate::dockerfile::shell_lex::RunText>>,
