@@ -50,8 +50,11 @@ impl Needs {
 
     /// The known facts, or empty facts (every field unknown).
     #[must_use]
-    pub fn facts(&self) -> Facts {
-        self.facts.clone().unwrap_or_default()
+    pub fn facts(&self) -> std::borrow::Cow<'_, Facts> {
+        self.facts.as_ref().map_or_else(
+            || std::borrow::Cow::Owned(Facts::default()),
+            std::borrow::Cow::Borrowed,
+        )
     }
 
     /// Whether the main process is known to run as a non-root user.
@@ -83,16 +86,21 @@ impl Needs {
 /// check (a fix round starts a new one).
 #[derive(Default)]
 pub struct Memo {
-    needs: std::sync::Mutex<std::collections::HashMap<(usize, String), Needs>>,
+    needs: std::sync::Mutex<std::collections::HashMap<(usize, String), std::sync::Arc<Needs>>>,
 }
 
 impl Memo {
-    /// The cached answer for `key`, or `compute`'s (then cached).
-    pub fn get_or(&self, key: (usize, String), compute: impl FnOnce() -> Needs) -> Needs {
+    /// The cached answer for `key`, or `compute`'s (then cached). Shared, not copied: every rule
+    /// asks about every service or container.
+    pub fn get_or(
+        &self,
+        key: (usize, String),
+        compute: impl FnOnce() -> Needs,
+    ) -> std::sync::Arc<Needs> {
         if let Some(hit) = self.needs.lock().expect("needs memo").get(&key) {
             return hit.clone();
         }
-        let value = compute();
+        let value = std::sync::Arc::new(compute());
         self.needs
             .lock()
             .expect("needs memo")

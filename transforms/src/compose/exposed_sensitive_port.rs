@@ -366,7 +366,7 @@ impl Check for ExposedSensitivePort {
                             })
                         })
                     })
-                    .map(|(_, n)| n.subject)
+                    .map(|(_, n)| n.subject.clone())
                     .collect();
                 let planned = edits(file, &hit.plan);
                 let mut services = hit.services.clone();

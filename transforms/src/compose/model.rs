@@ -70,7 +70,7 @@ impl Service {
     /// `.env` file next to the compose file and the defaults written in the reference; the
     /// configuration's `[[images]]` entry for its `image:` name is laid over either.
     #[must_use]
-    pub fn needs(&self, ctx: &Context<'_>) -> crate::needs::Needs {
+    pub fn needs(&self, ctx: &Context<'_>) -> std::sync::Arc<crate::needs::Needs> {
         ctx.memo
             .get_or((self.doc, self.name.clone()), || self.lookup(ctx))
     }
@@ -234,7 +234,7 @@ pub fn needs_of(
     ctx: &Context<'_>,
     all: &[Service],
     names: &[String],
-) -> Vec<(Service, crate::needs::Needs)> {
+) -> Vec<(Service, std::sync::Arc<crate::needs::Needs>)> {
     all.iter()
         .filter(|s| names.contains(&s.name))
         .map(|s| (s.clone(), s.needs(ctx)))

@@ -127,8 +127,8 @@ enum Image {
     /// A Windows container: its name, and whether `ContainerUser` is known to work for it (the
     /// knowledge base's `user-override`, or its own default user).
     Windows(String, bool),
-    Known(Needs),
-    Unknown(Needs),
+    Known(std::sync::Arc<Needs>),
+    Unknown(std::sync::Arc<Needs>),
     None,
 }
 
@@ -152,7 +152,7 @@ fn image_of(ctx: &Context<'_>, svc: &Service) -> Image {
             return Image::None;
         }
         let known = f.user_override.as_deref() == Some("ContainerUser");
-        return Image::Windows(needs.subject, known);
+        return Image::Windows(needs.subject.clone(), known);
     }
     if needs.facts.is_some() {
         Image::Known(needs)

@@ -581,17 +581,17 @@ impl Container {
     /// `[[images]]`, then the knowledge base. A manifest has no build and no `.env`: a reference
     /// with `${...}` or `{{ }}` in it is unknown as far as it cannot be read.
     #[must_use]
-    pub fn needs(&self, ctx: &Context<'_>) -> Needs {
+    pub fn needs(&self, ctx: &Context<'_>) -> std::sync::Arc<Needs> {
         match self.image_str().filter(|s| !s.trim().is_empty()) {
             // The answer depends on the reference only: one lookup per image and check.
             Some(reference) => ctx.memo.get_or((usize::MAX, reference.clone()), || {
                 crate::needs::of_reference(ctx.settings, &reference, &|_| None)
             }),
-            None => Needs {
+            None => std::sync::Arc::new(Needs {
                 unknown: Some(format!("the {} names no image", self.label())),
                 subject: self.name.clone().unwrap_or_else(|| "container".into()),
                 ..Needs::default()
-            },
+            }),
         }
     }
 

@@ -128,7 +128,7 @@ impl Check for MissingResourceLimits {
                 continue;
             }
             let needs = site.needs(ctx);
-            let min_memory = needs.facts().min_memory;
+            let min_memory = needs.facts().min_memory.clone();
             let mut configured: Vec<String> = Vec::new();
             let mut placeholders: Vec<String> = Vec::new();
             let mut unset: Vec<&str> = Vec::new();
