@@ -880,7 +880,7 @@ fn analyse(s: &str, from: usize, to: usize, depth: usize, hits: &mut Vec<Hit>) {
 /// Scripts whose hits are kept per thread, by the bytes of their text (see
 /// [`crate::memo::get_or_compute_by_text`]): the same `RUN` comes back in the variants of one
 /// image and in every round of a fix run, and lexing it is most of this rule's cost.
-const SCANNED_SCRIPT_BYTES: usize = 256 * 1024;
+const SCANNED_SCRIPT_BYTES: usize = 64 * 1024;
 
 thread_local! {
     static SCANNED: crate::memo::TextCache<Rc<[Hit]>> = crate::memo::TextCache::default();
