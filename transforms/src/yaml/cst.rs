@@ -159,17 +159,22 @@ fn internal(what: &str, at: usize) -> YamlError {
 /// Whether a scalar's raw text is its value (a single-line plain scalar, or a quoted one without
 /// escapes or line breaks), so that `yaml-edit`'s decoder need not run.
 fn raw_is_value(raw: &str) -> Option<&str> {
-    if raw.contains(['\n', '\r']) {
+    // (Byte searches: every character searched for is ASCII.)
+    if memchr::memchr2(b'\n', b'\r', raw.as_bytes()).is_some() {
         return None;
     }
     match raw.as_bytes().first() {
         Some(b'"') => {
             let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-            (!inner.contains(['\\', '"'])).then_some(inner)
+            memchr::memchr2(b'\\', b'"', inner.as_bytes())
+                .is_none()
+                .then_some(inner)
         }
         Some(b'\'') => {
             let inner = raw.strip_prefix('\'')?.strip_suffix('\'')?;
-            (!inner.contains('\'')).then_some(inner)
+            memchr::memchr(b'\'', inner.as_bytes())
+                .is_none()
+                .then_some(inner)
         }
         Some(b'|' | b'>') => None,
         _ => Some(raw),

@@ -144,10 +144,12 @@ impl FileData {
     pub fn column(&self, offset: usize) -> usize {
         let line = self.line_index.line_of(offset);
         let start = self.line_index.line_start(line);
-        self.text[start..offset]
-            .chars()
-            .filter(|&c| c != '\u{feff}')
-            .count()
+        let before = &self.text[start..offset];
+        if before.is_ascii() {
+            // One column per byte (a BOM is not ASCII).
+            return before.len();
+        }
+        before.chars().filter(|&c| c != '\u{feff}').count()
     }
 
     pub fn line_start_of(&self, offset: usize) -> usize {

@@ -58,9 +58,14 @@ pub fn is_plain_safe(s: &str, flow: bool) -> bool {
     if s.starts_with([' ', '\t']) || s.ends_with([' ', '\t']) {
         return false;
     }
-    if s.chars()
-        .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
-    {
+    let unsafe_char =
+        |c: char| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}';
+    // (ASCII: the control characters are the bytes below 0x20 and 0x7f.)
+    if if s.is_ascii() {
+        s.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        s.chars().any(unsafe_char)
+    } {
         return false;
     }
     if is_indicator(first) {
@@ -76,10 +81,13 @@ pub fn is_plain_safe(s: &str, flow: bool) -> bool {
     if s.starts_with("---") || s.starts_with("...") {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+    if s.as_bytes().windows(2).any(|w| w == b": " || w == b" #") || s.ends_with(':') {
         return false;
     }
-    if flow && s.contains([',', '[', ']', '{', '}']) {
+    if flow
+        && s.bytes()
+            .any(|b| matches!(b, b',' | b'[' | b']' | b'{' | b'}'))
+    {
         return false;
     }
     true
@@ -187,6 +195,71 @@ pub fn string_scalar(s: &str, style: QuoteStyle, flow: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_plain_safe` as it was written first (character searches), the reference of the
+    /// byte-level one.
+    fn is_plain_safe_by_chars(s: &str, flow: bool) -> bool {
+        let Some(first) = s.chars().next() else {
+            return false;
+        };
+        if s.starts_with([' ', '\t']) || s.ends_with([' ', '\t']) {
+            return false;
+        }
+        if s.chars()
+            .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
+        {
+            return false;
+        }
+        if is_indicator(first) {
+            let second = s[first.len_utf8()..].chars().next();
+            let ok = matches!(first, '-' | '?' | ':')
+                && second.is_some_and(|c| {
+                    c != ' ' && !(flow && matches!(c, ',' | '[' | ']' | '{' | '}'))
+                });
+            if !ok {
+                return false;
+            }
+        }
+        if s.starts_with("---") || s.starts_with("...") {
+            return false;
+        }
+        if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+            return false;
+        }
+        if flow && s.contains([',', '[', ']', '{', '}']) {
+            return false;
+        }
+        true
+    }
+
+    /// Every string of up to three characters from a list that holds every character the test
+    /// looks at (and some it does not), in both contexts.
+    #[test]
+    fn plain_safety_is_what_the_character_searches_said() {
+        let chars = [
+            'a', ' ', '\t', ':', '#', '-', '?', ',', '[', ']', '{', '}', '.', '\n', '\u{7f}',
+            '\u{85}', '\u{feff}', '\u{2028}', '\u{2029}', '\u{e9}', '\0', '\'', '"', '*',
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| chars.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        texts.sort();
+        texts.dedup();
+        for t in &texts {
+            for flow in [false, true] {
+                assert_eq!(
+                    is_plain_safe(t, flow),
+                    is_plain_safe_by_chars(t, flow),
+                    "{t:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn plain_safety() {

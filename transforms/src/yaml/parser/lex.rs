@@ -421,6 +421,13 @@ impl<'a, 'c> LexState<'a, 'c> {
         let flow_depth = self.flow_depth;
         let mut end_idx = start_idx;
         while let Some((idx, ch)) = self.chars.peek().copied() {
+            // Most of a scalar: characters that none of the tests below stops at (not white
+            // space, a break, `:`, `#`, `+` or a YAML special character).
+            if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '/' | '_' | '=' | '@') {
+                end_idx = idx + 1;
+                self.chars.next();
+                continue;
+            }
             // Intra-line whitespace belongs to the scalar when more scalar
             // content follows on the same line. Without this a space ended
             // the body, so `-{ [a]: v }` lexed `[` as a flow collection
