@@ -772,6 +772,22 @@ pub fn entropy(value: &str) -> f64 {
 /// credential-like value under any name.
 #[must_use]
 pub fn is_hardcoded_secret(name: &str, value: &str) -> bool {
+    thread_local! {
+        /// By name and value: the same variables (`PATH`, `JAVA_HOME`, `LANG`) come back in every
+        /// stage, service and variant, and the name and value tests build several strings each.
+        static SECRETS: crate::memo::Cache<bool> = crate::memo::Cache::default();
+    }
+    const SECRETS_CACHE_ENTRIES: usize = 4096;
+    let Ok(secret) = crate::memo::get_or_try::<_, std::convert::Infallible>(
+        &SECRETS,
+        SECRETS_CACHE_ENTRIES,
+        crate::memo::Key::default().text(name).text(value).bytes(),
+        || Ok(is_hardcoded_secret_uncached(name, value)),
+    );
+    secret
+}
+
+fn is_hardcoded_secret_uncached(name: &str, value: &str) -> bool {
     if is_interpolated_or_empty(value) {
         return false;
     }
@@ -1029,6 +1045,41 @@ pub fn normalize_cap(cap: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kept answer is the computed one: names and values that are and are not secrets, each
+    /// asked twice.
+    #[test]
+    fn secret_answers_kept_are_the_computed_ones() {
+        let names = [
+            "PASSWORD",
+            "DB_PASS",
+            "PATH",
+            "MYSQL_ALLOW_EMPTY_PASSWORD",
+            "API_TOKEN",
+            "PWD",
+        ];
+        let values = [
+            "",
+            "${X}",
+            "s3cr3t",
+            "yes",
+            "/usr/bin",
+            "ghp_0123456789abcdef0123456789abcdef0123",
+        ];
+        for _ in 0..2 {
+            for n in names {
+                for v in values {
+                    assert_eq!(
+                        is_hardcoded_secret(n, v),
+                        is_hardcoded_secret_uncached(n, v),
+                        "{n}={v}"
+                    );
+                }
+            }
+        }
+        assert!(is_hardcoded_secret("PASSWORD", "s3cr3t"));
+        assert!(!is_hardcoded_secret("PATH", "/usr/bin"));
+    }
 
     #[test]
     fn contains_any_is_contains_of_any_needle() {

@@ -128,10 +128,14 @@ const TABLE: &[(&str, Severity)] = &[
 /// A code without an entry (a test checks every rule has one).
 #[must_use]
 pub fn of(code: &str) -> Severity {
-    TABLE
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, s)| *s)
+    /// [`TABLE`] by code: asked for every finding written (a scan of the table compared up to
+    /// eighty codes).
+    static BY_CODE: std::sync::LazyLock<
+        std::collections::HashMap<&'static str, Severity, foldhash::fast::FixedState>,
+    > = std::sync::LazyLock::new(|| TABLE.iter().copied().collect());
+    BY_CODE
+        .get(code)
+        .copied()
         .unwrap_or_else(|| panic!("no severity for rule {code}"))
 }
 

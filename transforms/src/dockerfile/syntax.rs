@@ -188,6 +188,10 @@ pub struct Instruction {
         InsCache<Option<std::sync::Arc<crate::dockerfile::shell_lex::ScriptBody>>>,
     /// The script a `RUN` executes, once ([`crate::dockerfile::shell_lex::run_script`]).
     pub(crate) run_script: InsCache<Option<crate::dockerfile::shell_lex::CachedRunScript>>,
+    /// A `FROM`'s image reference, split once ([`Instruction::from_image`]: every rule asks).
+    pub(crate) image: InsCache<Option<ImageRef>>,
+    /// The pairs of an `ENV`, `ARG` or `LABEL`, split once ([`Instruction::key_values`]).
+    pub(crate) key_values: InsCache<Vec<KeyValue>>,
 }
 
 /// A value computed once from an instruction, invisible to comparisons (two instructions are equal
@@ -958,6 +962,8 @@ impl Parsed {
             texts: InsCache::default(),
             line_script: InsCache::default(),
             run_script: InsCache::default(),
+            image: InsCache::default(),
+            key_values: InsCache::default(),
         }
     }
 }
@@ -2311,6 +2317,11 @@ impl Instruction {
         if self.keyword != "FROM" {
             return None;
         }
+        self.image.0.get_or_init(|| self.split_image()).clone()
+    }
+
+    /// [`Instruction::from_image`], computed.
+    fn split_image(&self) -> Option<ImageRef> {
         let (s, e) = self.args_span()?;
         let (ws, we) = *split_re_ws(self.ll(), s, e).first()?;
         if ws >= we {
@@ -2348,6 +2359,14 @@ impl Instruction {
     /// file's escape character; variables are not expanded.
     #[must_use]
     pub fn key_values(&self) -> Vec<KeyValue> {
+        self.key_values
+            .0
+            .get_or_init(|| self.split_key_values())
+            .clone()
+    }
+
+    /// [`Instruction::key_values`], computed.
+    fn split_key_values(&self) -> Vec<KeyValue> {
         let escape = self.escape;
         let Some((s, e)) = self.args_span() else {
             return Vec::new();
@@ -2994,6 +3013,38 @@ mod tests {
         assert!(c.flags.is_empty());
         assert_eq!(shell(c).text, "--x y");
         assert_eq!(c.buildkit_dump(), "(copy \"--x\" \"y\")");
+    }
+
+    #[test]
+    fn kept_splits_are_the_computed_ones() {
+        // Asked twice (the second answer is the one kept), over every corpus Dockerfile.
+        let texts = crate::testing::corpus_files(|p| {
+            crate::source::kind_from_path(&p.to_string_lossy())
+                == Some(crate::source::FileKind::Dockerfile)
+        });
+        let mut asked = 0;
+        for path in texts {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(df) = parse(&text) else {
+                continue;
+            };
+            for ins in &df.instructions {
+                for _ in 0..2 {
+                    asked += 1;
+                    let image = (ins.keyword == "FROM").then(|| ins.split_image()).flatten();
+                    assert_eq!(ins.from_image(), image, "{}", path.display());
+                    assert_eq!(
+                        ins.key_values(),
+                        ins.split_key_values(),
+                        "{}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(asked > 1000, "{asked}");
     }
 
     #[test]

@@ -96,7 +96,10 @@ pub(crate) fn load_deferred(file: &FileData) -> Result<Vec<Arc<Value>>, YamlErro
 /// own error.
 pub(crate) fn loads_as_parsed(file: &FileData, expansion: &Expansion) -> bool {
     let text = file.text.as_str();
-    if text.contains(['!', '*']) || text.contains("<<") {
+    // (Byte searches over the whole text: every character searched for is ASCII.)
+    if memchr::memchr2(b'!', b'*', text.as_bytes()).is_some()
+        || memchr::memmem::find(text.as_bytes(), b"<<").is_some()
+    {
         return false;
     }
     let mut events = None;
