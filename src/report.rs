@@ -168,6 +168,64 @@ pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
+/// [`text_findings`]' lines for the findings of the file at `path`, without colour: the bytes
+/// the formatted lines have, put together without the formatting machinery (a run writes one
+/// line or two per finding, tens of thousands over a large tree).
+fn plain_findings(
+    out: &mut dyn Write,
+    path: &str,
+    list: &[crate::run::FindingOut],
+) -> std::io::Result<()> {
+    fn push_dec(buf: &mut Vec<u8>, n: usize) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        buf.extend_from_slice(&digits[at..]);
+    }
+    let mut buf: Vec<u8> = Vec::with_capacity(512);
+    for f in list {
+        let marker: &[u8] = match f.fix.as_ref().map(|x| x.applicability) {
+            Some("safe") => b" [*]",
+            Some("unsafe") => b" [+]",
+            _ => b"",
+        };
+        buf.extend_from_slice(path.as_bytes());
+        buf.push(b':');
+        push_dec(&mut buf, f.range.start.line);
+        buf.push(b':');
+        push_dec(&mut buf, f.range.start.column);
+        buf.extend_from_slice(b": ");
+        buf.extend_from_slice(f.code.as_bytes());
+        buf.extend_from_slice(marker);
+        buf.push(b' ');
+        buf.extend_from_slice(f.severity.as_bytes());
+        buf.extend_from_slice(b": ");
+        buf.extend_from_slice(f.message.as_bytes());
+        buf.push(b'\n');
+        if let Some(fix) = &f.fix {
+            let label: &[u8] = if fix.applicability == "display-only" {
+                b"suggestion"
+            } else {
+                b"fix"
+            };
+            buf.extend_from_slice(b"  ");
+            buf.extend_from_slice(label);
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(fix.title.as_bytes());
+            buf.push(b'\n');
+        }
+    }
+    out.write_all(&buf)
+}
+
 /// Text findings, ruff-style: `path:line:col: CODE [*] message`.
 ///
 /// # Errors
@@ -194,6 +252,10 @@ pub fn text_findings(
             continue;
         }
         let list = if fix_mode { &r.remaining } else { &r.findings };
+        if !color {
+            plain_findings(out, &r.path, list)?;
+            continue;
+        }
         for f in list {
             let marker = match f.fix.as_ref().map(|x| x.applicability) {
                 Some("safe") => " [*]",
@@ -686,4 +748,64 @@ pub fn github(out: &mut dyn Write, results: &[FileResult], fix_mode: bool) -> st
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{FileResult, FindingOut, FixOut, RangeOut};
+    use dockharden_transforms::LineCol;
+
+    /// Without colour, the findings are the coloured lines less their SGR codes: the lines put
+    /// together by bytes say what the formatted ones say.
+    #[test]
+    fn plain_lines_are_the_styled_lines_without_their_colour() {
+        let finding =
+            |code, severity, applicability: Option<&'static str>, line, column| FindingOut {
+                code,
+                name: "a-rule",
+                severity,
+                message: format!("`x` at {line} – é"),
+                range: RangeOut {
+                    start: LineCol { line, column },
+                    end: LineCol { line, column },
+                },
+                fix: applicability.map(|a| FixOut {
+                    applicability: a,
+                    title: format!("Do {a}"),
+                    edits: Vec::new(),
+                }),
+            };
+        let result = |path: &str| FileResult {
+            path: path.to_owned(),
+            findings: vec![
+                finding("DF001", "low", Some("safe"), 1, 1),
+                finding("DC002", "high", Some("unsafe"), 10, 23),
+                finding("K8S001", "critical", Some("display-only"), 1234567, 0),
+                finding("DF004", "medium", None, 7, 100),
+            ],
+            remaining: vec![finding("DR013", "critical", Some("unsafe"), 3, 9)],
+            ..FileResult::default()
+        };
+        let results = [
+            result("a/Dockerfile"),
+            result("b c/compose.yaml"),
+            result(""),
+        ];
+        for fix_mode in [false, true] {
+            let (mut plain, mut styled) = (Vec::new(), Vec::new());
+            text_findings(&mut plain, &results, false, fix_mode).unwrap();
+            text_findings(&mut styled, &results, true, fix_mode).unwrap();
+            let styled = String::from_utf8(styled).unwrap();
+            let mut unstyled = String::new();
+            let mut rest = styled.as_str();
+            while let Some(at) = rest.find('\x1b') {
+                unstyled.push_str(&rest[..at]);
+                rest = &rest[at + rest[at..].find('m').unwrap() + 1..];
+            }
+            unstyled.push_str(rest);
+            assert!(styled.contains('\x1b'));
+            assert_eq!(String::from_utf8(plain).unwrap(), unstyled);
+        }
+    }
 }
