@@ -159,22 +159,19 @@ fn internal(what: &str, at: usize) -> YamlError {
 /// Whether a scalar's raw text is its value (a single-line plain scalar, or a quoted one without
 /// escapes or line breaks), so that `yaml-edit`'s decoder need not run.
 fn raw_is_value(raw: &str) -> Option<&str> {
-    // (Byte searches: every character searched for is ASCII.)
-    if memchr::memchr2(b'\n', b'\r', raw.as_bytes()).is_some() {
+    // (Byte loops: every character searched for is ASCII, and scalars are short: a loop costs
+    // less than a vector search's set-up.)
+    if raw.bytes().any(|b| b == b'\n' || b == b'\r') {
         return None;
     }
     match raw.as_bytes().first() {
         Some(b'"') => {
             let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-            memchr::memchr2(b'\\', b'"', inner.as_bytes())
-                .is_none()
-                .then_some(inner)
+            (!inner.bytes().any(|b| b == b'\\' || b == b'"')).then_some(inner)
         }
         Some(b'\'') => {
             let inner = raw.strip_prefix('\'')?.strip_suffix('\'')?;
-            memchr::memchr(b'\'', inner.as_bytes())
-                .is_none()
-                .then_some(inner)
+            (!inner.bytes().any(|b| b == b'\'')).then_some(inner)
         }
         Some(b'|' | b'>') => None,
         _ => Some(raw),

@@ -44,6 +44,14 @@ pub(crate) fn expansion(file: &FileData) -> Result<Expansion, YamlError> {
         own_nodes: n as u64,
         ..Expansion::default()
     };
+    // Only aliases add anything (most files have none: nothing to walk).
+    if !file
+        .nodes
+        .iter()
+        .any(|node| matches!(node.kind, KindData::Alias { .. }))
+    {
+        return Ok(out);
+    }
     let node_limit = out.node_limit();
     let byte_limit = MIN_ALIAS_BYTES.max(file.text.len() as u64);
     // (nodes, scalar bytes) of each node with its aliases expanded; None until computed.
