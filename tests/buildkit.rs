@@ -56,7 +56,7 @@ fn ranges_of(i: &Instruction) -> Vec<TextRange> {
         }
         Args::Shell(s) => {
             v.push(s.range);
-            v.extend(s.words.iter().map(|w| w.range));
+            v.extend(i.shell_words().iter().map(|w| w.range));
         }
     }
     if let Some(inner) = &i.onbuild {

@@ -574,7 +574,7 @@ pub fn start_of(
                 .find_map(|w| needs_root(w)),
             "ENTRYPOINT" | "CMD" => match &ins.args {
                 Args::Json(j) => j.items.iter().find_map(|i| needs_root(&i.value)),
-                Args::Shell(s) => s.words.iter().find_map(|w| needs_root(&w.value)),
+                Args::Shell(_) => ins.shell_words().iter().find_map(|w| needs_root(&w.value)),
             },
             _ => continue,
         };
@@ -595,7 +595,7 @@ pub fn start_of(
         .flat_map(|(_, i)| {
             let words: Vec<String> = match &i.args {
                 Args::Json(j) => j.items.iter().map(|x| x.value.clone()).collect(),
-                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+                Args::Shell(_) => i.shell_words().iter().map(|w| w.value.clone()).collect(),
             };
             let mut out: Vec<String> = words
                 .iter()
@@ -623,7 +623,7 @@ pub fn start_of(
             }
             let words: Vec<String> = match &i.args {
                 Args::Json(j) => j.items.iter().map(|x| x.value.clone()).collect(),
-                Args::Shell(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+                Args::Shell(_) => i.shell_words().iter().map(|w| w.value.clone()).collect(),
             };
             let (dest, sources) = words.split_last()?;
             let hit = dest == script

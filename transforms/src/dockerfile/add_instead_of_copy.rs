@@ -71,8 +71,8 @@ pub fn is_archive(src: &str) -> bool {
 pub fn sources(ins: &Instruction) -> Vec<String> {
     let mut all: Vec<String> = match &ins.args {
         Args::Json(j) => j.items.iter().map(|i| i.value.clone()).collect(),
-        Args::Shell(s) => s
-            .words
+        Args::Shell(_) => ins
+            .shell_words()
             .iter()
             .map(|w| crate::dockerfile::syntax::unquote(&w.value, ins.escape))
             .collect(),

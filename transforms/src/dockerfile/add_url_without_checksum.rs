@@ -164,8 +164,8 @@ fn url_password_range(text: &str, range: TextRange) -> Option<TextRange> {
 fn sources(ins: &Instruction) -> Vec<(String, TextRange)> {
     let mut all: Vec<(String, TextRange)> = match &ins.args {
         Args::Json(j) => j.items.iter().map(|i| (i.value.clone(), i.range)).collect(),
-        Args::Shell(s) => s
-            .words
+        Args::Shell(_) => ins
+            .shell_words()
             .iter()
             .map(|w| (unquote(&w.value, ins.escape), w.range))
             .collect(),

@@ -350,7 +350,7 @@ fn configures_recommends(text: &str, ins: &Instruction, spelled: &Spelled) -> bo
             "COPY" | "ADD" => {
                 let dest = match &ins.args {
                     Args::Json(j) => j.items.last().map(|i| i.value.clone()),
-                    Args::Shell(s) => s.words.last().map(|w| w.value.clone()),
+                    Args::Shell(_) => ins.shell_words().last().map(|w| w.value.clone()),
                 };
                 dest.is_some_and(|d| d.contains("/etc/apt/apt.conf"))
             }

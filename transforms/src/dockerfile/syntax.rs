@@ -192,6 +192,8 @@ pub struct Instruction {
     pub(crate) image: InsCache<Option<ImageRef>>,
     /// The pairs of an `ENV`, `ARG` or `LABEL`, split once ([`Instruction::key_values`]).
     pub(crate) key_values: InsCache<Vec<KeyValue>>,
+    /// Shell-form arguments split into words, once ([`Instruction::shell_words`]).
+    pub(crate) words: InsCache<Vec<Word>>,
 }
 
 /// A value computed once from an instruction, invisible to comparisons (two instructions are equal
@@ -274,10 +276,8 @@ pub struct ShellArgs {
     /// The original span of the arguments, possibly multi-line (empty when there are no arguments).
     pub range: TextRange,
     /// The logical text as BuildKit sees it: continuations joined, interior comment lines removed.
+    /// (Its words: [`Instruction::shell_words`].)
     pub text: String,
-    /// Words as BuildKit's `parseWords` splits them: whitespace-separated, respecting quotes and escapes,
-    /// which are kept in the word.
-    pub words: Vec<Word>,
     /// Offset of [`ShellArgs::text`] inside [`Instruction::logical`].
     pub logical_start: usize,
 }
@@ -964,6 +964,7 @@ impl Parsed {
             run_script: InsCache::default(),
             image: InsCache::default(),
             key_values: InsCache::default(),
+            words: InsCache::default(),
         }
     }
 }
@@ -1085,16 +1086,6 @@ impl Ctx<'_> {
         ShellArgs {
             range: self.range(s, e),
             text: l[s..e].to_string(),
-            words: {
-                let mut cursor = 0;
-                parse_words(l, s, e, self.escape)
-                    .into_iter()
-                    .map(|(value, ws, we)| Word {
-                        value,
-                        range: self.logical.range_from(&mut cursor, ws, we),
-                    })
-                    .collect()
-            },
             logical_start: s,
         }
     }
@@ -2311,6 +2302,28 @@ impl Instruction {
         self.flags.iter().find(|f| f.name == name)
     }
 
+    /// The words of shell-form arguments as BuildKit's `parseWords` splits them
+    /// (whitespace-separated, respecting quotes and escapes, which are kept in the word); empty
+    /// for the exec form. Split on first use: a `RUN`'s script is lexed as shell instead, and its
+    /// words are rarely asked for.
+    #[must_use]
+    pub fn shell_words(&self) -> &[Word] {
+        let Args::Shell(a) = &self.args else {
+            return &[];
+        };
+        self.words.0.get_or_init(|| {
+            let (s, e) = (a.logical_start, a.logical_start + a.text.len());
+            let mut cursor = 0;
+            parse_words(&self.logical.text, s, e, self.escape)
+                .into_iter()
+                .map(|(value, ws, we)| Word {
+                    value,
+                    range: self.logical.range_from(&mut cursor, ws, we),
+                })
+                .collect()
+        })
+    }
+
     /// `FROM [--platform=..] image [AS name]`: the image reference, split into its parts.
     #[must_use]
     pub fn from_image(&self) -> Option<ImageRef> {
@@ -2484,7 +2497,7 @@ impl Instruction {
                     .collect()
             }
             "arg" => match self.shell_args() {
-                Some(s) => s.words.iter().map(|w| w.value.clone()).collect(),
+                Some(_) => self.shell_words().iter().map(|w| w.value.clone()).collect(),
                 None => Vec::new(),
             },
             "maintainer" | "stopsignal" | "user" | "workdir" => match self.shell_args() {
@@ -2704,7 +2717,7 @@ mod tests {
                     .chain(a.items.iter().map(|x| x.range))
                     .collect::<Vec<_>>(),
                 Args::Shell(s) => std::iter::once(s.range)
-                    .chain(s.words.iter().map(|w| w.range))
+                    .chain(i.shell_words().iter().map(|w| w.range))
                     .collect(),
             });
         for r in all {
@@ -2843,7 +2856,7 @@ mod tests {
         let r = d.instructions[0].range;
         assert_eq!(r.slice(t), "RUN a \\\n# comment\n\n   \n  b \\  \n  c\\\\");
         // Words map back across the continuation.
-        let words = &shell(&d.instructions[0]).words;
+        let words = d.instructions[0].shell_words();
         assert_eq!(words[1].value, "b");
         assert_eq!(words[1].range.slice(t), "b");
         // Continuation at EOF.
