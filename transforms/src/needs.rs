@@ -87,6 +87,9 @@ impl Needs {
 #[derive(Default)]
 pub struct Memo {
     needs: std::sync::Mutex<std::collections::HashMap<(usize, String), std::sync::Arc<Needs>>>,
+    /// The compose file's services, found once per check
+    /// ([`crate::compose::model::checked_services`]: every compose rule asks).
+    pub(crate) services: std::cell::OnceCell<Vec<crate::compose::model::Service>>,
 }
 
 impl Memo {

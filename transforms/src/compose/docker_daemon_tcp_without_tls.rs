@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::compose::model::{services, who, yaml, Service};
+use crate::compose::model::{who, yaml, Service};
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::knowledge::{is_socket_proxy, ImageName};
@@ -229,7 +229,7 @@ impl Check for DockerDaemonTcpWithoutTls {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = services(file);
+        let all = crate::compose::model::checked_services(ctx, file);
         let proxies: Vec<String> = all
             .iter()
             .filter(|s| s.image().is_some_and(|i| is_socket_proxy(&i)))

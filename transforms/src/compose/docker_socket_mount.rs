@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::compose::model::{node_path, services, yaml, Service};
+use crate::compose::model::{node_path, yaml, Service};
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Fix, SemanticPath};
@@ -406,7 +406,7 @@ impl Check for DockerSocketMount {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = services(file);
+        let all = crate::compose::model::checked_services(ctx, file);
         // A filtering proxy is where the socket belongs: it is the fix, not a finding.
         let proxies: Vec<String> = all
             .iter()

@@ -348,7 +348,7 @@ impl Check for ExposedSensitivePort {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = services(file);
+        let all = crate::compose::model::checked_services(ctx, file);
         collect(file)
             .into_iter()
             .map(|hit| {

@@ -20,8 +20,8 @@ use crate::yaml::{
 /// The services the hardening rules look at: `x-` entries under `services:` are extension blocks,
 /// not services, and `provider:` services run no container.
 #[must_use]
-pub fn hardenable_services(file: &YamlFile) -> Vec<Service> {
-    services(file)
+pub fn hardenable_services(ctx: &crate::registry::Context<'_>, file: &YamlFile) -> Vec<Service> {
+    checked_services(ctx, file)
         .into_iter()
         .filter(|s| !s.name.starts_with("x-") && s.get("provider").is_none())
         .collect()

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::compose::model::{services, who, yaml, Service};
+use crate::compose::model::{who, yaml, Service};
 use crate::declare_transform;
 use crate::edit::Edit;
 use crate::finding::Finding;
@@ -120,7 +120,7 @@ impl Check for HealthcheckDisabled {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = services(file);
+        let all = crate::compose::model::checked_services(ctx, file);
         // Keyed by the disabling entry: a healthcheck shared through an anchor is reported once.
         let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
         for svc in &all {

@@ -67,7 +67,7 @@ impl Check for HostNamespace {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = hardenable_services(file);
+        let all = hardenable_services(ctx, file);
         let mut out = Vec::new();
         for (key, namespace, why) in KEYS {
             for hit in entry_hits(file, &all, key, |v| v == "host") {

@@ -147,7 +147,7 @@ impl Check for HostOrDefaultNetwork {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = hardenable_services(file);
+        let all = hardenable_services(ctx, file);
         let mut out = Vec::new();
         for hit in entry_hits(file, &all, "network_mode", |v| v == "host" || v == "bridge") {
             let host = hit

@@ -309,7 +309,7 @@ impl Check for MissingCapDrop {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = hardenable_services(file);
+        let all = hardenable_services(ctx, file);
         units(file, &all)
             .into_iter()
             .map(|unit| self.finding(ctx, file, &all, unit))

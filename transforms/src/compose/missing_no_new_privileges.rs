@@ -230,7 +230,7 @@ impl Check for MissingNoNewPrivileges {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = hardenable_services(file);
+        let all = hardenable_services(ctx, file);
         units(file, &all)
             .into_iter()
             .map(|u| {

@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use crate::compose::model::{
-    edit_scope, edit_scope_for_key, insert_entries, merge_inserts, services, uniform, well_formed,
-    yaml, EditScope, Op, Service,
+    edit_scope, edit_scope_for_key, insert_entries, merge_inserts, uniform, well_formed, yaml,
+    EditScope, Op, Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -467,7 +467,7 @@ impl Check for MissingResourceLimits {
         };
         let quote = file.preferred_quote();
         let limits = &ctx.settings.limits;
-        let needs: Vec<Need> = services(file)
+        let needs: Vec<Need> = crate::compose::model::checked_services(ctx, file)
             .into_iter()
             .filter(|svc| !svc.extends())
             .filter_map(|svc| {

@@ -327,6 +327,14 @@ pub fn yaml<'a>(ctx: &Context<'a>) -> Option<&'a YamlFile> {
     }
 }
 
+/// [`services`] of the file being checked (`file` is the context's): found once per check and
+/// shared by the rules.
+#[must_use]
+pub fn checked_services(ctx: &Context<'_>, file: &YamlFile) -> Vec<Service> {
+    debug_assert!(yaml(ctx).is_some_and(|f| std::ptr::eq(f, file)));
+    ctx.memo.services.get_or_init(|| services(file)).clone()
+}
+
 /// Every service of every document, in file order.
 #[must_use]
 pub fn services(file: &YamlFile) -> Vec<Service> {

@@ -52,7 +52,7 @@ impl Check for PrivilegedService {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = hardenable_services(file);
+        let all = hardenable_services(ctx, file);
         entry_hits(file, &all, "privileged", |v| v.trim().eq_ignore_ascii_case("true"))
             .into_iter()
             .map(|hit| {

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use crate::compose::hardening::is_windows;
-use crate::compose::model::{affected_services, only_touches, services, who, yaml, Service};
+use crate::compose::model::{affected_services, only_touches, who, yaml, Service};
 use crate::compose::model::{parse_mount, path_within};
 use crate::declare_transform;
 use crate::edit::Edit;
@@ -590,7 +590,10 @@ impl Check for RunsAsRoot {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let wants: Vec<Want> = services(file).iter().filter_map(|s| want(ctx, s)).collect();
+        let wants: Vec<Want> = crate::compose::model::checked_services(ctx, file)
+            .iter()
+            .filter_map(|s| want(ctx, s))
+            .collect();
         // Group the services that need the same change on the same node: the `user:` entry they
         // share, or the service mapping (aliased services share it).
         let mut groups: BTreeMap<(usize, usize, Change, Applicability), Vec<&Want>> =

@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use crate::compose::model::{
-    append_items, edit_scope, edit_scope_for_key, insert_entries, merge_inserts, services,
-    well_formed, yaml, EditScope, Service,
+    append_items, edit_scope, edit_scope_for_key, insert_entries, merge_inserts, well_formed, yaml,
+    EditScope, Service,
 };
 use crate::declare_transform;
 use crate::edit::Edit;
@@ -670,7 +670,7 @@ impl Check for SecretInEnvironment {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = services(file);
+        let all = crate::compose::model::checked_services(ctx, file);
         let by_name: BTreeMap<&str, &Service> = all.iter().map(|s| (s.name.as_str(), s)).collect();
         let hits = collect(&all);
         let defs = definitions(&all);

@@ -91,7 +91,7 @@ impl Check for SecurityProfileDisabled {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = hardenable_services(file);
+        let all = hardenable_services(ctx, file);
         // One finding per disabled item; items of a shared list are reported once.
         let mut seen: Vec<TextRange> = Vec::new();
         let mut out = Vec::new();

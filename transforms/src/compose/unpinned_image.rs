@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::compose::model::{affected_services, only_touches, services, who, yaml, Service};
+use crate::compose::model::{affected_services, only_touches, who, yaml, Service};
 use crate::declare_transform;
 use crate::edit::Edit;
 use crate::finding::Finding;
@@ -119,7 +119,7 @@ impl Check for UnpinnedImage {
             return Vec::new();
         };
         let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
-        for svc in services(file) {
+        for svc in crate::compose::model::checked_services(ctx, file) {
             let Some((scalar, reference, image)) = flagged(&svc, ctx.resolver.active()) else {
                 continue;
             };

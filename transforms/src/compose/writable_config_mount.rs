@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use crate::compose::model::{
-    edit_scope, edit_scope_for_key, parse_mount, path_within, services, yaml, EditScope, Mount,
-    MountKind, Service,
+    edit_scope, edit_scope_for_key, parse_mount, path_within, yaml, EditScope, Mount, MountKind,
+    Service,
 };
 use crate::declare_transform;
 use crate::edit::Edit;
@@ -373,7 +373,7 @@ impl Check for WritableConfigMount {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let all = services(file);
+        let all = crate::compose::model::checked_services(ctx, file);
         collect(&ctx.settings.images, &all)
             .into_iter()
             .map(|hit| {

@@ -3,8 +3,7 @@ use std::collections::BTreeMap;
 use crate::compose::hardening::is_windows;
 use crate::compose::model::{
     append_items, edit_scope, edit_scope_for_key, env_addition, insert_entries, merge_inserts,
-    parse_mount, path_within, services, uniform, well_formed, yaml, EditScope, EnvAddition, Op,
-    Service,
+    parse_mount, path_within, uniform, well_formed, yaml, EditScope, EnvAddition, Op, Service,
 };
 use crate::declare_transform;
 use crate::finding::Finding;
@@ -475,7 +474,7 @@ impl Check for WritableRootFilesystem {
         let Some(file) = yaml(ctx) else {
             return Vec::new();
         };
-        let needs: Vec<Need> = services(file)
+        let needs: Vec<Need> = crate::compose::model::checked_services(ctx, file)
             .into_iter()
             .filter_map(|s| need(ctx, s))
             .collect();
