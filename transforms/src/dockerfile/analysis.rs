@@ -80,10 +80,10 @@ impl<'a> Analysis<'a> {
         let mut bases = Vec::with_capacity(stages.len());
         for (n, stage) in stages.iter().enumerate() {
             let from = &df.instructions[stage.from];
-            let base = match from.from_image() {
+            let base = match from.from_image_text() {
                 None => Base::Unresolved(String::new()),
-                Some(image) => match expand(&image.text, &args) {
-                    None => Base::Unresolved(image.text.clone()),
+                Some(image) => match expand(image, &args) {
+                    None => Base::Unresolved(image.to_owned()),
                     Some(text) => {
                         let earlier = stages[..n].iter().rposition(|s| {
                             s.name

@@ -109,11 +109,11 @@ impl StageGraph {
             .iter()
             .enumerate()
             .map(|(i, st)| {
-                let image = df.instructions[st.from].from_image()?;
+                let image = df.instructions[st.from].from_image_text()?;
                 stages[..i].iter().rposition(|prev| {
                     prev.name
                         .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(&image.text))
+                        .is_some_and(|n| n.eq_ignore_ascii_case(image))
                 })
             })
             .collect();
@@ -282,8 +282,8 @@ impl StageGraph {
                     _ => true,
                 });
             let family = df.instructions[self.stages[root[s]].from]
-                .from_image()
-                .map_or(Family::Unknown, |i| family_of(&ImageName::parse(&i.text)));
+                .from_image_text()
+                .map_or(Family::Unknown, |i| family_of(&ImageName::parse(i)));
             out[s] = df.escape != '`'
                 && family != Family::Windows
                 && own
@@ -297,8 +297,8 @@ impl StageGraph {
     pub fn family(&self, df: &Dockerfile, stage: usize) -> Family {
         let root = self.ancestry(stage)[0];
         df.instructions[self.stages[root].from]
-            .from_image()
-            .map_or(Family::Unknown, |i| family_of(&ImageName::parse(&i.text)))
+            .from_image_text()
+            .map_or(Family::Unknown, |i| family_of(&ImageName::parse(i)))
     }
 
     /// Whether the shell-form commands of `stage` run in a POSIX shell: not a Windows file (escape

@@ -2333,6 +2333,19 @@ impl Instruction {
         self.image.0.get_or_init(|| self.split_image()).clone()
     }
 
+    /// The reference of [`Instruction::from_image`] as written, without copying the split.
+    #[must_use]
+    pub fn from_image_text(&self) -> Option<&str> {
+        if self.keyword != "FROM" {
+            return None;
+        }
+        self.image
+            .0
+            .get_or_init(|| self.split_image())
+            .as_ref()
+            .map(|r| r.text.as_str())
+    }
+
     /// [`Instruction::from_image`], computed.
     fn split_image(&self) -> Option<ImageRef> {
         let (s, e) = self.args_span()?;
