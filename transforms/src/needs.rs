@@ -90,6 +90,9 @@ pub struct Memo {
     /// The compose file's services, found once per check
     /// ([`crate::compose::model::checked_services`]: every compose rule asks).
     pub(crate) services: std::cell::OnceCell<Vec<crate::compose::model::Service>>,
+    /// The manifest's pod templates with their containers, found once per check
+    /// ([`crate::kubernetes::model::checked_pods`]).
+    pub(crate) pods: std::cell::OnceCell<Vec<crate::kubernetes::model::Pod>>,
 }
 
 impl Memo {

@@ -2,7 +2,7 @@ use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::kubernetes::image;
-use crate::kubernetes::model::{as_bool, pods, yaml, Container};
+use crate::kubernetes::model::{as_bool, yaml, Container};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, container_refusal, make_fix};
 use crate::registry::{Check, Context};
@@ -103,7 +103,7 @@ impl Check for AllowPrivilegeEscalation {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for c in pod.containers() {
                 if c.is_windows() {
                     continue;

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
-use crate::kubernetes::model::{as_bool, get_mapping, get_str, get_value, pods, resources, yaml};
+use crate::kubernetes::model::{as_bool, get_mapping, get_str, get_value, resources, yaml};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, make_fix, pod_refusal};
 use crate::registry::{Check, Context};
@@ -75,7 +75,7 @@ impl Check for AutomountServiceAccountToken {
             }
         }
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             if pod
                 .spec
                 .get_merged("automountServiceAccountToken")

@@ -3,7 +3,7 @@ use crate::finding::{Finding, Need};
 use crate::fix::Applicability;
 use crate::knowledge::normalize_cap;
 use crate::kubernetes::image;
-use crate::kubernetes::model::{editable_node, pods, yaml, Container};
+use crate::kubernetes::model::{editable_node, yaml, Container};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::volumes::like_items;
 use crate::kubernetes::{attach, container_refusal, make_fix};
@@ -173,7 +173,7 @@ impl Check for CapabilitiesNotDropped {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for c in pod.containers() {
                 if c.is_windows() {
                     continue;

@@ -1,7 +1,7 @@
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
-use crate::kubernetes::model::{as_bool, editable_node, pods, yaml};
+use crate::kubernetes::model::{as_bool, editable_node, yaml};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, make_fix, pod_refusal};
 use crate::registry::{Check, Context};
@@ -64,7 +64,7 @@ impl Check for HostNamespace {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for (key, what) in KEYS {
                 let Some((entry, origin)) = pod.spec.get_merged(key) else {
                     continue;

@@ -1,7 +1,7 @@
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
-use crate::kubernetes::model::{get_mapping, pods, yaml, Container, ContainerKind};
+use crate::kubernetes::model::{get_mapping, yaml, Container, ContainerKind};
 use crate::kubernetes::patch::{Patch, Refusal};
 use crate::kubernetes::{attach, container_refusal, make_fix};
 use crate::registry::{Check, Context};
@@ -296,7 +296,7 @@ impl Check for MissingResources {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for c in pod.containers() {
                 if c.kind == ContainerKind::Ephemeral {
                     continue;

@@ -64,6 +64,8 @@ pub struct Pod {
     pub shared: bool,
     /// The names of a StatefulSet's `volumeClaimTemplates` (mounted like volumes).
     pub claim_templates: Vec<String>,
+    /// Its containers, when found already ([`checked_pods`]).
+    containers: Option<std::sync::Arc<Vec<Container>>>,
 }
 
 /// Which list of the pod spec a container comes from.
@@ -291,7 +293,27 @@ fn pod_of(r: &Resource) -> Option<Pod> {
         spec_entry,
         spec,
         shared,
+        containers: None,
     })
+}
+
+/// [`pods`] of the file being checked (`file` is the context's), with their containers: found
+/// once per check and shared by the rules (each asks for every pod and its containers).
+#[must_use]
+pub fn checked_pods(ctx: &Context<'_>, file: &YamlFile) -> Vec<Pod> {
+    debug_assert!(yaml(ctx).is_some_and(|f| std::ptr::eq(f, file)));
+    ctx.memo
+        .pods
+        .get_or_init(|| {
+            pods(file)
+                .into_iter()
+                .map(|mut pod| {
+                    pod.containers = Some(std::sync::Arc::new(pod.containers()));
+                    pod
+                })
+                .collect()
+        })
+        .clone()
 }
 
 impl Pod {
@@ -355,6 +377,9 @@ impl Pod {
     /// Every container (containers, then init containers, then ephemeral containers).
     #[must_use]
     pub fn containers(&self) -> Vec<Container> {
+        if let Some(found) = &self.containers {
+            return found.as_ref().clone();
+        }
         let mut out = Vec::new();
         for kind in [
             ContainerKind::Container,

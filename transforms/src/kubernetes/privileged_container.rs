@@ -2,7 +2,7 @@ use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::knowledge::normalize_cap;
-use crate::kubernetes::model::{as_bool, editable_node, pods, yaml, Container};
+use crate::kubernetes::model::{as_bool, editable_node, yaml, Container};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::volumes::like_items;
 use crate::kubernetes::{attach, container_refusal, make_fix};
@@ -143,7 +143,7 @@ impl Check for PrivilegedContainer {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for c in pod.containers() {
                 let Some(sc) = c.security_context() else {
                     continue;

@@ -3,7 +3,7 @@ use crate::finding::{Finding, Need};
 use crate::fix::Applicability;
 use crate::kubernetes::image;
 use crate::kubernetes::model::{
-    as_bool, as_int, get_mapping, path_within, pods, yaml, Container, Mount, Pod, VolumeSource,
+    as_bool, as_int, get_mapping, path_within, yaml, Container, Mount, Pod, VolumeSource,
 };
 use crate::kubernetes::patch::{Patch, Refusal};
 use crate::kubernetes::volumes::{add_env, add_volumes, mount_empty_dirs, Names};
@@ -589,7 +589,7 @@ impl Check for RunsAsRoot {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             if pod.is_windows() {
                 continue;
             }

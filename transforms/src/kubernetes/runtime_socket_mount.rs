@@ -3,7 +3,7 @@ use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::images::DockerApi;
 use crate::knowledge::is_runtime_socket;
-use crate::kubernetes::model::{get_mapping, get_str, pods, yaml};
+use crate::kubernetes::model::{get_mapping, get_str, yaml};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, make_fix, pod_refusal};
 use crate::registry::{Check, Context};
@@ -92,7 +92,7 @@ impl Check for RuntimeSocketMount {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             let Some(volumes) = pod.volumes() else {
                 continue;
             };

@@ -1,7 +1,7 @@
 use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
-use crate::kubernetes::model::{editable_node, get_mapping, pods, yaml, Container, Pod};
+use crate::kubernetes::model::{editable_node, get_mapping, yaml, Container, Pod};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, container_refusal, make_fix, pod_refusal};
 use crate::paths::{child, node_path};
@@ -218,7 +218,7 @@ impl Check for SeccompProfile {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             if pod.is_windows() {
                 continue;
             }

@@ -2,7 +2,7 @@ use crate::declare_transform;
 use crate::finding::{mask_secret, Finding};
 use crate::fix::Applicability;
 use crate::knowledge::is_hardcoded_secret;
-use crate::kubernetes::model::{editable_node, get_sequence, get_str, pods, yaml};
+use crate::kubernetes::model::{editable_node, get_sequence, get_str, yaml};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, container_refusal, make_fix};
 use crate::paths::{child, node_path};
@@ -89,7 +89,7 @@ impl Check for SecretInEnv {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for c in pod.containers() {
                 let Some(env) = get_sequence(&c.mapping, "env") else {
                     continue;

@@ -2,7 +2,7 @@ use crate::declare_transform;
 use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::knowledge::{pin_for, pinned_suffix, ImageName};
-use crate::kubernetes::model::{editable_node, pods, yaml};
+use crate::kubernetes::model::{editable_node, yaml};
 use crate::kubernetes::patch::Patch;
 use crate::kubernetes::{attach, container_refusal, make_fix};
 use crate::registry::{Check, Context};
@@ -123,7 +123,7 @@ impl Check for UnpinnedImage {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for c in pod.containers() {
                 let Some(image) = c.image() else {
                     continue;

@@ -1,7 +1,7 @@
 use crate::declare_transform;
 use crate::finding::{Finding, Need};
 use crate::fix::Applicability;
-use crate::kubernetes::model::{as_bool, path_within, pods, yaml, Container};
+use crate::kubernetes::model::{as_bool, path_within, yaml, Container};
 use crate::kubernetes::patch::{Patch, Refusal};
 use crate::kubernetes::volumes::{add_env, add_volumes, label_of, mount_empty_dirs, Names};
 use crate::kubernetes::{attach, container_refusal, make_fix, pod_refusal};
@@ -246,7 +246,7 @@ impl Check for WritableRootFilesystem {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pod in pods(file) {
+        for pod in crate::kubernetes::model::checked_pods(ctx, file) {
             for c in pod.containers() {
                 if c.is_windows() {
                     continue;
