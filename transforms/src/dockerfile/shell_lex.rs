@@ -48,14 +48,34 @@ pub struct SimpleCommand {
     pub words: Vec<ShWord>,
     /// End of the command's last token (a redirection target included).
     pub end: usize,
+    /// [`SimpleCommand::name_index`], found when the command is complete (the rules ask for it
+    /// several times per command).
+    name: Option<usize>,
 }
 
 impl SimpleCommand {
+    /// A command of `words`, ending at `end`.
+    #[must_use]
+    pub fn new(words: Vec<ShWord>, end: usize) -> Self {
+        let mut c = Self {
+            words,
+            end,
+            name: None,
+        };
+        c.name = c.find_name_index();
+        c
+    }
+
     /// Index in [`SimpleCommand::words`] of the command name, after leading reserved words
     /// (`if`, `then`, `!`, `{`, ...), variable assignments (`DEBIAN_FRONTEND=noninteractive`) and
     /// wrappers (`sudo`, `env`, `xargs`, `nohup`, `exec`, `command`, `time`, `nice`).
     #[must_use]
     pub fn name_index(&self) -> Option<usize> {
+        self.name
+    }
+
+    /// [`SimpleCommand::name_index`], computed.
+    fn find_name_index(&self) -> Option<usize> {
         let w = &self.words;
         let mut i = 0;
         while i < w.len() {
@@ -491,15 +511,18 @@ pub fn commands(src: &str, tokens: &[Token]) -> Vec<SimpleCommand> {
     let mut cur = SimpleCommand {
         words: Vec::new(),
         end: 0,
+        name: None,
     };
     let mut i = 0;
     let flush = |cur: &mut SimpleCommand, out: &mut Vec<SimpleCommand>| {
         if !cur.words.is_empty() {
+            cur.name = cur.find_name_index();
             out.push(std::mem::replace(
                 cur,
                 SimpleCommand {
                     words: Vec::new(),
                     end: 0,
+                    name: None,
                 },
             ));
         }

@@ -343,9 +343,8 @@ impl Cmd {
     /// `env`, `exec`, `nohup`, `time`, `timeout 60`, `command`).
     #[must_use]
     pub fn name_index(&self) -> Option<usize> {
-        let sc = SimpleCommand {
-            words: self
-                .words
+        let sc = SimpleCommand::new(
+            self.words
                 .iter()
                 .map(|w| shell_lex::ShWord {
                     raw: w.raw.clone(),
@@ -354,8 +353,8 @@ impl Cmd {
                     end: w.end,
                 })
                 .collect(),
-            end: self.end,
-        };
+            self.end,
+        );
         let mut i = sc.name_index()?;
         // `timeout [-s SIG] [-k DUR] DURATION cmd`, `retry`-style wrappers are not followed.
         while shell_lex::basename(&self.words.get(i)?.value) == "timeout" {
