@@ -707,7 +707,7 @@ pub fn run_commands(ins: &Instruction) -> &[Vec<String>] {
 }
 
 /// Bytes of instruction text whose [`run_commands`] are kept per thread.
-const RUN_COMMANDS_BYTES: usize = 64 * 1024;
+const RUN_COMMANDS_BYTES: usize = 32 * 1024;
 
 thread_local! {
     static RUN_COMMANDS: crate::memo::TextCache<std::sync::Arc<[Vec<String>]>> =

@@ -714,7 +714,7 @@ pub struct ScriptBody {
 /// Scripts lexed on this thread, by the bytes of their text (see
 /// [`crate::memo::get_or_compute_by_text`]): the same `RUN` comes back in the variants of one image
 /// and in every round of a fix run.
-const LEXED_SCRIPT_BYTES: usize = 64 * 1024;
+const LEXED_SCRIPT_BYTES: usize = 16 * 1024;
 
 thread_local! {
     static LEXED: crate::memo::TextCache<Arc<ScriptBody>> = crate::memo::TextCache::default();
