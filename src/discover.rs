@@ -405,42 +405,6 @@ fn sort_by_path_key<T>(
 /// that ends each component (no path byte is 0). None for a path with a Windows prefix, whose
 /// order is not its bytes'.
 fn path_order_key(path: &Path) -> Option<Vec<u8>> {
-    #[cfg(unix)]
-    {
-        Some(unix_path_order_key(path.as_os_str().as_encoded_bytes()))
-    }
-    #[cfg(not(unix))]
-    {
-        path_order_key_by_components(path)
-    }
-}
-
-/// [`path_order_key`] from a Unix path's bytes, as `Path::components` splits them (without its
-/// parser): a root for a leading `/`, `.` only as the first component, no empty components
-/// (repeated or trailing `/`).
-#[cfg(unix)]
-fn unix_path_order_key(path: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(path.len() + 8);
-    for (i, part) in path.split(|&b| b == b'/').enumerate() {
-        match part {
-            [] if i == 0 && path.first() == Some(&b'/') => key.push(1),
-            [] => continue,
-            b"." if i == 0 => key.push(2),
-            b"." => continue,
-            b".." => key.push(3),
-            name => {
-                key.push(4);
-                key.extend_from_slice(name);
-            }
-        }
-        key.push(0);
-    }
-    key
-}
-
-/// [`path_order_key`] from `Path::components`.
-#[cfg_attr(unix, allow(dead_code))]
-fn path_order_key_by_components(path: &Path) -> Option<Vec<u8>> {
     use std::path::Component;
     let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
     for c in path.components() {
@@ -491,14 +455,9 @@ mod tests {
             "", ".", "./", "/", "//", "a", "a/", "a//b", "a/b", "a/./b", "./a/b", "../a", "..",
             "a/..", "a-b", "a.b", "a/b-c", "a/b/c", "ab", "a b", "/a", "/a/b", "./a", ".a", "-a",
             "a/.b", "a\u{e9}", "a/\u{e9}", "A", "_", "a/b/", "a//", "x/./.", "./.", "a/-",
-            "a\u{1}", "a\u{3}/b", "a/\u{4}", "/.", "/./a", "//a", "./..", "a/../b", ".../a", "a/.",
+            "a\u{1}", "a\u{3}/b", "a/\u{4}",
         ];
         for a in paths {
-            assert_eq!(
-                path_order_key(Path::new(a)),
-                path_order_key_by_components(Path::new(a)),
-                "{a:?}"
-            );
             for b in paths {
                 let (pa, pb) = (Path::new(a), Path::new(b));
                 let (ka, kb) = (path_order_key(pa).unwrap(), path_order_key(pb).unwrap());
