@@ -342,12 +342,8 @@ pub fn discover(
 fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
     // Grouped by canonical path, each group in path order (a stable sort of the sorted list): no
     // map and no list per group, for tens of thousands of files.
-    sort_candidates(&mut found);
-    sort_by_path_key(
-        &mut found,
-        |c| &c.canonical,
-        |_, _| std::cmp::Ordering::Equal,
-    );
+    found.sort();
+    found.sort_by(|a, b| a.canonical.cmp(&b.canonical));
     let mut out = Vec::with_capacity(found.len());
     let mut group: Vec<Candidate> = Vec::new();
     let mut rest = found.into_iter().peekable();
@@ -368,59 +364,8 @@ fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
         }
         out.push(keep);
     }
-    sort_candidates(&mut out);
+    out.sort();
     out
-}
-
-/// Sorts as `Candidate`'s `Ord` does (by path, then the other fields), comparing each path's
-/// [`path_order_key`], computed once, rather than walking both paths' components at every
-/// comparison (the sorts ran alone on one core while the other waited).
-fn sort_candidates(found: &mut Vec<Candidate>) {
-    sort_by_path_key(found, |c| &c.path, Candidate::cmp);
-}
-
-/// A stable sort of `items` by the path `path` gives (as `Path`'s `Ord` orders them), then by
-/// `then` for equal paths.
-fn sort_by_path_key<T>(
-    items: &mut Vec<T>,
-    path: impl Fn(&T) -> &Path,
-    then: impl Fn(&T, &T) -> std::cmp::Ordering,
-) {
-    let keyed: Option<Vec<(Vec<u8>, T)>> = {
-        let keys: Option<Vec<Vec<u8>>> = items.iter().map(|i| path_order_key(path(i))).collect();
-        keys.map(|keys| keys.into_iter().zip(items.drain(..)).collect())
-    };
-    match keyed {
-        Some(mut keyed) => {
-            keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| then(a, b)));
-            items.extend(keyed.into_iter().map(|(_, i)| i));
-        }
-        None => items.sort_by(|a, b| path(a).cmp(path(b)).then_with(|| then(a, b))),
-    }
-}
-
-/// Bytes that order as `Path`'s `Ord` orders paths: component by component (repeated and
-/// trailing separators and inner `.` are not components), each component's kind first (the
-/// order of `Component`'s variants: root, `.`, `..`, then names), a name's bytes, and a 0 byte
-/// that ends each component (no path byte is 0). None for a path with a Windows prefix, whose
-/// order is not its bytes'.
-fn path_order_key(path: &Path) -> Option<Vec<u8>> {
-    use std::path::Component;
-    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
-    for c in path.components() {
-        match c {
-            Component::Prefix(_) => return None,
-            Component::RootDir => key.push(1),
-            Component::CurDir => key.push(2),
-            Component::ParentDir => key.push(3),
-            Component::Normal(name) => {
-                key.push(4);
-                key.extend_from_slice(name.as_encoded_bytes());
-            }
-        }
-        key.push(0);
-    }
-    Some(key)
 }
 
 /// The candidate kept of several paths of one file (see [`dedup_by_file`]).
@@ -439,76 +384,4 @@ fn pick(group: &mut Vec<Candidate>) -> Candidate {
     }
     keep.kind = keep.kind.or(kind);
     keep
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Paths ordered by their keys are ordered as `Path`'s `Ord` orders them, and equal keys are
-    /// equal paths: every pair of paths with roots, `.`, `..`, repeated and trailing separators,
-    /// names that share a prefix with a separator or each other, and bytes below and above `/`
-    /// (control bytes too: below the kind bytes).
-    #[test]
-    fn path_keys_order_as_paths_do() {
-        let paths = [
-            "", ".", "./", "/", "//", "a", "a/", "a//b", "a/b", "a/./b", "./a/b", "../a", "..",
-            "a/..", "a-b", "a.b", "a/b-c", "a/b/c", "ab", "a b", "/a", "/a/b", "./a", ".a", "-a",
-            "a/.b", "a\u{e9}", "a/\u{e9}", "A", "_", "a/b/", "a//", "x/./.", "./.", "a/-",
-            "a\u{1}", "a\u{3}/b", "a/\u{4}",
-        ];
-        for a in paths {
-            for b in paths {
-                let (pa, pb) = (Path::new(a), Path::new(b));
-                let (ka, kb) = (path_order_key(pa).unwrap(), path_order_key(pb).unwrap());
-                assert_eq!(ka.cmp(&kb), pa.cmp(pb), "{a:?} vs {b:?}");
-            }
-        }
-    }
-
-    /// The keyed sorts give what `sort` and a stable `sort_by` of the canonical paths gave.
-    #[test]
-    fn candidates_sort_as_their_order_says() {
-        let c = |path: &str, canonical: &str, kind: Option<FileKind>, explicit: bool| Candidate {
-            path: PathBuf::from(path),
-            kind,
-            explicit,
-            template: None,
-            chart: None,
-            canonical: PathBuf::from(canonical),
-        };
-        let list = vec![
-            c(
-                "b/Dockerfile",
-                "/r/b/Dockerfile",
-                Some(FileKind::Dockerfile),
-                false,
-            ),
-            c("a-b/x.yaml", "/r/a-b/x.yaml", None, false),
-            c("a/b/x.yaml", "/r/a/b/x.yaml", None, true),
-            c("a/b/x.yaml", "/r/a/b/x.yaml", None, false),
-            c(
-                "./a/b/x.yaml",
-                "/r/a/b/x.yaml",
-                Some(FileKind::Compose),
-                false,
-            ),
-            c("a//b/x.yaml", "/r/a/b/x.yaml", None, false),
-            c("link.yaml", "/r/a/b/x.yaml", None, false),
-            c(
-                "a.b/Dockerfile",
-                "/r/a.b/Dockerfile",
-                Some(FileKind::Dockerfile),
-                false,
-            ),
-        ];
-        let mut expected = list.clone();
-        expected.sort();
-        let mut got = list.clone();
-        sort_candidates(&mut got);
-        assert_eq!(got, expected);
-        expected.sort_by(|a, b| a.canonical.cmp(&b.canonical));
-        sort_by_path_key(&mut got, |c| &c.canonical, |_, _| std::cmp::Ordering::Equal);
-        assert_eq!(got, expected);
-    }
 }
