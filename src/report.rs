@@ -168,13 +168,14 @@ pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// [`text_findings`]' lines for the findings of the file at `path`, without colour: the bytes
-/// the formatted lines have, put together without the formatting machinery (a run writes one
-/// line or two per finding, tens of thousands over a large tree).
-fn plain_findings(
+/// [`text_findings`]' lines for the findings of the file at `path`, put together by bytes rather
+/// than with the formatting machinery (a run writes one line or two per finding, tens of thousands
+/// over a large tree).
+fn finding_lines(
     out: &mut dyn Write,
     path: &str,
     list: &[crate::run::FindingOut],
+    color: bool,
 ) -> std::io::Result<()> {
     fn push_dec(buf: &mut Vec<u8>, n: usize) {
         let mut digits = [0u8; 20];
@@ -190,6 +191,20 @@ fn plain_findings(
         }
         buf.extend_from_slice(&digits[at..]);
     }
+    // `parts` in the SGR style `code` when colour is on (as [`style`] writes them).
+    let styled = |buf: &mut Vec<u8>, code: &str, parts: &[&[u8]]| {
+        if color {
+            buf.extend_from_slice(b"\x1b[");
+            buf.extend_from_slice(code.as_bytes());
+            buf.push(b'm');
+        }
+        for p in parts {
+            buf.extend_from_slice(p);
+        }
+        if color {
+            buf.extend_from_slice(b"\x1b[0m");
+        }
+    };
     let mut buf: Vec<u8> = Vec::with_capacity(512);
     for f in list {
         let marker: &[u8] = match f.fix.as_ref().map(|x| x.applicability) {
@@ -197,17 +212,22 @@ fn plain_findings(
             Some("unsafe") => b" [+]",
             _ => b"",
         };
-        buf.extend_from_slice(path.as_bytes());
+        let sev_style = match f.severity {
+            "critical" | "high" => "1;31",
+            "medium" => "33",
+            _ => "2",
+        };
+        styled(&mut buf, "1", &[path.as_bytes()]);
         buf.push(b':');
         push_dec(&mut buf, f.range.start.line);
         buf.push(b':');
         push_dec(&mut buf, f.range.start.column);
         buf.extend_from_slice(b": ");
-        buf.extend_from_slice(f.code.as_bytes());
+        styled(&mut buf, "1;31", &[f.code.as_bytes()]);
         buf.extend_from_slice(marker);
         buf.push(b' ');
-        buf.extend_from_slice(f.severity.as_bytes());
-        buf.extend_from_slice(b": ");
+        styled(&mut buf, sev_style, &[f.severity.as_bytes(), b":"]);
+        buf.push(b' ');
         buf.extend_from_slice(f.message.as_bytes());
         buf.push(b'\n');
         if let Some(fix) = &f.fix {
@@ -217,8 +237,8 @@ fn plain_findings(
                 b"fix"
             };
             buf.extend_from_slice(b"  ");
-            buf.extend_from_slice(label);
-            buf.extend_from_slice(b": ");
+            styled(&mut buf, "2", &[label, b":"]);
+            buf.push(b' ');
             buf.extend_from_slice(fix.title.as_bytes());
             buf.push(b'\n');
         }
@@ -252,45 +272,7 @@ pub fn text_findings(
             continue;
         }
         let list = if fix_mode { &r.remaining } else { &r.findings };
-        if !color {
-            plain_findings(out, &r.path, list)?;
-            continue;
-        }
-        for f in list {
-            let marker = match f.fix.as_ref().map(|x| x.applicability) {
-                Some("safe") => " [*]",
-                Some("unsafe") => " [+]",
-                _ => "",
-            };
-            let sev_style = match f.severity {
-                "critical" | "high" => "1;31",
-                "medium" => "33",
-                _ => "2",
-            };
-            writeln!(
-                out,
-                "{}:{}:{}: {}{marker} {} {}",
-                style(color, "1", &r.path),
-                f.range.start.line,
-                f.range.start.column,
-                style(color, "1;31", f.code),
-                style(color, sev_style, &format!("{}:", f.severity)),
-                f.message
-            )?;
-            if let Some(fix) = &f.fix {
-                let label = if fix.applicability == "display-only" {
-                    "suggestion"
-                } else {
-                    "fix"
-                };
-                writeln!(
-                    out,
-                    "  {} {}",
-                    style(color, "2", &format!("{label}:")),
-                    fix.title
-                )?;
-            }
-        }
+        finding_lines(out, &r.path, list, color)?;
     }
     Ok(())
 }
@@ -756,8 +738,9 @@ mod tests {
     use crate::run::{FileResult, FindingOut, FixOut, RangeOut};
     use dockharden_transforms::LineCol;
 
-    /// Without colour, the findings are the coloured lines less their SGR codes: the lines put
-    /// together by bytes say what the formatted ones say.
+    /// Without colour, the findings are the coloured lines less their SGR codes, and the coloured
+    /// lines are styled as `style` styles (the output of both was compared byte for byte with the
+    /// formatted lines they replace over the corpora).
     #[test]
     fn plain_lines_are_the_styled_lines_without_their_colour() {
         let finding =
@@ -807,5 +790,11 @@ mod tests {
             assert!(styled.contains('\x1b'));
             assert_eq!(String::from_utf8(plain).unwrap(), unstyled);
         }
+        // The coloured form as `style` writes it.
+        let mut one = Vec::new();
+        text_findings(&mut one, &results[..1], true, false).unwrap();
+        assert!(String::from_utf8(one).unwrap().starts_with(
+            "\x1b[1ma/Dockerfile\x1b[0m:1:1: \x1b[1;31mDF001\x1b[0m [*] \x1b[2mlow:\x1b[0m `x` at 1 \u{2013} \u{e9}\n  \x1b[2mfix:\x1b[0m Do safe\n"
+        ));
     }
 }
