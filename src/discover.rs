@@ -1,6 +1,7 @@
 //! Finding the files to process: explicit paths and a gitignore-aware parallel walk of directories.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use dockharden_transforms::source::{is_shell_shebang, is_yaml_name, kind_from_path, FileKind};
@@ -208,6 +209,9 @@ pub fn discover(
     let found = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     let charts = Charts::default();
+    // Whether two candidates can name one file: more than one path given, a file given, or a
+    // symbolic link followed. Otherwise each walked file has its own canonical path.
+    let shared = AtomicBool::new(paths.len() > 1);
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
@@ -228,6 +232,7 @@ pub fn discover(
             continue;
         }
         if meta.is_file() {
+            shared.store(true, Ordering::Relaxed);
             let name = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let kind = forced.or_else(|| kind_from_path(&root.to_string_lossy()));
             let _ = name;
@@ -253,6 +258,7 @@ pub fn discover(
             let skipped = &skipped;
             let canonical_root = &canonical_root;
             let charts = &charts;
+            let shared = &shared;
             Box::new(move |entry| {
                 let Ok(entry) = entry else {
                     return ignore::WalkState::Continue;
@@ -284,6 +290,7 @@ pub fn discover(
                     // Follow a link only when its target stays inside the root.
                     match std::fs::canonicalize(path) {
                         Ok(target) if target.starts_with(canonical_root) && target.is_file() => {
+                            shared.store(true, Ordering::Relaxed);
                             target
                         }
                         Ok(target) if target.starts_with(canonical_root) => {
@@ -327,7 +334,12 @@ pub fn discover(
             })
         });
     }
-    let found = dedup_by_file(found.into_inner().expect("lock"));
+    let found = found.into_inner().expect("lock");
+    let found = if shared.into_inner() {
+        dedup_by_file(found)
+    } else {
+        distinct_files(found)
+    };
     let mut skipped = skipped.into_inner().expect("lock");
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.dedup_by(|a, b| a.path == b.path);
@@ -368,6 +380,21 @@ fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
     out
 }
 
+/// [`dedup_by_file`] of candidates that name distinct files (one folder walked, no symbolic link
+/// followed): each is kept, so only the path order is left to make (the paths are distinct, so
+/// sorting by path alone gives the candidates' order), sorted on the thread pool, which is idle
+/// during the walk.
+fn distinct_files(mut found: Vec<Candidate>) -> Vec<Candidate> {
+    use rayon::slice::ParallelSliceMut as _;
+    found.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    for c in &mut found {
+        if c.kind != Some(FileKind::Dockerfile) {
+            c.canonical = PathBuf::new();
+        }
+    }
+    found
+}
+
 /// The candidate kept of several paths of one file (see [`dedup_by_file`]).
 fn pick(group: &mut Vec<Candidate>) -> Candidate {
     let canonical = group[0].canonical.clone();
@@ -384,4 +411,55 @@ fn pick(group: &mut Vec<Candidate>) -> Candidate {
     }
     keep.kind = keep.kind.or(kind);
     keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                files_under(&e.path(), out);
+            } else if ft.is_file() {
+                out.push(e.path());
+            }
+        }
+    }
+
+    /// Without shared files, the sort alone gives what grouping by file gives: over every file of
+    /// the shared corpus (each its own canonical path), in the walk's scrambled order.
+    #[test]
+    fn distinct_files_are_what_grouping_by_file_gives() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let mut paths = Vec::new();
+        files_under(&root, &mut paths);
+        assert!(paths.len() > 1000, "the shared corpus is missing");
+        let canonical_root = std::fs::canonicalize(&root).expect("corpus");
+        let found: Vec<Candidate> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Candidate {
+                path: p.clone(),
+                kind: kind_from_path(&p.to_string_lossy()),
+                explicit: false,
+                template: None,
+                chart: (i % 7 == 0).then(|| p.parent().unwrap_or(p).to_path_buf()),
+                canonical: canonical_root.join(p.strip_prefix(&root).expect("under root")),
+            })
+            .collect();
+        // Scrambled: the walk's threads push in no particular order.
+        let mut scrambled: Vec<Candidate> = found.iter().step_by(2).cloned().collect();
+        scrambled.extend(found.iter().skip(1).step_by(2).rev().cloned());
+        let fast = distinct_files(scrambled.clone());
+        assert_eq!(fast, dedup_by_file(scrambled));
+        assert!(fast.windows(2).all(|w| w[0].path < w[1].path));
+        assert!(fast
+            .iter()
+            .any(|c| c.kind == Some(FileKind::Dockerfile) && !c.canonical.as_os_str().is_empty()));
+    }
 }
