@@ -757,19 +757,56 @@ fn without_evidence(chunk: &str) -> String {
 /// (the `[[image.variant]]` and evidence tables inside it included; before the first, only
 /// comments), each a TOML document of one entry.
 fn chunks(text: &'static str) -> Vec<&'static str> {
-    let mut starts: Vec<usize> = Vec::new();
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        if line.trim_end() == "[[image]]" {
-            starts.push(at);
-        }
-        at += line.len();
-    }
+    // The lines that are `[[image]]` with trailing whitespace at most, found by searching the
+    // text for the header (the whole of the knowledge is read at each start).
+    const HEADER: &str = "[[image]]";
+    let bytes = text.as_bytes();
+    let starts: Vec<usize> = memchr::memmem::find_iter(bytes, HEADER)
+        .filter(|&at| {
+            let rest = &text[at + HEADER.len()..];
+            let line_rest = &rest[..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len())];
+            (at == 0 || bytes[at - 1] == b'\n') && line_rest.trim_end().is_empty()
+        })
+        .collect();
     starts
         .iter()
         .enumerate()
         .map(|(i, &start)| &text[start..starts.get(i + 1).copied().unwrap_or(text.len())])
         .collect()
+}
+
+/// The strings of a one-line `names = ["a", "b"]` array whose strings hold printable ASCII other
+/// than quotes and backslashes (what TOML reads them as, without a TOML parser: the knowledge
+/// base's names are read at each start). None for anything else.
+fn simple_names(line: &str) -> Option<Vec<String>> {
+    let mut rest = line
+        .strip_prefix("names = [")?
+        .trim_end()
+        .strip_suffix(']')?;
+    let mut names = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            break;
+        }
+        let body = rest.strip_prefix('"')?;
+        let end = body.find('"')?;
+        let name = &body[..end];
+        if !name
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'\\')
+        {
+            return None;
+        }
+        names.push(name.to_owned());
+        rest = body[end + 1..].trim_start_matches(' ');
+        match rest.strip_prefix(',') {
+            Some(r) => rest = r,
+            None if rest.is_empty() => break,
+            None => return None,
+        }
+    }
+    Some(names)
 }
 
 /// The `names` of an entry's text, read without parsing the entry: the `names = [...]` key
@@ -780,6 +817,14 @@ fn chunk_names(file: &str, chunk: &str) -> Vec<String> {
         names: Vec<String>,
     }
     let mut lines = chunk.lines().skip_while(|l| !l.starts_with("names ="));
+    if let Some(names) = lines
+        .clone()
+        .next()
+        .and_then(simple_names)
+        .filter(|n| !n.is_empty())
+    {
+        return names;
+    }
     let mut key = String::new();
     for line in lines.by_ref() {
         key.push_str(line);
@@ -1297,6 +1342,41 @@ mod tests {
             }
         }
         assert_eq!(built_in().len(), n);
+    }
+
+    /// The names read without TOML are TOML's: for lines it takes, the same strings; the others
+    /// are left to TOML.
+    #[test]
+    fn simple_names_are_what_toml_reads() {
+        #[derive(Deserialize)]
+        struct Names {
+            names: Vec<String>,
+        }
+        let lines = [
+            r#"names = ["postgres"]"#,
+            r#"names = ["a", "b/c", "d.e:f"]  "#,
+            r#"names = [ "a" ,"b" , ]"#,
+            r#"names = []"#,
+            r#"names = ["a\"b"]"#,
+            r#"names = ["a", 'b']"#,
+            r#"names = ["a"] # comment"#,
+            r#"names = ["a" "b"]"#,
+            r#"names = ["a",,"b"]"#,
+            "names = [\"a\tb\"]",
+            r#"names = ["a"#,
+            r#"names = ["é"]"#,
+        ];
+        let mut taken = 0;
+        for line in lines {
+            let toml = toml::from_str::<Names>(&format!("{line}\n"))
+                .ok()
+                .map(|n| n.names);
+            if let Some(simple) = simple_names(line) {
+                assert_eq!(Some(simple), toml, "{line}");
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, 4);
     }
 
     #[test]
