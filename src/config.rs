@@ -173,15 +173,19 @@ impl Config {
     }
 }
 
+/// The caches' hasher: paths are looked up once per file and folder of a walk (SipHash was half
+/// of the look-up's instructions); they are the user's own paths, not an attacker's.
+type Fast = foldhash::fast::RandomState;
+
 /// Finds the nearest config for each file, caching per folder.
 pub struct ConfigResolver {
     fixed: Option<Arc<Config>>,
     isolated: bool,
-    cache: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+    cache: Mutex<HashMap<PathBuf, Option<Arc<Config>>, Fast>>,
     /// [`ConfigResolver::for_path`]'s answers by the folder part of the path as given (its bytes):
     /// the files of a walk share a few folders, and making a path absolute and hashing it by
     /// components cost more than the rest of the look-up.
-    by_parent: Mutex<HashMap<std::ffi::OsString, Arc<Config>>>,
+    by_parent: Mutex<HashMap<std::ffi::OsString, Arc<Config>, Fast>>,
     default: Arc<Config>,
 }
 
@@ -196,8 +200,8 @@ impl ConfigResolver {
         Ok(Self {
             fixed,
             isolated,
-            cache: Mutex::new(HashMap::new()),
-            by_parent: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::default()),
+            by_parent: Mutex::new(HashMap::default()),
             default: Arc::new(Config::default()),
         })
     }
@@ -215,7 +219,7 @@ impl ConfigResolver {
         }
         // The same folder bytes are the same folder (the working directory does not change
         // during a run); a file name is the last component, so what precedes it is the key.
-        let parent = path.parent().map(Path::as_os_str);
+        let parent = folder_bytes(path).or_else(|| path.parent().map(Path::as_os_str));
         if let Some(key) = parent {
             if let Some(c) = self.by_parent.lock().expect("config cache").get(key) {
                 return Ok(c.clone());
@@ -376,6 +380,28 @@ fn save_image_fact(
 
 /// `std::path::absolute` with the working folder read once per run: it is asked for every file
 /// (configs, excludes, overrides), and each `getcwd` is a syscall.
+/// The folder part of `path` as given, when its last component is a name: the bytes before the
+/// last `/` (empty for a bare name), found without parsing components ([`Path::parent`] gives the
+/// same folder; the bytes may differ, as `a//b` gives `a/`, which only makes another cache key).
+#[cfg(unix)]
+fn folder_bytes(path: &Path) -> Option<&std::ffi::OsStr> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let bytes = path.as_os_str().as_bytes();
+    let (folder, name) = match memchr::memrchr(b'/', bytes) {
+        Some(i) => (&bytes[..i], &bytes[i + 1..]),
+        None => (&bytes[..0], bytes),
+    };
+    if name.is_empty() || name == b"." || name == b".." || (folder.is_empty() && bytes[0] == b'/') {
+        return None;
+    }
+    Some(std::ffi::OsStr::from_bytes(folder))
+}
+
+#[cfg(not(unix))]
+fn folder_bytes(_: &Path) -> Option<&std::ffi::OsStr> {
+    None
+}
+
 fn absolute(path: &Path) -> std::io::Result<PathBuf> {
     static CWD: std::sync::LazyLock<Option<PathBuf>> =
         std::sync::LazyLock::new(|| std::env::current_dir().ok());
@@ -388,6 +414,40 @@ fn absolute(path: &Path) -> std::io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The folder read from the bytes is the folder `Path::parent` gives, as a path.
+    #[test]
+    fn folder_bytes_is_the_parent() {
+        let paths = [
+            "a/b",
+            "x",
+            "./x",
+            "../shared/corpus/a/Dockerfile",
+            "a//b",
+            "a/./b",
+            "a/../b",
+            "/x",
+            "/a/b",
+            "a/",
+            "a/.",
+            "a/..",
+            ".",
+            "..",
+            "",
+            "/",
+            "a/b/",
+            "./a/.b",
+        ];
+        let mut fast = 0;
+        for p in paths {
+            let path = Path::new(p);
+            if let Some(folder) = folder_bytes(path) {
+                assert_eq!(Some(Path::new(folder)), path.parent(), "{p}");
+                fast += 1;
+            }
+        }
+        assert_eq!(fast, 9);
+    }
 
     /// The files whose text reaches users: rule docs and messages (the sources), rendered messages
     /// (the golden snapshots), the README and the CHANGELOG.
