@@ -104,7 +104,7 @@ impl Check for AllowPrivilegeEscalation {
         };
         let mut out = Vec::new();
         for pod in crate::kubernetes::model::checked_pods(ctx, file) {
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 if c.is_windows() {
                     continue;
                 }
@@ -129,7 +129,7 @@ impl Check for AllowPrivilegeEscalation {
                     "The {} {what}: its processes can gain privileges through setuid binaries and file capabilities",
                     c.label()
                 );
-                if let Some(why) = blocked(&c, ctx) {
+                if let Some(why) = blocked(c, ctx) {
                     message.push_str(&format!(
                         "; but the flag would stop it from working: {why}, so there is no fix"
                     ));
@@ -137,7 +137,7 @@ impl Check for AllowPrivilegeEscalation {
                     continue;
                 }
                 let finding = Finding::new(Self::CODE, Self::NAME, range, message);
-                let fix = container_refusal(&c).and_then(|()| {
+                let fix = container_refusal(c).and_then(|()| {
                     if c.sc(&["privileged"]).is_some_and(|n| as_bool(&n) == Some(true)) {
                         return Err("the API rejects it together with `privileged: true`; remove that first (K8S002)".into());
                     }

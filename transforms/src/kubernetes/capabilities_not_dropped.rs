@@ -174,7 +174,7 @@ impl Check for CapabilitiesNotDropped {
         };
         let mut out = Vec::new();
         for pod in crate::kubernetes::model::checked_pods(ctx, file) {
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 if c.is_windows() {
                     continue;
                 }
@@ -196,7 +196,7 @@ impl Check for CapabilitiesNotDropped {
                     "The {} does not drop all capabilities (`capabilities.drop: [ALL]`): it keeps the runtime's default set",
                     c.label()
                 );
-                let back = add_backs(&c, ctx, &granted, &dropped);
+                let back = add_backs(c, ctx, &granted, &dropped);
                 let add_back: Vec<String> = match &back {
                     Back::Known(caps, source) if caps.is_empty() => {
                         if !source.is_empty() {
@@ -219,7 +219,7 @@ impl Check for CapabilitiesNotDropped {
                     Back::Known(..) => Applicability::Unsafe,
                     Back::Unknown(..) => Applicability::DisplayOnly,
                 };
-                let fix = container_refusal(&c).and_then(|()| {
+                let fix = container_refusal(c).and_then(|()| {
                     let drop_path = c.path(&["securityContext", "capabilities", "drop"]);
                     let add_path = c.path(&["securityContext", "capabilities", "add"]);
                     let mut patch = Patch::new();

@@ -79,7 +79,7 @@ impl Check for HostNamespace {
                 // Whether a container's function needs it, and which images are not known.
                 let mut needed = Vec::new();
                 let mut unknown = Vec::new();
-                for c in pod.containers() {
+                for c in pod.containers().iter() {
                     let needs = c.needs(ctx);
                     let name = c.name.clone().unwrap_or_else(|| "container".into());
                     let Some(f) = &needs.facts else {

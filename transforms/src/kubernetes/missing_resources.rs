@@ -297,7 +297,7 @@ impl Check for MissingResources {
         };
         let mut out = Vec::new();
         for pod in crate::kubernetes::model::checked_pods(ctx, file) {
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 if c.kind == ContainerKind::Ephemeral {
                     continue;
                 }
@@ -322,8 +322,8 @@ impl Check for MissingResources {
                     format!("The {} has no {}", c.label(), what.join(", ")),
                 );
                 let limits = &ctx.settings.limits;
-                let finding = attach(finding, fix(&c, limits, &missing));
-                out.push(match limit_question(&c, limits, &missing, &finding) {
+                let finding = attach(finding, fix(c, limits, &missing));
+                out.push(match limit_question(c, limits, &missing, &finding) {
                     Some(need) => finding.with_need(need),
                     None => finding,
                 });

@@ -308,7 +308,7 @@ pub fn checked_pods(ctx: &Context<'_>, file: &YamlFile) -> Vec<Pod> {
             pods(file)
                 .into_iter()
                 .map(|mut pod| {
-                    pod.containers = Some(std::sync::Arc::new(pod.containers()));
+                    pod.containers = Some(std::sync::Arc::new(pod.containers().into_owned()));
                     pod
                 })
                 .collect()
@@ -376,9 +376,9 @@ impl Pod {
 
     /// Every container (containers, then init containers, then ephemeral containers).
     #[must_use]
-    pub fn containers(&self) -> Vec<Container> {
+    pub fn containers(&self) -> std::borrow::Cow<'_, [Container]> {
         if let Some(found) = &self.containers {
-            return found.as_ref().clone();
+            return std::borrow::Cow::Borrowed(found.as_slice());
         }
         let mut out = Vec::new();
         for kind in [
@@ -412,15 +412,16 @@ impl Pod {
                 });
             }
         }
-        out
+        std::borrow::Cow::Owned(out)
     }
 
     /// The containers a rule fixes (containers and init containers).
     #[must_use]
     pub fn workload_containers(&self) -> Vec<Container> {
         self.containers()
-            .into_iter()
+            .iter()
             .filter(|c| c.kind != ContainerKind::Ephemeral)
+            .cloned()
             .collect()
     }
 

@@ -454,7 +454,9 @@ mod tests {
     fn creates_missing_levels_as_one_entry() {
         let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    image: x\n";
         let file = parse(text);
-        let c = &pods(&file)[0].containers()[0];
+        let pods = pods(&file);
+        let containers = pods[0].containers();
+        let c = &containers[0];
         let mut p = Patch::new();
         p.set(
             &c.mapping,
@@ -478,7 +480,9 @@ mod tests {
         // after the same line.
         let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      capabilities:\n        drop:\n        - NET_RAW\n";
         let file = parse(text);
-        let c = &pods(&file)[0].containers()[0];
+        let pods = pods(&file);
+        let containers = pods[0].containers();
+        let c = &containers[0];
         let mut p = Patch::new();
         p.set(
             &c.mapping,
@@ -557,7 +561,9 @@ mod tests {
         // together, the context would become `{}` followed by an orphan line.
         let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: true\n";
         let file = parse(text);
-        let c = &pods(&file)[0].containers()[0];
+        let pods = pods(&file);
+        let containers = pods[0].containers();
+        let c = &containers[0];
         let sc = c.security_context().unwrap();
         let mut remove = Patch::new();
         remove
@@ -587,7 +593,9 @@ mod tests {
     fn refuses_shared_mappings() {
         let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext: &sc\n      runAsUser: 1\n  - name: b\n    securityContext: *sc\n";
         let file = parse(text);
-        let c = &pods(&file)[0].containers()[0];
+        let pods = pods(&file);
+        let containers = pods[0].containers();
+        let c = &containers[0];
         let mut p = Patch::new();
         assert!(p
             .set(

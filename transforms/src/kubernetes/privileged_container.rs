@@ -144,7 +144,7 @@ impl Check for PrivilegedContainer {
         };
         let mut out = Vec::new();
         for pod in crate::kubernetes::model::checked_pods(ctx, file) {
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 let Some(sc) = c.security_context() else {
                     continue;
                 };
@@ -158,7 +158,7 @@ impl Check for PrivilegedContainer {
                     "The {} runs privileged: all capabilities and host devices, no confinement",
                     c.label()
                 );
-                let (applicability, grant) = match instead(&c, ctx) {
+                let (applicability, grant) = match instead(c, ctx) {
                     Instead::Report(why) => {
                         message.push_str(&format!("; {why}, so there is no fix"));
                         out.push(Finding::new(Self::CODE, Self::NAME, entry.range(), message));
@@ -179,7 +179,7 @@ impl Check for PrivilegedContainer {
                     }
                 };
                 let finding = Finding::new(Self::CODE, Self::NAME, entry.range(), message);
-                let fix = container_refusal(&c).and_then(|()| {
+                let fix = container_refusal(c).and_then(|()| {
                     if origin != crate::yaml::Origin::Own
                         || !editable_node(&sc.as_node())
                         || !editable_node(&entry.value())

@@ -593,21 +593,18 @@ impl Check for RunsAsRoot {
             if pod.is_windows() {
                 continue;
             }
-            let all: Vec<Container> = pod
-                .containers()
-                .into_iter()
-                .filter(|c| !c.is_windows())
-                .collect();
-            if all.iter().all(is_ok) {
+            let containers = pod.containers();
+            let all: Vec<&Container> = containers.iter().filter(|c| !c.is_windows()).collect();
+            if all.iter().all(|c| is_ok(c)) {
                 continue;
             }
             let wanted: Vec<(&Container, Want)> = all
                 .iter()
                 .filter(|c| !is_ok(c))
-                .map(|c| (c, decide(c, ctx)))
+                .map(|&c| (c, decide(c, ctx)))
                 .collect();
             let first_ids = wanted.first().and_then(|(_, w)| w.ids);
-            let together = !all.iter().any(sets_own)
+            let together = !all.iter().any(|c| sets_own(c))
                 && first_ids.is_some()
                 && wanted.iter().all(|(_, w)| w.ids == first_ids);
             if together {

@@ -139,7 +139,7 @@ impl Check for RuntimeSocketMount {
             let mut clients = Vec::new();
             let mut unknown = Vec::new();
             let mut ask = None;
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 if !c
                     .mounts()
                     .iter()
@@ -215,7 +215,7 @@ impl Check for RuntimeSocketMount {
                     .filter_map(|(_, n, _, _)| n.as_deref())
                     .collect();
                 let mut patch = Patch::new();
-                for c in pod.containers() {
+                for c in pod.containers().iter() {
                     let Some(mounts) = c.volume_mounts() else {
                         continue;
                     };

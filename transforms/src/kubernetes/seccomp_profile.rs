@@ -222,7 +222,7 @@ impl Check for SeccompProfile {
             if pod.is_windows() {
                 continue;
             }
-            let containers: Vec<Container> = pod.containers();
+            let containers: Vec<Container> = pod.containers().into_owned();
             let linux: Vec<Container> = containers
                 .iter()
                 .filter(|c| !c.is_windows())

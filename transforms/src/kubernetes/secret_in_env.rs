@@ -90,7 +90,7 @@ impl Check for SecretInEnv {
         };
         let mut out = Vec::new();
         for pod in crate::kubernetes::model::checked_pods(ctx, file) {
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 let Some(env) = get_sequence(&c.mapping, "env") else {
                     continue;
                 };
@@ -121,7 +121,7 @@ impl Check for SecretInEnv {
                         ),
                     )
                     .with_secret(value.range());
-                    let fix = container_refusal(&c).and_then(|()| {
+                    let fix = container_refusal(c).and_then(|()| {
                         if origin != crate::yaml::Origin::Own
                             || !editable_node(&var.as_node())
                             || !editable_node(&entry.value())

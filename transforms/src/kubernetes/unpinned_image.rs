@@ -124,7 +124,7 @@ impl Check for UnpinnedImage {
         };
         let mut out = Vec::new();
         for pod in crate::kubernetes::model::checked_pods(ctx, file) {
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 let Some(image) = c.image() else {
                     continue;
                 };
@@ -137,7 +137,7 @@ impl Check for UnpinnedImage {
                 };
                 let written = scalar.value().trim().to_owned();
                 if image.digest.is_some() {
-                    if let Some(f) = stale(ctx, &c, &image, &scalar, &written) {
+                    if let Some(f) = stale(ctx, c, &image, &scalar, &written) {
                         out.push(f);
                     }
                     continue;
@@ -175,7 +175,7 @@ impl Check for UnpinnedImage {
                         c.label()
                     ),
                 );
-                let fix = container_refusal(&c).and_then(|()| {
+                let fix = container_refusal(c).and_then(|()| {
                     if !editable_node(&scalar.as_node()) {
                         return Err("the image is shared through a YAML anchor or alias".into());
                     }

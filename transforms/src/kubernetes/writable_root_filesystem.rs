@@ -247,7 +247,7 @@ impl Check for WritableRootFilesystem {
         };
         let mut out = Vec::new();
         for pod in crate::kubernetes::model::checked_pods(ctx, file) {
-            for c in pod.containers() {
+            for c in pod.containers().iter() {
                 if c.is_windows() {
                     continue;
                 }
@@ -269,7 +269,7 @@ impl Check for WritableRootFilesystem {
                     "The {} has a writable root filesystem (`readOnlyRootFilesystem` is not `true`)",
                     c.label()
                 );
-                let plan = plan(&c, ctx);
+                let plan = plan(c, ctx);
                 let mut ask = None;
                 let applicability = match &plan.knows {
                     Knows::Cannot(why) => {
@@ -314,7 +314,7 @@ impl Check for WritableRootFilesystem {
                 };
                 let finding = attach(
                     Finding::new(Self::CODE, Self::NAME, range, message),
-                    fix(&c, &plan, applicability),
+                    fix(c, &plan, applicability),
                 );
                 out.push(match ask {
                     Some(need) => finding.with_need(need),
