@@ -27,12 +27,24 @@ fn pad(n: usize) -> String {
 /// of a text whose last line has no line break.
 fn insert_lines(file: &FileData, at: usize, lines: &[String]) -> Edit {
     let nl = eol(file);
-    let body = lines.join(nl);
-    if at == file.text.len() && !file.text.is_empty() && !file.text.ends_with('\n') {
-        Edit::insert(at, format!("{nl}{body}"))
-    } else {
-        Edit::insert(at, format!("{body}{nl}"))
+    // (One string built in place: rules insert entries into every service and container.)
+    let len: usize = lines.iter().map(String::len).sum::<usize>() + nl.len() * lines.len().max(1);
+    let mut text = String::with_capacity(len);
+    let at_unterminated_end =
+        at == file.text.len() && !file.text.is_empty() && !file.text.ends_with('\n');
+    if at_unterminated_end {
+        text.push_str(nl);
     }
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            text.push_str(nl);
+        }
+        text.push_str(line);
+    }
+    if !at_unterminated_end {
+        text.push_str(nl);
+    }
+    Edit::insert(at, text)
 }
 
 /// Delete whole lines `range` (a line start to a line start or the end of the text). When they are
