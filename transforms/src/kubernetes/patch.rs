@@ -49,22 +49,34 @@ fn is_block(v: &str) -> bool {
 /// level (the edit builders re-indent it in the file's style).
 #[must_use]
 pub fn nest(keys: &[&str], leaves: &[(&str, &str)]) -> String {
-    let mut lines = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        lines.push(format!("{}{k}:", "  ".repeat(i)));
-    }
-    let pad = "  ".repeat(keys.len());
-    for (k, v) in leaves {
-        if is_block(v) {
-            lines.push(format!("{pad}{k}:"));
-            for l in v.lines() {
-                lines.push(format!("{pad}  {l}"));
-            }
-        } else {
-            lines.push(format!("{pad}{k}: {v}"));
+    // Written in place, a line at a time (every container of every manifest gets some).
+    fn line(out: &mut String, depth: usize, parts: &[&str]) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+        for p in parts {
+            out.push_str(p);
         }
     }
-    lines.join("\n")
+    let mut out = String::with_capacity(64);
+    for (i, k) in keys.iter().enumerate() {
+        line(&mut out, i, &[k, ":"]);
+    }
+    let depth = keys.len();
+    for (k, v) in leaves {
+        if is_block(v) {
+            line(&mut out, depth, &[k, ":"]);
+            for l in v.lines() {
+                line(&mut out, depth + 1, &[l]);
+            }
+        } else {
+            line(&mut out, depth, &[k, ": ", v]);
+        }
+    }
+    out
 }
 
 fn err(e: crate::yaml::YamlError) -> Refusal {
@@ -430,6 +442,43 @@ impl Patch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lines joined as the fragment was first written (a line per `format!`).
+    fn nest_by_lines(keys: &[&str], leaves: &[(&str, &str)]) -> String {
+        let mut lines = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            lines.push(format!("{}{k}:", "  ".repeat(i)));
+        }
+        let pad = "  ".repeat(keys.len());
+        for (k, v) in leaves {
+            if is_block(v) {
+                lines.push(format!("{pad}{k}:"));
+                for l in v.lines() {
+                    lines.push(format!("{pad}  {l}"));
+                }
+            } else {
+                lines.push(format!("{pad}{k}: {v}"));
+            }
+        }
+        lines.join("\n")
+    }
+
+    #[test]
+    fn nest_writes_the_lines_of_the_fragment() {
+        let keys: [&[&str]; 4] = [&[], &["securityContext"], &["a", "b"], &["a", "b", "c"]];
+        let leaves: [&[(&str, &str)]; 5] = [
+            &[],
+            &[("runAsNonRoot", "true")],
+            &[("drop", "- ALL"), ("add", "[NET_BIND_SERVICE]")],
+            &[("limits", "memory: 512Mi\ncpu: 500m"), ("x", "\"a: b\"")],
+            &[("k", "a\n\nb\n")],
+        ];
+        for k in keys {
+            for l in leaves {
+                assert_eq!(nest(k, l), nest_by_lines(k, l), "{k:?} {l:?}");
+            }
+        }
+    }
     use crate::apply::apply_fixes;
     use crate::fix::Fix;
     use crate::kubernetes::model::pods;
