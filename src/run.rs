@@ -672,8 +672,20 @@ pub fn unified_diff_shown<'a>(
     };
     let a = lines(old);
     let b = lines(new);
-    let sa = lines(shown_old);
-    let sb = lines(shown_new);
+    // (Nothing masked, the usual case: the shown lines are the lines.)
+    let (sa_own, sb_own);
+    let sa: &[&str] = if shown_old == old {
+        &a
+    } else {
+        sa_own = lines(shown_old);
+        &sa_own
+    };
+    let sb: &[&str] = if shown_new == new {
+        &b
+    } else {
+        sb_own = lines(shown_new);
+        &sb_own
+    };
     let ops = diff_ops(&a, &b);
     let mut out = String::new();
     out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
