@@ -162,9 +162,8 @@ fn not_regular(ft: std::fs::FileType) -> String {
 /// [`shell_script_by_content`]).
 fn walk_candidate(path: &Path) -> Option<(Candidate, bool)> {
     let name = path.file_name()?.to_str()?;
-    let templated = TEMPLATE_ENDINGS
-        .iter()
-        .any(|e| name.to_ascii_lowercase().ends_with(e));
+    let lower = name.to_ascii_lowercase();
+    let templated = TEMPLATE_ENDINGS.iter().any(|e| lower.ends_with(e));
     let candidate = |kind| Candidate {
         path: path.to_path_buf(),
         kind,
