@@ -789,6 +789,10 @@ pub fn parse_port_range(spec: &str) -> Option<(u16, u16, String)> {
 /// Linux capabilities and security options do not apply.
 #[must_use]
 pub fn is_windows(svc: &Service) -> bool {
+    *svc.windows.get_or_init(|| is_windows_uncached(svc))
+}
+
+fn is_windows_uncached(svc: &Service) -> bool {
     if svc
         .str("platform")
         .is_some_and(|p| p.to_ascii_lowercase().starts_with("windows"))

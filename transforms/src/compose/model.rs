@@ -21,6 +21,9 @@ pub struct Service {
     /// Flow and block sequences that are values of keys of the service mappings of this document,
     /// counted once per document (the list style new lists follow when the service has none).
     pub doc_sequences: (usize, usize),
+    /// [`crate::compose::hardening::is_windows`], answered once for the clones of this service
+    /// (the rules of one check share them; five of them ask).
+    pub(crate) windows: std::sync::Arc<std::sync::OnceLock<bool>>,
 }
 
 /// Flow and block sequences that are values of the keys of `m`.
@@ -365,6 +368,7 @@ pub fn services(file: &YamlFile) -> Vec<Service> {
                 entry,
                 mapping,
                 doc_sequences: (0, 0),
+                windows: std::sync::Arc::default(),
             });
         }
         let first = out
