@@ -1513,8 +1513,12 @@ impl Mapping {
         if key == "<<" {
             return self.get(key).map(|e| (e, Origin::Own));
         }
-        if let Some(own) = self.own_entry(key) {
+        let (own, merges) = self.own_entry_and_merges(key);
+        if let Some(own) = own {
             return Some((own, Origin::Own));
+        }
+        if !merges {
+            return None;
         }
         for (source, origin) in self.merge_sources() {
             if let Some((e, inner)) = source.get_merged_depth(key, 1) {
@@ -1528,23 +1532,33 @@ impl Mapping {
         None
     }
 
-    /// The last own, non-merge entry with this key.
-    fn own_entry(&self, key: &str) -> Option<Entry> {
-        self.entry_ids()
-            .iter()
-            .rev()
-            .find(|&&id| !self.0.file.entries[id].merge && self.0.file.entries[id].key == key)
-            .map(|&id| Entry {
-                file: self.0.file.clone(),
-                id,
-            })
+    /// The last own, non-merge entry with this key, and when there is none, whether the mapping
+    /// has `<<` entries (one pass over the entries: nearly every look-up is of a mapping without
+    /// them, whose merge sources need not be listed).
+    fn own_entry_and_merges(&self, key: &str) -> (Option<Entry>, bool) {
+        let file = &self.0.file;
+        let mut merges = false;
+        for &id in self.entry_ids().iter().rev() {
+            let e = &file.entries[id];
+            if e.merge {
+                merges = true;
+            } else if e.key == key {
+                let entry = Entry {
+                    file: file.clone(),
+                    id,
+                };
+                return (Some(entry), merges);
+            }
+        }
+        (None, merges)
     }
 
     fn get_merged_depth(&self, key: &str, depth: usize) -> Option<(Entry, Origin)> {
-        if let Some(own) = self.own_entry(key) {
+        let (own, merges) = self.own_entry_and_merges(key);
+        if let Some(own) = own {
             return Some((own, Origin::Own));
         }
-        if depth >= MAX_RESOLVE_HOPS {
+        if !merges || depth >= MAX_RESOLVE_HOPS {
             return None;
         }
         for (source, origin) in self.merge_sources() {
