@@ -378,8 +378,6 @@ fn save_image_fact(
     Ok(())
 }
 
-/// `std::path::absolute` with the working folder read once per run: it is asked for every file
-/// (configs, excludes, overrides), and each `getcwd` is a syscall.
 /// The folder part of `path` as given, when its last component is a name: the bytes before the
 /// last `/` (empty for a bare name), found without parsing components ([`Path::parent`] gives the
 /// same folder; the bytes may differ, as `a//b` gives `a/`, which only makes another cache key).
@@ -402,6 +400,8 @@ fn folder_bytes(_: &Path) -> Option<&std::ffi::OsStr> {
     None
 }
 
+/// `std::path::absolute` with the working folder read once per run: it is asked for every file
+/// (configs, excludes, overrides), and each `getcwd` is a syscall.
 fn absolute(path: &Path) -> std::io::Result<PathBuf> {
     static CWD: std::sync::LazyLock<Option<PathBuf>> =
         std::sync::LazyLock::new(|| std::env::current_dir().ok());
