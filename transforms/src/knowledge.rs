@@ -189,13 +189,12 @@ pub fn family_of(image: &ImageName) -> Family {
         static FAMILIES: crate::memo::Cache<Family> = crate::memo::Cache::default();
     }
     const FAMILIES_CACHE_ENTRIES: usize = 4096;
-    let Ok(family) = crate::memo::get_or_try::<_, std::convert::Infallible>(
+    crate::memo::get_or_compute(
         &FAMILIES,
         FAMILIES_CACHE_ENTRIES,
         image_key(image).bytes(),
-        || Ok(family_of_uncached(image)),
-    );
-    family
+        || family_of_uncached(image),
+    )
 }
 
 /// Every part of an image reference, as a cache key.
@@ -291,13 +290,12 @@ pub fn built_in_facts(image: &ImageName) -> Option<std::sync::Arc<crate::images:
             crate::memo::Cache::default();
     }
     const FACTS_CACHE_ENTRIES: usize = 4096;
-    let Ok(facts) = crate::memo::get_or_try::<_, std::convert::Infallible>(
+    crate::memo::get_or_compute(
         &FACTS,
         FACTS_CACHE_ENTRIES,
         image_key(image).bytes(),
-        || Ok(crate::images::lookup(&[], image).map(|k| std::sync::Arc::new(k.facts))),
-    );
-    facts
+        || crate::images::lookup(&[], image).map(|k| std::sync::Arc::new(k.facts)),
+    )
 }
 
 /// Whether the image's default user is non-root: its `USER` in the knowledge base, or a `nonroot`
@@ -778,13 +776,12 @@ pub fn is_hardcoded_secret(name: &str, value: &str) -> bool {
         static SECRETS: crate::memo::Cache<bool> = crate::memo::Cache::default();
     }
     const SECRETS_CACHE_ENTRIES: usize = 4096;
-    let Ok(secret) = crate::memo::get_or_try::<_, std::convert::Infallible>(
+    crate::memo::get_or_compute(
         &SECRETS,
         SECRETS_CACHE_ENTRIES,
         crate::memo::Key::default().text(name).text(value).bytes(),
-        || Ok(is_hardcoded_secret_uncached(name, value)),
-    );
-    secret
+        || is_hardcoded_secret_uncached(name, value),
+    )
 }
 
 fn is_hardcoded_secret_uncached(name: &str, value: &str) -> bool {

@@ -67,6 +67,18 @@ pub(crate) mod memo {
         Ok(value)
     }
 
+    /// [`get_or_try`] for a computation that cannot fail.
+    pub(crate) fn get_or_compute<V: Clone>(
+        cache: &'static LocalKey<Cache<V>>,
+        limit: usize,
+        key: &[u8],
+        compute: impl FnOnce() -> V,
+    ) -> V {
+        let Ok(value) =
+            get_or_try::<_, std::convert::Infallible>(cache, limit, key, || Ok(compute()));
+        value
+    }
+
     /// The cache type for [`get_or_compute_by_text`]: the answers, and the bytes of their keys.
     pub(crate) type TextCache<V> = RefCell<(HashMap<Vec<u8>, V, Hasher>, usize)>;
 
