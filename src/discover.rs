@@ -385,13 +385,34 @@ fn dedup_by_file(mut found: Vec<Candidate>) -> Vec<Candidate> {
 /// during the walk.
 fn distinct_files(mut found: Vec<Candidate>) -> Vec<Candidate> {
     use rayon::slice::ParallelSliceMut as _;
-    found.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    found.par_sort_unstable_by(|a, b| walked_order(&a.path, &b.path));
     for c in &mut found {
         if c.kind != Some(FileKind::Dockerfile) {
             c.canonical = PathBuf::new();
         }
     }
     found
+}
+
+/// `Path`'s order (component by component) of two paths the walk of one folder gave: the folder's
+/// path followed by names, each after one separator. Such paths agree up to their first differing
+/// byte; the first path there is the one whose component ends (the path's end, then a separator)
+/// or has the smaller byte. That is a byte comparison where a separator sorts below every byte of
+/// a name (none is `/`, and none is NUL), without parsing either path into components again for
+/// every comparison, as `Path::cmp` does from the first component that differs.
+fn walked_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let (a, b) = (
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    );
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    // A path's end sorts first (0), then a separator (1), then a byte of a name.
+    let rank = |p: &[u8]| match p.get(same) {
+        None => 0u16,
+        Some(&c) if c.is_ascii() && std::path::is_separator(char::from(c)) => 1,
+        Some(&c) => u16::from(c) + 2,
+    };
+    rank(a).cmp(&rank(b))
 }
 
 /// The candidate kept of several paths of one file (see [`dedup_by_file`]).
@@ -457,8 +478,52 @@ mod tests {
         let fast = distinct_files(scrambled.clone());
         assert_eq!(fast, dedup_by_file(scrambled));
         assert!(fast.windows(2).all(|w| w[0].path < w[1].path));
+        // A name with a byte below the separator's (`-`, `.`, space) next to a folder of the
+        // same start: `a-b` sorts after `a/b` by component, before it by byte.
+        let mut sorted = paths.clone();
+        sorted.sort();
+        let mut walked = scrambled_paths(&paths);
+        walked.sort_by(|a, b| walked_order(a, b));
+        assert_eq!(walked, sorted);
         assert!(fast
             .iter()
             .any(|c| c.kind == Some(FileKind::Dockerfile) && !c.canonical.as_os_str().is_empty()));
+    }
+
+    /// The walk's paths in another order.
+    fn scrambled_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = paths.iter().skip(1).step_by(2).cloned().collect();
+        out.extend(paths.iter().step_by(2).rev().cloned());
+        out
+    }
+
+    /// The byte order with separators first is `Path`'s order for walked paths: names with bytes
+    /// below and above the separator's, a prefix of another name, non-ASCII, under several roots.
+    #[test]
+    fn walked_order_is_the_order_of_paths() {
+        let names = [
+            "a", "a-b", "a.b", "a b", "ab", "a~", "b", "A", "é", "a-", "-", ".a", "a.", "aa",
+        ];
+        for root in ["r", "./r", "../x/r", "/r", "r/"] {
+            let mut paths = vec![PathBuf::from(root).join("z")];
+            for n in names {
+                paths.push(Path::new(root).join(n));
+                for m in names {
+                    paths.push(Path::new(root).join(n).join(m));
+                    paths.push(Path::new(root).join(n).join(m).join(n));
+                }
+            }
+            let mut sorted = paths.clone();
+            sorted.sort();
+            sorted.dedup();
+            let mut walked = scrambled_paths(&sorted);
+            walked.sort_by(|a, b| walked_order(a, b));
+            assert_eq!(walked, sorted, "root {root}");
+            for a in &sorted {
+                for b in &sorted {
+                    assert_eq!(walked_order(a, b), a.cmp(b), "{a:?} {b:?}");
+                }
+            }
+        }
     }
 }
