@@ -181,7 +181,10 @@ type Fast = foldhash::fast::RandomState;
 pub struct ConfigResolver {
     fixed: Option<Arc<Config>>,
     isolated: bool,
-    cache: Mutex<HashMap<PathBuf, Option<Arc<Config>>, Fast>>,
+    /// The config of each folder asked about, by its absolute path's bytes (`Path`'s hash walks
+    /// the components; the paths here come from `std::path::absolute` and `Path::parent`, so
+    /// they have no `.` component and no repeated separator, and equal bytes are equal paths).
+    cache: Mutex<HashMap<std::ffi::OsString, Option<Arc<Config>>, Fast>>,
     /// [`ConfigResolver::for_path`]'s answers by the folder part of the path as given (its bytes):
     /// the files of a walk share a few folders, and making a path absolute and hashing it by
     /// components cost more than the rest of the look-up.
@@ -238,7 +241,12 @@ impl ConfigResolver {
     }
 
     fn for_dir(&self, dir: &Path) -> Result<Option<Arc<Config>>> {
-        if let Some(c) = self.cache.lock().expect("config cache").get(dir) {
+        if let Some(c) = self
+            .cache
+            .lock()
+            .expect("config cache")
+            .get(dir.as_os_str())
+        {
             return Ok(c.clone());
         }
         let candidate = dir.join(CONFIG_NAME);
@@ -252,7 +260,7 @@ impl ConfigResolver {
         self.cache
             .lock()
             .expect("config cache")
-            .insert(dir.to_path_buf(), found.clone());
+            .insert(dir.as_os_str().to_owned(), found.clone());
         Ok(found)
     }
 }
