@@ -300,20 +300,17 @@ fn pod_of(r: &Resource) -> Option<Pod> {
 /// [`pods`] of the file being checked (`file` is the context's), with their containers: found
 /// once per check and shared by the rules (each asks for every pod and its containers).
 #[must_use]
-pub fn checked_pods(ctx: &Context<'_>, file: &YamlFile) -> Vec<Pod> {
+pub fn checked_pods<'c>(ctx: &'c Context<'_>, file: &YamlFile) -> &'c [Pod] {
     debug_assert!(yaml(ctx).is_some_and(|f| std::ptr::eq(f, file)));
-    ctx.memo
-        .pods
-        .get_or_init(|| {
-            pods(file)
-                .into_iter()
-                .map(|mut pod| {
-                    pod.containers = Some(std::sync::Arc::new(pod.containers().into_owned()));
-                    pod
-                })
-                .collect()
-        })
-        .clone()
+    ctx.memo.pods.get_or_init(|| {
+        pods(file)
+            .into_iter()
+            .map(|mut pod| {
+                pod.containers = Some(std::sync::Arc::new(pod.containers().into_owned()));
+                pod
+            })
+            .collect()
+    })
 }
 
 impl Pod {
