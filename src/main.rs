@@ -710,7 +710,16 @@ impl Reporter {
         }
         match self.pending.last_mut() {
             Some((s, chunk)) if *s == stream => chunk.extend_from_slice(bytes),
-            _ => self.pending.push((stream, bytes.to_vec())),
+            _ => {
+                // Sized for what is held until a flush: growing by doubling copied it all again.
+                let mut chunk = Vec::with_capacity(
+                    bytes
+                        .len()
+                        .max(PENDING_FLUSH_BYTES.saturating_sub(self.pending_bytes)),
+                );
+                chunk.extend_from_slice(bytes);
+                self.pending.push((stream, chunk));
+            }
         }
         self.pending_bytes += bytes.len();
         if self.pending_bytes >= PENDING_FLUSH_BYTES {
