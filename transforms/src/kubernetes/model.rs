@@ -561,11 +561,20 @@ impl Container {
     /// `container \`web\` of Deployment \`shop\``.
     #[must_use]
     pub fn label(&self) -> String {
-        let name = self
-            .name
-            .as_deref()
-            .map_or_else(String::new, |n| format!(" `{n}`"));
-        format!("{}{name} of {}", self.kind.noun(), self.pod.label())
+        // Pushed into one string: every finding about a container names it.
+        fn named(out: &mut String, what: &str, name: Option<&str>) {
+            out.push_str(what);
+            if let Some(n) = name {
+                out.push_str(" `");
+                out.push_str(n);
+                out.push('`');
+            }
+        }
+        let mut out = String::with_capacity(64);
+        named(&mut out, self.kind.noun(), self.name.as_deref());
+        out.push_str(" of ");
+        named(&mut out, &self.pod.kind, self.pod.name.as_deref());
+        out
     }
 
     /// Whether the container is configured to run as a non-root user: an effective non-zero
@@ -738,6 +747,40 @@ mod tests {
 
     fn parse(text: &str) -> YamlFile {
         crate::yaml::parse(text).unwrap()
+    }
+
+    #[test]
+    fn container_labels_name_the_container_and_its_workload() {
+        let text = "\
+kind: Deployment
+metadata: {name: shop}
+spec:
+  template:
+    spec:
+      initContainers: [{image: busybox}]
+      containers: [{name: web, image: nginx}]
+---
+kind: Pod
+spec:
+  containers: [{name: x, image: nginx}]
+";
+        let labels: Vec<String> = pods(&parse(text))
+            .iter()
+            .flat_map(|p| {
+                p.containers()
+                    .iter()
+                    .map(Container::label)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "container `web` of Deployment `shop`",
+                "init container of Deployment `shop`",
+                "container `x` of Pod",
+            ]
+        );
     }
 
     #[test]
