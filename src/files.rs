@@ -74,6 +74,45 @@ fn locate(bytes: &[u8], pos: usize) -> (usize, usize) {
 /// # Errors
 /// Unreadable, not a regular file, too large, binary or non-UTF-8.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    read(path).map_err(Refused::into_error)
+}
+
+/// [`read_text`] for a caller that only uses the text: nothing is put into words when the file
+/// cannot be read (a missing `.env` beside every compose file is common, and an I/O error's
+/// message costs more than the failed open).
+pub fn read_text_if_readable(path: &Path) -> Option<String> {
+    read(path).ok()
+}
+
+/// Why [`read`] refused a file, before it is put into words.
+enum Refused {
+    Io(std::io::Error),
+    Special(fs::FileType),
+    TooLarge(Option<u64>),
+    Text(ReadError),
+}
+
+impl Refused {
+    fn into_error(self) -> ReadError {
+        match self {
+            Self::Io(e) => ReadError::plain(format!("cannot read: {e}")),
+            Self::Special(t) => ReadError::plain(format!(
+                "{}: not read (only regular files are)",
+                crate::discover::special_kind(t)
+            )),
+            Self::TooLarge(Some(len)) => ReadError::plain(format!(
+                "file too large ({len} bytes, the limit is {MAX_FILE_SIZE})"
+            )),
+            Self::TooLarge(None) => ReadError::plain(format!(
+                "file too large (the limit is {MAX_FILE_SIZE} bytes)"
+            )),
+            Self::Text(e) => e,
+        }
+    }
+}
+
+/// [`read_text`]'s work.
+fn read(path: &Path) -> Result<String, Refused> {
     use std::io::Read as _;
     let mut options = fs::OpenOptions::new();
     options.read(true);
@@ -82,34 +121,22 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let file = options
-        .open(path)
-        .map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
+    let file = options.open(path).map_err(Refused::Io)?;
+    let meta = file.metadata().map_err(Refused::Io)?;
     if !meta.is_file() {
-        return Err(ReadError::plain(format!(
-            "{}: not read (only regular files are)",
-            crate::discover::special_kind(meta.file_type())
-        )));
+        return Err(Refused::Special(meta.file_type()));
     }
     if meta.len() > MAX_FILE_SIZE {
-        return Err(ReadError::plain(format!(
-            "file too large ({} bytes, the limit is {MAX_FILE_SIZE})",
-            meta.len()
-        )));
+        return Err(Refused::TooLarge(Some(meta.len())));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| ReadError::plain(format!("cannot read: {e}")))?;
+        .map_err(Refused::Io)?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(ReadError::plain(format!(
-            "file too large (the limit is {MAX_FILE_SIZE} bytes)"
-        )));
+        return Err(Refused::TooLarge(None));
     }
-    decode(bytes)
+    decode(bytes).map_err(Refused::Text)
 }
 
 /// How [`write_atomic_with`] may write.

@@ -573,7 +573,7 @@ fn prepare_lookups(
             .lock()
             .expect("insecure list")
             .extend(config.file.insecure_registries.iter().cloned());
-        if let Ok(text) = files::read_text(&c.path) {
+        if let Some(text) = files::read_text_if_readable(&c.path) {
             oci::record(&config, c.kind, &text, &recorder);
         }
     });

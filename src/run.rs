@@ -209,7 +209,7 @@ pub fn compose_base_services(path: &Path) -> Option<Vec<String>> {
         .into_iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file())?;
-    let text = crate::files::read_text(&base).ok()?;
+    let text = crate::files::read_text_if_readable(&base)?;
     let Ok(dockharden_transforms::source::Parsed::Yaml(file)) =
         dockharden_transforms::source::parse(FileKind::Compose, &text)
     else {
@@ -555,7 +555,7 @@ pub fn process_helm_values(
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push(p),
                 Ok(t) if t.is_file() => {
-                    if let Ok(t) = crate::files::read_text(&p) {
+                    if let Some(t) = crate::files::read_text_if_readable(&p) {
                         templates.push_str(&t);
                         templates.push('\n');
                     }

@@ -60,12 +60,10 @@ impl Workspace for FsWorkspace<'_> {
         if let Some(hit) = self.cache.lock().expect("workspace cache").get(&full) {
             return hit.clone();
         }
-        let text = crate::files::read_text(&full)
-            .ok()
-            .map(|t| match self.view {
-                Some(v) => v.after_run(&full, &t).unwrap_or(t),
-                None => t,
-            });
+        let text = crate::files::read_text_if_readable(&full).map(|t| match self.view {
+            Some(v) => v.after_run(&full, &t).unwrap_or(t),
+            None => t,
+        });
         self.cache
             .lock()
             .expect("workspace cache")
