@@ -64,7 +64,7 @@ struct Certifier {
 
 impl Certifier {
     fn run(mut self, text: &str) -> Option<()> {
-        for line in text.split('\n') {
+        for line in crate::text::split_lf(text) {
             self.line(line)?;
         }
         (self.marker || self.rooted).then_some(())
