@@ -962,9 +962,12 @@ fn commands_by_chars(text: &str) -> Vec<Vec<String>> {
 pub fn program(cmd: &[String]) -> Option<(&str, &[String])> {
     let mut i = 0;
     while let Some(w) = cmd.get(i) {
-        let is_assignment = w.split_once('=').is_some_and(|(k, _)| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
+        // `NAME=...`: the first byte that is not a name's is a `=`, after at least one.
+        let name = w
+            .bytes()
+            .take_while(|&b| b.is_ascii_alphanumeric() || b == b'_')
+            .count();
+        let is_assignment = name > 0 && w.as_bytes().get(name) == Some(&b'=');
         if is_assignment
             || matches!(
                 w.as_str(),
@@ -1194,6 +1197,22 @@ pub fn insert_before(text: &str, lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn program_skips_assignments_and_wrappers() {
+        let words = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let cases = [
+            ("A=1 B_2= sudo env X=y /usr/bin/curl -f", Some("curl")),
+            ("=x cmd", Some("=x")),
+            ("a-b=1 cmd", Some("a-b=1")),
+            ("_=1 xargs -r -0 apt-mark auto", Some("apt-mark")),
+            ("é=1 cmd", Some("é=1")),
+            ("A=1", None),
+        ];
+        for (cmd, want) in cases {
+            assert_eq!(program(&words(cmd)).map(|(p, _)| p), want, "{cmd}");
+        }
+    }
     use crate::dockerfile::syntax::parse;
 
     /// What is kept per thread by text (a `RUN`'s commands, its scripts lexed, the hits of
