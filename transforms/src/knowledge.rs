@@ -44,20 +44,25 @@ impl ImageName {
     /// `.` or `:` or is `localhost`; the tag follows the last `:` after the last `/`; the digest `@`.
     #[must_use]
     pub fn parse(reference: &str) -> Self {
-        let (rest, digest) = match reference.split_once('@') {
-            Some((r, d)) => (r, Some(d.to_owned())),
+        // (Byte loops: the characters searched for are ASCII, so a byte position is a character
+        // boundary, and references are short: a loop costs less than a `str` searcher's set-up.
+        // Parsed for every image of every file, several times.)
+        let find = |s: &str, c: u8| s.bytes().position(|b| b == c);
+        let (rest, digest) = match find(reference, b'@') {
+            Some(i) => (&reference[..i], Some(reference[i + 1..].to_owned())),
             None => (reference, None),
         };
-        let (registry, path) = match rest.split_once('/') {
-            Some((first, p))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
+        let (registry, path) = match find(rest, b'/') {
+            Some(i)
+                if rest[..i].bytes().any(|b| b == b'.' || b == b':')
+                    || &rest[..i] == "localhost" =>
             {
-                (Some(first.to_owned()), p)
+                (Some(rest[..i].to_owned()), &rest[i + 1..])
             }
             _ => (None, rest),
         };
-        let last_slash = path.rfind('/').map_or(0, |i| i + 1);
-        let (repository, tag) = match path[last_slash..].rfind(':') {
+        let last_slash = path.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
+        let (repository, tag) = match path[last_slash..].bytes().rposition(|b| b == b':') {
             Some(i) => (
                 path[..last_slash + i].to_owned(),
                 Some(path[last_slash + i + 1..].to_owned()),
@@ -1190,6 +1195,62 @@ mod tests {
             family_of(&ImageName::parse("python:3.12-slim")),
             Family::Debian
         );
+    }
+
+    #[test]
+    fn parse_is_the_reference_grammar_by_str_splits() {
+        // The first version of `parse`, with `str` searches.
+        fn by_splits(reference: &str) -> ImageName {
+            let (rest, digest) = match reference.split_once('@') {
+                Some((r, d)) => (r, Some(d.to_owned())),
+                None => (reference, None),
+            };
+            let (registry, path) = match rest.split_once('/') {
+                Some((first, p))
+                    if first.contains('.') || first.contains(':') || first == "localhost" =>
+                {
+                    (Some(first.to_owned()), p)
+                }
+                _ => (None, rest),
+            };
+            let last_slash = path.rfind('/').map_or(0, |i| i + 1);
+            let (repository, tag) = match path[last_slash..].rfind(':') {
+                Some(i) => (
+                    path[..last_slash + i].to_owned(),
+                    Some(path[last_slash + i + 1..].to_owned()),
+                ),
+                None => (path.to_owned(), None),
+            };
+            ImageName {
+                registry,
+                repository,
+                tag,
+                digest,
+            }
+        }
+        for r in [
+            "",
+            "@",
+            "/",
+            ":",
+            "a@b@c",
+            "a/b:c@d",
+            "host:5000/x",
+            "localhost/x",
+            "localhostx/y",
+            "x.y/z:t",
+            "é/ü:1",
+            "a/",
+            "/a",
+            "a:b:c",
+            "reg.io/a/b:c:d@sha256:ff",
+            "a:1/b",
+            "ü.é/x",
+            "docker.io/library/python:3.12-slim@sha256:abc",
+            "${REG}/app:${TAG:-1}",
+        ] {
+            assert_eq!(ImageName::parse(r), by_splits(r), "{r}");
+        }
     }
 
     #[test]
