@@ -328,10 +328,12 @@ pub fn process_text(
     }
     // A walked Dockerfile with template directives (`FROM {{ base }}`, `{% if %}` lines) would be
     // "fixed" into nonsense: it is a template source.
-    // (Both tests need `{{` or `{%` in a line: a text without either has no such line.)
+    // (Both tests need `{{` or `{%` in a line: a text without either has no such line. One pass
+    // over the `{`s, found a vector at a time, tells.)
     if !explicit
         && kind == FileKind::Dockerfile
-        && (text.contains("{{") || text.contains("{%"))
+        && memchr::memchr_iter(b'{', text.as_bytes())
+            .any(|i| matches!(text.as_bytes().get(i + 1), Some(b'{' | b'%')))
         && text.lines().any(|l| {
             let t = l.trim_start();
             t.starts_with("{{")
