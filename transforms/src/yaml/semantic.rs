@@ -765,6 +765,17 @@ pub fn semantic_diff_one(a: &Value, b: &Value) -> Vec<Vec<String>> {
 
 fn diff(a: &Value, b: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match (a, b) {
+        // The same keys in the same order, as in every part a fix leaves alone: compared pair by
+        // pair, without looking each key up in the other map.
+        (Value::Object(x), Value::Object(y))
+            if x.len() == y.len() && x.keys().zip(y.keys()).all(|(a, b)| a == b) =>
+        {
+            for ((k, va), vb) in x.iter().zip(y.values()) {
+                path.push(k.clone());
+                diff(va, vb, path, out);
+                path.pop();
+            }
+        }
         (Value::Object(x), Value::Object(y)) => {
             for (k, va) in x {
                 path.push(k.clone());
@@ -992,5 +1003,16 @@ mod tests {
             json!(1),
         ];
         assert_eq!(semantic_diff(&a, &c), vec![(0, p(&["s", "w", "p", "1"]))]);
+        // Keys in another order are the same mapping; in the same order, pair by pair.
+        let r1 = vec![json!({"a": 1, "b": {"c": 2, "d": 4}})];
+        let r2 = vec![json!({"b": {"c": 2, "d": 4}, "a": 1})];
+        assert!(semantic_diff(&r1, &r2).is_empty());
+        let r3 = vec![json!({"b": {"c": 3, "d": 4}, "a": 1})];
+        assert_eq!(semantic_diff(&r1, &r3), vec![(0, p(&["b", "c"]))]);
+        let r4 = vec![json!({"a": 1, "b": {"c": 2, "e": 4}})];
+        assert_eq!(
+            semantic_diff(&r1, &r4),
+            vec![(0, p(&["b", "d"])), (0, p(&["b", "e"]))]
+        );
     }
 }
