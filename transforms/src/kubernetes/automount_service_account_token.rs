@@ -100,7 +100,7 @@ impl Check for AutomountServiceAccountToken {
                     pod.label()
                 ),
             );
-            let fix = pod_refusal(&pod).and_then(|()| {
+            let fix = pod_refusal(pod).and_then(|()| {
                 let mut patch = Patch::new();
                 patch.set(&pod.spec, &pod.path, &[], &[("automountServiceAccountToken", "false")])?;
                 if ctx.settings.kubernetes.fix_automount {

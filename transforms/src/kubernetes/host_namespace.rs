@@ -120,7 +120,7 @@ impl Check for HostNamespace {
                     ));
                 }
                 let finding = Finding::new(Self::CODE, Self::NAME, entry.range(), message);
-                let fix = pod_refusal(&pod).and_then(|()| {
+                let fix = pod_refusal(pod).and_then(|()| {
                     if origin != crate::yaml::Origin::Own || !editable_node(&entry.value()) {
                         return Err(format!("`{key}` is shared through a YAML anchor or alias"));
                     }

@@ -609,7 +609,7 @@ impl Check for RunsAsRoot {
                 && wanted.iter().all(|(_, w)| w.ids == first_ids);
             if together {
                 let refs: Vec<(&Container, &Want)> = wanted.iter().map(|(c, w)| (*c, w)).collect();
-                out.push(pod_finding(&pod, &refs));
+                out.push(pod_finding(pod, &refs));
             } else {
                 for (c, w) in &wanted {
                     out.push(container_finding(c, w));

@@ -209,7 +209,7 @@ impl Check for RuntimeSocketMount {
             } else {
                 Applicability::Unsafe
             };
-            let fix = pod_refusal(&pod).and_then(|()| {
+            let fix = pod_refusal(pod).and_then(|()| {
                 let names: Vec<&str> = hits
                     .iter()
                     .filter_map(|(_, n, _, _)| n.as_deref())

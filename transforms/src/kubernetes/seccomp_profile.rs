@@ -261,10 +261,10 @@ impl Check for SeccompProfile {
                     }
                 }
             }
-            if let Some(f) = pod_missing(&pod, &linux) {
+            if let Some(f) = pod_missing(pod, &linux) {
                 out.push(f);
             }
-            annotations(&pod, &containers, &mut out);
+            annotations(pod, &containers, &mut out);
         }
         out
     }
