@@ -1197,6 +1197,7 @@ pub fn insert_before(text: &str, lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dockerfile::syntax::parse;
 
     #[test]
     fn program_skips_assignments_and_wrappers() {
@@ -1213,7 +1214,6 @@ mod tests {
             assert_eq!(program(&words(cmd)).map(|(p, _)| p), want, "{cmd}");
         }
     }
-    use crate::dockerfile::syntax::parse;
 
     /// What is kept per thread by text (a `RUN`'s commands, its scripts lexed, the hits of
     /// curl-pipe-shell) is what computing it afresh gives: every `RUN` of the corpora and
