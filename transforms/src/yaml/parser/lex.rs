@@ -10,13 +10,96 @@
 //! matches the characters instead of searching `YAML_SPECIAL_CHARS` (a test compares the two
 //! for every character), also in `is_yaml_special_except`; `classify_scalar` answers STRING at
 //! once for a scalar whose first character starts no null, boolean or number spelling (a test
-//! compares it with `classify_plain` over every first character). Otherwise unchanged.
+//! compares it with `classify_plain` over every first character); the characters are read
+//! through a [`Cursor`] (`char_indices().peekable()` read from a byte offset) so that runs of
+//! scalar, space and comment bytes and quoted scalars are scanned by bytes (tests compare each
+//! scan with the character loop it replaces). Otherwise unchanged.
 
 // The original's `map_or(true, ..)` expressions are kept as they are.
 #![allow(clippy::unnecessary_map_or)]
 
 use super::support::block_scalar_header;
 use yaml_edit::{SyntaxKind, WhitespaceError, WhitespaceErrorCategory};
+
+/// The lexer's position in its input: the characters with their offsets, as
+/// `input.char_indices().peekable()` gives them (its `peek`, `next` and
+/// `next_if` keep their meaning), read from a byte offset, so that a run of
+/// ASCII bytes can be passed over without decoding it ([`Cursor::skip_ascii`]).
+#[derive(Clone)]
+struct Cursor<'a> {
+    input: &'a str,
+    /// Offset of the next character (a character boundary).
+    pos: usize,
+    /// The character [`Cursor::peek`] last lent.
+    peeked: Option<(usize, char)>,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(input: &'a str) -> Self {
+        Self {
+            input,
+            pos: 0,
+            peeked: None,
+        }
+    }
+
+    /// The next character and its offset, without taking it.
+    #[inline]
+    fn current(&self) -> Option<(usize, char)> {
+        let b = *self.input.as_bytes().get(self.pos)?;
+        if b.is_ascii() {
+            return Some((self.pos, char::from(b)));
+        }
+        self.input[self.pos..].chars().next().map(|c| (self.pos, c))
+    }
+
+    #[inline]
+    fn peek(&mut self) -> Option<&(usize, char)> {
+        self.peeked = self.current();
+        self.peeked.as_ref()
+    }
+
+    #[inline]
+    fn next_if(&mut self, f: impl FnOnce(&(usize, char)) -> bool) -> Option<(usize, char)> {
+        let item = self.current().filter(f)?;
+        self.pos += item.1.len_utf8();
+        Some(item)
+    }
+
+    /// Take every character up to the next line break (`\n` or `\r`) or the
+    /// end; returns the offset reached.
+    #[inline]
+    fn skip_to_line_break(&mut self) -> usize {
+        let rest = &self.input.as_bytes()[self.pos..];
+        self.pos += memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+        self.pos
+    }
+
+    /// Take the ASCII bytes from here on for which `keep` holds; returns
+    /// the offset after the last one taken (here, when none is).
+    #[inline]
+    fn skip_ascii(&mut self, keep: impl Fn(u8) -> bool) -> usize {
+        let rest = &self.input.as_bytes()[self.pos..];
+        // (An ASCII byte is a whole character: the new offset is a boundary.)
+        let n = rest
+            .iter()
+            .position(|&b| !(b.is_ascii() && keep(b)))
+            .unwrap_or(rest.len());
+        self.pos += n;
+        self.pos
+    }
+}
+
+impl Iterator for Cursor<'_> {
+    type Item = (usize, char);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, char)> {
+        let item = self.current()?;
+        self.pos += item.1.len_utf8();
+        Some(item)
+    }
+}
 
 /// Decide whether the whitespace run starting at `ws_idx` is internal to a
 /// plain scalar or a real terminator. Internal whitespace is followed by
@@ -55,11 +138,7 @@ fn plain_scalar_continues_past_whitespace(input: &str, ws_idx: usize, flow_depth
 /// characters: saphyr reads `&xT*U---` as the single anchor `xT*U---`.
 /// Reading these with the general scalar reader stopped at the first
 /// YAML-special character and stranded the remainder.
-fn read_anchor_name_from<'a>(
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'a>>,
-    input: &'a str,
-    start_idx: usize,
-) -> &'a str {
+fn read_anchor_name_from<'a>(chars: &mut Cursor<'a>, input: &'a str, start_idx: usize) -> &'a str {
     let mut end_idx = start_idx;
     while let Some((idx, ch)) = chars.peek().copied() {
         if is_white_or_break(ch) || matches!(ch, ',' | '[' | ']' | '{' | '}') {
@@ -134,55 +213,54 @@ fn is_hash_a_comment_start(input: &str, hash_idx: usize) -> bool {
 ///
 /// Returns the end offset and whether a closing quote was found; a backslash
 /// escapes the next character, so `"a\""` runs to the second `"`.
-fn scan_double_quoted(
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-    start_idx: usize,
-) -> (usize, bool) {
-    let mut end_idx = start_idx + 1;
-    let mut escaped = false;
-
-    while let Some((idx, ch)) = chars.peek() {
-        let (current_idx, current_ch) = (*idx, *ch);
-        end_idx = current_idx + current_ch.len_utf8();
-        chars.next();
-
-        if escaped {
-            escaped = false;
-        } else if current_ch == '\\' {
-            escaped = true;
-        } else if current_ch == '"' {
-            return (end_idx, true);
+fn scan_double_quoted(chars: &mut Cursor<'_>, start_idx: usize) -> (usize, bool) {
+    // (By byte searches: the quote and the backslash are ASCII, so where one
+    // is found a character starts.)
+    let input = chars.input;
+    let bytes = input.as_bytes();
+    let mut at = chars.pos;
+    loop {
+        let Some(i) = memchr::memchr2(b'"', b'\\', &bytes[at..]) else {
+            chars.pos = bytes.len();
+            return (bytes.len().max(start_idx + 1), false);
+        };
+        let found = at + i;
+        if bytes[found] == b'"' {
+            chars.pos = found + 1;
+            return (found + 1, true);
+        }
+        // A backslash escapes the character after it, whatever it is.
+        match input[found + 1..].chars().next() {
+            Some(escaped) => at = found + 1 + escaped.len_utf8(),
+            None => {
+                chars.pos = bytes.len();
+                return (bytes.len(), false);
+            }
         }
     }
-    (end_idx, false)
 }
 
 /// Scan a single-quoted string body, consuming through the closing quote.
 ///
 /// Returns the end offset and whether a closing quote was found. A doubled
 /// `''` is an escaped quote and does not end the string.
-fn scan_single_quoted(
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-    start_idx: usize,
-) -> (usize, bool) {
-    let mut end_idx = start_idx + 1;
-
-    while let Some((idx, ch)) = chars.peek() {
-        let (current_idx, current_ch) = (*idx, *ch);
-        end_idx = current_idx + current_ch.len_utf8();
-        chars.next();
-
-        if current_ch == '\'' {
-            if let Some((next_idx, '\'')) = chars.peek() {
-                // Doubled quote: an escaped `'`, not the end.
-                end_idx = *next_idx + 1;
-                chars.next();
-            } else {
-                return (end_idx, true);
-            }
+fn scan_single_quoted(chars: &mut Cursor<'_>, start_idx: usize) -> (usize, bool) {
+    let bytes = chars.input.as_bytes();
+    let mut at = chars.pos;
+    loop {
+        let Some(i) = memchr::memchr(b'\'', &bytes[at..]) else {
+            chars.pos = bytes.len();
+            return (bytes.len().max(start_idx + 1), false);
+        };
+        let found = at + i;
+        if bytes.get(found + 1) == Some(&b'\'') {
+            // Doubled quote: an escaped `'`, not the end.
+            at = found + 2;
+        } else {
+            chars.pos = found + 1;
+            return (found + 1, true);
         }
     }
-    (end_idx, false)
 }
 
 /// Whether the flow collection opening at `open_idx` starts an implicit
@@ -193,7 +271,7 @@ fn flow_collection_is_implicit_key(input: &str, open_idx: usize) -> bool {
         .split(['\n', '\r'])
         .next()
         .unwrap_or_default();
-    let mut chars = line.char_indices().peekable();
+    let mut chars = Cursor::new(line);
     let mut closers = Vec::new();
     let mut prev = ' ';
     while let Some((idx, ch)) = chars.next() {
@@ -332,7 +410,7 @@ pub fn lex_with_validation_config<'a>(
 struct LexState<'a, 'c> {
     input: &'a str,
     config: &'c ValidationConfig,
-    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    chars: Cursor<'a>,
     tokens: Vec<(SyntaxKind, &'a str)>,
     errors: Vec<WhitespaceError>,
     /// Offset of the start of the current line.
@@ -355,7 +433,7 @@ impl<'a, 'c> LexState<'a, 'c> {
         Self {
             input,
             config,
-            chars: input.char_indices().peekable(),
+            chars: Cursor::new(input),
             tokens: Vec::with_capacity(input.len() / 8), // Pre-allocate based on estimate
             errors: Vec::new(),
             line_start: 0,
@@ -424,8 +502,9 @@ impl<'a, 'c> LexState<'a, 'c> {
             // Most of a scalar: characters that none of the tests below stops at (not white
             // space, a break, `:`, `#`, `+` or a YAML special character).
             if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '/' | '_' | '=' | '@') {
-                end_idx = idx + 1;
-                self.chars.next();
+                end_idx = self.chars.skip_ascii(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'=' | b'@')
+                });
                 continue;
             }
             // Intra-line whitespace belongs to the scalar when more scalar
@@ -436,13 +515,7 @@ impl<'a, 'c> LexState<'a, 'c> {
                 if !plain_scalar_continues_past_whitespace(input, idx, flow_depth) {
                     break;
                 }
-                while let Some((wi, wc)) = self.chars.peek().copied() {
-                    if wc != ' ' && wc != '\t' {
-                        break;
-                    }
-                    end_idx = wi + wc.len_utf8();
-                    self.chars.next();
-                }
+                end_idx = self.chars.skip_ascii(|b| b == b' ' || b == b'\t');
                 continue;
             }
             if is_white_or_break(ch) {
@@ -892,14 +965,7 @@ impl<'a, 'c> LexState<'a, 'c> {
 
     fn lex_comment(&mut self, start_idx: usize) {
         use SyntaxKind::*;
-        let mut end_idx = start_idx + 1;
-        while let Some((idx, ch)) = self.chars.peek() {
-            if *ch == '\n' || *ch == '\r' {
-                break;
-            }
-            end_idx = *idx + ch.len_utf8();
-            self.chars.next();
-        }
+        let end_idx = self.chars.skip_to_line_break();
         self.push(COMMENT, start_idx, end_idx);
     }
 
@@ -1032,19 +1098,8 @@ impl<'a, 'c> LexState<'a, 'c> {
 
     fn lex_whitespace(&mut self, start_idx: usize, ch: char) {
         use SyntaxKind::*;
-        let mut end_idx = start_idx + 1;
-        let mut has_tabs = ch == '\t';
-
-        while let Some((idx, ch)) = self.chars.peek() {
-            if *ch != ' ' && *ch != '\t' {
-                break;
-            }
-            if *ch == '\t' {
-                has_tabs = true;
-            }
-            end_idx = *idx + 1;
-            self.chars.next();
-        }
+        let end_idx = self.chars.skip_ascii(|b| b == b' ' || b == b'\t');
+        let has_tabs = ch == '\t' || self.input.as_bytes()[start_idx + 1..end_idx].contains(&b'\t');
 
         // White space starting a line is its indentation. A line also starts
         // after a BOM, which takes no column.
@@ -1441,6 +1496,128 @@ fn is_yaml_special_except(ch: char, exclude: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string of up to `n` characters from `alphabet`.
+    fn strings(alphabet: &[char], n: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..n {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn cursor_walks_as_char_indices_peekable() {
+        for text in ["", "a", "é", "a: é\r\n\t#x\u{feff}", "∞'\"\\"] {
+            // Every pattern of peeks and takes, for the first 8 steps.
+            for pattern in 0..256u32 {
+                let mut cursor = Cursor::new(text);
+                let mut reference = text.char_indices().peekable();
+                for step in 0..8 {
+                    if pattern >> step & 1 == 1 {
+                        assert_eq!(cursor.peek(), reference.peek(), "{text:?}");
+                    } else {
+                        assert_eq!(cursor.next(), reference.next(), "{text:?}");
+                    }
+                }
+                let is_a = |&(_, c): &(usize, char)| c == 'a';
+                assert_eq!(cursor.next_if(is_a), reference.next_if(is_a), "{text:?}");
+                assert_eq!(cursor.collect::<Vec<_>>(), reference.collect::<Vec<_>>());
+            }
+        }
+    }
+
+    /// The byte searches of the quoted-scalar scans, the ASCII runs and the comment scan end
+    /// where the character loops they replace end.
+    #[test]
+    fn scans_agree_with_character_loops() {
+        type Peekable<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+        fn double_by_chars(chars: &mut Peekable<'_>, start_idx: usize) -> (usize, bool) {
+            let (mut end_idx, mut escaped) = (start_idx + 1, false);
+            for (idx, ch) in chars.by_ref() {
+                end_idx = idx + ch.len_utf8();
+                if escaped {
+                    escaped = false;
+                } else if ch == '\\' {
+                    escaped = true;
+                } else if ch == '"' {
+                    return (end_idx, true);
+                }
+            }
+            (end_idx, false)
+        }
+        fn single_by_chars(chars: &mut Peekable<'_>, start_idx: usize) -> (usize, bool) {
+            let mut end_idx = start_idx + 1;
+            while let Some((idx, ch)) = chars.next() {
+                end_idx = idx + ch.len_utf8();
+                if ch == '\'' {
+                    if let Some((next_idx, '\'')) = chars.peek() {
+                        end_idx = *next_idx + 1;
+                        chars.next();
+                    } else {
+                        return (end_idx, true);
+                    }
+                }
+            }
+            (end_idx, false)
+        }
+        fn run_by_chars(chars: &mut Peekable<'_>, from: usize, keep: fn(char) -> bool) -> usize {
+            let mut end = from;
+            while let Some(&(idx, ch)) = chars.peek().filter(|(_, c)| keep(*c)) {
+                end = idx + ch.len_utf8();
+                chars.next();
+            }
+            end
+        }
+        let rest = |cursor: Cursor<'_>| cursor.collect::<Vec<_>>();
+        for body in strings(&['"', '\\', '\'', 'a', ' ', '\t', 'é', '\n', '\r'], 5) {
+            for quote in ['"', '\''] {
+                let text = format!("{quote}{body}");
+                let mut cursor = Cursor::new(&text);
+                let mut reference = text.char_indices().peekable();
+                cursor.next();
+                reference.next();
+                let (got, expected) = if quote == '"' {
+                    (
+                        scan_double_quoted(&mut cursor, 0),
+                        double_by_chars(&mut reference, 0),
+                    )
+                } else {
+                    (
+                        scan_single_quoted(&mut cursor, 0),
+                        single_by_chars(&mut reference, 0),
+                    )
+                };
+                assert_eq!(got, expected, "{text:?}");
+                assert_eq!(rest(cursor), reference.collect::<Vec<_>>(), "{text:?}");
+            }
+            type Run = (fn(u8) -> bool, fn(char) -> bool);
+            let runs: [Run; 2] = [
+                (|b| b == b' ' || b == b'\t', |c| c == ' ' || c == '\t'),
+                (|b| b.is_ascii_alphanumeric(), |c| c.is_ascii_alphanumeric()),
+            ];
+            for (bytes, chars) in runs {
+                let mut cursor = Cursor::new(&body);
+                let mut reference = body.char_indices().peekable();
+                assert_eq!(
+                    cursor.skip_ascii(bytes),
+                    run_by_chars(&mut reference, 0, chars)
+                );
+                assert_eq!(rest(cursor), reference.collect::<Vec<_>>(), "{body:?}");
+            }
+            let mut cursor = Cursor::new(&body);
+            let mut reference = body.char_indices().peekable();
+            let not_break = |c: char| c != '\n' && c != '\r';
+            let expected = run_by_chars(&mut reference, 0, not_break);
+            assert_eq!(cursor.skip_to_line_break(), expected, "{body:?}");
+            assert_eq!(rest(cursor), reference.collect::<Vec<_>>(), "{body:?}");
+        }
+    }
 
     #[test]
     fn special_characters_are_those_of_the_list() {
