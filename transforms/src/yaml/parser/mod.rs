@@ -174,9 +174,11 @@ impl<'a> TreeBuilder<'a> {
     }
 
     fn flush(&mut self) {
-        for (kind, text) in std::mem::take(&mut self.held) {
+        // (Drained in place: the buffer is kept for the next trivia held.)
+        for &(kind, text) in &self.held {
             self.inner.token(kind.into(), text);
         }
+        self.held.clear();
     }
 
     pub(super) fn token(&mut self, kind: rowan::SyntaxKind, text: &str) {
