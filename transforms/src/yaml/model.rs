@@ -313,8 +313,8 @@ impl Builder<'_> {
                 empty_at = self.cst.range(c).end;
             }
         }
-        let children: Vec<ElemId> = self.cst.children(elem).collect();
-        let root = self.slot(&children, ParentData::Document(index), empty_at)?;
+        let cst = self.cst;
+        let root = self.slot(cst.children(elem), ParentData::Document(index), empty_at)?;
         self.docs[index].root = root;
         Ok(())
     }
@@ -340,7 +340,7 @@ impl Builder<'_> {
     /// properties and its content, looking through `TAGGED_NODE` wrappers.
     fn slot(
         &mut self,
-        children: &[ElemId],
+        children: impl Iterator<Item = ElemId>,
         parent: ParentData,
         empty_at: usize,
     ) -> Result<NodeId, YamlError> {
@@ -350,7 +350,7 @@ impl Builder<'_> {
         let mut props_end = None;
         // The children in order, a `TAGGED_NODE`'s own children in its place (`pending`, empty
         // and unallocated for the untagged slots that are nearly all of them).
-        let mut rest = children.iter().copied();
+        let mut rest = children;
         let mut pending: Vec<ElemId> = Vec::new();
         while let Some(c) = pending.pop().or_else(|| rest.next()) {
             let kind = self.cst.kind(c);
@@ -484,9 +484,9 @@ impl Builder<'_> {
             parent,
         });
         let mut entries = Vec::new();
-        let children: Vec<ElemId> = self.cst.children(elem).collect();
-        for c in children {
-            if self.cst.kind(c) != K::MAPPING_ENTRY {
+        let cst = self.cst;
+        for c in cst.children(elem) {
+            if cst.kind(c) != K::MAPPING_ENTRY {
                 continue;
             }
             let eid = self.entry(c, id, entries.len())?;
@@ -522,30 +522,25 @@ impl Builder<'_> {
             range: cst_range,
             merge: false,
         });
-        let children: Vec<ElemId> = self.cst.children(elem).collect();
-        let question = children
-            .iter()
-            .copied()
-            .find(|&c| self.cst.kind(c) == K::QUESTION);
-        let key_elem = children
-            .iter()
-            .copied()
-            .find(|&c| self.cst.kind(c) == K::KEY);
-        let colon = children
-            .iter()
-            .copied()
-            .find(|&c| self.cst.kind(c) == K::COLON)
-            .map(|c| self.cst.range(c));
-        let value_elem = children
-            .iter()
-            .copied()
-            .find(|&c| self.cst.kind(c) == K::VALUE);
+        // The first child of each kind, in one walk of the children.
+        let cst = self.cst;
+        let (mut question, mut key_elem, mut colon, mut value_elem) = (None, None, None, None);
+        for c in cst.children(elem) {
+            let slot = match cst.kind(c) {
+                K::QUESTION => &mut question,
+                K::KEY => &mut key_elem,
+                K::COLON => &mut colon,
+                K::VALUE => &mut value_elem,
+                _ => continue,
+            };
+            slot.get_or_insert(c);
+        }
+        let colon = colon.map(|c| cst.range(c));
         let key_start = question.map_or(cst_range.start, |q| self.cst.range(q).end);
         let key_node = match key_elem {
             Some(k) => {
-                let kc: Vec<ElemId> = self.cst.children(k).collect();
-                let at = self.cst.range(k).start;
-                self.slot(&kc, ParentData::EntryKey(eid), at)?
+                let at = cst.range(k).start;
+                self.slot(cst.children(k), ParentData::EntryKey(eid), at)?
             }
             None => self.push_node(NodeData {
                 kind: KindData::Null,
@@ -569,9 +564,8 @@ impl Builder<'_> {
         let after_key = colon.map_or(key_range.end, |c| c.end);
         let value = match value_elem {
             Some(v) => {
-                let vc: Vec<ElemId> = self.cst.children(v).collect();
-                let at = self.cst.range(v).start.max(after_key);
-                self.slot(&vc, ParentData::EntryValue(eid), at)?
+                let at = cst.range(v).start.max(after_key);
+                self.slot(cst.children(v), ParentData::EntryValue(eid), at)?
             }
             None => self.push_node(NodeData {
                 kind: KindData::Null,
@@ -623,18 +617,13 @@ impl Builder<'_> {
             parent,
         });
         let mut items = Vec::new();
-        let children: Vec<ElemId> = self.cst.children(elem).collect();
-        for c in children {
-            if self.cst.kind(c) != K::SEQUENCE_ENTRY {
+        let cst = self.cst;
+        for c in cst.children(elem) {
+            if cst.kind(c) != K::SEQUENCE_ENTRY {
                 continue;
             }
             let iid = self.items.len();
-            let ec: Vec<ElemId> = self.cst.children(c).collect();
-            let dash = ec
-                .iter()
-                .copied()
-                .find(|&x| self.cst.kind(x) == K::DASH)
-                .map(|x| self.cst.range(x));
+            let dash = cst.child(c, K::DASH).map(|x| cst.range(x));
             let er = self.cst.range(c);
             self.items.push(ItemData {
                 sequence: id,
@@ -643,14 +632,11 @@ impl Builder<'_> {
                 dash,
                 range: er,
             });
-            let rest: Vec<ElemId> = ec
-                .iter()
-                .copied()
-                .filter(|&x| self.cst.kind(x) != K::DASH)
-                .collect();
+            // The entry's children but its dash (all of them: a value's properties and content).
+            let rest = || cst.children(c).filter(|&x| cst.kind(x) != K::DASH);
             let at = dash.map_or(er.start, |d| d.end);
-            let value = if self.cst.child(c, K::MAPPING_ENTRY).is_some()
-                && !rest.iter().any(|&x| is_content(self.cst.kind(x)))
+            let value = if cst.child(c, K::MAPPING_ENTRY).is_some()
+                && !rest().any(|x| is_content(cst.kind(x)))
             {
                 // `[a: 1]`: a single-pair mapping inside a flow sequence. The CST has no MAPPING
                 // node for it; we do not model it.
@@ -659,7 +645,7 @@ impl Builder<'_> {
                     er,
                 ));
             } else {
-                self.slot(&rest, ParentData::Item(iid), at)?
+                self.slot(rest(), ParentData::Item(iid), at)?
             };
             let v = &self.nodes[value];
             let start = dash.map_or(v.full_start(), |d| d.start);
