@@ -845,9 +845,15 @@ fn chunk_names(file: &str, chunk: &str) -> Vec<String> {
 }
 
 static BUILT_IN_CHUNKS: LazyLock<Vec<Chunk>> = LazyLock::new(|| {
-    let mut out = Vec::new();
-    for &(file, text) in BUILT_IN {
-        for chunk in chunks(text) {
+    // (Sized first: a chunk holds two entry slots, and growing the vector by doubling copied
+    // them over and over, a quarter of building the index.)
+    let files: Vec<(&'static str, Vec<&'static str>)> = BUILT_IN
+        .iter()
+        .map(|&(file, text)| (file, chunks(text)))
+        .collect();
+    let mut out = Vec::with_capacity(files.iter().map(|(_, c)| c.len()).sum());
+    for (file, file_chunks) in files {
+        for chunk in file_chunks {
             out.push(Chunk {
                 file,
                 text: chunk,
@@ -867,7 +873,7 @@ fn built_in_entry(i: usize) -> &'static Entry {
 
 /// Built-in entries by name (exact names, and `prefix/*` names under their prefix).
 static BUILT_IN_INDEX: LazyLock<HashMap<String, usize>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
+    let mut map = HashMap::with_capacity(BUILT_IN_CHUNKS.iter().map(|c| c.names.len()).sum());
     for (i, c) in BUILT_IN_CHUNKS.iter().enumerate() {
         for n in &c.names {
             map.entry(n.clone()).or_insert(i);
