@@ -774,8 +774,13 @@ fn verify_semantic(
     loaded: &[usize],
     applied: &[&Finding],
 ) -> Result<(), (String, usize)> {
-    let mut declared: std::collections::HashMap<usize, std::collections::HashSet<&[String]>> =
-        std::collections::HashMap::new();
+    // (foldhash, seeded per process as the memos' hasher: SipHash was most of a look-up.)
+    type Fast = foldhash::fast::RandomState;
+    let mut declared: std::collections::HashMap<
+        usize,
+        std::collections::HashSet<&[String], Fast>,
+        Fast,
+    > = std::collections::HashMap::default();
     for f in applied {
         for c in f.fix.iter().flat_map(|x| x.changes.iter()) {
             declared

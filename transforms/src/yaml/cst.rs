@@ -9,6 +9,10 @@
 
 use std::collections::HashMap;
 
+/// The decoded values' map, keyed by element ids (the builder's own numbers), hashed with
+/// foldhash (SipHash's cost was most of a look-up).
+pub(crate) type DecodedMap = HashMap<ElemId, String, foldhash::fast::RandomState>;
+
 #[cfg(test)]
 use rowan::NodeOrToken;
 use yaml_edit::SyntaxKind;
@@ -39,7 +43,7 @@ pub(crate) struct Cst {
     pub elems: Vec<Elem>,
     /// Decoded values of the `SCALAR` nodes whose value is not their raw text (quoted with escapes,
     /// multi-line, block scalars).
-    pub decoded: HashMap<ElemId, String>,
+    pub decoded: DecodedMap,
 }
 
 /// Children of an element.
@@ -71,7 +75,7 @@ impl Cst {
                 last_child: NONE,
                 next_sibling: NONE,
             }],
-            decoded: HashMap::new(),
+            decoded: DecodedMap::default(),
         }
     }
 
@@ -244,7 +248,7 @@ pub(crate) struct Builder<'t> {
     /// Offset of the next token.
     offset: usize,
     /// Decoded values of the `SCALAR` nodes whose raw text is not their value.
-    decoded: HashMap<ElemId, String>,
+    decoded: DecodedMap,
     /// The `SCALAR` just opened, until the first token after it says whether it opens with a
     /// block scalar header (`|` or `>`): `yaml-edit`'s `is_block_scalar` asks its first token.
     scalar_opened: Option<ElemId>,
@@ -263,7 +267,7 @@ impl<'t> Builder<'t> {
             elems: Vec::with_capacity(text.len() / 8),
             open: Vec::new(),
             offset: 0,
-            decoded: HashMap::new(),
+            decoded: DecodedMap::default(),
             scalar_opened: None,
             block_scalars: Vec::new(),
             bom_ends: Vec::new(),
@@ -469,7 +473,7 @@ pub(crate) fn parse_with_yaml_edit(
     let mut lookup: Option<rowan::SyntaxNode<yaml_edit::Lang>> = None;
 
     let mut elems: Vec<Elem> = Vec::with_capacity(text.len() / 8);
-    let mut decoded = HashMap::new();
+    let mut decoded = DecodedMap::default();
     elems.push(Elem {
         kind: SyntaxKind::ROOT,
         range: TextRange::new(0, usize::from(green.text_len())),
