@@ -846,7 +846,7 @@ fn chunk_names(file: &str, chunk: &str) -> Vec<String> {
 
 static BUILT_IN_CHUNKS: LazyLock<Vec<Chunk>> = LazyLock::new(|| {
     // (Sized first: a chunk holds two entry slots, and growing the vector by doubling copied
-    // them over and over, a quarter of building the index.)
+    // them over and over: about half of building the index.)
     let files: Vec<(&'static str, Vec<&'static str>)> = BUILT_IN
         .iter()
         .map(|&(file, text)| (file, chunks(text)))

@@ -9,16 +9,16 @@
 
 use std::collections::HashMap;
 
-/// The decoded values' map, keyed by element ids (the builder's own numbers), hashed with
-/// foldhash (SipHash's cost was most of a look-up).
-pub(crate) type DecodedMap = HashMap<ElemId, String, foldhash::fast::RandomState>;
-
 #[cfg(test)]
 use rowan::NodeOrToken;
 use yaml_edit::SyntaxKind;
 
 use super::YamlError;
 use crate::text::TextRange;
+
+/// The decoded values' map, keyed by element ids (the builder's own numbers), hashed with
+/// foldhash (SipHash's cost was most of a look-up).
+pub(crate) type DecodedMap = HashMap<ElemId, String, foldhash::fast::RandomState>;
 
 /// Index of an element in [`Cst::elems`].
 pub(crate) type ElemId = usize;

@@ -526,14 +526,14 @@ impl Builder<'_> {
         let cst = self.cst;
         let (mut question, mut key_elem, mut colon, mut value_elem) = (None, None, None, None);
         for c in cst.children(elem) {
-            let slot = match cst.kind(c) {
+            let first = match cst.kind(c) {
                 K::QUESTION => &mut question,
                 K::KEY => &mut key_elem,
                 K::COLON => &mut colon,
                 K::VALUE => &mut value_elem,
                 _ => continue,
             };
-            slot.get_or_insert(c);
+            first.get_or_insert(c);
         }
         let colon = colon.map(|c| cst.range(c));
         let key_start = question.map_or(cst_range.start, |q| self.cst.range(q).end);
