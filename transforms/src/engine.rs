@@ -282,11 +282,13 @@ impl Engine<'_> {
             findings.extend(found);
         }
         if secrets {
-            let selected: Vec<&'static str> = self.transforms.iter().map(|t| t.code()).collect();
+            // (The few secret rules first: looking each rule's code up among the selected ones was
+            // 2% of fixing the corpus's Dockerfiles.)
             for t in crate::registry::all()
                 .iter()
-                .filter(|t| t.applies_to(kind) && !selected.contains(&t.code()))
+                .filter(|t| t.applies_to(kind))
                 .filter(is_secret_rule)
+                .filter(|t| !self.transforms.iter().any(|s| s.code() == t.code()))
             {
                 secret_ranges.extend(t.check(&ctx).into_iter().flat_map(|f| f.secrets));
             }
