@@ -434,7 +434,9 @@ impl<'a, 'c> LexState<'a, 'c> {
             input,
             config,
             chars: Cursor::new(input),
-            tokens: Vec::with_capacity(input.len() / 8), // Pre-allocate based on estimate
+            // About a token per 4 bytes (median over the corpora; 1 per 3.2 at the 90th
+            // percentile): sized for most texts not to grow (an eighth had it double twice).
+            tokens: Vec::with_capacity(input.len() / 3 + 8),
             errors: Vec::new(),
             line_start: 0,
             detected_line_ending: None,

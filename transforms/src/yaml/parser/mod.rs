@@ -165,9 +165,9 @@ pub(super) struct TreeBuilder<'a> {
 }
 
 impl<'a> TreeBuilder<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, tokens: usize) -> Self {
         Self {
-            inner: super::cst::Builder::new(text),
+            inner: super::cst::Builder::new(text, tokens),
             open: Vec::new(),
             held: Vec::new(),
         }
@@ -276,6 +276,7 @@ pub(super) struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
         let mut tokens = lex(text);
+        let count = tokens.len();
 
         let kinds: Vec<SyntaxKind> = tokens.iter().map(|(kind, _)| *kind).collect();
         let mut implicit_mapping_starts = implicit_mapping_starts(&kinds);
@@ -287,7 +288,7 @@ impl<'a> Parser<'a> {
         Self {
             tokens,
             implicit_mapping_starts,
-            builder: TreeBuilder::new(text),
+            builder: TreeBuilder::new(text, count),
             hold_trivia: false,
             positioned_errors: Vec::new(),
             in_flow_context: false,
