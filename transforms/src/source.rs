@@ -138,9 +138,7 @@ pub enum Parsed {
 /// when a `}}` follows. (A byte search: `str::find` with a two-byte pattern was 1% of fixing the
 /// corpus's Kubernetes manifests; the offsets are the same, both markers being ASCII.)
 fn yaml_template_marker(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    memchr::memmem::find(bytes, b"{{")
-        .filter(|&i| memchr::memmem::find(&bytes[i..], b"}}").is_some())
+    crate::text::marker_pair(text, b"{{", b"}}")
 }
 
 impl From<yaml::YamlError> for SyntaxError {

@@ -159,6 +159,14 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
     LineIndex::new(text).line_col(text, offset)
 }
 
+/// Where the first `open` of `text` is, when a `close` follows it (from the same byte on): a
+/// template marker such as `{{ ... }}`. Byte searches (memchr), the markers being ASCII.
+pub(crate) fn marker_pair(text: &str, open: &[u8], close: &[u8]) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memmem::find(bytes, open)
+        .filter(|&i| memchr::memmem::find(&bytes[i..], close).is_some())
+}
+
 /// Offsets of the CRs that are line breaks on their own (not followed by LF), in order.
 #[must_use]
 pub fn lone_crs(text: &str) -> Vec<usize> {

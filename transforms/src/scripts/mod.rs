@@ -47,13 +47,8 @@ pub fn script<'a>(ctx: &Context<'a>) -> Option<&'a ScriptFile> {
 }
 
 pub(crate) fn template_marker(text: &str) -> Option<usize> {
-    // (Byte searches, as `source::yaml_template_marker`: the same offsets, the markers are ASCII.)
-    let bytes = text.as_bytes();
-    let marker = |open: &[u8], close: &[u8]| {
-        memchr::memmem::find(bytes, open)
-            .filter(|&i| memchr::memmem::find(&bytes[i..], close).is_some())
-    };
-    marker(b"{{", b"}}").or_else(|| marker(b"{%", b"%}"))
+    crate::text::marker_pair(text, b"{{", b"}}")
+        .or_else(|| crate::text::marker_pair(text, b"{%", b"%}"))
 }
 
 fn template_error(at: usize, what: &str) -> SyntaxError {
